@@ -1,0 +1,34 @@
+// The contract every op implements. An op is one file in src/ops: its attributes, its shape
+// rule, its MAC count, its CPU reference kernel and (part 2) how its WebGPU kernels are bound.
+// Eager calls (backend.ops.*) and compiled graphs both run ops through this one definition.
+import type { Shape } from '../shape';
+
+/** A tensor as a CPU kernel sees it: exactly its elements, row-major. */
+export interface CpuArg {
+  readonly data: Float32Array;
+  readonly shape: Shape;
+}
+
+export interface OpDef<A> {
+  /** The op's name as users see it in errors and summaries, e.g. 'conv2d'. */
+  readonly name: string;
+  /**
+   * Checks the input shapes and attributes and returns the output shapes. Throws a ShapeError
+   * naming the op, the shapes and what was expected. `null` marks an absent optional input.
+   */
+  inferShapes(inputs: readonly (Shape | null)[], attrs: A): Shape[];
+  /** The reference kernel: reads `inputs`, writes every element of the preallocated `outputs`. */
+  cpu(inputs: readonly (CpuArg | null)[], outputs: readonly CpuArg[], attrs: A): void;
+  /** Multiply-accumulates for these shapes (convolutions, dense and recurrent matmuls). */
+  macs?(inputs: readonly (Shape | null)[], attrs: A): number;
+  /**
+   * True when output 0 is input 0's elements unchanged under a new shape (reshape, flatten,
+   * dropout at inference): backends share the storage instead of copying, and `cpu` is unused.
+   */
+  readonly view?: boolean;
+}
+
+/** Something that runs ops on values of type T: a backend (eager Tensors) or a graph tracer. */
+export interface OpRunner<T extends { readonly shape: Shape }> {
+  runOp<A>(op: OpDef<A>, inputs: readonly (T | null)[], attrs: A): T[];
+}

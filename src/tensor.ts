@@ -1,0 +1,72 @@
+// Tensor: a float32 array of a given shape that lives on one backend. The backend owns the
+// storage; tensors that are views of one another (reshape, flatten) share it and count refs.
+import { NNError, ShapeError } from './errors';
+import { formatShape, sizeOf, type Shape } from './shape';
+
+export type DType = 'float32';
+
+/** What a backend keeps for a tensor's data; shared by views, freed when the last one goes. */
+export interface Storage {
+  refs: number;
+}
+
+/** The part of a backend that tensors talk to. */
+export interface TensorOwner {
+  readonly name: string;
+  /** Copies the tensor's elements out (flushing queued work first). */
+  readTensor(tensor: Tensor): Promise<Float32Array>;
+  releaseStorage(storage: Storage): void;
+}
+
+export class Tensor {
+  readonly dtype: DType = 'float32';
+  readonly shape: Shape;
+  readonly size: number;
+  #disposed = false;
+
+  /** @internal Tensors are made by a backend (`backend.tensor`) or returned by ops. */
+  constructor(
+    /** @internal */ readonly owner: TensorOwner,
+    shape: Shape,
+    /** @internal */ readonly storage: Storage,
+  ) {
+    this.shape = Object.freeze([...shape]);
+    this.size = sizeOf(shape);
+    storage.refs++;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** A copy of the elements, row-major. The only await of the eager API. */
+  data(): Promise<Float32Array> {
+    if (this.#disposed) return Promise.reject(new NNError(`data(): tensor ${formatShape(this.shape)} was disposed`));
+    return this.owner.readTensor(this);
+  }
+
+  /** Frees the storage once no view of it is left. Safe to call twice. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    if (--this.storage.refs === 0) this.owner.releaseStorage(this.storage);
+  }
+
+  /** @internal Throws unless the tensor is alive and belongs to `owner`. */
+  assertUsableBy(owner: TensorOwner, what: string): void {
+    if (this.#disposed) throw new ShapeError(`${what}: tensor ${formatShape(this.shape)} was disposed`);
+    if (this.owner !== owner) {
+      throw new ShapeError(
+        `${what}: tensor ${formatShape(this.shape)} belongs to the '${this.owner.name}' backend, not '${owner.name}' (copy it with data() first)`,
+      );
+    }
+  }
+
+  toString(): string {
+    return `Tensor(${formatShape(this.shape)}, ${this.owner.name})`;
+  }
+}

@@ -1,0 +1,41 @@
+// Shared test utilities: seeded random data and the comparison rules of DESIGN.md.
+import { expect } from 'vitest';
+import { CpuBackend } from '../src/backends/cpu/cpuBackend';
+import { Random } from '../src/random';
+import { sizeOf } from '../src/shape';
+import type { Tensor } from '../src/tensor';
+
+export const cpu = new CpuBackend();
+
+export function randomTensor(rng: Random, shape: number[], backend = cpu, lo = -1, hi = 1): Tensor {
+  return backend.tensor(rng.fill(sizeOf(shape), lo, hi), shape);
+}
+
+/** DESIGN.md's rule for random and model comparisons: |got − ref| ≤ 1e-4 + 1e-3·max|ref|. */
+export function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, what = 'tensor'): void {
+  expect(got.length, `${what}: length`).toBe(ref.length);
+  let maxRef = 0;
+  for (let i = 0; i < ref.length; i++) maxRef = Math.max(maxRef, Math.abs(ref[i]));
+  const tol = 1e-4 + 1e-3 * maxRef;
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < ref.length; i++) {
+    const err = Math.abs(got[i] - ref[i]);
+    if (!(err <= tol) && !(Number.isNaN(got[i]) && Number.isNaN(ref[i])) && !(got[i] === ref[i])) {
+      if (!(err <= worst)) {
+        worst = err;
+        at = i;
+      }
+    }
+  }
+  if (at >= 0) {
+    expect.fail(`${what}: element ${at} is ${got[at]}, expected ${ref[at]} (|diff| ${worst} > tolerance ${tol})`);
+  }
+}
+
+/** Exact comparison for hand-worked examples. */
+export function expectValues(got: ArrayLike<number>, want: number[]): void {
+  expect(Array.from(got)).toEqual(want);
+}
+
+export { Random };
