@@ -1,0 +1,84 @@
+// softmax and logSoftmax over one axis (ONNX opset 13 / torch.softmax semantics). One op: the
+// two share the max-shifted, float64 reduction and differ only in the last step.
+import { ShapeError } from '../errors';
+import { normalizeAxis, sizeOf, type Shape } from '../shape';
+import type { OpDef, OpRunner } from './op';
+
+export interface SoftmaxAttrs {
+  /** The axis reduced over, as given (negative counts from the end). */
+  readonly dim: number;
+  /** True for logSoftmax. */
+  readonly log: boolean;
+}
+
+export interface SoftmaxOptions {
+  /** The axis to normalise over (default −1, the last). */
+  dim?: number;
+}
+
+const opName = (log: boolean): string => (log ? 'logSoftmax' : 'softmax');
+
+/** The shape viewed as [outer, n, inner] around the reduced axis. A 0-D tensor is one element. */
+function splitAtAxis(shape: Shape, dim: number, log: boolean): { outer: number; n: number; inner: number } {
+  // As in PyTorch, a 0-D tensor accepts dim 0 or −1 and behaves as shape [1].
+  const dims = shape.length === 0 ? [1] : shape;
+  const axis = normalizeAxis(dim, dims.length, opName(log));
+  return { outer: sizeOf(dims.slice(0, axis)), n: dims[axis], inner: sizeOf(dims.slice(axis + 1)) };
+}
+
+export const softmaxOp: OpDef<SoftmaxAttrs> = {
+  name: 'softmax',
+  inferShapes([x], { dim, log }) {
+    if (!x) throw new ShapeError(`${opName(log)}: input is missing`);
+    splitAtAxis(x, dim, log);
+    return [x];
+  },
+  // x [outer, n, inner] -> y [outer, n, inner], normalised along n
+  cpu([x], [y], { dim, log }) {
+    const { outer, n, inner } = splitAtAxis(x!.shape, dim, log);
+    const xs = x!.data;
+    // Per-row running max and sum for the `inner` rows of one outer slice, so every sweep
+    // reads memory contiguously (k outer, j inner) instead of striding by `inner`.
+    const max = new Float64Array(inner);
+    const sum = new Float64Array(inner);
+    for (let o = 0; o < outer; o++) {
+      const base = o * n * inner;
+      max.fill(-Infinity);
+      sum.fill(0);
+      for (let k = 0; k < n; k++) {
+        const row = base + k * inner;
+        for (let j = 0; j < inner; j++) max[j] = Math.max(max[j], xs[row + j]); // NaN propagates
+      }
+      // Shifting by the max keeps exp() from overflowing (inputs like 10000).
+      for (let k = 0; k < n; k++) {
+        const row = base + k * inner;
+        for (let j = 0; j < inner; j++) sum[j] += Math.exp(xs[row + j] - max[j]);
+      }
+      // logSoftmax: y = x − (max + log Σ); softmax: y = exp(x − max) / Σ.
+      for (let j = 0; j < inner; j++) sum[j] = log ? max[j] + Math.log(sum[j]) : 1 / sum[j];
+      for (let k = 0; k < n; k++) {
+        const row = base + k * inner;
+        for (let j = 0; j < inner; j++) {
+          y.data[row + j] = log ? xs[row + j] - sum[j] : Math.exp(xs[row + j] - max[j]) * sum[j];
+        }
+      }
+    }
+  },
+};
+
+function softmaxAttrs(opts: SoftmaxOptions, log: boolean): SoftmaxAttrs {
+  const dim = opts?.dim ?? -1;
+  if (typeof dim !== 'number' || !Number.isInteger(dim)) {
+    throw new ShapeError(`${opName(log)}: dim must be an integer, got ${String(dim)}`);
+  }
+  return { dim, log };
+}
+
+type Shaped = { readonly shape: Shape };
+
+/** exp(x) / Σ exp(x) along `dim` (default −1). */
+export const softmax = <T extends Shaped>(r: OpRunner<T>, x: T, opts: SoftmaxOptions = {}): T =>
+  r.runOp(softmaxOp, [x], softmaxAttrs(opts, false))[0];
+/** log(softmax(x)) along `dim` (default −1), computed without forming softmax. */
+export const logSoftmax = <T extends Shaped>(r: OpRunner<T>, x: T, opts: SoftmaxOptions = {}): T =>
+  r.runOp(softmaxOp, [x], softmaxAttrs(opts, true))[0];
