@@ -4,8 +4,13 @@
 // API of DESIGN.md; each entry only binds the runner to the op file's API function.
 import type { Shape } from '../shape';
 import * as act from './activation';
+import * as bn from './batchNorm2d';
 import * as binary from './binary';
+import * as cat from './concat';
+import * as lrn from './localResponseNorm';
 import type { OpRunner } from './op';
+import * as perm from './permute';
+import * as view from './reshape';
 import * as softmax from './softmax';
 
 type Shaped = { readonly shape: Shape };
@@ -24,6 +29,17 @@ export function makeOps<T extends Shaped>(r: OpRunner<T>) {
     // Elementwise arithmetic (NumPy broadcasting)
     add: (a: T, b: T) => binary.add(r, a, b),
     mul: (a: T, b: T) => binary.mul(r, a, b),
+
+    // Shape and layout
+    concat: (xs: readonly T[], opts?: cat.ConcatOptions) => cat.concat(r, xs, opts),
+    flatten: (x: T, opts?: view.FlattenOptions) => view.flatten(r, x, opts),
+    reshape: (x: T, shape: readonly number[]) => view.reshape(r, x, shape),
+    permute: (x: T, dims: readonly number[]) => perm.permute(r, x, dims),
+    dropout: (x: T, opts?: view.DropoutOptions) => view.dropout(r, x, opts),
+
+    // Normalisation
+    batchNorm2d: (x: T, opts: bn.BatchNorm2dOptions<T>) => bn.batchNorm2d(r, x, opts),
+    localResponseNorm: (x: T, opts: lrn.LocalResponseNormOptions) => lrn.localResponseNorm(r, x, opts),
   };
 }
 
