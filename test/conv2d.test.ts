@@ -1,0 +1,302 @@
+import { describe, expect, it } from 'vitest';
+import { ShapeError } from '../src/errors';
+import { relu } from '../src/ops/activation';
+import { conv2d, conv2dAttrs, conv2dOp, type Conv2dOptions } from '../src/ops/conv2d';
+import { samePads, type Pads } from '../src/ops/window';
+import { sizeOf } from '../src/shape';
+import type { Tensor } from '../src/tensor';
+import { cpu, expectClose, expectValues, Random, randomTensor } from './helpers';
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const outShape = (x: number[], w: number[], opts: Conv2dOptions = {}) => conv2dOp.inferShapes([x, w, null], conv2dAttrs(opts))[0];
+
+/**
+ * The definition, written independently of the kernel: for every output, sum over the group's
+ * input channels and the kernel taps, skipping taps that fall in the padding.
+ */
+function naiveConv(
+  x: Float32Array,
+  [N, C, H, W]: number[],
+  w: Float32Array,
+  [O, Cg, kh, kw]: number[],
+  b: Float32Array | null,
+  { stride: [sh, sw], pads: [pt, pl, pb, pr], dilation: [dh, dw], groups }: { stride: number[]; pads: number[]; dilation: number[]; groups: number },
+): { data: number[]; shape: number[] } {
+  const OH = Math.floor((H + pt + pb - (kh - 1) * dh - 1) / sh) + 1;
+  const OW = Math.floor((W + pl + pr - (kw - 1) * dw - 1) / sw) + 1;
+  const data: number[] = [];
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < O; o++)
+      for (let oy = 0; oy < OH; oy++)
+        for (let ox = 0; ox < OW; ox++) {
+          let s = b ? b[o] : 0;
+          const g = Math.floor(o / (O / groups));
+          for (let ci = 0; ci < Cg; ci++)
+            for (let ky = 0; ky < kh; ky++)
+              for (let kx = 0; kx < kw; kx++) {
+                const iy = oy * sh - pt + ky * dh;
+                const ix = ox * sw - pl + kx * dw;
+                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                s += x[((n * C + g * Cg + ci) * H + iy) * W + ix] * w[((o * Cg + ci) * kh + ky) * kw + kx];
+              }
+          data.push(s);
+        }
+  return { data, shape: [N, O, OH, OW] };
+}
+
+const view = (t: Tensor) => cpu.view(t);
+
+describe('lecture worked examples', () => {
+  const x = cpu.tensor(range(9), [1, 1, 3, 3]);
+  const k = cpu.tensor([0, 1, 2, 3], [1, 1, 2, 2]);
+
+  it('3×3 input 0..8 with the 2×2 kernel [[0, 1], [2, 3]] gives 19 25 / 37 43', async () => {
+    const y = conv2d(cpu, x, k);
+    expect(y.shape).toEqual([1, 1, 2, 2]);
+    expectValues(await y.data(), [19, 25, 37, 43]);
+  });
+
+  it('with padding 1', async () => {
+    const y = conv2d(cpu, x, k, null, { padding: 1 });
+    expect(y.shape).toEqual([1, 1, 4, 4]);
+    expectValues(await y.data(), [0, 3, 8, 4, 9, 19, 25, 10, 21, 37, 43, 16, 6, 7, 8, 0]);
+  });
+
+  it('with stride 3 for height and 2 for width, padding 1', async () => {
+    const y = conv2d(cpu, x, k, null, { stride: [3, 2], padding: 1 });
+    expect(y.shape).toEqual([1, 1, 2, 2]);
+    expectValues(await y.data(), [0, 8, 6, 8]);
+  });
+
+  it('7×7×3 padded input, two 3×3×3 filters with biases 1 and 0, stride 2', async () => {
+    // Channel k is the lecture's x[:, :, k]; the border of zeros is the lecture's padding 1.
+    // prettier-ignore
+    const input = [
+      0, 0, 0, 0, 0, 0, 0,  0, 0, 1, 1, 2, 2, 0,  0, 0, 1, 1, 0, 0, 0,  0, 1, 1, 0, 1, 0, 0,
+      0, 1, 0, 1, 1, 1, 0,  0, 0, 2, 0, 1, 0, 0,  0, 0, 0, 0, 0, 0, 0,
+
+      0, 0, 0, 0, 0, 0, 0,  0, 1, 1, 1, 2, 0, 0,  0, 0, 2, 1, 1, 2, 0,  0, 1, 2, 0, 0, 2, 0,
+      0, 0, 2, 1, 2, 1, 0,  0, 2, 0, 1, 2, 0, 0,  0, 0, 0, 0, 0, 0, 0,
+
+      0, 0, 0, 0, 0, 0, 0,  0, 2, 0, 2, 0, 2, 0,  0, 0, 0, 1, 2, 1, 0,  0, 1, 0, 2, 2, 1, 0,
+      0, 2, 0, 2, 0, 0, 0,  0, 0, 0, 1, 1, 2, 0,  0, 0, 0, 0, 0, 0, 0,
+    ];
+    // prettier-ignore
+    const filters = [
+      1, 1, -1, -1, 0, 1, -1, -1, 0,   -1, 0, -1, 0, 0, -1, 1, -1, 0,   0, 1, 0, 1, 0, 1, 0, -1, 1, // w0
+      -1, -1, 0, -1, 1, 0, -1, 1, 0,   1, -1, 0, -1, 0, -1, -1, 0, 0,   -1, 0, 1, 1, 0, 1, 0, -1, 0, // w1
+    ];
+    const y = conv2d(cpu, cpu.tensor(input, [1, 3, 7, 7]), cpu.tensor(filters, [2, 3, 3, 3]), cpu.tensor([1, 0], [2]), { stride: 2 });
+    expect(y.shape).toEqual([1, 2, 3, 3]);
+    expectValues(await y.data(), [1, 0, -3, -6, 1, 1, 4, -3, 1, -1, -6, -4, -2, -3, -4, -1, -3, -3]);
+  });
+
+  it('output shapes: 32×32 with a 5×5 kernel gives 28×28, and seven such layers 4×4', () => {
+    expect(outShape([1, 1, 32, 32], [1, 1, 5, 5])).toEqual([1, 1, 28, 28]);
+    let shape = [1, 1, 32, 32];
+    for (let layer = 0; layer < 7; layer++) shape = outShape(shape, [1, 1, 5, 5]) as number[];
+    expect(shape).toEqual([1, 1, 4, 4]);
+  });
+
+  it('output shapes: padding p = k − 1 (odd k: p/2 each side; even k: ceil(p/2) on top, floor below) keeps n', () => {
+    for (const n of [7, 28, 32]) {
+      for (const kSize of [1, 2, 3, 4, 5, 6]) {
+        const p = kSize - 1;
+        const [top, bottom] = [Math.ceil(p / 2), Math.floor(p / 2)];
+        const padding: Pads = [top, top, bottom, bottom];
+        // (n_h − k_h + p_h + 1) × (n_w − k_w + p_w + 1) with p = k − 1 is n × n.
+        expect(outShape([1, 1, n, n], [1, 1, kSize, kSize], { padding })).toEqual([1, 1, n, n]);
+      }
+    }
+  });
+
+  it('output shapes: floor((n − k + p + s) / s), floor((n + s − 1) / s) for p = k − 1, and n / s when s divides n', () => {
+    for (const n of [5, 8, 13, 32]) {
+      for (const kSize of [1, 2, 3, 5]) {
+        for (const p of [0, 1, 2, 3, 4]) {
+          for (const s of [1, 2, 3, 4]) {
+            if (n - kSize + p < 0) continue;
+            const padding: Pads = [Math.ceil(p / 2), 0, Math.floor(p / 2), 0];
+            const [, , oh] = outShape([1, 1, n, 3], [1, 1, kSize, 1], { padding, stride: [s, 1] });
+            expect(oh).toBe(Math.floor((n - kSize + p + s) / s));
+            if (p === kSize - 1) expect(oh).toBe(Math.floor((n + s - 1) / s));
+            if (p === kSize - 1 && n % s === 0) expect(oh).toBe(n / s);
+          }
+        }
+      }
+    }
+  });
+});
+
+describe('conv2d (CPU)', () => {
+  const rng = new Random(7);
+
+  it('matches the definition over random shapes and options (stride, padding, dilation, groups, batch)', () => {
+    const configs = [
+      { x: [2, 3, 9, 11], w: [4, 3, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 1 },
+      { x: [1, 4, 10, 7], w: [6, 2, 3, 2], stride: [2, 1], pads: [0, 2, 1, 0], dilation: [1, 2], groups: 2 },
+      { x: [3, 6, 13, 13], w: [3, 2, 5, 5], stride: [3, 2], pads: [2, 2, 2, 2], dilation: [1, 1], groups: 3 },
+      { x: [1, 5, 12, 17], w: [7, 5, 3, 3], stride: [1, 1], pads: [2, 1, 0, 3], dilation: [2, 3], groups: 1 },
+      { x: [2, 8, 20, 20], w: [8, 1, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 8 }, // depthwise
+      { x: [1, 16, 11, 9], w: [5, 16, 1, 1], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], groups: 1 },
+      { x: [1, 2, 4, 4], w: [3, 2, 4, 4], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], groups: 1 }, // one output pixel
+    ];
+    for (const c of configs) {
+      const x = randomTensor(rng, c.x);
+      const w = randomTensor(rng, c.w);
+      const b = randomTensor(rng, [c.w[0]]);
+      const y = conv2d(cpu, x, w, b, { stride: c.stride as [number, number], padding: c.pads as Pads, dilation: c.dilation as [number, number], groups: c.groups });
+      const ref = naiveConv(view(x), c.x, view(w), c.w, view(b), c);
+      expect(y.shape).toEqual(ref.shape);
+      expectClose(view(y), ref.data, JSON.stringify(c));
+    }
+  });
+
+  it('groups and depthwise equal a convolution per group on the matching channel slices', () => {
+    for (const [C, O, groups] of [
+      [6, 4, 2], // grouped
+      [4, 4, 4], // depthwise
+      [3, 6, 3], // depthwise, multiplier 2
+    ]) {
+      const [N, H, W] = [2, 6, 5];
+      const Cg = C / groups;
+      const Og = O / groups;
+      const x = randomTensor(rng, [N, C, H, W]);
+      const w = randomTensor(rng, [O, Cg, 3, 3]);
+      const b = randomTensor(rng, [O]);
+      const opts = { padding: 1, stride: [2, 1] as [number, number] };
+      const yt = conv2d(cpu, x, w, b, { ...opts, groups });
+      const y = view(yt);
+      const plane = yt.shape[2] * yt.shape[3];
+      for (let g = 0; g < groups; g++) {
+        // x[:, g·Cg : (g+1)·Cg], w[g·Og : (g+1)·Og], b[g·Og : (g+1)·Og]
+        const xs = new Float32Array(N * Cg * H * W);
+        for (let n = 0; n < N; n++) xs.set(view(x).subarray((n * C + g * Cg) * H * W, (n * C + (g + 1) * Cg) * H * W), n * Cg * H * W);
+        const ws = view(w).slice(g * Og * Cg * 9, (g + 1) * Og * Cg * 9);
+        const bs = view(b).slice(g * Og, (g + 1) * Og);
+        const part = view(conv2d(cpu, cpu.tensor(xs, [N, Cg, H, W]), cpu.tensor(ws, [Og, Cg, 3, 3]), cpu.tensor(bs, [Og]), opts));
+        for (let n = 0; n < N; n++) {
+          const got = y.subarray((n * O + g * Og) * plane, (n * O + (g + 1) * Og) * plane);
+          expectClose(got, part.subarray(n * Og * plane, (n + 1) * Og * plane), `C ${C}, O ${O}, groups ${groups}, group ${g}`);
+        }
+      }
+    }
+  });
+
+  it('dilation equals a convolution with the zero-dilated kernel', () => {
+    const x = randomTensor(rng, [2, 3, 12, 14]);
+    const w = randomTensor(rng, [4, 3, 3, 2]);
+    const [dh, dw] = [2, 3];
+    // The 3×2 kernel spread to (3−1)·2+1 × (2−1)·3+1 = 5×4 with zeros between the taps.
+    const [eh, ew] = [5, 4];
+    const spread = new Float32Array(4 * 3 * eh * ew);
+    for (let oc = 0; oc < 12; oc++)
+      for (let ky = 0; ky < 3; ky++)
+        for (let kx = 0; kx < 2; kx++) spread[(oc * eh + ky * dh) * ew + kx * dw] = view(w)[(oc * 3 + ky) * 2 + kx];
+    const opts = { stride: [1, 2] as [number, number], padding: [1, 2] as [number, number] };
+    const dilated = conv2d(cpu, x, w, null, { ...opts, dilation: [dh, dw] });
+    const plain = conv2d(cpu, x, cpu.tensor(spread, [4, 3, eh, ew]), null, opts);
+    expect(dilated.shape).toEqual(plain.shape);
+    expectClose(view(dilated), view(plain));
+  });
+
+  it('1×1 equals a matmul over channels at every pixel', () => {
+    const [N, C, H, W, O] = [2, 5, 4, 3, 6];
+    const x = randomTensor(rng, [N, C, H, W]);
+    const w = randomTensor(rng, [O, C, 1, 1]);
+    const b = randomTensor(rng, [O]);
+    const y = conv2d(cpu, x, w, b);
+    expect(y.shape).toEqual([N, O, H, W]);
+    const ref: number[] = [];
+    for (let n = 0; n < N; n++)
+      for (let o = 0; o < O; o++)
+        for (let p = 0; p < H * W; p++) {
+          let s = view(b)[o];
+          for (let c = 0; c < C; c++) s += view(w)[o * C + c] * view(x)[(n * C + c) * H * W + p];
+          ref.push(s);
+        }
+    expectClose(view(y), ref);
+  });
+
+  it("'same' keeps ceil(n / stride) and puts the extra pixel at the bottom/right; 'valid' is no padding", () => {
+    const x = randomTensor(rng, [1, 2, 7, 8]);
+    const w = randomTensor(rng, [3, 2, 2, 4]);
+    const same = conv2d(cpu, x, w, null, { padding: 'same' });
+    expect(same.shape).toEqual([1, 3, 7, 8]);
+    // totals 1 (rows) and 3 (cols): [top, left, bottom, right] = [0, 1, 1, 2]
+    expectClose(view(same), view(conv2d(cpu, x, w, null, { padding: [0, 1, 1, 2] })));
+    expect(conv2d(cpu, x, w, null, { padding: 'same', stride: [2, 3] }).shape).toEqual([1, 3, 4, 3]);
+    expect(conv2d(cpu, x, w, null, { padding: 'same', dilation: 2 }).shape).toEqual([1, 3, 7, 8]);
+    expectValues(view(conv2d(cpu, x, w, null, { padding: 'valid' })), Array.from(view(conv2d(cpu, x, w, null))));
+    // A pair is [h, w] on both sides.
+    expectValues(view(conv2d(cpu, x, w, null, { padding: [1, 2] })), Array.from(view(conv2d(cpu, x, w, null, { padding: [1, 2, 1, 2] }))));
+  });
+
+  it('samePads: SAME_UPPER puts the extra pixel at the end, SAME_LOWER at the start, for any stride', () => {
+    // in 7, k 4, stride 1: out 7, total 3
+    expect(samePads([7, 7], [4, 4], [1, 1], [1, 1], 'upper')).toEqual([1, 1, 2, 2]);
+    expect(samePads([7, 7], [4, 4], [1, 1], [1, 1], 'lower')).toEqual([2, 2, 1, 1]);
+    // in 5, k 3, stride 2: out 3, total (3−1)·2 + 3 − 5 = 2; in 10, k 3, stride 4: out 3, total 1
+    expect(samePads([5, 10], [3, 3], [2, 4], [1, 1], 'lower')).toEqual([1, 1, 1, 0]);
+    // never negative: in 9, k 1, stride 4: out 3, (3−1)·4 + 1 − 9 < 0
+    expect(samePads([9, 9], [1, 1], [4, 4], [1, 1])).toEqual([0, 0, 0, 0]);
+    // dilation: k 3, d 2 spans 5
+    expect(samePads([6, 6], [3, 3], [1, 1], [2, 2])).toEqual([2, 2, 2, 2]);
+  });
+
+  it('applies a fused activation after the bias', () => {
+    const x = randomTensor(rng, [1, 3, 5, 5]);
+    const w = randomTensor(rng, [4, 3, 3, 3]);
+    const b = randomTensor(rng, [4]);
+    const attrs = { ...conv2dAttrs({ padding: 1 }), activation: { kind: 'relu' } as const };
+    const [fused] = cpu.runOp(conv2dOp, [x, w, b], attrs);
+    expectValues(view(fused), Array.from(view(relu(cpu, conv2d(cpu, x, w, b, { padding: 1 })))));
+  });
+
+  it('counts N·O·OH·OW·(C/groups)·kh·kw multiply-accumulates', () => {
+    expect(conv2dOp.macs!([[2, 64, 56, 56], [64, 64, 3, 3], [64]], conv2dAttrs({ padding: 1 }))).toBe(2 * 64 * 56 * 56 * 64 * 9);
+    expect(conv2dOp.macs!([[1, 32, 10, 10], [64, 8, 3, 3], null], conv2dAttrs({ groups: 4, stride: 2 }))).toBe(64 * 4 * 4 * 8 * 9);
+  });
+
+  it('an empty batch or no output channels gives an empty tensor', () => {
+    const y = conv2d(cpu, cpu.zeros([0, 3, 5, 5]), randomTensor(rng, [2, 3, 3, 3]), randomTensor(rng, [2]));
+    expect(y.shape).toEqual([0, 2, 3, 3]);
+    expect(sizeOf(y.shape)).toBe(0);
+    expect(conv2d(cpu, randomTensor(rng, [1, 3, 5, 5]), cpu.zeros([0, 3, 3, 3])).shape).toEqual([1, 0, 3, 3]);
+  });
+
+  describe('rejects bad shapes and options with a ShapeError', () => {
+    const x = cpu.zeros([1, 4, 6, 6]);
+    const w = cpu.zeros([2, 4, 3, 3]);
+    const cases: [string, () => unknown][] = [
+      ['stride 0', () => conv2d(cpu, x, w, null, { stride: 0 })],
+      ['negative stride', () => conv2d(cpu, x, w, null, { stride: [1, -2] })],
+      ['non-integer stride', () => conv2d(cpu, x, w, null, { stride: 1.5 })],
+      ['stride of three numbers', () => conv2d(cpu, x, w, null, { stride: [1, 1, 1] as unknown as [number, number] })],
+      ['dilation 0', () => conv2d(cpu, x, w, null, { dilation: 0 })],
+      ['kernel larger than the padded input', () => conv2d(cpu, x, cpu.zeros([2, 4, 7, 3]))],
+      ['dilated kernel larger than the padded input', () => conv2d(cpu, x, w, null, { dilation: 3, padding: 0 })],
+      ['zero-size kernel', () => conv2d(cpu, x, cpu.zeros([2, 4, 0, 3]))],
+      ['channel mismatch', () => conv2d(cpu, x, cpu.zeros([2, 3, 3, 3]))],
+      ['groups not dividing the input channels', () => conv2d(cpu, x, cpu.zeros([3, 1, 3, 3]), null, { groups: 3 })],
+      ['groups not dividing the output channels', () => conv2d(cpu, x, cpu.zeros([3, 2, 3, 3]), null, { groups: 2 })],
+      ['groups 0', () => conv2d(cpu, x, w, null, { groups: 0 })],
+      ['non-integer groups', () => conv2d(cpu, x, w, null, { groups: 1.5 })],
+      ['x of rank 3', () => conv2d(cpu, cpu.zeros([4, 6, 6]), w)],
+      ['w of rank 3', () => conv2d(cpu, x, cpu.zeros([2, 4, 3]))],
+      ['bias of the wrong size', () => conv2d(cpu, x, w, cpu.zeros([3]))],
+      ['negative padding', () => conv2d(cpu, x, w, null, { padding: -1 })],
+      ['padding of three numbers', () => conv2d(cpu, x, w, null, { padding: [1, 1, 1] as unknown as [number, number] })],
+      ['padding by an unknown name', () => conv2d(cpu, x, w, null, { padding: 'full' as 'same' })],
+      ['fractional padding', () => conv2d(cpu, x, w, null, { padding: [0.5, 1] })],
+      ['bad attributes from a translator', () => conv2dOp.inferShapes([[1, 4, 6, 6], [2, 4, 3, 3], null], { ...conv2dAttrs(), stride: [0, 1] })],
+      ['bad padding attribute', () => conv2dOp.inferShapes([[1, 4, 6, 6], [2, 4, 3, 3], null], { ...conv2dAttrs(), padding: [1, 1] as unknown as Pads })],
+    ];
+    for (const [what, call] of cases) {
+      it(what, () => {
+        expect(call).toThrow(ShapeError);
+        expect(call).toThrow(/conv2d/);
+      });
+    }
+  });
+});
