@@ -42,9 +42,10 @@ export const binaryOp: OpDef<BinaryAttrs> = {
     if (n === 0) return;
     // add and mul commute, so the operand with the output's size can always play `full`.
     const [full, small] = sizeOf(a!.shape) === n ? [a!, b!] : [b!, a!];
-    if (full.data.length === n) {
-      if (small.data.length === n) {
-        for (let i = 0; i < n; i++) y.data[i] = f(full.data[i], small.data[i]);
+    const [fd, sd, yd] = [full.data, small.data, y.data];
+    if (fd.length === n) {
+      if (sd.length === n) {
+        for (let i = 0; i < n; i++) yd[i] = f(fd[i], sd[i]);
         return;
       }
       const blocks = blockBroadcast(small.shape, out);
@@ -53,8 +54,8 @@ export const binaryOp: OpDef<BinaryAttrs> = {
         let i = 0;
         for (let o = 0; o < outer; o++) {
           for (let c = 0; c < block; c++) {
-            const s = small.data[c];
-            for (let j = 0; j < inner; j++, i++) y.data[i] = f(full.data[i], s);
+            const s = sd[c];
+            for (let j = 0; j < inner; j++, i++) yd[i] = f(fd[i], s);
           }
         }
         return;

@@ -43,6 +43,7 @@ export const localResponseNormOp: OpDef<LocalResponseNormAttrs> = {
   // x [N, C, ...] -> y [N, C, ...]
   cpu([x], [y], { size, alpha, beta, k, before }) {
     const xs = x!.data;
+    const ys = y.data;
     const [batch, channels] = x!.shape;
     const inner = sizeOf(x!.shape.slice(2));
     const after = size - 1 - before;
@@ -57,10 +58,13 @@ export const localResponseNormOp: OpDef<LocalResponseNormAttrs> = {
         const hi = Math.min(channels - 1, c + after);
         for (let w = lo; w <= hi; w++) {
           const plane = image + w * inner;
-          for (let j = 0; j < inner; j++) sumSq[j] += xs[plane + j] * xs[plane + j];
+          for (let j = 0; j < inner; j++) {
+            const v = xs[plane + j];
+            sumSq[j] += v * v;
+          }
         }
         const plane = image + c * inner;
-        for (let j = 0; j < inner; j++) y.data[plane + j] = xs[plane + j] / Math.pow(k + scale * sumSq[j], beta);
+        for (let j = 0; j < inner; j++) ys[plane + j] = xs[plane + j] / Math.pow(k + scale * sumSq[j], beta);
       }
     }
   },

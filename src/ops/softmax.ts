@@ -37,6 +37,7 @@ export const softmaxOp: OpDef<SoftmaxAttrs> = {
   cpu([x], [y], { dim, log }) {
     const { outer, n, inner } = splitAtAxis(x!.shape, dim, log);
     const xs = x!.data;
+    const ys = y.data;
     // Per-row running max and sum for the `inner` rows of one outer slice, so every sweep
     // reads memory contiguously (k outer, j inner) instead of striding by `inner`.
     const max = new Float64Array(inner);
@@ -59,7 +60,7 @@ export const softmaxOp: OpDef<SoftmaxAttrs> = {
       for (let k = 0; k < n; k++) {
         const row = base + k * inner;
         for (let j = 0; j < inner; j++) {
-          y.data[row + j] = log ? xs[row + j] - sum[j] : Math.exp(xs[row + j] - max[j]) * sum[j];
+          ys[row + j] = log ? xs[row + j] - sum[j] : Math.exp(xs[row + j] - max[j]) * sum[j];
         }
       }
     }
