@@ -7,6 +7,7 @@ import * as act from './activation';
 import * as bn from './batchNorm2d';
 import * as binary from './binary';
 import * as cat from './concat';
+import * as conv from './conv2d';
 import * as lrn from './localResponseNorm';
 import type { OpRunner } from './op';
 import * as perm from './permute';
@@ -17,6 +18,9 @@ type Shaped = { readonly shape: Shape };
 
 export function makeOps<T extends Shaped>(r: OpRunner<T>) {
   return {
+    // Convolution and pooling (NCHW)
+    conv2d: (x: T, w: T, b: T | null = null, opts?: conv.Conv2dOptions) => conv.conv2d(r, x, w, b, opts),
+
     // Activations
     relu: (x: T) => act.relu(r, x),
     sigmoid: (x: T) => act.sigmoid(r, x),
