@@ -1,0 +1,57 @@
+// Global average and max pooling: one value per (sample, channel) over all spatial positions,
+// for any number of spatial dims (x [N, C, ...spatial] -> [N, C, 1, ...]). NiN, GoogLeNet and
+// ResNet end with the average one.
+import { ShapeError } from '../errors';
+import { formatShape, sizeOf, type Shape } from '../shape';
+import type { OpDef, OpRunner } from './op';
+
+export interface GlobalPool2dAttrs {
+  readonly mode: 'max' | 'avg';
+}
+
+const opName = (mode: 'max' | 'avg') => (mode === 'max' ? 'globalMaxPool2d' : 'globalAvgPool2d');
+
+export const globalPool2dOp: OpDef<GlobalPool2dAttrs> = {
+  name: 'globalPool2d',
+  inferShapes([x], attrs) {
+    if (attrs.mode !== 'max' && attrs.mode !== 'avg') {
+      throw new ShapeError(`globalPool2d: mode must be 'max' or 'avg', got ${String(attrs.mode)}`);
+    }
+    const name = opName(attrs.mode);
+    if (!x || x.length < 3) throw new ShapeError(`${name}: x must have rank 3 or more [N, C, ...spatial], got ${formatShape(x)}`);
+    if (x.slice(2).some((d) => d === 0)) {
+      throw new ShapeError(`${name}: x ${formatShape(x)} has no spatial positions to pool over`);
+    }
+    return [[x[0], x[1], ...x.slice(2).map(() => 1)]];
+  },
+  cpu([x], [y], attrs) {
+    // x [N, C, ...spatial] -> y [N, C, 1, ...]
+    const [N, C] = x!.shape;
+    const area = sizeOf(x!.shape.slice(2));
+    const xd = x!.data;
+    for (let plane = 0; plane < N * C; plane++) {
+      const start = plane * area;
+      if (attrs.mode === 'avg') {
+        let sum = 0;
+        for (let i = start; i < start + area; i++) sum += xd[i];
+        y.data[plane] = sum / area;
+      } else {
+        let max = -Infinity;
+        for (let i = start; i < start + area; i++) if (xd[i] > max || xd[i] !== xd[i]) max = xd[i]; // NaN wins
+        y.data[plane] = max;
+      }
+    }
+  },
+};
+
+type Shaped = { readonly shape: Shape };
+
+/** The mean over all spatial positions: x [N, C, ...spatial] -> [N, C, 1, ...]. */
+export function globalAvgPool2d<T extends Shaped>(r: OpRunner<T>, x: T): T {
+  return r.runOp(globalPool2dOp, [x], { mode: 'avg' })[0];
+}
+
+/** The maximum over all spatial positions: x [N, C, ...spatial] -> [N, C, 1, ...]. */
+export function globalMaxPool2d<T extends Shaped>(r: OpRunner<T>, x: T): T {
+  return r.runOp(globalPool2dOp, [x], { mode: 'max' })[0];
+}
