@@ -118,17 +118,17 @@ export const conv2dOp: OpDef<Conv2dAttrs> = {
             const w1 = w0 + K;
             // Past `count` the patch columns hold stale values: their sums land in tileOut unread.
             for (let j = 0; j < count; j += 4) {
-              let a00 = 0, a01 = 0, a02 = 0, a03 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0; // prettier-ignore
+              let a00 = 0, a01 = 0, a02 = 0, a03 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0;
               for (let k = 0, pk = j; k < K; k++, pk += TILE) {
-                const p0v = patches[pk], p1v = patches[pk + 1], p2v = patches[pk + 2], p3v = patches[pk + 3]; // prettier-ignore
-                const u = wRows[w0 + k], v = wRows[w1 + k]; // prettier-ignore
-                a00 += u * p0v; a01 += u * p1v; a02 += u * p2v; a03 += u * p3v; // prettier-ignore
-                a10 += v * p0v; a11 += v * p1v; a12 += v * p2v; a13 += v * p3v; // prettier-ignore
+                const p0v = patches[pk], p1v = patches[pk + 1], p2v = patches[pk + 2], p3v = patches[pk + 3];
+                const u = wRows[w0 + k], v = wRows[w1 + k];
+                a00 += u * p0v; a01 += u * p1v; a02 += u * p2v; a03 += u * p3v;
+                a10 += v * p0v; a11 += v * p1v; a12 += v * p2v; a13 += v * p3v;
               }
               const t0 = o * TILE + j;
               const t1 = t0 + TILE;
-              tileOut[t0] = a00; tileOut[t0 + 1] = a01; tileOut[t0 + 2] = a02; tileOut[t0 + 3] = a03; // prettier-ignore
-              tileOut[t1] = a10; tileOut[t1 + 1] = a11; tileOut[t1 + 2] = a12; tileOut[t1 + 3] = a13; // prettier-ignore
+              tileOut[t0] = a00; tileOut[t0 + 1] = a01; tileOut[t0 + 2] = a02; tileOut[t0 + 3] = a03;
+              tileOut[t1] = a10; tileOut[t1 + 1] = a11; tileOut[t1 + 2] = a12; tileOut[t1 + 3] = a13;
             }
           }
           for (let o = 0; o < outPerGroup; o++) {
