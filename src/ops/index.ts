@@ -4,13 +4,18 @@
 // API of DESIGN.md; each entry only binds the runner to the op file's API function.
 import type { Shape } from '../shape';
 import * as act from './activation';
+import * as adaptive from './adaptiveAvgPool2d';
 import * as bn from './batchNorm2d';
 import * as binary from './binary';
 import * as cat from './concat';
 import * as conv from './conv2d';
+import * as globalPool from './globalPool2d';
 import * as lrn from './localResponseNorm';
 import type { OpRunner } from './op';
 import * as perm from './permute';
+import * as pool from './pool2d';
+import * as rec from './recurrent';
+import * as cell from './recurrentCell';
 import * as view from './reshape';
 import * as softmax from './softmax';
 
@@ -20,6 +25,11 @@ export function makeOps<T extends Shaped>(r: OpRunner<T>) {
   return {
     // Convolution and pooling (NCHW)
     conv2d: (x: T, w: T, b: T | null = null, opts?: conv.Conv2dOptions) => conv.conv2d(r, x, w, b, opts),
+    maxPool2d: (x: T, opts: pool.MaxPool2dOptions) => pool.maxPool2d(r, x, opts),
+    avgPool2d: (x: T, opts: pool.AvgPool2dOptions) => pool.avgPool2d(r, x, opts),
+    globalAvgPool2d: (x: T) => globalPool.globalAvgPool2d(r, x),
+    globalMaxPool2d: (x: T) => globalPool.globalMaxPool2d(r, x),
+    adaptiveAvgPool2d: (x: T, size: adaptive.AdaptiveAvgPool2dSize) => adaptive.adaptiveAvgPool2d(r, x, size),
 
     // Activations
     relu: (x: T) => act.relu(r, x),
@@ -44,6 +54,14 @@ export function makeOps<T extends Shaped>(r: OpRunner<T>) {
     // Normalisation
     batchNorm2d: (x: T, opts: bn.BatchNorm2dOptions<T>) => bn.batchNorm2d(r, x, opts),
     localResponseNorm: (x: T, opts: lrn.LocalResponseNormOptions) => lrn.localResponseNorm(r, x, opts),
+
+    // Recurrent (PyTorch conventions; params keyed by PyTorch names)
+    lstm: (x: T, params: Readonly<Record<string, T>>, opts: rec.LstmOptions<T>) => rec.lstm(r, x, params, opts),
+    gru: (x: T, params: Readonly<Record<string, T>>, opts: rec.GruOptions<T>) => rec.gru(r, x, params, opts),
+    rnn: (x: T, params: Readonly<Record<string, T>>, opts: rec.RnnOptions<T>) => rec.rnn(r, x, params, opts),
+    lstmCell: (x: T, h: T, c: T, weights: cell.CellWeights<T>) => cell.lstmCell(r, x, h, c, weights),
+    gruCell: (x: T, h: T, opts: cell.GruCellOptions<T>) => cell.gruCell(r, x, h, opts),
+    rnnCell: (x: T, h: T, opts: cell.RnnCellOptions<T>) => cell.rnnCell(r, x, h, opts),
   };
 }
 
