@@ -1,0 +1,71 @@
+// GFLOP/s (2·M·N·K per second) of the CPU GEMM (src/ops/gemm.ts) on one core: square products,
+// an im2col convolution, and linear layers (1 to 8 rows against AlexNet/VGG's 4096 × 4096 and
+// 4096 × 9216 classifier weights, stored [out, in] and so read transposed).
+// Run: npx vitest bench --run bench/cpu-matmul.bench.ts   (not part of npm test)
+// Besides vitest's table, each case prints its median and best GFLOP/s, the best being the
+// better estimate on a machine shared with other work.
+import { bench, describe } from 'vitest';
+import { gemm } from '../src/ops/gemm';
+import { Random } from '../src/random';
+
+interface Case {
+  readonly label: string;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  /** B stored [n, k] (a linear layer's weight) instead of [k, n]. */
+  readonly transB: boolean;
+}
+
+const CASES: Case[] = [
+  { label: '512 × 512 × 512, A·B', m: 512, n: 512, k: 512, transB: false },
+  { label: '512 × 512 × 512, A·Bᵀ', m: 512, n: 512, k: 512, transB: true },
+  { label: 'im2col conv 64 × 3136 × 576 (3×3, 64 → 64 at 56×56)', m: 64, n: 3136, k: 576, transB: false },
+  { label: 'linear 1 × 4096 → 4096', m: 1, n: 4096, k: 4096, transB: true },
+  { label: 'linear 2 × 4096 → 4096', m: 2, n: 4096, k: 4096, transB: true },
+  { label: 'linear 8 × 4096 → 4096', m: 8, n: 4096, k: 4096, transB: true },
+  { label: 'linear 1 × 9216 → 4096', m: 1, n: 4096, k: 9216, transB: true },
+  { label: 'linear 8 × 9216 → 4096', m: 8, n: 4096, k: 9216, transB: true },
+];
+
+/** GFLOP/s at the median and the best of the timed runs (seconds). */
+function report({ label, m, n, k }: Case, seconds: number[]): string {
+  const sorted = seconds.slice().sort((x, y) => x - y);
+  const gflops = (s: number) => ((2 * m * n * k) / s / 1e9).toFixed(2);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  return `${label}: ${gflops(median)} GFLOP/s median, ${gflops(sorted[0])} best (${sorted.length} runs)`;
+}
+
+describe('CPU gemm, one core', () => {
+  const rng = new Random(1);
+  // Cases with the same weight size share one B (up to 151 MB each).
+  const weights = new Map<number, Float32Array>();
+  for (const benchCase of CASES) {
+    const { label, m, n, k, transB } = benchCase;
+    const a = rng.fill(m * k);
+    const b = weights.get(k * n) ?? rng.fill(k * n);
+    weights.set(k * n, b);
+    const c = new Float32Array(m * n);
+    const seconds: number[] = [];
+    bench(
+      label,
+      () => {
+        const start = performance.now();
+        gemm(false, transB, m, n, k, a, 0, k, b, 0, transB ? k : n, c, 0, n);
+        seconds.push((performance.now() - start) / 1000);
+      },
+      {
+        time: 1500,
+        warmupTime: 300,
+        // setup and teardown run around the warm-up and around the timed runs (vitest runs no
+        // afterAll hooks in bench mode), so only the timed runs are reported.
+        setup: (_task, mode) => {
+          if (mode === 'run') seconds.length = 0;
+        },
+        teardown: (_task, mode) => {
+          if (mode === 'run') console.log(report(benchCase, seconds));
+        },
+      },
+    );
+  }
+});
