@@ -10,7 +10,9 @@ import * as binary from './binary';
 import * as cat from './concat';
 import * as conv from './conv2d';
 import * as globalPool from './globalPool2d';
+import * as linear from './linear';
 import * as lrn from './localResponseNorm';
+import * as matmul from './matmul';
 import type { OpRunner } from './op';
 import * as perm from './permute';
 import * as pool from './pool2d';
@@ -30,6 +32,10 @@ export function makeOps<T extends Shaped>(r: OpRunner<T>) {
     globalAvgPool2d: (x: T) => globalPool.globalAvgPool2d(r, x),
     globalMaxPool2d: (x: T) => globalPool.globalMaxPool2d(r, x),
     adaptiveAvgPool2d: (x: T, size: adaptive.AdaptiveAvgPool2dSize) => adaptive.adaptiveAvgPool2d(r, x, size),
+
+    // Dense
+    linear: (x: T, w: T, b: T | null = null) => linear.linear(r, x, w, b),
+    matmul: (a: T, b: T) => matmul.matmul(r, a, b),
 
     // Activations
     relu: (x: T) => act.relu(r, x),
