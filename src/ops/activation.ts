@@ -1,8 +1,11 @@
 // Elementwise activations: relu, sigmoid, tanh, leakyRelu, clip. One op whose attribute says
 // which function, because the same descriptor is what convolution and linear fuse into their
 // epilogue (graph/fuse.ts): a fused activation and a standalone one compute the same thing.
+import activationFnWgsl from '../../shaders/activation_fn.wgsl?raw';
+import activationWgsl from '../../shaders/activation.wgsl?raw';
+import { grid, uniforms, type Shader } from '../backends/webgpu/kernel';
 import { ShapeError } from '../errors';
-import type { Shape } from '../shape';
+import { sizeOf, type Shape } from '../shape';
 import type { OpDef, OpRunner } from './op';
 
 export type Activation =
@@ -50,6 +53,29 @@ export function activateInPlace(data: Float32Array, a: Activation | undefined): 
   for (let i = 0; i < data.length; i++) data[i] = activate(data[i], a);
 }
 
+const F32_MAX = 3.4028234663852886e38;
+const ACT_KIND: Record<Activation['kind'], number> = { relu: 1, sigmoid: 2, tanh: 3, leakyRelu: 4, clip: 5 };
+
+/** The override constants that select `a` in activation_fn.wgsl (none: ACT_KIND 0). */
+export function activationConstants(a: Activation | undefined): Record<string, number> {
+  if (!a) return { ACT_KIND: 0 };
+  // WGSL has no infinities: an unbounded clip side becomes the largest f32.
+  const bound = (v: number) => Math.min(Math.max(v, -F32_MAX), F32_MAX);
+  return {
+    ACT_KIND: ACT_KIND[a.kind],
+    ACT_ALPHA: a.kind === 'leakyRelu' ? a.negativeSlope : 0,
+    ACT_MIN: a.kind === 'clip' ? bound(a.min) : 0,
+    ACT_MAX: a.kind === 'clip' ? bound(a.max) : 0,
+  };
+}
+
+/** A shader whose source starts with activation_fn.wgsl, so it can call activate(). */
+export function withActivationFn(label: string, code: string): Shader {
+  return { label, code: `${activationFnWgsl}\n${code}` };
+}
+
+const activationShader = withActivationFn('activation', activationWgsl);
+
 export const activationOp: OpDef<Activation> = {
   name: 'activation',
   inferShapes([x], a) {
@@ -59,6 +85,16 @@ export const activationOp: OpDef<Activation> = {
   cpu([x], [y], a) {
     y.data.set(x!.data);
     activateInPlace(y.data, a);
+  },
+  gpu(k, [x], [y], a) {
+    const n = sizeOf(y.shape);
+    k.dispatch({
+      shader: activationShader,
+      constants: activationConstants(a),
+      uniforms: uniforms().u32(n).bytes(),
+      bindings: [x!, y],
+      workgroups: grid(n, 256),
+    });
   },
 };
 

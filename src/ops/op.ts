@@ -1,6 +1,7 @@
 // The contract every op implements. An op is one file in src/ops: its attributes, its shape
 // rule, its MAC count, its CPU reference kernel and (part 2) how its WebGPU kernels are bound.
 // Eager calls (backend.ops.*) and compiled graphs both run ops through this one definition.
+import type { GpuLowering } from '../backends/webgpu/kernel';
 import type { Shape } from '../shape';
 
 /** A tensor as a CPU kernel sees it: exactly its elements, row-major. */
@@ -26,6 +27,14 @@ export interface OpDef<A> {
    * dropout at inference): backends share the storage instead of copying, and `cpu` is unused.
    */
   readonly view?: boolean;
+  /** The WebGPU kernels (backends/webgpu/kernel.ts); every op has one. */
+  readonly gpu?: GpuLowering<A>;
+  /**
+   * Inputs (by index) whose GpuArg may come split into `parts` because the tensor is larger
+   * than one storage binding (linear and matmul weights). Any other too-large tensor is a
+   * DeviceLimitError at compile.
+   */
+  readonly gpuAcceptsParts?: readonly number[];
 }
 
 /** Something that runs ops on values of type T: a backend (eager Tensors) or a graph tracer. */

@@ -4,7 +4,10 @@ import { ShapeError } from '../../errors';
 import type { OpDef } from '../../ops/op';
 import { formatShape, sizeOf, type Shape } from '../../shape';
 import { Tensor, type Storage } from '../../tensor';
+import type { Graph } from '../../graph/ir';
+import type { PreparedGraph } from '../../graph/session';
 import { BackendBase } from '../backendBase';
+import { prepareCpuGraph } from './cpuGraph';
 
 export class CpuStorage implements Storage {
   refs = 0;
@@ -55,6 +58,10 @@ export class CpuBackend extends BackendBase {
       attrs,
     );
     return outs;
+  }
+
+  prepareGraph(graph: Graph): Promise<PreparedGraph> {
+    return Promise.resolve(prepareCpuGraph(this, graph));
   }
 
   dispose(): void {}

@@ -1,0 +1,58 @@
+// Running a planned graph on the CPU: one Float32Array per liveness slot, allocated once per
+// plan and reused by every run; each node calls its op's reference kernel on views of them.
+import type { Graph } from '../../graph/ir';
+import type { Plan } from '../../graph/plan';
+import type { Executable, PreparedGraph } from '../../graph/session';
+import type { CpuArg } from '../../ops/op';
+import { sizeOf } from '../../shape';
+import type { Tensor } from '../../tensor';
+import type { CpuBackend } from './cpuBackend';
+
+export function prepareCpuGraph(backend: CpuBackend, graph: Graph): PreparedGraph {
+  // Parameters are read once per session (a later loadWeights needs a new compile).
+  const params = new Map(graph.values.filter((v) => v.kind === 'param').map((v) => [v.id, v.data!()]));
+  return {
+    instantiate: (plan) => Promise.resolve(new CpuExecutable(backend, graph, plan, params)),
+    dispose: () => params.clear(),
+  };
+}
+
+class CpuExecutable implements Executable {
+  readonly #slots: Float32Array[];
+  readonly stats;
+
+  constructor(
+    private readonly backend: CpuBackend,
+    private readonly graph: Graph,
+    private readonly plan: Plan,
+    private readonly params: Map<number, Float32Array>,
+  ) {
+    this.#slots = plan.slotSizes.map((n) => new Float32Array(n));
+    this.stats = { buffers: plan.slotSizes.length };
+  }
+
+  run(inputs: readonly Tensor[]): Tensor[] {
+    const { graph, plan } = this;
+    const args: (CpuArg | undefined)[] = new Array(graph.values.length);
+    graph.inputs.forEach((input, i) => (args[input.id] = { data: this.backend.view(inputs[i]), shape: inputs[i].shape }));
+    for (const [id, data] of this.params) args[id] = { data, shape: plan.shapes[id] };
+    for (const node of graph.nodes) {
+      const ins = node.inputs.map((id) => (id === null ? null : args[id]!));
+      if (node.op.view) {
+        args[node.outputs[0]] = { data: ins[0]!.data, shape: plan.shapes[node.outputs[0]] };
+        continue;
+      }
+      const outs = node.outputs.map((id) => {
+        const shape = plan.shapes[id];
+        return (args[id] = { data: this.#slots[plan.slotOf[id]].subarray(0, sizeOf(shape)), shape });
+      });
+      node.op.cpu(ins, outs, node.attrs);
+    }
+    // Outputs are copies: they must stay valid after later runs reuse the slots.
+    return graph.outputs.map((o) => this.backend.adopt(args[o.id]!.data.slice(), plan.shapes[o.id]));
+  }
+
+  dispose(): void {
+    this.#slots.length = 0;
+  }
+}

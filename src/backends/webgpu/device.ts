@@ -1,0 +1,84 @@
+// Getting a GPUDevice and checking, in one place, the limits the kernels rely on. A device we
+// request asks for the adapter's largest buffer limits: VGG's first dense weight alone is
+// 392 MiB, past the 128 MiB per-binding default.
+import { BackendUnavailableError } from '../../errors';
+
+export interface DeviceOptions {
+  /** A GPUDevice you own: used as is, never destroyed by the backend. */
+  device?: GPUDevice;
+  /** Where to request an adapter when no device is given (default navigator.gpu). */
+  gpu?: GPU;
+  powerPreference?: GPUPowerPreference;
+}
+
+/** Limits requested at the adapter's maximum. */
+const RAISED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+] as const;
+
+/** What the kernels in shaders/ assume (the WebGPU spec's defaults). */
+const REQUIRED: Partial<Record<keyof GPUSupportedLimits, number>> = {
+  maxStorageBuffersPerShaderStage: 8,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeWorkgroupStorageSize: 16384,
+  maxComputeWorkgroupsPerDimension: 65535,
+  maxUniformBufferBindingSize: 16384,
+};
+
+export interface AcquiredDevice {
+  readonly device: GPUDevice;
+  /** True when the backend requested the device and must destroy it on dispose. */
+  readonly owned: boolean;
+  /**
+   * The GPU object the device came from. Held for the device's lifetime: with Dawn in Node
+   * (the `webgpu` package) a collected GPU object tears the instance down under a live device
+   * and the process aborts.
+   */
+  readonly gpu: GPU | null;
+}
+
+export async function acquireDevice(options: DeviceOptions = {}): Promise<AcquiredDevice> {
+  if (options.device) {
+    checkLimits(options.device.limits);
+    return { device: options.device, owned: false, gpu: options.gpu ?? null };
+  }
+  const gpu = options.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) {
+    throw new BackendUnavailableError(
+      'webgpu: navigator.gpu is missing (no WebGPU in this browser or runtime; Chrome needs a secure context such as https or http://localhost)',
+    );
+  }
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  } catch (e) {
+    throw new BackendUnavailableError(`webgpu: requestAdapter failed: ${(e as Error).message}`);
+  }
+  if (!adapter) throw new BackendUnavailableError('webgpu: no GPU adapter is available (requestAdapter returned null)');
+  checkLimits(adapter.limits);
+  const requiredLimits: Record<string, number> = {};
+  for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ label: 'webgpu-nn', requiredLimits });
+  } catch (e) {
+    throw new BackendUnavailableError(`webgpu: requestDevice failed: ${(e as Error).message}`);
+  }
+  return { device, owned: true, gpu };
+}
+
+function checkLimits(limits: GPUSupportedLimits): void {
+  for (const [name, need] of Object.entries(REQUIRED)) {
+    const have = limits[name as keyof GPUSupportedLimits] as number;
+    if (have < need!) {
+      throw new BackendUnavailableError(`webgpu: the device's ${name} is ${have}; the kernels need at least ${need}`);
+    }
+  }
+}

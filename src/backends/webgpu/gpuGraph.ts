@@ -1,0 +1,233 @@
+// Compiled graphs on WebGPU. prepare: weights uploaded once (split along dim 0 where a weight
+// is larger than one binding and its op can take the pieces). instantiate (per input shapes):
+// one buffer per liveness slot, every op lowered to dispatches, pipelines built asynchronously,
+// uniforms packed into one buffer, bind groups created once. run: the input copies, every
+// dispatch and the output copies in one command buffer, one submit; nothing is read back.
+import { DeviceLimitError, NNError, UnsupportedError } from '../../errors';
+import { describeNode, type Graph, type Node, type ValueId } from '../../graph/ir';
+import type { Plan } from '../../graph/plan';
+import type { Executable, PreparedGraph } from '../../graph/session';
+import { formatShape, sizeOf } from '../../shape';
+import type { Tensor } from '../../tensor';
+import type { DispatchSpec, GpuArg, GpuRegion, KernelRecorder } from './kernel';
+import { mib, UNIFORM_USAGE, type WebGpuBackend } from './webgpuBackend';
+
+export async function prepareGpuGraph(backend: WebGpuBackend, graph: Graph): Promise<PreparedGraph> {
+  const limit = Math.min(backend.limits.maxStorageBufferBindingSize, backend.limits.maxBufferSize);
+  const readers = new Map<ValueId, { node: Node; index: number }[]>();
+  for (const node of graph.nodes) {
+    node.inputs.forEach((id, index) => id !== null && readers.set(id, [...(readers.get(id) ?? []), { node, index }]));
+  }
+  const paramValues = graph.values.filter((v) => v.kind === 'param');
+
+  // Every check before the first allocation.
+  const rowsPerPart = new Map<ValueId, number>();
+  for (const v of paramValues) {
+    const bytes = sizeOf(v.shape) * 4;
+    if (bytes <= limit) continue;
+    const what = `parameter '${v.name}' ${formatShape(v.shape)} (${mib(bytes)})`;
+    for (const { node, index } of readers.get(v.id) ?? []) {
+      if (!node.op.gpuAcceptsParts?.includes(index)) {
+        throw new DeviceLimitError(`${describeNode(node)}: ${what} is larger than one storage binding allows (${mib(limit)}, maxStorageBufferBindingSize) and ${node.op.name} cannot split it`);
+      }
+    }
+    const rowBytes = bytes / v.shape[0];
+    const rows = Math.floor(limit / rowBytes);
+    if (rows < 1) throw new DeviceLimitError(`${what}: one row along dim 0 is ${mib(rowBytes)}, more than one storage binding allows (${mib(limit)})`);
+    rowsPerPart.set(v.id, rows);
+  }
+
+  const params = new Map<ValueId, GpuArg>();
+  const buffers: GPUBuffer[] = [];
+  const upload = (data: Float32Array, shape: readonly number[], label?: string): GpuArg => {
+    const buffer = backend.createBufferWith(data, undefined, label);
+    buffers.push(buffer);
+    return { buffer, offset: 0, size: Math.max(4, data.byteLength), shape };
+  };
+  try {
+    for (const v of paramValues) {
+      const data = v.data!();
+      const rows = rowsPerPart.get(v.id);
+      if (rows === undefined) {
+        params.set(v.id, upload(data, v.shape, v.name));
+        continue;
+      }
+      const rowElems = sizeOf(v.shape) / v.shape[0];
+      const parts: GpuArg[] = [];
+      for (let r = 0; r < v.shape[0]; r += rows) {
+        const n = Math.min(rows, v.shape[0] - r);
+        parts.push(upload(data.subarray(r * rowElems, (r + n) * rowElems), [n, ...v.shape.slice(1)], `${v.name}[${r}:${r + n}]`));
+      }
+      params.set(v.id, { ...parts[0], shape: v.shape, parts });
+    }
+  } catch (e) {
+    for (const b of buffers) b.destroy();
+    throw e;
+  }
+  return {
+    instantiate: (plan) => GpuExecutable.create(backend, graph, plan, params),
+    dispose: () => {
+      for (const b of buffers) b.destroy();
+      params.clear();
+    },
+  };
+}
+
+type Command = { kind: 'dispatch'; spec: DispatchSpec } | { kind: 'copy'; from: GpuRegion; to: GpuRegion; bytes: number };
+
+interface Recorded {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: readonly [number, number, number];
+}
+
+class GpuExecutable implements Executable {
+  readonly stats;
+  #disposed = false;
+
+  private constructor(
+    private readonly backend: WebGpuBackend,
+    private readonly graph: Graph,
+    private readonly plan: Plan,
+    private readonly inputBuffers: GPUBuffer[],
+    private readonly args: (GpuArg | undefined)[],
+    private readonly steps: ({ kind: 'dispatch'; recorded: Recorded } | { kind: 'copy'; from: GpuRegion; to: GpuRegion; bytes: number })[],
+    private readonly owned: GPUBuffer[],
+  ) {
+    this.stats = {
+      buffers: plan.slotSizes.length,
+      dispatches: steps.filter((s) => s.kind === 'dispatch').length,
+      commandBuffers: 1,
+    };
+  }
+
+  static async create(backend: WebGpuBackend, graph: Graph, plan: Plan, params: Map<ValueId, GpuArg>): Promise<GpuExecutable> {
+    const producer = new Map<ValueId, Node>();
+    for (const node of graph.nodes) for (const id of node.outputs) producer.set(id, node);
+    for (const node of graph.nodes) {
+      if (!node.op.view && !node.op.gpu) throw new UnsupportedError(`${describeNode(node)}: no WebGPU kernel`);
+      node.outputs.forEach((id, k) => backend.checkBindingSize(sizeOf(plan.shapes[id]) * 4, `${describeNode(node)}: output ${k} ${formatShape(plan.shapes[id])}`));
+    }
+    graph.inputs.forEach((input) => backend.checkBindingSize(sizeOf(plan.shapes[input.id]) * 4, `input '${input.name}' ${formatShape(plan.shapes[input.id])}`));
+
+    const owned: GPUBuffer[] = [];
+    const track = (b: GPUBuffer) => (owned.push(b), b);
+    try {
+      const slots = plan.slotSizes.map((n, i) => track(backend.createBuffer(n * 4, `slot ${i}`)));
+      const inputBuffers = graph.inputs.map((input) => track(backend.createBuffer(sizeOf(plan.shapes[input.id]) * 4, `input ${input.name}`)));
+      const args: (GpuArg | undefined)[] = new Array(graph.values.length);
+      const region = (buffer: GPUBuffer, id: ValueId): GpuArg => ({ buffer, offset: 0, size: Math.max(4, sizeOf(plan.shapes[id]) * 4), shape: plan.shapes[id] });
+      graph.inputs.forEach((input, i) => (args[input.id] = region(inputBuffers[i], input.id)));
+      for (const [id, arg] of params) args[id] = arg;
+
+      const commands: Command[] = [];
+      const recorder: KernelRecorder = {
+        limits: backend.limits,
+        dispatch: (spec) => {
+          if (spec.workgroups[0] * spec.workgroups[1] * spec.workgroups[2] > 0) commands.push({ kind: 'dispatch', spec });
+        },
+        scratch: (bytes) => {
+          const buffer = track(backend.createBuffer(bytes, 'scratch'));
+          return { buffer, offset: 0, size: Math.max(4, Math.ceil(bytes / 4) * 4), shape: [Math.ceil(bytes / 4)] };
+        },
+        copy: (from, to, bytes) => {
+          if (bytes > 0) commands.push({ kind: 'copy', from, to, bytes });
+        },
+      };
+      for (const node of graph.nodes) {
+        const ins = node.inputs.map((id) => (id === null ? null : args[id]!));
+        if (node.op.view) {
+          args[node.outputs[0]] = { ...ins[0]!, shape: plan.shapes[node.outputs[0]], parts: undefined };
+          continue;
+        }
+        const outs = node.outputs.map((id) => (args[id] = region(slots[plan.slotOf[id]], id)));
+        node.op.gpu!(recorder, ins, outs, node.attrs);
+      }
+
+      const specs = commands.flatMap((c) => (c.kind === 'dispatch' ? [c.spec] : []));
+      const device = backend.device;
+      device.pushErrorScope('validation');
+      let steps: GpuExecutable['steps'];
+      try {
+        await backend.pipelines.prepare(specs);
+        const uniformBuffer = packUniforms(backend, specs, track);
+        steps = commands.map((c) => {
+          if (c.kind === 'copy') return c;
+          const { spec } = c;
+          const pipeline = backend.pipelines.get(spec);
+          const uniform = uniformBuffer.regions.get(spec) ?? null;
+          return { kind: 'dispatch' as const, recorded: { pipeline, bindGroup: backend.bindGroup(pipeline, spec, uniform), workgroups: spec.workgroups } };
+        });
+      } finally {
+        const error = await device.popErrorScope();
+        if (error) throw new NNError(`compile: WebGPU rejected a kernel: ${error.message}`);
+      }
+      return new GpuExecutable(backend, graph, plan, inputBuffers, args, steps, owned);
+    } catch (e) {
+      for (const b of owned) b.destroy();
+      throw e;
+    }
+  }
+
+  run(inputs: readonly Tensor[]): Tensor[] {
+    if (this.#disposed) throw new NNError('run: the session was disposed');
+    const { backend, graph, plan } = this;
+    backend.checkUsable();
+    backend.flush(); // eager work that produced the inputs is submitted first
+    const encoder = backend.device.createCommandEncoder({ label: 'run' });
+    inputs.forEach((t, i) => {
+      const bytes = t.size * 4;
+      if (bytes > 0) encoder.copyBufferToBuffer(backend.argOf(t).buffer, 0, this.inputBuffers[i], 0, bytes);
+    });
+    let pass: GPUComputePassEncoder | null = null;
+    for (const step of this.steps) {
+      if (step.kind === 'copy') {
+        pass?.end();
+        pass = null;
+        encoder.copyBufferToBuffer(step.from.buffer, step.from.offset, step.to.buffer, step.to.offset, step.bytes);
+        continue;
+      }
+      pass ??= encoder.beginComputePass();
+      pass.setPipeline(step.recorded.pipeline);
+      pass.setBindGroup(0, step.recorded.bindGroup);
+      pass.dispatchWorkgroups(...step.recorded.workgroups);
+    }
+    pass?.end();
+    // Outputs are copied out: they belong to the caller and must survive later runs.
+    const outputs = graph.outputs.map((o) => {
+      const shape = plan.shapes[o.id];
+      const bytes = sizeOf(shape) * 4;
+      const buffer = backend.createBuffer(bytes, `output ${o.name}`);
+      const src = this.args[o.id]!;
+      if (bytes > 0) encoder.copyBufferToBuffer(src.buffer, src.offset, buffer, 0, bytes);
+      return backend.adoptBuffer(buffer, shape);
+    });
+    backend.device.queue.submit([encoder.finish()]);
+    return outputs;
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const b of this.owned) b.destroy();
+  }
+}
+
+/** All uniform blocks of a plan in one buffer, each at an offset the device accepts. */
+function packUniforms(backend: WebGpuBackend, specs: readonly DispatchSpec[], track: (b: GPUBuffer) => GPUBuffer) {
+  const align = backend.limits.minUniformBufferOffsetAlignment;
+  const regions = new Map<DispatchSpec, GpuRegion>();
+  const withUniforms = specs.filter((s) => s.uniforms);
+  let total = 0;
+  const offsets = withUniforms.map((s) => {
+    const at = total;
+    total += Math.ceil(s.uniforms!.byteLength / align) * align;
+    return at;
+  });
+  if (total === 0) return { regions };
+  const bytes = new Uint8Array(total);
+  withUniforms.forEach((s, i) => bytes.set(new Uint8Array(s.uniforms!), offsets[i]));
+  const buffer = track(backend.createBufferWith(bytes.buffer, UNIFORM_USAGE, 'uniforms'));
+  withUniforms.forEach((s, i) => regions.set(s, { buffer, offset: offsets[i], size: s.uniforms!.byteLength }));
+  return { regions };
+}

@@ -1,0 +1,66 @@
+// Compute pipelines cached by (shader, entry point, override constants). Compiled graphs build
+// theirs with createComputePipelineAsync at compile time; eager ops build any missing one
+// synchronously on first use.
+import type { DispatchSpec } from './kernel';
+
+export class PipelineCache {
+  readonly #modules = new Map<string, GPUShaderModule>();
+  readonly #pipelines = new Map<string, GPUComputePipeline>();
+  readonly #pending = new Map<string, Promise<GPUComputePipeline>>();
+
+  constructor(private readonly device: GPUDevice) {}
+
+  static key(spec: DispatchSpec): string {
+    const constants = spec.constants ? Object.entries(spec.constants).sort(([a], [b]) => (a < b ? -1 : 1)) : [];
+    return `${spec.shader.label}:${spec.entryPoint ?? 'main'}:${constants.map(([k, v]) => `${k}=${v}`).join(',')}`;
+  }
+
+  /** The pipeline for `spec`, created synchronously if it is not cached yet. */
+  get(spec: DispatchSpec): GPUComputePipeline {
+    const key = PipelineCache.key(spec);
+    let pipeline = this.#pipelines.get(key);
+    if (!pipeline) {
+      pipeline = this.device.createComputePipeline(this.#descriptor(spec, key));
+      this.#pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  /** Creates every missing pipeline of `specs` asynchronously, in parallel. */
+  async prepare(specs: readonly DispatchSpec[]): Promise<void> {
+    const waits: Promise<GPUComputePipeline>[] = [];
+    for (const spec of specs) {
+      const key = PipelineCache.key(spec);
+      if (this.#pipelines.has(key)) continue;
+      let p = this.#pending.get(key);
+      if (!p) {
+        p = this.device.createComputePipelineAsync(this.#descriptor(spec, key)).then((pipeline) => {
+          this.#pipelines.set(key, pipeline);
+          this.#pending.delete(key);
+          return pipeline;
+        });
+        p.catch(() => this.#pending.delete(key));
+        this.#pending.set(key, p);
+      }
+      waits.push(p);
+    }
+    await Promise.all(waits);
+  }
+
+  get size(): number {
+    return this.#pipelines.size;
+  }
+
+  #descriptor(spec: DispatchSpec, key: string): GPUComputePipelineDescriptor {
+    let module = this.#modules.get(spec.shader.label);
+    if (!module) {
+      module = this.device.createShaderModule({ label: spec.shader.label, code: spec.shader.code });
+      this.#modules.set(spec.shader.label, module);
+    }
+    return {
+      label: key,
+      layout: 'auto',
+      compute: { module, entryPoint: spec.entryPoint ?? 'main', constants: spec.constants as Record<string, number> | undefined },
+    };
+  }
+}

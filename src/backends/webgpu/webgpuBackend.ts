@@ -1,0 +1,266 @@
+// The WebGPU backend. Eager ops encode their dispatches at once into a pending command encoder
+// that data() (or a compiled run) submits, so a chain of eager ops is one submit. Compiled
+// graphs (gpuGraph.ts) record everything at compile and replay it as one command buffer per run.
+import { DeviceLimitError, NNError, UnsupportedError } from '../../errors';
+import type { Graph } from '../../graph/ir';
+import type { PreparedGraph } from '../../graph/session';
+import type { OpDef } from '../../ops/op';
+import { formatShape, sizeOf, type Shape } from '../../shape';
+import { Tensor, type Storage } from '../../tensor';
+import { BackendBase } from '../backendBase';
+import { acquireDevice, type DeviceOptions } from './device';
+import { prepareGpuGraph } from './gpuGraph';
+import type { DispatchSpec, GpuArg, GpuRegion, KernelRecorder } from './kernel';
+import { PipelineCache } from './pipelines';
+
+export class GpuStorage implements Storage {
+  refs = 0;
+  constructor(
+    public buffer: GPUBuffer,
+    readonly bytes: number,
+  ) {}
+}
+
+// GPUBufferUsage / GPUMapMode values, spelled out: those globals do not exist where WebGPU does
+// not, and this module must import everywhere (the CPU fallback).
+const USAGE = { MAP_READ: 0x01, COPY_SRC: 0x04, COPY_DST: 0x08, UNIFORM: 0x40, STORAGE: 0x80 } as const;
+const MAP_MODE_READ = 0x01;
+export const STORAGE_USAGE = USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST;
+export const UNIFORM_USAGE = USAGE.UNIFORM | USAGE.COPY_DST;
+
+/** Work encoded by eager ops and not yet submitted. */
+interface Pending {
+  readonly encoder: GPUCommandEncoder;
+  pass: GPUComputePassEncoder | null;
+  /** Buffers to destroy once the work that uses them is submitted. */
+  readonly release: GPUBuffer[];
+  dispatches: number;
+}
+
+/** Submit eager work after this many dispatches, so memory held by released buffers stays bounded. */
+const EAGER_FLUSH_DISPATCHES = 256;
+
+export interface WebGpuBackendOptions extends DeviceOptions {
+  /** Log every dispatch (shader, constants, workgroups) to the console. */
+  debug?: boolean;
+}
+
+export class WebGpuBackend extends BackendBase {
+  readonly name = 'webgpu';
+  readonly fallbackReason = undefined;
+  readonly pipelines: PipelineCache;
+  readonly debug: boolean;
+  #pending: Pending | null = null;
+  #lost: string | null = null;
+  #disposed = false;
+
+  private constructor(
+    readonly device: GPUDevice,
+    private readonly ownsDevice: boolean,
+    /** The GPU object the device came from, held as long as the backend (see device.ts). */
+    readonly gpu: GPU | null,
+    options: WebGpuBackendOptions,
+  ) {
+    super();
+    this.pipelines = new PipelineCache(device);
+    this.debug = options.debug ?? false;
+    device.lost.then((info) => {
+      this.#lost = info.message || info.reason || 'device lost';
+    });
+  }
+
+  static async create(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+    const { device, owned, gpu } = await acquireDevice(options);
+    return new WebGpuBackend(device, owned, gpu, options);
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Buffers
+
+  /** A storage buffer for `bytes` (at least 16, so empty tensors still have one). */
+  createBuffer(bytes: number, label?: string): GPUBuffer {
+    this.checkUsable();
+    return this.device.createBuffer({ label, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage: STORAGE_USAGE });
+  }
+
+  /** A buffer holding `data`, written at creation (no queue write that could race pending work). */
+  createBufferWith(data: Float32Array | Uint32Array | ArrayBuffer, usage = STORAGE_USAGE, label?: string): GPUBuffer {
+    this.checkUsable();
+    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const buffer = this.device.createBuffer({ label, size: Math.max(16, Math.ceil(bytes.byteLength / 4) * 4), usage, mappedAtCreation: true });
+    new Uint8Array(buffer.getMappedRange()).set(bytes);
+    buffer.unmap();
+    return buffer;
+  }
+
+  /** Throws DeviceLimitError if one binding cannot hold `bytes`. */
+  checkBindingSize(bytes: number, what: string): void {
+    const limit = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
+    if (bytes > limit) {
+      throw new DeviceLimitError(`${what} is ${mib(bytes)}; the device binds at most ${mib(limit)} per storage buffer (maxStorageBufferBindingSize)`);
+    }
+  }
+
+  protected upload(data: Float32Array, shape: Shape): Tensor {
+    this.checkBindingSize(data.byteLength, `tensor ${formatShape(shape)}`);
+    return new Tensor(this, shape, new GpuStorage(this.createBufferWith(data), data.byteLength));
+  }
+
+  /** @internal The tensor's buffer as a kernel argument. */
+  argOf(t: Tensor): GpuArg {
+    const s = t.storage as GpuStorage;
+    return { buffer: s.buffer, offset: 0, size: Math.max(4, t.size * 4), shape: t.shape };
+  }
+
+  /** @internal A tensor that owns `buffer`. */
+  adoptBuffer(buffer: GPUBuffer, shape: Shape): Tensor {
+    return new Tensor(this, shape, new GpuStorage(buffer, sizeOf(shape) * 4));
+  }
+
+  releaseStorage(storage: Storage): void {
+    const { buffer } = storage as GpuStorage;
+    // Destroying a buffer that unsubmitted eager work reads would invalidate that work.
+    if (this.#pending) this.#pending.release.push(buffer);
+    else this.destroyWhenIdle([buffer]);
+  }
+
+  /**
+   * Destroys buffers once the GPU has finished the work submitted so far. The spec allows an
+   * immediate destroy, but Dawn's SwiftShader backend has crashed the process (futex errors)
+   * when a buffer in flight was destroyed; waiting costs nothing.
+   */
+  destroyWhenIdle(buffers: readonly GPUBuffer[]): void {
+    if (buffers.length === 0) return;
+    if (this.#disposed && this.ownsDevice) return; // the device is gone, and its buffers with it
+    this.device.queue.onSubmittedWorkDone().then(
+      () => buffers.forEach((b) => b.destroy()),
+      () => {},
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Eager ops
+
+  protected execute<A>(op: OpDef<A>, inputs: readonly (Tensor | null)[], outShapes: Shape[], attrs: A): Tensor[] {
+    this.checkUsable();
+    if (op.view) return [new Tensor(this, outShapes[0], inputs[0]!.storage)];
+    if (!op.gpu) throw new UnsupportedError(`${op.name}: no WebGPU kernel`);
+    outShapes.forEach((s, i) => this.checkBindingSize(sizeOf(s) * 4, `${op.name}: output ${i} ${formatShape(s)}`));
+    const outs = outShapes.map((s) => this.adoptBuffer(this.createBuffer(sizeOf(s) * 4), s));
+    op.gpu(
+      this.#eagerRecorder(),
+      inputs.map((t) => (t ? this.argOf(t) : null)),
+      outs.map((t) => this.argOf(t)),
+      attrs,
+    );
+    if (this.#pending && this.#pending.dispatches >= EAGER_FLUSH_DISPATCHES) this.flush();
+    return outs;
+  }
+
+  #eagerRecorder(): KernelRecorder {
+    return {
+      limits: this.limits,
+      dispatch: (spec) => {
+        if (spec.workgroups[0] * spec.workgroups[1] * spec.workgroups[2] === 0) return;
+        const pending = this.#begin();
+        const pass = (pending.pass ??= pending.encoder.beginComputePass());
+        const uniform = spec.uniforms ? this.createBufferWith(spec.uniforms, UNIFORM_USAGE) : null;
+        if (uniform) pending.release.push(uniform);
+        this.logDispatch(spec);
+        const pipeline = this.pipelines.get(spec);
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, this.bindGroup(pipeline, spec, uniform ? { buffer: uniform, offset: 0, size: spec.uniforms!.byteLength } : null));
+        pass.dispatchWorkgroups(...spec.workgroups);
+        pending.dispatches++;
+      },
+      scratch: (bytes) => {
+        const buffer = this.createBuffer(bytes, 'scratch');
+        this.#begin().release.push(buffer);
+        return { buffer, offset: 0, size: Math.max(4, Math.ceil(bytes / 4) * 4), shape: [Math.ceil(bytes / 4)] };
+      },
+      copy: (from, to, bytes) => {
+        if (bytes === 0) return;
+        const pending = this.#begin();
+        pending.pass?.end();
+        pending.pass = null;
+        pending.encoder.copyBufferToBuffer(from.buffer, from.offset, to.buffer, to.offset, bytes);
+      },
+    };
+  }
+
+  #begin(): Pending {
+    return (this.#pending ??= { encoder: this.device.createCommandEncoder({ label: 'eager' }), pass: null, release: [], dispatches: 0 });
+  }
+
+  /** @internal The bind group of one dispatch: uniforms at binding 0, storage from binding 1. */
+  bindGroup(pipeline: GPUComputePipeline, spec: DispatchSpec, uniform: GpuRegion | null): GPUBindGroup {
+    const entries: GPUBindGroupEntry[] = [];
+    if (uniform) entries.push({ binding: 0, resource: { buffer: uniform.buffer, offset: uniform.offset, size: uniform.size } });
+    spec.bindings.forEach((r, i) => entries.push({ binding: i + 1, resource: { buffer: r.buffer, offset: r.offset, size: r.size } }));
+    return this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  }
+
+  /** @internal */
+  logDispatch(spec: DispatchSpec): void {
+    if (!this.debug) return;
+    console.log(`[webgpu-nn] ${PipelineCache.key(spec)} workgroups ${spec.workgroups.join('×')} bindings ${spec.bindings.length}`);
+  }
+
+  /** Submits the pending eager work. */
+  flush(): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    this.#pending = null;
+    pending.pass?.end();
+    this.device.queue.submit([pending.encoder.finish()]);
+    this.destroyWhenIdle(pending.release);
+  }
+
+  async readTensor(t: Tensor): Promise<Float32Array> {
+    this.checkUsable();
+    this.flush();
+    const bytes = t.size * 4;
+    if (bytes === 0) return new Float32Array(0);
+    const staging = this.device.createBuffer({ size: bytes, usage: USAGE.MAP_READ | USAGE.COPY_DST });
+    const encoder = this.device.createCommandEncoder({ label: 'readback' });
+    encoder.copyBufferToBuffer((t.storage as GpuStorage).buffer, 0, staging, 0, bytes);
+    this.device.queue.submit([encoder.finish()]);
+    try {
+      await staging.mapAsync(MAP_MODE_READ);
+    } catch (e) {
+      staging.destroy();
+      this.checkUsable();
+      throw new NNError(`data(): reading ${formatShape(t.shape)} back from the GPU failed: ${(e as Error).message}`);
+    }
+    const out = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  prepareGraph(graph: Graph): Promise<PreparedGraph> {
+    this.checkUsable();
+    return prepareGpuGraph(this, graph);
+  }
+
+  /** @internal Throws if the device was lost or the backend disposed. */
+  checkUsable(): void {
+    if (this.#disposed) throw new NNError('webgpu: the backend was disposed');
+    if (this.#lost !== null) throw new NNError(`webgpu: the GPU device was lost (${this.#lost}); create a new backend`);
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.flush();
+    this.#disposed = true;
+    if (this.ownsDevice) this.device.destroy();
+  }
+}
+
+export function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}

@@ -1,0 +1,58 @@
+// The graph IR: values (graph inputs, named parameters, node results) and nodes that apply
+// an op to values. Graphs are built by tracing a module (graph/tracer.ts), rewritten by the
+// passes (graph/passes.ts), planned (graph/plan.ts) and run by a backend.
+import type { OpDef } from '../ops/op';
+import type { Shape } from '../shape';
+
+export type ValueId = number;
+
+export type ValueKind = 'input' | 'param' | 'node';
+
+export interface Value {
+  readonly id: ValueId;
+  readonly kind: ValueKind;
+  /** The shape seen when the graph was traced (batch as traced; plans re-infer for others). */
+  readonly shape: Shape;
+  /** Graph input name, or the parameter's PyTorch state_dict key. */
+  readonly name?: string;
+  /** For parameters: their elements, read when a session is compiled. */
+  readonly data?: () => Float32Array;
+}
+
+export interface Node {
+  readonly op: OpDef<unknown>;
+  readonly attrs: unknown;
+  readonly inputs: readonly (ValueId | null)[];
+  readonly outputs: readonly ValueId[];
+  /** Dotted name of the module that emitted the node ('' at the top), for errors and summaries. */
+  readonly scope: string;
+}
+
+export interface Graph {
+  readonly values: readonly Value[];
+  /** In a valid execution order (tracing emits them so; passes keep it). */
+  readonly nodes: readonly Node[];
+  readonly inputs: readonly { readonly name: string; readonly id: ValueId }[];
+  readonly outputs: readonly { readonly name: string; readonly id: ValueId }[];
+}
+
+/** How many nodes read each value (graph outputs count as a reader). */
+export function countReaders(graph: Graph): Map<ValueId, number> {
+  const readers = new Map<ValueId, number>();
+  const add = (id: ValueId) => readers.set(id, (readers.get(id) ?? 0) + 1);
+  for (const node of graph.nodes) for (const id of node.inputs) if (id !== null) add(id);
+  for (const out of graph.outputs) add(out.id);
+  return readers;
+}
+
+/** The node that produces each node value. */
+export function producers(graph: Graph): Map<ValueId, Node> {
+  const map = new Map<ValueId, Node>();
+  for (const node of graph.nodes) for (const id of node.outputs) map.set(id, node);
+  return map;
+}
+
+/** A short description of a node for error messages: "features.0 (conv2d)". */
+export function describeNode(node: Node): string {
+  return node.scope ? `${node.scope} (${node.op.name})` : node.op.name;
+}

@@ -1,0 +1,99 @@
+// Graph rewrites applied by compile():
+//  - foldBatchNorm: an inference BatchNorm right after a convolution becomes part of the
+//    convolution's weights and bias (w' = w·γ/√(σ²+ε), b' = (b − μ)·γ/√(σ²+ε) + β): one pass
+//    over the data instead of two.
+//  - fuseActivations: an activation that is the only reader of a convolution or linear
+//    output moves into that op's epilogue.
+// Both keep results the same up to float rounding (tested in test/graph.test.ts).
+import { activationOp, type Activation } from '../ops/activation';
+import { batchNorm2dOp, batchNormInputs, type BatchNormAttrs } from '../ops/batchNorm2d';
+import { conv2dOp, type Conv2dAttrs } from '../ops/conv2d';
+import { linearOp } from '../ops/linear';
+import type { OpDef } from '../ops/op';
+import { countReaders, producers, type Graph, type Node, type Value, type ValueId } from './ir';
+
+export function optimizeGraph(graph: Graph): Graph {
+  return fuseActivations(foldBatchNorm(graph));
+}
+
+/** Replaces nodes: `replace` maps a node to its substitute, `drop` lists nodes to remove. */
+function rewrite(graph: Graph, values: Value[], replace: Map<Node, Node>, drop: Set<Node>): Graph {
+  return {
+    ...graph,
+    values,
+    nodes: graph.nodes.filter((n) => !drop.has(n)).map((n) => replace.get(n) ?? n),
+  };
+}
+
+export function foldBatchNorm(graph: Graph): Graph {
+  const readers = countReaders(graph);
+  const made = producers(graph);
+  const values = [...graph.values];
+  const replace = new Map<Node, Node>();
+  const drop = new Set<Node>();
+  const isParam = (id: ValueId | null) => id === null || graph.values[id].kind === 'param';
+  const addParam = (name: string, data: () => Float32Array, like: ValueId): ValueId => {
+    const id = values.length;
+    values.push({ id, kind: 'param', shape: graph.values[like].shape, name, data });
+    return id;
+  };
+
+  for (const bn of graph.nodes) {
+    if (bn.op !== batchNorm2dOp) continue;
+    const x = bn.inputs[batchNormInputs.x]!;
+    const conv = made.get(x);
+    if (!conv || conv.op !== conv2dOp || readers.get(x) !== 1 || replace.has(conv)) continue;
+    const convAttrs = conv.attrs as Conv2dAttrs;
+    const [, w, b] = conv.inputs;
+    const bnParams = [batchNormInputs.weight, batchNormInputs.bias, batchNormInputs.runningMean, batchNormInputs.runningVar].map((k) => bn.inputs[k]);
+    if (convAttrs.activation || !isParam(w) || !isParam(b) || !bnParams.every(isParam)) continue;
+
+    const read = (id: ValueId | null) => (id === null ? null : graph.values[id].data!());
+    const eps = (bn.attrs as BatchNormAttrs).eps;
+    // Computed once, on first use (compile reads every parameter once).
+    let folded: { w: Float32Array; b: Float32Array } | undefined;
+    const fold = () => (folded ??= foldWeights(read(w)!, read(b), bnParams.map(read) as FoldStats, eps, graph.values[w!].shape[0]));
+    const wName = graph.values[w!].name ?? 'weight';
+    const newW = addParam(`${wName} (BatchNorm folded)`, () => fold().w, w!);
+    const outChannels = graph.values[w!].shape[0];
+    const newB = values.length;
+    values.push({ id: newB, kind: 'param', shape: [outChannels], name: `${wName.replace(/weight$/, 'bias')} (BatchNorm folded)`, data: () => fold().b });
+    replace.set(conv, { ...conv, inputs: [conv.inputs[0], newW, newB], outputs: bn.outputs });
+    drop.add(bn);
+  }
+  return replace.size ? rewrite(graph, values, replace, drop) : graph;
+}
+
+type FoldStats = [Float32Array | null, Float32Array | null, Float32Array, Float32Array];
+
+function foldWeights(w: Float32Array, b: Float32Array | null, [gamma, beta, mean, variance]: FoldStats, eps: number, outChannels: number) {
+  const perChannel = w.length / outChannels;
+  const wOut = new Float32Array(w.length);
+  const bOut = new Float32Array(outChannels);
+  for (let o = 0; o < outChannels; o++) {
+    const scale = (gamma ? gamma[o] : 1) / Math.sqrt(variance[o] + eps);
+    for (let i = o * perChannel; i < (o + 1) * perChannel; i++) wOut[i] = w[i] * scale;
+    bOut[o] = ((b ? b[o] : 0) - mean[o]) * scale + (beta ? beta[o] : 0);
+  }
+  return { w: wOut, b: bOut };
+}
+
+const FUSABLE: ReadonlySet<OpDef<unknown>> = new Set([conv2dOp, linearOp] as OpDef<unknown>[]);
+
+export function fuseActivations(graph: Graph): Graph {
+  const readers = countReaders(graph);
+  const made = producers(graph);
+  const replace = new Map<Node, Node>();
+  const drop = new Set<Node>();
+  for (const act of graph.nodes) {
+    if (act.op !== activationOp) continue;
+    const x = act.inputs[0]!;
+    const producer = made.get(x);
+    if (!producer || !FUSABLE.has(producer.op) || readers.get(x) !== 1) continue;
+    const current = replace.get(producer) ?? producer;
+    if ((current.attrs as { activation?: Activation }).activation) continue;
+    replace.set(producer, { ...current, attrs: { ...(current.attrs as object), activation: act.attrs as Activation }, outputs: act.outputs });
+    drop.add(act);
+  }
+  return replace.size ? rewrite(graph, [...graph.values], replace, drop) : graph;
+}

@@ -1,0 +1,104 @@
+// Builds a graph by running a model's forward functions over symbolic tensors. The tracer is
+// an OpRunner like a backend, so layers call the same op table (makeOps) in both worlds; each
+// op's shape rule runs as the node is added, and its errors are prefixed with the module name.
+import { NNError, ShapeError } from '../errors';
+import { makeOps, type Ops } from '../ops';
+import type { OpDef, OpRunner } from '../ops/op';
+import type { Shape } from '../shape';
+import type { Graph, Node, Value, ValueId, ValueKind } from './ir';
+
+/** A tensor inside a graph being traced: a shape and an id, no data. */
+export class SymbolicTensor {
+  /** @internal */
+  constructor(
+    readonly tracer: Tracer,
+    readonly id: ValueId,
+    readonly shape: Shape,
+  ) {}
+}
+
+export class Tracer implements OpRunner<SymbolicTensor> {
+  readonly ops: Ops<SymbolicTensor> = makeOps<SymbolicTensor>(this);
+  readonly values: Value[] = [];
+  readonly nodes: Node[] = [];
+  readonly #params = new Map<string, SymbolicTensor>();
+  readonly #scopes: string[] = [];
+  readonly inputs: { name: string; id: ValueId }[] = [];
+
+  get scope(): string {
+    return this.#scopes.join('.');
+  }
+
+  /** Runs `fn` with `name` appended to the dotted scope (a module call). */
+  inScope<R>(name: string, fn: () => R): R {
+    if (name) this.#scopes.push(name);
+    try {
+      return fn();
+    } finally {
+      if (name) this.#scopes.pop();
+    }
+  }
+
+  input(name: string, shape: Shape): SymbolicTensor {
+    const t = this.#newValue('input', shape, name);
+    this.inputs.push({ name, id: t.id });
+    return t;
+  }
+
+  /** The value of a named parameter; one value per name however often it is used. */
+  param(name: string, shape: Shape, data: () => Float32Array): SymbolicTensor {
+    let t = this.#params.get(name);
+    if (!t) {
+      t = this.#newValue('param', shape, name, data);
+      this.#params.set(name, t);
+    }
+    return t;
+  }
+
+  runOp<A>(op: OpDef<A>, inputs: readonly (SymbolicTensor | null)[], attrs: A): SymbolicTensor[] {
+    const where = this.scope ? `${this.scope}: ` : '';
+    inputs.forEach((t, i) => {
+      if (t !== null && !(t instanceof SymbolicTensor && t.tracer === this)) {
+        throw new ShapeError(`${where}${op.name}: input ${i} is not a value of this graph (got ${String(t)}); inside forward, use ctx.ops`);
+      }
+    });
+    let shapes: Shape[];
+    try {
+      shapes = op.inferShapes(
+        inputs.map((t) => t?.shape ?? null),
+        attrs,
+      );
+    } catch (e) {
+      // Name the node: the op's own message says what is wrong with which shape.
+      if (e instanceof NNError && where) {
+        const named = new (e.constructor as new (m: string) => NNError)(`${where}${e.message}`);
+        throw named;
+      }
+      throw e;
+    }
+    const outs = shapes.map((s) => this.#newValue('node', s));
+    this.nodes.push({
+      op: op as OpDef<unknown>,
+      attrs,
+      inputs: inputs.map((t) => t?.id ?? null),
+      outputs: outs.map((t) => t.id),
+      scope: this.scope,
+    });
+    return outs;
+  }
+
+  finish(outputs: readonly { name: string; value: SymbolicTensor }[]): Graph {
+    return {
+      values: this.values,
+      nodes: this.nodes,
+      inputs: this.inputs,
+      outputs: outputs.map((o) => ({ name: o.name, id: o.value.id })),
+    };
+  }
+
+  #newValue(kind: ValueKind, shape: Shape, name?: string, data?: () => Float32Array): SymbolicTensor {
+    const id = this.values.length;
+    this.values.push({ id, kind, shape, name, data });
+    return new SymbolicTensor(this, id, shape);
+  }
+}

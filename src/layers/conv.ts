@@ -1,0 +1,36 @@
+// Conv2d: weight [out, in/groups, kh, kw] and bias [out], PyTorch's default initialisation
+// (uniform ±1/√fan_in for both).
+import type { SymbolicTensor } from '../graph/tracer';
+import type { Conv2dOptions } from '../ops/conv2d';
+import { pair } from '../shape';
+import { Module, type ForwardContext } from './module';
+
+export interface Conv2dLayerOptions extends Conv2dOptions {
+  /** Learn a bias (default true). */
+  bias?: boolean;
+}
+
+export class Conv2d extends Module {
+  readonly type = 'Conv2d';
+  readonly kernelSize: [number, number];
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: number | readonly [number, number],
+    readonly options: Conv2dLayerOptions = {},
+  ) {
+    super();
+    this.kernelSize = pair(kernelSize, 'conv2d: kernelSize');
+    const groups = options.groups ?? 1;
+    const fanIn = (inChannels / groups) * this.kernelSize[0] * this.kernelSize[1];
+    const bound = 1 / Math.sqrt(fanIn);
+    this.addParameter('weight', [outChannels, inChannels / groups, ...this.kernelSize], { kind: 'uniform', bound });
+    if (options.bias !== false) this.addParameter('bias', [outChannels], { kind: 'uniform', bound });
+  }
+
+  forward(ctx: ForwardContext, x: SymbolicTensor): SymbolicTensor {
+    const { bias: _bias, ...opts } = this.options;
+    return ctx.ops.conv2d(x, ctx.param('weight'), ctx.optionalParam('bias'), opts);
+  }
+}

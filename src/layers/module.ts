@@ -1,0 +1,267 @@
+// Modules: PyTorch-like building blocks that own named parameters and describe their forward
+// computation over symbolic tensors. A module tree is traced into a graph (graph/ir.ts) for
+// compile() and summary(); parameter names are the dotted PyTorch state_dict keys.
+import { ShapeError } from '../errors';
+import type { Graph } from '../graph/ir';
+import { SymbolicTensor, Tracer } from '../graph/tracer';
+import type { Ops } from '../ops';
+import { Random } from '../random';
+import { checkShape, formatShape, sizeOf, type Shape } from '../shape';
+
+/** How a parameter's default (seeded) values are drawn. */
+export type Init =
+  | { readonly kind: 'uniform'; readonly bound: number }
+  | { readonly kind: 'constant'; readonly value: number }
+  | { readonly kind: 'values'; readonly values: (rng: Random) => Float32Array };
+
+export class Parameter {
+  /** The elements; allocated on first use (summary() allocates nothing). */
+  #data: Float32Array | undefined;
+
+  constructor(
+    readonly shape: Shape,
+    readonly init: Init,
+    /** False for buffers such as BatchNorm's running statistics (not counted by summary). */
+    readonly trainable = true,
+  ) {}
+
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+
+  get isMaterialized(): boolean {
+    return this.#data !== undefined;
+  }
+
+  /** The elements, drawing the seeded defaults the first time. */
+  value(seed: number, fullName: string): Float32Array {
+    if (!this.#data) this.#data = initialValues(this, seed, fullName);
+    return this.#data;
+  }
+
+  /** Replaces the elements (loadWeights); the caller has checked the length. */
+  assign(data: Float32Array): void {
+    this.#data = data;
+  }
+}
+
+function initialValues(p: Parameter, seed: number, fullName: string): Float32Array {
+  const n = p.size;
+  switch (p.init.kind) {
+    case 'constant':
+      return new Float32Array(n).fill(p.init.value);
+    case 'uniform':
+      return new Random(seedFor(seed, fullName)).fill(n, -p.init.bound, p.init.bound);
+    case 'values':
+      return p.init.values(new Random(seedFor(seed, fullName)));
+  }
+}
+
+/** A per-parameter seed, so one parameter's defaults do not depend on which others exist. */
+function seedFor(seed: number, name: string): number {
+  let h = 2166136261 ^ seed;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+export type ForwardResult = SymbolicTensor | SymbolicTensor[] | { [name: string]: SymbolicTensor };
+
+/** What a module's forward sees: the op table over symbolic tensors, its parameters, its children. */
+export interface ForwardContext {
+  readonly ops: Ops<SymbolicTensor>;
+  /** The module's own parameter (or buffer) `name` as a graph value. */
+  param(name: string): SymbolicTensor;
+  /** Calls a child module registered with addModule. */
+  call(child: Module, ...inputs: SymbolicTensor[]): SymbolicTensor;
+  /** The parameter `name` if the module has one, else null (optional biases). */
+  optionalParam(name: string): SymbolicTensor | null;
+}
+
+export interface LayerSummary {
+  /** Dotted PyTorch module name. */
+  readonly name: string;
+  /** Module type, as in PyTorch ('Conv2d', 'Linear', …). */
+  readonly type: string;
+  /** Output shape for a batch of 1. */
+  readonly outputShape: Shape;
+  /** Trainable parameters owned by the layer. */
+  readonly params: number;
+  /** Multiply-accumulates per sample. */
+  readonly macs: number;
+}
+
+export interface ModelSummary {
+  readonly layers: readonly LayerSummary[];
+  readonly totalParams: number;
+  readonly totalMacs: number;
+  toString(): string;
+}
+
+export interface ModuleCallRecord {
+  readonly module: Module;
+  readonly name: string;
+  readonly output: ForwardResult;
+}
+
+export abstract class Module {
+  /** The PyTorch class name, shown in summaries. */
+  abstract readonly type: string;
+  /** Input shapes without the batch dim, by input name; set on a module used as a model. */
+  inputShapes: Record<string, Shape> | undefined;
+  /** Seed of the default weights of this module tree (used when it is the root). */
+  seed = 0;
+
+  readonly #modules = new Map<string, Module>();
+  readonly #params = new Map<string, Parameter>();
+
+  abstract forward(ctx: ForwardContext, ...inputs: SymbolicTensor[]): ForwardResult;
+
+  /** Registers a child under `name` (its key prefix in the state dict). */
+  protected addModule<M extends Module>(name: string, module: M): M {
+    if (this.#modules.has(name) || this.#params.has(name)) throw new ShapeError(`${this.type}: '${name}' is registered twice`);
+    this.#modules.set(name, module);
+    return module;
+  }
+
+  protected addParameter(name: string, shape: Shape, init: Init, trainable = true): Parameter {
+    if (this.#modules.has(name) || this.#params.has(name)) throw new ShapeError(`${this.type}: '${name}' is registered twice`);
+    const p = new Parameter(checkShape([...shape], `${this.type}.${name}`), init, trainable);
+    this.#params.set(name, p);
+    return p;
+  }
+
+  /** Children in registration order. */
+  children(): [string, Module][] {
+    return [...this.#modules];
+  }
+
+  /** The module's own parameters and buffers, in registration order. */
+  ownParameters(): [string, Parameter][] {
+    return [...this.#params];
+  }
+
+  /** Every parameter and buffer with its state_dict key, in PyTorch's order (own first, then children). */
+  namedParameters(prefix = ''): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    for (const [name, p] of this.#params) out.push([prefix + name, p]);
+    for (const [name, m] of this.#modules) out.push(...m.namedParameters(`${prefix}${name}.`));
+    return out;
+  }
+
+  /** The elements of every parameter and buffer, by state_dict key (draws defaults once). */
+  stateDict(): Map<string, { shape: Shape; data: Float32Array }> {
+    return new Map(this.namedParameters().map(([name, p]) => [name, { shape: p.shape, data: p.value(this.seed, name) }]));
+  }
+
+  /** Trainable parameter count. */
+  parameterCount(): number {
+    return this.namedParameters().reduce((n, [, p]) => n + (p.trainable ? p.size : 0), 0);
+  }
+
+  /** Traces the module into a graph for inputs of batch size `batch`. */
+  trace(batch = 1, onCall?: (record: ModuleCallRecord) => void): Graph {
+    const inputs = this.#requireInputShapes('trace');
+    const tracer = new Tracer();
+    const syms = Object.entries(inputs).map(([name, shape]) => tracer.input(name, [batch, ...shape]));
+    const result = callModule(tracer, this, this, '', syms, onCall);
+    return tracer.finish(namedOutputs(result));
+  }
+
+  /** The layer table: per leaf module, output shape (batch 1), parameters and MACs. */
+  summary(): ModelSummary {
+    const records: ModuleCallRecord[] = [];
+    const graph = this.trace(1, (r) => records.push(r));
+    const macsByScope = new Map<string, number>();
+    let totalMacs = 0;
+    for (const node of graph.nodes) {
+      const macs = node.op.macs?.(
+        node.inputs.map((id) => (id === null ? null : graph.values[id].shape)),
+        node.attrs,
+      ) ?? 0;
+      macsByScope.set(node.scope, (macsByScope.get(node.scope) ?? 0) + macs);
+      totalMacs += macs;
+    }
+    const layers = records
+      .filter((r) => r.module.children().length === 0)
+      .map((r) => ({
+        name: r.name,
+        type: r.module.type,
+        outputShape: firstShape(r.output),
+        params: r.module.ownParameters().reduce((n, [, p]) => n + (p.trainable ? p.size : 0), 0),
+        macs: macsByScope.get(r.name) ?? 0,
+      }));
+    return makeSummary(layers, this.parameterCount(), totalMacs);
+  }
+
+  #requireInputShapes(what: string): Record<string, Shape> {
+    if (!this.inputShapes) {
+      throw new ShapeError(`${what}: ${this.type} has no input shape; build it with { inputShape } (e.g. nn.sequential(layers, { inputShape: [1, 28, 28] }))`);
+    }
+    return this.inputShapes;
+  }
+}
+
+function callModule(
+  tracer: Tracer,
+  root: Module,
+  module: Module,
+  name: string,
+  inputs: SymbolicTensor[],
+  onCall: ((r: ModuleCallRecord) => void) | undefined,
+): ForwardResult {
+  const own = new Map(module.ownParameters());
+  const childNames = new Map(module.children().map(([n, m]) => [m, n]));
+  const fullName = (local: string) => (name ? `${name}.${local}` : local);
+  const ctx: ForwardContext = {
+    ops: tracer.ops,
+    param(local) {
+      const p = own.get(local);
+      if (!p) throw new ShapeError(`${name || module.type}: no parameter '${local}'`);
+      const key = fullName(local);
+      return tracer.param(key, p.shape, () => p.value(root.seed, key));
+    },
+    optionalParam(local) {
+      return own.has(local) ? ctx.param(local) : null;
+    },
+    call(child, ...xs) {
+      const childName = childNames.get(child);
+      if (childName === undefined) throw new ShapeError(`${name || module.type}: ctx.call() of a module that was not registered with addModule`);
+      const out = callModule(tracer, root, child, fullName(childName), xs, onCall);
+      if (!(out instanceof SymbolicTensor)) throw new ShapeError(`${fullName(childName)}: a child module must return one tensor`);
+      return out;
+    },
+  };
+  const local = name.slice(name.lastIndexOf('.') + 1);
+  const result = tracer.inScope(name === '' ? '' : local, () => module.forward(ctx, ...inputs));
+  onCall?.({ module, name, output: result });
+  return result;
+}
+
+function namedOutputs(result: ForwardResult): { name: string; value: SymbolicTensor }[] {
+  if (result instanceof SymbolicTensor) return [{ name: 'output', value: result }];
+  if (Array.isArray(result)) return result.map((value, i) => ({ name: `output${i}`, value }));
+  return Object.entries(result).map(([name, value]) => ({ name, value }));
+}
+
+function firstShape(result: ForwardResult): Shape {
+  if (result instanceof SymbolicTensor) return result.shape;
+  const first = Array.isArray(result) ? result[0] : Object.values(result)[0];
+  return first?.shape ?? [];
+}
+
+function makeSummary(layers: LayerSummary[], totalParams: number, totalMacs: number): ModelSummary {
+  return {
+    layers,
+    totalParams,
+    totalMacs,
+    toString() {
+      const rows = [['Layer', 'Type', 'Output shape', 'Params', 'MACs']];
+      for (const l of layers) rows.push([l.name, l.type, formatShape(l.outputShape), l.params.toLocaleString('en-US'), l.macs.toLocaleString('en-US')]);
+      rows.push(['Total', '', '', totalParams.toLocaleString('en-US'), totalMacs.toLocaleString('en-US')]);
+      const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+      const line = (r: string[]) => r.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd();
+      const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+      return [line(rows[0]), rule, ...rows.slice(1, -1).map(line), rule, line(rows[rows.length - 1])].join('\n');
+    },
+  };
+}
