@@ -38,7 +38,7 @@ describe('browser (headless Chromium, built dist/)', () => {
       const run = async (backend: typeof gpu) => {
         const session = await nn.compile(model, backend);
         const y = await session.run(backend.tensor(x, [2, 1, 8, 8]));
-        const data = Array.from(await y.data());
+        const data: number[] = Array.from(await y.data());
         session.dispose();
         return { data, shape: y.shape };
       };

@@ -202,7 +202,7 @@ class GpuExecutable implements Executable {
       if (bytes > 0) encoder.copyBufferToBuffer(src.buffer, src.offset, buffer, 0, bytes);
       return backend.adoptBuffer(buffer, shape);
     });
-    backend.device.queue.submit([encoder.finish()]);
+    backend.submit(encoder, this.stats.dispatches);
     return outputs;
   }
 

@@ -50,6 +50,8 @@ export class WebGpuBackend extends BackendBase {
   readonly fallbackReason = undefined;
   readonly pipelines: PipelineCache;
   readonly debug: boolean;
+  /** What this backend has sent to the GPU so far (for tests and profiling). */
+  readonly counters = { submits: 0, commandBuffers: 0, dispatches: 0, readbacks: 0 };
   #pending: Pending | null = null;
   #lost: string | null = null;
   #disposed = false;
@@ -216,8 +218,16 @@ export class WebGpuBackend extends BackendBase {
     if (!pending) return;
     this.#pending = null;
     pending.pass?.end();
-    this.device.queue.submit([pending.encoder.finish()]);
+    this.submit(pending.encoder, pending.dispatches);
     this.destroyWhenIdle(pending.release);
+  }
+
+  /** @internal Every submit goes through here, so the counters are complete. */
+  submit(encoder: GPUCommandEncoder, dispatches: number): void {
+    this.device.queue.submit([encoder.finish()]);
+    this.counters.submits++;
+    this.counters.commandBuffers++;
+    this.counters.dispatches += dispatches;
   }
 
   async readTensor(t: Tensor): Promise<Float32Array> {
@@ -228,7 +238,8 @@ export class WebGpuBackend extends BackendBase {
     const staging = this.device.createBuffer({ size: bytes, usage: USAGE.MAP_READ | USAGE.COPY_DST });
     const encoder = this.device.createCommandEncoder({ label: 'readback' });
     encoder.copyBufferToBuffer((t.storage as GpuStorage).buffer, 0, staging, 0, bytes);
-    this.device.queue.submit([encoder.finish()]);
+    this.submit(encoder, 0);
+    this.counters.readbacks++;
     try {
       await staging.mapAsync(MAP_MODE_READ);
     } catch (e) {
