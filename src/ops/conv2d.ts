@@ -4,6 +4,7 @@
 import { ShapeError } from '../errors';
 import { formatShape, type Shape } from '../shape';
 import { activateInPlace, type Activation } from './activation';
+import { recordConv2d } from './conv2dGpu';
 import type { OpDef, OpRunner } from './op';
 import {
   paddingAttr,
@@ -141,6 +142,10 @@ export const conv2dOp: OpDef<Conv2dAttrs> = {
       }
     }
     activateInPlace(y.data, attrs.activation);
+  },
+  // x [N, C, H, W], w [O, C/g, kh, kw], b [O] | null -> y [N, O, OH, OW] (see src/ops/conv2dGpu.ts)
+  gpu(k, [x, w, b], [y], attrs) {
+    recordConv2d(k, x!, w!, b ?? null, y, attrs);
   },
 };
 

@@ -1,0 +1,82 @@
+// The WebGPU lowering of conv2d: an implicit GEMM (shaders/conv2d.wgsl) whose register block,
+// TM output channels × TN pixels per invocation, is chosen per shape by a small table.
+import conv2dWgsl from '../../shaders/conv2d.wgsl?raw';
+import { grid, uniforms, type GpuArg, type KernelRecorder } from '../backends/webgpu/kernel';
+import { sizeOf } from '../shape';
+import { activationConstants, withActivationFn } from './activation';
+import type { Conv2dAttrs } from './conv2d';
+import { resolveWindow, type Window2d } from './window';
+
+/** The register block of one invocation and the workgroup size (shaders/conv2d.wgsl). */
+export interface ConvTile {
+  /** Output channels per invocation (1 to 8). */
+  readonly tm: number;
+  /** Output pixels of one row per invocation (1 to 8). */
+  readonly tn: number;
+  readonly workgroupSize: number;
+}
+
+/** The geometry of one convolution call, as the kernel and the tile table see it. */
+export interface ConvGeometry {
+  readonly N: number;
+  readonly C: number;
+  readonly H: number;
+  readonly W: number;
+  readonly O: number;
+  readonly groups: number;
+  readonly win: Window2d;
+}
+
+export function convGeometry(x: readonly number[], w: readonly number[], attrs: Conv2dAttrs): ConvGeometry {
+  const [N, C, H, W] = x;
+  return { N, C, H, W, O: w[0], groups: attrs.groups, win: resolveWindow('conv2d', x, [w[2], w[3]], attrs) };
+}
+
+/**
+ * The tile table. Rows of the table are shapes, measured in bench/lab/conv2d: TM follows the
+ * output channels per group (depthwise convolutions get TM 1 instead of computing 7 discarded
+ * channels out of 8), TN follows the output width.
+ */
+export function chooseConvTile(geo: ConvGeometry): ConvTile {
+  const outPerGroup = geo.O / geo.groups;
+  const OW = geo.win.output[1];
+  const tm = outPerGroup >= 8 ? 8 : outPerGroup >= 4 ? 4 : outPerGroup >= 2 ? 2 : 1;
+  const tn = OW >= 8 ? 8 : OW >= 4 ? 4 : OW >= 2 ? 2 : 1;
+  return { tm, tn, workgroupSize: 64 };
+}
+
+const convShader = withActivationFn('conv2d', conv2dWgsl);
+
+/** Records the register-blocked implicit GEMM for y = act(conv(x, w) + b) with the given tile. */
+export function recordConv2d(
+  k: KernelRecorder,
+  x: GpuArg,
+  w: GpuArg,
+  b: GpuArg | null,
+  y: GpuArg,
+  attrs: Conv2dAttrs,
+  tile: ConvTile = chooseConvTile(convGeometry(x.shape, w.shape, attrs)),
+): void {
+  if (sizeOf(y.shape) === 0) return;
+  const geo = convGeometry(x.shape, w.shape, attrs);
+  const { N, C, H, W, O, groups, win } = geo;
+  const [OH, OW] = win.output;
+  const [, Cg, kh, kw] = w.shape;
+  const Og = O / groups;
+  const rowBlocks = Math.ceil(OW / tile.tn);
+  const pixelBlocks = N * OH * rowBlocks;
+  const channelBlocks = Math.ceil(Og / tile.tm);
+  const total = pixelBlocks * channelBlocks * groups;
+  const block = uniforms()
+    .u32(C, H, W, O, OH, OW, Cg, Og, kh, kw)
+    .i32(...win.stride, ...win.dilation, win.pads[0], win.pads[1])
+    .u32(rowBlocks, pixelBlocks, channelBlocks, total);
+  k.dispatch({
+    shader: convShader,
+    constants: { ...activationConstants(attrs.activation), TM: tile.tm, TN: tile.tn, HAS_BIAS: b ? 1 : 0, WG: tile.workgroupSize },
+    uniforms: block.bytes(),
+    // Without a bias the shader's bias binding still needs a buffer: w, read-only like it.
+    bindings: [x, w, b ?? w, y],
+    workgroups: grid(total, tile.workgroupSize),
+  });
+}
