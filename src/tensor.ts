@@ -61,7 +61,7 @@ export class Tensor {
     if (this.#disposed) throw new ShapeError(`${what}: tensor ${formatShape(this.shape)} was disposed`);
     if (this.owner !== owner) {
       throw new ShapeError(
-        `${what}: tensor ${formatShape(this.shape)} belongs to the '${this.owner.name}' backend, not '${owner.name}' (copy it with data() first)`,
+        `${what}: tensor ${formatShape(this.shape)} belongs to another backend (a '${this.owner.name}' backend, this one is '${owner.name}'); copy it over with data() and tensor()`,
       );
     }
   }
