@@ -4,6 +4,7 @@
 import { ShapeError } from '../errors';
 import { formatShape, type Shape } from '../shape';
 import type { OpDef, OpRunner } from './op';
+import { dispatchPoolWindows } from './pool2d';
 import { positivePair, type Pair } from './window';
 
 /** A number (square output) or [OH, OW]. */
@@ -45,6 +46,19 @@ export const adaptiveAvgPool2dOp: OpDef<AdaptiveAvgPool2dAttrs> = {
         }
       }
     }
+  },
+  gpu(k, [x], [y], { outputSize }) {
+    // Mode 2 derives each bin from the input and output sizes; kernel, stride and pads are unused.
+    dispatchPoolWindows(k, x!, y, {
+      mode: 2,
+      countIncludePad: false,
+      input: [x!.shape[2], x!.shape[3]],
+      output: outputSize,
+      kernel: [1, 1],
+      stride: [1, 1],
+      dilation: [1, 1],
+      pads: [0, 0, 0, 0],
+    });
   },
 };
 

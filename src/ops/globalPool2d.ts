@@ -4,10 +4,17 @@
 import { ShapeError } from '../errors';
 import { formatShape, sizeOf, type Shape } from '../shape';
 import type { OpDef, OpRunner } from './op';
+import { dispatchPlaneReduction, dispatchPoolWindows } from './pool2d';
 
 export interface GlobalPool2dAttrs {
   readonly mode: 'max' | 'avg';
 }
+
+/**
+ * Planes of at least this many positions are reduced by a workgroup each (reduce_plane); smaller
+ * ones by one invocation each (the pooling kernel with the whole plane as its window).
+ */
+const WORKGROUP_REDUCTION_MIN_AREA = 1024;
 
 const opName = (mode: 'max' | 'avg') => (mode === 'max' ? 'globalMaxPool2d' : 'globalAvgPool2d');
 
@@ -41,6 +48,24 @@ export const globalPool2dOp: OpDef<GlobalPool2dAttrs> = {
         y.data[plane] = max;
       }
     }
+  },
+  gpu(k, [x], [y], { mode }) {
+    const [N, C] = x!.shape;
+    const area = sizeOf(x!.shape.slice(2));
+    if (area >= WORKGROUP_REDUCTION_MIN_AREA) {
+      dispatchPlaneReduction(k, x!, y, mode, N * C, area);
+      return;
+    }
+    dispatchPoolWindows(k, x!, y, {
+      mode: mode === 'max' ? 0 : 1,
+      countIncludePad: false,
+      input: [1, area],
+      output: [1, 1],
+      kernel: [1, area],
+      stride: [1, 1],
+      dilation: [1, 1],
+      pads: [0, 0, 0, 0],
+    });
   },
 };
 

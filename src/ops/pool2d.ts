@@ -1,13 +1,16 @@
 // 2-D max and average pooling: one op whose `mode` attribute picks the reduction, over the same
 // window geometry as convolution (window.ts), applied to each channel on its own.
+import poolWgsl from '../../shaders/pool2d.wgsl?raw';
+import { grid, uniforms, type GpuArg, type KernelRecorder } from '../backends/webgpu/kernel';
 import { ShapeError } from '../errors';
-import { formatShape, type Shape } from '../shape';
+import { formatShape, sizeOf, type Shape } from '../shape';
 import type { OpDef, OpRunner } from './op';
 import {
   paddingAttr,
   positivePair,
   resolveWindow,
   tapRange,
+  type Pads,
   type Pair,
   type PaddingAttr,
   type PaddingOption,
@@ -120,7 +123,73 @@ export const pool2dOp: OpDef<Pool2dAttrs> = {
       }
     }
   },
+  gpu(k, [x], [y], attrs) {
+    const [, , H, W] = x!.shape;
+    const { kernel, stride, dilation, pads, output } = resolveWindow(opName(attrs.mode), x!.shape, attrs.kernel, attrs, attrs.ceilMode);
+    const mode = attrs.mode === 'max' ? 0 : 1;
+    dispatchPoolWindows(k, x!, y, { mode, countIncludePad: attrs.countIncludePad, input: [H, W], output, kernel, stride, dilation, pads });
+  },
 };
+
+/** The window of shaders/pool2d.wgsl's `main` for one dispatch (sizes of one plane). */
+export interface GpuPoolWindow {
+  /** 0 max, 1 avg, 2 adaptive avg (bins from the input and output sizes). */
+  readonly mode: 0 | 1 | 2;
+  readonly countIncludePad: boolean;
+  readonly input: Pair;
+  readonly output: Pair;
+  readonly kernel: Pair;
+  readonly stride: Pair;
+  readonly dilation: Pair;
+  readonly pads: Pads;
+}
+
+const poolShader = { label: 'pool2d', code: poolWgsl };
+/** Invocations per workgroup in both entry points of pool2d.wgsl. */
+const POOL_WORKGROUP = 256;
+
+/** The uniform block of pool2d.wgsl: `count` outputs (main) or planes (reduce_plane). */
+function poolUniforms(count: number, w: GpuPoolWindow): ArrayBuffer {
+  return uniforms()
+    .u32(count, w.input[0], w.input[1], w.output[0], w.output[1])
+    .i32(...w.kernel, ...w.stride, ...w.dilation, ...w.pads)
+    .f32(w.mode === 0 ? -Infinity : NaN)
+    .bytes();
+}
+
+/** One invocation per output of y [planes, OH, OW] over x [planes, H, W]; pooling, adaptive and small global pooling. */
+export function dispatchPoolWindows(k: KernelRecorder, x: GpuArg, y: GpuArg, w: GpuPoolWindow): void {
+  const outputs = sizeOf(y.shape);
+  k.dispatch({
+    shader: poolShader,
+    constants: { MODE: w.mode, COUNT_INCLUDE_PAD: w.countIncludePad ? 1 : 0 },
+    uniforms: poolUniforms(outputs, w),
+    bindings: [x, y],
+    workgroups: grid(outputs, POOL_WORKGROUP),
+  });
+}
+
+/** One workgroup per plane of x [planes, area] reducing it to y [planes]: global pooling of large planes. */
+export function dispatchPlaneReduction(k: KernelRecorder, x: GpuArg, y: GpuArg, mode: 'max' | 'avg', planes: number, area: number): void {
+  const w: GpuPoolWindow = {
+    mode: mode === 'max' ? 0 : 1,
+    countIncludePad: false,
+    input: [1, area],
+    output: [1, 1],
+    kernel: [1, area],
+    stride: [1, 1],
+    dilation: [1, 1],
+    pads: [0, 0, 0, 0],
+  };
+  k.dispatch({
+    shader: poolShader,
+    entryPoint: 'reduce_plane',
+    constants: { MODE: w.mode },
+    uniforms: poolUniforms(planes, w),
+    bindings: [x, y],
+    workgroups: grid(planes, 1),
+  });
+}
 
 /** The tap ranges of every output along one axis (see pool2dOp.cpu). */
 function axisTaps(outSize: number, stride: number, padBegin: number, dilation: number, kernel: number, size: number, padEnd: number) {
