@@ -1,6 +1,8 @@
 // batchNorm2d at inference: a per-channel affine map from the running statistics. Channels are
 // dim 1 and everything after it is elementwise, so [N, C], [N, C, L], [N, C, H, W] and
 // [N, C, D, H, W] all work (BatchNorm1d/2d/3d in eval mode).
+import batchNormWgsl from '../../shaders/batch_norm.wgsl?raw';
+import { grid, uniforms } from '../backends/webgpu/kernel';
 import { ShapeError } from '../errors';
 import { formatShape, sizeOf, type Shape } from '../shape';
 import type { OpDef, OpRunner } from './op';
@@ -27,6 +29,8 @@ export interface BatchNorm2dOptions<T> {
   /** Added to the variance (default 1e-5, as PyTorch). */
   eps?: number;
 }
+
+const batchNormShader = { label: 'batch_norm', code: batchNormWgsl };
 
 export const batchNorm2dOp: OpDef<BatchNormAttrs> = {
   name: 'batchNorm2d',
@@ -63,6 +67,22 @@ export const batchNorm2dOp: OpDef<BatchNormAttrs> = {
         for (let j = 0; j < inner; j++, i++) y.data[i] = (x.data[i] - m) * scale + shift;
       }
     }
+  },
+  gpu(k, inputs, [y], { eps }) {
+    const x = inputs[batchNormInputs.x]!;
+    const weight = inputs[batchNormInputs.weight];
+    const bias = inputs[batchNormInputs.bias];
+    const mean = inputs[batchNormInputs.runningMean]!;
+    const variance = inputs[batchNormInputs.runningVar]!;
+    const count = sizeOf(x.shape);
+    k.dispatch({
+      shader: batchNormShader,
+      constants: { HAS_WEIGHT: weight ? 1 : 0, HAS_BIAS: bias ? 1 : 0 },
+      uniforms: uniforms().u32(count, x.shape[1], sizeOf(x.shape.slice(2))).f32(eps).bytes(),
+      // An absent weight or bias binds the mean in its place; the shader does not read it.
+      bindings: [x, weight ?? mean, bias ?? mean, mean, variance, y],
+      workgroups: grid(count, 256),
+    });
   },
 };
 

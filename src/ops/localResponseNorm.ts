@@ -3,6 +3,8 @@
 // with a window of `size` channels around c, clipped to the channel range. For odd sizes PyTorch
 // and ONNX agree (c ± (size−1)/2); for even sizes PyTorch reaches one channel further back
 // (size/2 before, size/2 − 1 after) and ONNX one further ahead, so the attrs say how many before.
+import lrnWgsl from '../../shaders/lrn.wgsl?raw';
+import { grid, uniforms } from '../backends/webgpu/kernel';
 import { ShapeError } from '../errors';
 import { formatShape, sizeOf, type Shape } from '../shape';
 import type { OpDef, OpRunner } from './op';
@@ -26,6 +28,8 @@ export interface LocalResponseNormOptions {
   /** Additive constant (default 1; ONNX calls it bias). */
   k?: number;
 }
+
+const lrnShader = { label: 'lrn', code: lrnWgsl };
 
 export const localResponseNormOp: OpDef<LocalResponseNormAttrs> = {
   name: 'localResponseNorm',
@@ -67,6 +71,18 @@ export const localResponseNormOp: OpDef<LocalResponseNormAttrs> = {
         for (let j = 0; j < inner; j++) ys[plane + j] = xs[plane + j] / Math.pow(k + scale * sumSq[j], beta);
       }
     }
+  },
+  gpu(kr, [x], [y], { size, alpha, beta, k, before }) {
+    const count = sizeOf(x!.shape);
+    kr.dispatch({
+      shader: lrnShader,
+      uniforms: uniforms()
+        .u32(count, x!.shape[1], sizeOf(x!.shape.slice(2)), before, size - 1 - before)
+        .f32(alpha / size, beta, k)
+        .bytes(),
+      bindings: [x!, y],
+      workgroups: grid(count, 256),
+    });
   },
 };
 

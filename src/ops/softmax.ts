@@ -1,5 +1,7 @@
 // softmax and logSoftmax over one axis (ONNX opset 13 / torch.softmax semantics). One op: the
 // two share the max-shifted, float64 reduction and differ only in the last step.
+import softmaxWgsl from '../../shaders/softmax.wgsl?raw';
+import { grid, uniforms } from '../backends/webgpu/kernel';
 import { ShapeError } from '../errors';
 import { normalizeAxis, sizeOf, type Shape } from '../shape';
 import type { OpDef, OpRunner } from './op';
@@ -65,7 +67,28 @@ export const softmaxOp: OpDef<SoftmaxAttrs> = {
       }
     }
   },
+  gpu(k, [x], [y], { dim, log }) {
+    const { outer, n, inner } = splitAtAxis(x!.shape, dim, log);
+    const lines = outer * inner;
+    if (lines === 0 || n === 0) return;
+    const perWorkgroup = n >= WORKGROUP_LINE_MIN;
+    k.dispatch({
+      shader: softmaxShader,
+      entryPoint: perWorkgroup ? 'per_workgroup' : 'main',
+      constants: { LOG: log ? 1 : 0 },
+      uniforms: uniforms().u32(lines, n, inner).bytes(),
+      bindings: [x!, y],
+      workgroups: perWorkgroup ? grid(lines, 1) : grid(lines, 64),
+    });
+  },
 };
+
+const softmaxShader = { label: 'softmax', code: softmaxWgsl };
+/**
+ * Lines at least this long get a workgroup each (softmax.wgsl per_workgroup); shorter ones an
+ * invocation each (main).
+ */
+const WORKGROUP_LINE_MIN = 256;
 
 function softmaxAttrs(opts: SoftmaxOptions, log: boolean): SoftmaxAttrs {
   const dim = opts?.dim ?? -1;
