@@ -1,8 +1,9 @@
 // concat: joins tensors of equal shape but for one axis (torch.cat; GoogLeNet's inception
 // branches). Each input is a run of contiguous blocks, one per index of the outer axes.
 import { ShapeError } from '../errors';
-import { formatShape, normalizeAxis, sizeOf, type Shape } from '../shape';
+import { formatShape, normalizeAxis, sizeOf, stridesOf, type Shape } from '../shape';
 import type { OpDef, OpRunner } from './op';
+import { recordStridedCopy } from './stridedCopyGpu';
 
 export interface ConcatAttrs {
   /** The axis joined along, as given (negative counts from the end). */
@@ -49,6 +50,17 @@ export const concatOp: OpDef<ConcatAttrs> = {
         y.data.set(x!.data.subarray(o * block, (o + 1) * block), offset);
         offset += block;
       }
+    }
+  },
+  // One strided copy per input: x_i, dense, into its slab of y (y's strides, offset by the
+  // inputs before it along the axis). Along dim 0 a slab is contiguous: a plain buffer copy.
+  gpu(k, inputs, [y], { dim }) {
+    const axis = normalizeAxis(dim, y.shape.length, 'concat');
+    const yStrides = stridesOf(y.shape);
+    let start = 0;
+    for (const x of inputs) {
+      recordStridedCopy(k, { from: x!, to: y, shape: x!.shape, toStrides: yStrides, toOffset: start * yStrides[axis] }, 'concat');
+      start += x!.shape[axis];
     }
   },
 };

@@ -2,6 +2,7 @@
 import { ShapeError } from '../errors';
 import { formatShape, stridesOf, type Shape } from '../shape';
 import type { OpDef, OpRunner } from './op';
+import { recordStridedCopy } from './stridedCopyGpu';
 
 export interface PermuteAttrs {
   /** The permutation as given (negative entries count from the end). */
@@ -59,6 +60,12 @@ export const permuteOp: OpDef<PermuteAttrs> = {
         index[d] = 0;
       }
     }
+  },
+  // One strided copy over y's shape: y is written densely, x read through its permuted strides.
+  gpu(k, [x], [y], { dims }) {
+    const xStrides = stridesOf(x!.shape);
+    const fromStrides = resolvePermutation(x!.shape, dims).map((axis) => xStrides[axis]);
+    recordStridedCopy(k, { from: x!, to: y, shape: y.shape, fromStrides }, 'permute');
   },
 };
 

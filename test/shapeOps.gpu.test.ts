@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
+import { UnsupportedError } from '../src/errors';
+import type { SymbolicTensor } from '../src/graph/tracer';
+import { compile, Module, type ForwardContext, type Ops, type Tensor } from '../src/index';
+import { sizeOf, type Shape } from '../src/shape';
+import { createGpuBackend } from './gpu';
+import { cpu, expectClose, Random } from './helpers';
+
+const sharesStorage = (y: Tensor, x: Tensor) => (y as any).storage === (x as any).storage;
+
+/** Every permutation of 0..n−1. */
+function permutations(n: number): number[][] {
+  if (n === 0) return [[]];
+  return permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]));
+}
+
+describe('permute, concat and views (WebGPU vs CPU)', () => {
+  let gpu: WebGpuBackend;
+  const rng = new Random(11);
+  beforeAll(async () => {
+    gpu = await createGpuBackend();
+  });
+  afterAll(() => gpu?.dispose());
+
+  /** The same data on both backends. */
+  function pair(shape: Shape): [Tensor, Tensor] {
+    const data = rng.fill(sizeOf(shape), -1, 1);
+    return [gpu.tensor(data, shape), cpu.tensor(data, shape)];
+  }
+
+  async function checkPermute(shape: Shape, dims: number[]): Promise<void> {
+    const [xg, xc] = pair(shape);
+    const yg = gpu.ops.permute(xg, dims);
+    const yc = cpu.ops.permute(xc, dims);
+    expect(yg.shape).toEqual(yc.shape);
+    expectClose(await yg.data(), await yc.data(), `permute [${shape}] by [${dims}]`);
+  }
+
+  it('permute: all 6 permutations of a rank-3 tensor', async () => {
+    for (const dims of permutations(3)) await checkPermute([3, 4, 5], dims);
+  });
+
+  it('permute: random rank-4 and rank-5 permutations, negative dims, unit and zero-size axes', async () => {
+    for (let t = 0; t < 12; t++) {
+      const rank = 4 + (t % 2);
+      const shape = Array.from({ length: rank }, () => rng.int(1, 6));
+      const dims = permutations(rank)[rng.int(0, 23)];
+      await checkPermute(shape, dims);
+    }
+    await checkPermute([2, 3, 4, 5], [-1, 0, -3, 2]);
+    await checkPermute([1, 7, 1, 3], [3, 2, 1, 0]);
+    await checkPermute([4, 1, 5], [1, 0, 2]); // moving a unit axis is a plain copy
+    await checkPermute([], []);
+    await checkPermute([6], [0]);
+    await checkPermute([3, 0, 2], [2, 0, 1]);
+  });
+
+  it('permute: [8, 64, 56, 56] → [0, 2, 3, 1] (NCHW → NHWC)', async () => {
+    await checkPermute([8, 64, 56, 56], [0, 2, 3, 1]);
+  });
+
+  it('permute: more than 65 535 workgroups (2-D grid)', async () => {
+    // 256 · 65 535 = 16 776 960 invocations fit one grid row; go past it.
+    await checkPermute([4097, 4096], [1, 0]);
+  });
+
+  it('permute: more than 8 axes that do not merge is an UnsupportedError', () => {
+    const x = gpu.zeros([2, 2, 2, 2, 2, 2, 2, 2, 2]);
+    expect(() => gpu.ops.permute(x, [8, 7, 6, 5, 4, 3, 2, 1, 0])).toThrow(UnsupportedError);
+    expect(() => gpu.ops.permute(x, [8, 7, 6, 5, 4, 3, 2, 1, 0])).toThrow(/^permute: .*9 axes/);
+  });
+
+  async function checkConcat(shapes: Shape[], dim: number): Promise<void> {
+    const pairs = shapes.map(pair);
+    const yg = gpu.ops.concat(pairs.map(([g]) => g), { dim });
+    const yc = cpu.ops.concat(pairs.map(([, c]) => c), { dim });
+    expect(yg.shape).toEqual(yc.shape);
+    expectClose(await yg.data(), await yc.data(), `concat ${shapes.map((s) => `[${s}]`).join(' ')} along ${dim}`);
+  }
+
+  it('concat: three inputs along every dim of a rank-3 and a rank-4 tensor, incl. negative dims', async () => {
+    for (const base of [[3, 4, 5], [2, 3, 4, 5]]) {
+      for (let dim = -base.length; dim < base.length; dim++) {
+        const axis = dim < 0 ? dim + base.length : dim;
+        const shapes = [2, 1, 3].map((n) => base.map((d, k) => (k === axis ? n : d)));
+        await checkConcat(shapes, dim);
+      }
+    }
+  });
+
+  it('concat: one input, inputs empty along dim, zero-size tensors, the same tensor twice', async () => {
+    await checkConcat([[2, 3]], 1);
+    await checkConcat([[2, 0], [2, 3], [2, 0]], 1);
+    await checkConcat([[0, 3], [2, 3]], 0);
+    await checkConcat([[0, 3], [0, 2]], 1);
+    await checkConcat([[2, 0, 4], [2, 0, 4]], 2);
+    const [xg, xc] = pair([3, 5]);
+    expectClose(await gpu.ops.concat([xg, xg], { dim: -1 }).data(), await cpu.ops.concat([xc, xc], { dim: -1 }).data(), 'concat [x, x]');
+  });
+
+  it('concat: random shapes up to rank 6', async () => {
+    for (let t = 0; t < 15; t++) {
+      const rank = rng.int(1, 6);
+      const base = Array.from({ length: rank }, () => rng.int(1, 4));
+      const axis = rng.int(0, rank - 1);
+      const shapes = Array.from({ length: rng.int(1, 4) }, () => base.map((d, k) => (k === axis ? rng.int(0, 3) : d)));
+      await checkConcat(shapes, axis - (t % 2) * rank);
+    }
+  });
+
+  it('views (reshape, flatten, dropout) share the input storage on the GPU, eagerly', async () => {
+    const [xg, xc] = pair([2, 3, 4]);
+    const views = [gpu.ops.reshape(xg, [4, -1]), gpu.ops.flatten(xg), gpu.ops.dropout(xg), gpu.ops.reshape(gpu.ops.flatten(xg, { startDim: 0 }), [2, 12])];
+    for (const v of views) {
+      expect(sharesStorage(v, xg)).toBe(true);
+      expectClose(await v.data(), await xc.data(), `view ${v.shape}`);
+    }
+    // The storage outlives the tensor it came from while a view holds it, and views feed kernels.
+    xg.dispose();
+    const y = gpu.ops.add(views[0], views[0]);
+    expectClose(await y.data(), await cpu.ops.add(cpu.ops.reshape(xc, [4, -1]), cpu.ops.reshape(xc, [4, -1])).data(), 'view + view');
+    for (const v of views) v.dispose();
+  });
+
+  describe('compiled graphs', () => {
+    /** The computation under test, written once over any op table. */
+    function mix<T extends { readonly shape: Shape }>(ops: Ops<T>, x: T, scale: T, shift: T): T {
+      const a = ops.add(ops.mul(x, scale), shift); // [N, 2, 3, 4]
+      const p = ops.permute(a, [0, 3, 1, 2]); // [N, 4, 2, 3]
+      const r = ops.reshape(p, [-1, 4, 6]); // a view of an intermediate
+      const c = ops.concat([r, ops.reshape(x, [-1, 4, 6]), r], { dim: -1 }); // [N, 4, 18], reads a view of the input
+      return ops.dropout(ops.flatten(c)); // the output: a view of an intermediate
+    }
+
+    class Mixer extends Module {
+      readonly type = 'Mixer';
+      constructor() {
+        super();
+        this.addParameter('scale', [3, 1], { kind: 'values', values: (r) => r.fill(3, 0.5, 1.5) });
+        this.addParameter('shift', [4], { kind: 'values', values: (r) => r.fill(4, -1, 1) });
+        this.inputShapes = { x: [2, 3, 4] };
+      }
+      forward(ctx: ForwardContext, x: SymbolicTensor): SymbolicTensor {
+        return mix(ctx.ops, x, ctx.param('scale'), ctx.param('shift'));
+      }
+    }
+
+    /** Outputs that are views of the input itself, next to one that is computed. */
+    class Passthrough extends Module {
+      readonly type = 'Passthrough';
+      constructor() {
+        super();
+        this.inputShapes = { x: [3, 5] };
+      }
+      forward(ctx: ForwardContext, x: SymbolicTensor) {
+        return { flat: ctx.ops.flatten(x, { startDim: 0 }), same: ctx.ops.reshape(x, [-1, 5, 3]), twice: ctx.ops.add(x, x) };
+      }
+    }
+
+    it('add / mul / permute / concat / reshape match eager CPU, over runs and batch sizes', async () => {
+      const model = new Mixer();
+      const params = model.stateDict();
+      const scale = cpu.tensor(params.get('scale')!.data, [3, 1]);
+      const shift = cpu.tensor(params.get('shift')!.data, [4]);
+      const session = await compile(model, gpu);
+      try {
+        for (const batch of [1, 3, 1]) {
+          const [xg, xc] = pair([batch, 2, 3, 4]);
+          const y = (await session.run(xg)) as Tensor;
+          const ref = mix(cpu.ops, xc, scale, shift);
+          expect(y.shape).toEqual(ref.shape);
+          expectClose(await y.data(), await ref.data(), `Mixer, batch ${batch}`);
+        }
+      } finally {
+        session.dispose();
+      }
+    });
+
+    it('graph outputs that are views of the input', async () => {
+      const session = await compile(new Passthrough(), gpu);
+      try {
+        for (let run = 0; run < 2; run++) {
+          const [xg, xc] = pair([2, 3, 5]);
+          const out = (await session.run(xg)) as Record<string, Tensor>;
+          expect(out.flat.shape).toEqual([30]);
+          expect(out.same.shape).toEqual([2, 5, 3]);
+          expectClose(await out.flat.data(), await xc.data(), 'flat');
+          expectClose(await out.same.data(), await xc.data(), 'same');
+          expectClose(await out.twice.data(), await cpu.ops.add(xc, xc).data(), 'twice');
+          // Outputs belong to the caller: not the input's buffer.
+          expect(sharesStorage(out.flat, xg)).toBe(false);
+        }
+      } finally {
+        session.dispose();
+      }
+    });
+  });
+});
