@@ -4,6 +4,7 @@ import { ShapeError } from '../errors';
 import { formatShape, sizeOf, type Shape } from '../shape';
 import { activateInPlace, type Activation } from './activation';
 import { gemm } from './gemm';
+import { recordGemm } from './gemmGpu';
 import type { OpDef, OpRunner } from './op';
 
 export interface LinearAttrs {
@@ -46,6 +47,22 @@ export const linearOp: OpDef<LinearAttrs> = {
     gemm(false, true, rows, outFeatures, inFeatures, xs, 0, inFeatures, ws, 0, inFeatures, ys, 0, outFeatures, accumulate);
     activateInPlace(y.data, attrs.activation);
   },
+  // x [R, in], w [out, in] (or its parts: consecutive row blocks), b [out] | null -> y [R, out]
+  gpu(k, [x, w, b], [y], attrs) {
+    const [rows, inFeatures, outFeatures] = checkLinear(x!.shape, w!.shape, b?.shape ?? null);
+    // A weight too large for one binding arrives as blocks of output rows: each block is one
+    // GEMM writing its own columns of y.
+    let column = 0;
+    for (const part of w!.parts ?? [w!]) {
+      const n = part.shape[0];
+      recordGemm(k, {
+        a: x!, b: part, c: y, m: rows, n, k: inFeatures, transB: true, ldc: outFeatures, offsetC: column,
+        bias: b, biasPer: 'column', biasOffset: column, activation: attrs.activation,
+      });
+      column += n;
+    }
+  },
+  gpuAcceptsParts: [1],
 };
 
 /** x · wᵀ + b for x [..., in], w [out, in] (PyTorch's layout) and b [out] or null. */

@@ -3,7 +3,9 @@
 // the result (so 1-D · 1-D is a scalar, shape []).
 import { ShapeError } from '../errors';
 import { broadcastShapes, broadcastStrides, formatShape, sizeOf, type Shape } from '../shape';
+import type { GpuArg, KernelRecorder } from '../backends/webgpu/kernel';
 import { gemm } from './gemm';
+import { recordGemm } from './gemmGpu';
 import type { OpDef, OpRunner } from './op';
 
 /** matmul has no attributes. */
@@ -82,7 +84,116 @@ export const matmulOp: OpDef<MatmulAttrs> = {
       }
     }
   },
+  // Same cases as the CPU: a batch over b's single matrix is more rows of a; otherwise the
+  // innermost batch dims that one stride per operand can step through are one batched GEMM,
+  // and the remaining outer dims are one GEMM each.
+  gpu(k, [a, b], [y]) {
+    const { aBatch, bBatch, batch, m, k: depth, n } = geometry(a!.shape, b!.shape);
+    const count = sizeOf(batch);
+    if (sizeOf(bBatch) === 1 && sizeOf(aBatch) === count) {
+      recordMatmulGemm(k, a!, b!, y, { m: count * m, n, k: depth, offsetA: 0, offsetB: 0, offsetC: 0 });
+      return;
+    }
+    const aStrides = broadcastStrides(aBatch, batch);
+    const bStrides = broadcastStrides(bBatch, batch);
+    // A b split into parts (a parameter larger than one binding) holds whole matrices per part:
+    // step through it one matrix at a time.
+    const inner = b!.parts ? batch.length : innerBatchDims(batch, aStrides, bStrides);
+    const entries = sizeOf(batch.slice(inner));
+    const outer = batch.slice(0, inner);
+    const index = new Array<number>(outer.length).fill(0);
+    let aMatrix = 0;
+    let bMatrix = 0;
+    for (let e = 0; e < sizeOf(outer); e++) {
+      recordMatmulGemm(k, a!, b!, y, {
+        m, n, k: depth, batch: entries,
+        strideA: innerStride(batch, aStrides, inner) * m * depth,
+        strideB: innerStride(batch, bStrides, inner) * depth * n,
+        offsetA: aMatrix * m * depth, offsetB: bMatrix * depth * n, offsetC: e * entries * m * n,
+      });
+      for (let d = outer.length - 1; d >= 0; d--) {
+        aMatrix += aStrides[d];
+        bMatrix += bStrides[d];
+        if (++index[d] < outer[d]) break;
+        aMatrix -= aStrides[d] * outer[d];
+        bMatrix -= bStrides[d] * outer[d];
+        index[d] = 0;
+      }
+    }
+  },
+  gpuAcceptsParts: [1],
 };
+
+interface MatmulGemm {
+  m: number;
+  n: number;
+  k: number;
+  batch?: number;
+  strideA?: number;
+  strideB?: number;
+  offsetA: number;
+  offsetB: number;
+  offsetC: number;
+}
+
+/** One (batched) GEMM of matmul; b may be in parts (split along its dim 0). */
+function recordMatmulGemm(r: KernelRecorder, a: GpuArg, b: GpuArg, y: GpuArg, g: MatmulGemm): void {
+  if (!b.parts) {
+    recordGemm(r, { a, b, c: y, ...g });
+    return;
+  }
+  // A 1-D or 2-D b is split along k: the product is the sum of A's column blocks times b's
+  // row blocks, accumulated in y. Batched b is split into whole matrices: find the one this
+  // GEMM reads (always a single matrix here).
+  if (b.shape.length <= 2) {
+    let row = 0;
+    for (const part of b.parts) {
+      const rows = part.shape[0];
+      recordGemm(r, { a, b: part, c: y, ...g, k: rows, lda: g.k, offsetA: g.offsetA + row, offsetB: 0, accumulate: row > 0 });
+      row += rows;
+    }
+    return;
+  }
+  const matrix = g.offsetB / (g.k * g.n);
+  let first = 0;
+  for (const part of b.parts) {
+    const matrices = sizeOf(part.shape) / (g.k * g.n);
+    if (matrix < first + matrices) {
+      recordGemm(r, { a, b: part, c: y, ...g, offsetB: (matrix - first) * g.k * g.n });
+      return;
+    }
+    first += matrices;
+  }
+}
+
+/**
+ * How many trailing batch dims start the flattened batch of one GEMM: the longest suffix over
+ * which each operand's matrix index is (flat index) × (one stride). Returns the first such dim.
+ */
+function innerBatchDims(batch: Shape, aStrides: readonly number[], bStrides: readonly number[]): number {
+  let d = batch.length;
+  let span = 1;
+  let strideA: number | null = null;
+  let strideB: number | null = null;
+  while (d > 0) {
+    const size = batch[d - 1];
+    if (size !== 1) {
+      const sa = aStrides[d - 1];
+      const sb = bStrides[d - 1];
+      if (strideA !== null && (sa !== strideA * span || sb !== strideB! * span)) break;
+      if (strideA === null) [strideA, strideB] = [sa, sb];
+      span *= size;
+    }
+    d--;
+  }
+  return d;
+}
+
+/** The matrix stride of the flattened batch dims from `inner` on (0 when they broadcast). */
+function innerStride(batch: Shape, strides: readonly number[], inner: number): number {
+  for (let d = batch.length - 1; d >= inner; d--) if (batch[d] !== 1) return strides[d];
+  return 0;
+}
 
 /** The matrix product of `a` and `b` with NumPy's batching and 1-D rules. */
 export function matmul<T extends { readonly shape: Shape }>(r: OpRunner<T>, a: T, b: T): T {

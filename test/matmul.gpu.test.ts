@@ -1,0 +1,319 @@
+// The WebGPU GEMM (src/ops/gemmGpu.ts) and the matmul / linear lowerings on it, against plain
+// float64 loops and the CPU reference: odd sizes, both B layouts, batches with strides and
+// broadcasting, offsets, bias per row and column, every fused activation, matmul's NumPy
+// batching and 1-D rules, linear at ranks 1-3, a weight split across 128 MiB bindings, and a
+// compiled graph.
+import { create } from 'webgpu';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as nn from '../src/index';
+import type { GpuArg } from '../src/backends/webgpu/kernel';
+import { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
+import { activate, type Activation } from '../src/ops/activation';
+import { recordGemm, type GemmGpuArgs } from '../src/ops/gemmGpu';
+import { linearOp } from '../src/ops/linear';
+import { matmulOp } from '../src/ops/matmul';
+import type { OpDef } from '../src/ops/op';
+import type { Tensor } from '../src/tensor';
+import { createGpuBackend } from './gpu';
+import { cpu, expectClose, Random } from './helpers';
+
+/** Everything of GemmGpuArgs but the buffers, plus the size of C's region. */
+type GemmCase = Omit<GemmGpuArgs, 'a' | 'b' | 'c' | 'bias'> & { cSize: number };
+
+/** recordGemm as an op: inputs a, b, C's initial contents, bias (or null); output C's region. */
+const gemmTestOp: OpDef<GemmCase> = {
+  name: 'gemmTest',
+  inferShapes: (_inputs, g) => [[g.cSize]],
+  cpu: () => {
+    throw new Error('gemmTest runs on WebGPU only');
+  },
+  gpu(k, [a, b, c0, bias], [c], g) {
+    const { cSize, ...args } = g;
+    k.copy(c0!, c, cSize * 4);
+    recordGemm(k, { ...args, a: a!, b: b!, c, bias: bias as GpuArg | null });
+  },
+};
+
+/** The same GEMM in float64 on the host, written into a copy of c0. */
+function referenceGemm(g: GemmCase, a: Float32Array, b: Float32Array, c0: Float32Array, bias: Float32Array | null): Float32Array {
+  const { m, n, k } = g;
+  const transB = g.transB ?? false;
+  const lda = g.lda ?? k;
+  const ldb = g.ldb ?? (transB ? k : n);
+  const ldc = g.ldc ?? n;
+  const c = c0.slice();
+  for (let e = 0; e < (g.batch ?? 1); e++) {
+    const a0 = (g.offsetA ?? 0) + e * (g.strideA ?? m * k);
+    const b0 = (g.offsetB ?? 0) + e * (g.strideB ?? k * n);
+    const cBase = (g.offsetC ?? 0) + e * (g.strideC ?? m * n);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = g.accumulate ? c0[cBase + i * ldc + j] : 0;
+        for (let p = 0; p < k; p++) s += a[a0 + i * lda + p] * b[b0 + (transB ? j * ldb + p : p * ldb + j)];
+        if (bias) s += bias[(g.biasOffset ?? 0) + (g.biasPer === 'row' ? i : j)];
+        c[cBase + i * ldc + j] = g.activation ? activate(s, g.activation) : s;
+      }
+    }
+  }
+  return c;
+}
+
+describe('recordGemm (WebGPU vs float64 loops)', () => {
+  let gpu: WebGpuBackend;
+  beforeAll(async () => {
+    gpu = await createGpuBackend();
+  });
+  afterAll(() => gpu?.dispose());
+
+  /** Runs one case on buffers just large enough (plus `slack`), checks every element of C's region. */
+  async function check(g: GemmCase & { aSize: number; bSize: number; biasSize?: number }, rng: Random, what: string): Promise<void> {
+    const { aSize, bSize, biasSize, ...rest } = g;
+    const a = rng.fill(aSize, -1, 1);
+    const b = rng.fill(bSize, -1, 1);
+    const c0 = rng.fill(g.cSize, -1, 1); // outside C's matrices these must survive
+    const bias = biasSize ? rng.fill(biasSize, -1, 1) : null;
+    const [c] = gpu.runOp(
+      gemmTestOp,
+      [gpu.tensor(a, [aSize]), gpu.tensor(b, [bSize]), gpu.tensor(c0, [g.cSize]), bias ? gpu.tensor(bias, [bias.length]) : null],
+      rest,
+    );
+    expectClose(await c.data(), referenceGemm(rest, a, b, c0, bias), what);
+  }
+
+  /** A dense GEMM with default strides. */
+  const dense = (m: number, n: number, k: number, transB = false) => ({ m, n, k, transB, aSize: m * k, bSize: k * n, cSize: m * n });
+
+  it('random m, n, k over odd sizes, both B layouts', async () => {
+    const rng = new Random(1);
+    const sizes = [1, 3, 17, 33, 65, 129, 257];
+    for (let t = 0; t < 24; t++) {
+      const m = sizes[rng.int(0, sizes.length - 1)];
+      const n = sizes[rng.int(0, sizes.length - 1)];
+      const k = [1, 2, 3, 5, 17, 31, 66, 130, 257][rng.int(0, 8)];
+      const transB = t % 2 === 1;
+      await check(dense(m, n, k, transB), rng, `m ${m} n ${n} k ${k} transB ${transB}`);
+    }
+  });
+
+  it('k = 0 gives bias then activation', async () => {
+    const rng = new Random(2);
+    await check({ ...dense(3, 5, 0), biasSize: 5, biasPer: 'column', activation: { kind: 'relu' } }, rng, 'k = 0');
+  });
+
+  it('batched with strides, broadcast (stride 0) A or B, offsets and row strides', async () => {
+    const rng = new Random(3);
+    for (const transB of [false, true]) {
+      // A broadcast (a 1×1 convolution's weight), B and C per entry.
+      await check({ m: 17, n: 33, k: 9, batch: 3, strideA: 0, transB, aSize: 17 * 9, bSize: 3 * 9 * 33, cSize: 3 * 17 * 33 }, rng, `broadcast A, transB ${transB}`);
+      // B broadcast, A and C per entry.
+      await check({ m: 5, n: 65, k: 20, batch: 4, strideB: 0, transB, aSize: 4 * 5 * 20, bSize: 20 * 65, cSize: 4 * 5 * 65 }, rng, `broadcast B, transB ${transB}`);
+      // Sub-matrices: offsets, row strides wider than the rows, batch strides with gaps.
+      const [m, n, k, batch] = [7, 13, 11, 2];
+      const lda = 15;
+      const ldb = transB ? 12 : 17;
+      const ldc = 20;
+      const strideA = m * lda + 4;
+      const strideB = (transB ? n : k) * ldb + 1;
+      const strideC = m * ldc + 3;
+      await check(
+        {
+          m, n, k, batch, transB, lda, ldb, ldc, strideA, strideB, strideC, offsetA: 5, offsetB: 7, offsetC: 9,
+          aSize: 5 + batch * strideA, bSize: 7 + batch * strideB, cSize: 9 + batch * strideC,
+        },
+        rng,
+        `offsets and strides, transB ${transB}`,
+      );
+    }
+  });
+
+  it('bias per row and per column (with an offset), each activation, accumulate', async () => {
+    const rng = new Random(4);
+    const activations: (Activation | undefined)[] = [
+      undefined,
+      { kind: 'relu' },
+      { kind: 'sigmoid' },
+      { kind: 'tanh' },
+      { kind: 'leakyRelu', negativeSlope: 0.2 },
+      { kind: 'clip', min: -0.5, max: Infinity },
+      { kind: 'clip', min: -0.3, max: 0.4 },
+    ];
+    for (const activation of activations) {
+      for (const biasPer of ['row', 'column'] as const) {
+        const [m, n, k] = [19, 37, 23];
+        await check(
+          { ...dense(m, n, k, biasPer === 'column'), biasPer, biasOffset: 3, biasSize: 3 + (biasPer === 'row' ? m : n), activation },
+          rng,
+          `bias per ${biasPer}, ${activation?.kind ?? 'no activation'}`,
+        );
+      }
+    }
+    await check({ ...dense(9, 10, 7), accumulate: true, activation: { kind: 'relu' } }, rng, 'accumulate');
+  });
+
+  it('a region too small for the arguments is a ShapeError', () => {
+    const t = (n: number) => gpu.tensor(new Float32Array(n), [n]);
+    expect(() => gpu.runOp(gemmTestOp, [t(10), t(12), t(12), null], { m: 3, n: 4, k: 4, cSize: 12 })).toThrow(/gemm \(WebGPU\): A 1 × \[3, 4\]/);
+  });
+});
+
+describe('matmul and linear (WebGPU vs CPU)', () => {
+  let gpu: WebGpuBackend;
+  beforeAll(async () => {
+    gpu = await createGpuBackend();
+  });
+  afterAll(() => gpu?.dispose());
+
+  /** The same random tensor on the CPU and the GPU. */
+  const pair = (rng: Random, shape: number[]): [Tensor, Tensor] => {
+    const data = rng.fill(shape.reduce((x, y) => x * y, 1), -1, 1);
+    return [cpu.tensor(data, shape), gpu.tensor(data, shape)];
+  };
+
+  it('matmul: NumPy broadcasting and 1-D operands', async () => {
+    const rng = new Random(5);
+    const cases: [number[], number[]][] = [
+      [[5, 7], [7, 3]],
+      [[7], [7, 3]],
+      [[5, 7], [7]],
+      [[7], [7]],
+      [[2, 3, 5, 7], [7, 4]], // batch folded into rows
+      [[7], [2, 3, 7, 4]], // 1-D a against a batch
+      [[2, 3, 5, 7], [2, 3, 7, 4]], // matching batches
+      [[2, 1, 5, 7], [1, 3, 7, 4]], // both broadcast: outer dims one GEMM each
+      [[3, 5, 7], [2, 1, 7, 4]],
+      [[1, 5, 7], [3, 7, 4]], // a broadcast over b's batch
+      [[4, 1, 3, 5, 6], [2, 1, 6, 9]],
+      [[2, 3, 5, 7], [3, 7, 1]], // one column per batch entry, b broadcast over dim 0
+      [[0, 5, 7], [7, 3]], // empty batch
+      [[5, 0], [0, 3]], // k = 0: zeros
+    ];
+    for (const [sa, sb] of cases) {
+      const [ac, ag] = pair(rng, sa);
+      const [bc, bg] = pair(rng, sb);
+      const want = cpu.ops.matmul(ac, bc);
+      const got = gpu.ops.matmul(ag, bg);
+      expect(got.shape, `${sa} · ${sb}`).toEqual(want.shape);
+      expectClose(await got.data(), await want.data(), `matmul ${JSON.stringify(sa)} · ${JSON.stringify(sb)}`);
+    }
+  });
+
+  /**
+   * `op` with input `split` handed over in parts along dim 0, as the compiled-graph executor
+   * does for a parameter larger than one binding: the parts follow the op's own inputs.
+   */
+  const withParts = <A>(op: OpDef<A>, split: number, partCount: number): OpDef<A> => ({
+    ...op,
+    name: `${op.name} (parts)`,
+    inferShapes: (inputs, attrs) => op.inferShapes(inputs.slice(0, inputs.length - partCount), attrs),
+    gpu(k, inputs, outputs, attrs) {
+      const own = inputs.slice(0, inputs.length - partCount);
+      const parts = inputs.slice(own.length) as GpuArg[];
+      own[split] = { ...parts[0], shape: own[split]!.shape, parts };
+      op.gpu!(k, own, outputs, attrs);
+    },
+  });
+
+  /** `data` of `shape` cut along dim 0 into blocks of the given row counts, as GPU tensors. */
+  const cut = (data: Float32Array, shape: number[], rows: number[]): Tensor[] => {
+    const rowSize = data.length / shape[0];
+    let at = 0;
+    return rows.map((r) => {
+      const t = gpu.tensor(data.subarray(at * rowSize, (at + r) * rowSize), [r, ...shape.slice(1)]);
+      at += r;
+      return t;
+    });
+  };
+
+  it('linear and matmul with the weight in parts (split along dim 0)', async () => {
+    const rng = new Random(9);
+    const [xc, xg] = pair(rng, [3, 2, 10]);
+    const [wc, wg] = pair(rng, [37, 10]);
+    const [bc, bg] = pair(rng, [37]);
+    const w = await wc.data();
+    const linearParts = withParts(linearOp, 1, 3);
+    const [y] = gpu.runOp(linearParts, [xg, wg, bg, ...cut(w, [37, 10], [16, 16, 5])], { activation: { kind: 'tanh' } });
+    const want = cpu.runOp(linearOp, [xc, wc, bc], { activation: { kind: 'tanh' } })[0];
+    expectClose(await y.data(), await want.data(), 'linear, weight in 3 parts');
+
+    // matmul: a 1-D or 2-D b in parts is split along k (accumulated); a batched b into whole matrices.
+    const cases: [number[], number[], number[]][] = [
+      [[4, 37], [37, 6], [20, 17]],
+      [[2, 5, 37], [37], [30, 7]],
+      [[2, 3, 5, 7], [2, 3, 7, 4], [1, 1]],
+      [[2, 1, 5, 7], [3, 7, 4], [2, 1]],
+    ];
+    for (const [sa, sb, rows] of cases) {
+      const [ac, ag] = pair(rng, sa);
+      const [bc2, bg2] = pair(rng, sb);
+      const [got] = gpu.runOp(withParts(matmulOp, 1, rows.length), [ag, bg2, ...cut(await bc2.data(), sb, rows)], {});
+      expectClose(await got.data(), await cpu.ops.matmul(ac, bc2).data(), `matmul ${JSON.stringify(sa)} · ${JSON.stringify(sb)} in parts ${rows}`);
+    }
+  });
+
+  it('linear: ranks 1-3, with and without bias', async () => {
+    const rng = new Random(6);
+    for (const xShape of [[13], [4, 13], [2, 3, 13], [0, 13]]) {
+      for (const withBias of [true, false]) {
+        const [xc, xg] = pair(rng, xShape);
+        const [wc, wg] = pair(rng, [21, 13]);
+        const [bc, bg] = withBias ? pair(rng, [21]) : [null, null];
+        const want = cpu.ops.linear(xc, wc, bc);
+        const got = gpu.ops.linear(xg, wg, bg);
+        expect(got.shape).toEqual(want.shape);
+        expectClose(await got.data(), await want.data(), `linear x ${JSON.stringify(xShape)} bias ${withBias}`);
+      }
+    }
+  });
+
+  it('a compiled MLP with a fused relu gives the eager CPU numbers', async () => {
+    const model = nn.sequential([nn.layers.linear(20, 30), nn.layers.relu(), nn.layers.linear(30, 5), nn.layers.sigmoid()], { inputShape: [20] });
+    const rng = new Random(7);
+    const x = rng.fill(3 * 20, -2, 2);
+    const session = await nn.compile(model, gpu);
+    try {
+      const got = (await session.run(gpu.tensor(x, [3, 20]))) as Tensor;
+      const params = model.stateDict();
+      const p = (name: string) => cpu.tensor(params.get(name)!.data, params.get(name)!.shape);
+      const hidden = cpu.ops.relu(cpu.ops.linear(cpu.tensor(x, [3, 20]), p('0.weight'), p('0.bias')));
+      const want = cpu.ops.sigmoid(cpu.ops.linear(hidden, p('2.weight'), p('2.bias')));
+      expect(got.shape).toEqual([3, 5]);
+      expectClose(await got.data(), await want.data(), 'MLP graph');
+      // A second run on the same buffers, at a new batch size, still matches.
+      const again = (await session.run(gpu.tensor(x.subarray(0, 20), [1, 20]))) as Tensor;
+      expectClose(await again.data(), (await want.data()).subarray(0, 5), 'MLP graph, batch 1');
+    } finally {
+      session.dispose();
+    }
+  });
+});
+
+describe('a weight larger than one binding (WebGPU, 128 MiB bindings)', () => {
+  let gpu: WebGpuBackend;
+  beforeAll(async () => {
+    const gpuObject = create([]) as GPU;
+    const adapter = await gpuObject.requestAdapter();
+    const device = await adapter!.requestDevice(); // default limits: 128 MiB per storage binding
+    gpu = await WebGpuBackend.create({ device, gpu: gpuObject });
+  });
+  afterAll(() => {
+    const device = gpu?.device;
+    gpu?.dispose();
+    device?.destroy();
+  });
+
+  it('linear 25088 → 4096 (392 MiB of weight) compiles into parts and matches the CPU', async () => {
+    expect(gpu.limits.maxStorageBufferBindingSize).toBe(128 * 2 ** 20);
+    const model = nn.sequential([nn.layers.linear(25088, 4096)], { inputShape: [25088] });
+    const x = new Random(8).fill(25088, -1, 1);
+    const session = await nn.compile(model, gpu);
+    try {
+      const got = (await session.run(gpu.tensor(x, [1, 25088]))) as Tensor;
+      const params = model.stateDict();
+      const p = (name: string) => cpu.tensor(params.get(name)!.data, params.get(name)!.shape);
+      const want = cpu.ops.linear(cpu.tensor(x, [1, 25088]), p('0.weight'), p('0.bias'));
+      expectClose(await got.data(), await want.data(), 'split linear');
+    } finally {
+      session.dispose();
+    }
+  });
+});
