@@ -28,6 +28,7 @@ import {
   type StepScratch,
   type StepWeights,
 } from './recurrentMath';
+import { recordRecurrent, type RecurrentGpuWeights } from './recurrentGpu';
 
 export type { RecurrentMode, RnnNonlinearity } from './recurrentMath';
 
@@ -379,6 +380,41 @@ export const recurrentOp: OpDef<RecurrentAttrs> = {
       }
       src = dst;
     }
+  },
+
+  // The same split on the GPU: per layer and direction one projection GEMM, then one fused
+  // dispatch per time step (recurrentGpu.ts, shaders/recurrent_step.wgsl).
+  gpu(k, inputs, [y, hOut, cOut], a) {
+    const x = inputs[0]!;
+    const { T, N, I } = sequenceDims(x.shape, a);
+    const D = directionsOf(a);
+    const weights: RecurrentGpuWeights[] = [];
+    for (let slot = 0; slot < a.numLayers * D; slot++) {
+      const [wIh, wHh, bIh, bHh, wPh] = inputs.slice(RECURRENT_STATE_INPUTS + RECURRENT_SLOT_INPUTS * slot);
+      weights.push({ wIh: wIh!, wHh: wHh!, bIh, bHh, wPh });
+    }
+    recordRecurrent(k, {
+      name: a.mode,
+      mode: a.mode,
+      nonlinearity: a.nonlinearity,
+      linearBeforeReset: a.linearBeforeReset,
+      clip: a.clip,
+      hiddenSize: a.hiddenSize,
+      steps: T,
+      batch: N,
+      inputSize: I,
+      layers: a.numLayers,
+      directions: D,
+      batchFirst: a.batchFirst,
+      sequenceLengths: a.sequenceLengths,
+      x,
+      weights,
+      h0: inputs[1],
+      c0: inputs[2],
+      y,
+      hOut,
+      cOut: cOut ?? null,
+    });
   },
 };
 

@@ -9,6 +9,7 @@
 import { ShapeError } from '../errors';
 import { formatShape, sameShape, type Shape } from '../shape';
 import type { OpDef, OpRunner } from './op';
+import { recordRecurrent } from './recurrentGpu';
 import { GATE_COUNT, projectInputs, recurrentStep, stepScratch, type RecurrentMode, type RnnNonlinearity, type StepWeights } from './recurrentMath';
 
 export interface RecurrentCellAttrs {
@@ -98,6 +99,34 @@ export const recurrentCellOp: OpDef<RecurrentCellAttrs> = {
     };
     const scratch = stepScratch(a.mode, H);
     for (let b = 0; b < N; b++) recurrentStep(weights, projection, b * GH, hOut.data, b * H, cState, b * H, scratch);
+  },
+
+  // One step of the sequence lowering with T = 1: the projection GEMM, then the fused step,
+  // which writes h' as its output sequence [1, N, H].
+  gpu(k, [x, h, c, wIh, wHh, bIh, bHh], [hOut, cOut], a) {
+    const [N, I] = x!.shape;
+    recordRecurrent(k, {
+      name: cellName(a.mode),
+      mode: a.mode,
+      nonlinearity: a.nonlinearity,
+      linearBeforeReset: a.linearBeforeReset,
+      clip: null,
+      hiddenSize: h!.shape[1],
+      steps: 1,
+      batch: N,
+      inputSize: I,
+      layers: 1,
+      directions: 1,
+      batchFirst: false,
+      sequenceLengths: null,
+      x: x!,
+      weights: [{ wIh: wIh!, wHh: wHh!, bIh, bHh, wPh: null }],
+      h0: h,
+      c0: c,
+      y: hOut,
+      hOut: null,
+      cOut: cOut ?? null,
+    });
   },
 };
 
