@@ -28,11 +28,18 @@ export interface Node {
   readonly scope: string;
 }
 
+export interface GraphInput {
+  readonly name: string;
+  readonly id: ValueId;
+  /** Dims that may differ from the traced shape at run time, by name ({ 0: 'N' }; [T, N, I] inputs: { 0: 'T', 1: 'N' }). */
+  readonly dynamicDims?: Readonly<Record<number, string>>;
+}
+
 export interface Graph {
   readonly values: readonly Value[];
   /** In a valid execution order (tracing emits them so; passes keep it). */
   readonly nodes: readonly Node[];
-  readonly inputs: readonly { readonly name: string; readonly id: ValueId }[];
+  readonly inputs: readonly GraphInput[];
   readonly outputs: readonly { readonly name: string; readonly id: ValueId }[];
 }
 

@@ -25,10 +25,11 @@ export function inferGraphShapes(graph: Graph, inputShapes: readonly Shape[]): S
   graph.inputs.forEach((input, i) => {
     const traced = graph.values[input.id].shape;
     const given = inputShapes[i];
-    if (given.length !== traced.length || !sameShape(given.slice(1), traced.slice(1))) {
-      throw new ShapeError(
-        `run: input '${input.name}' has shape ${formatShape(given)}, the model expects [N, ${traced.slice(1).join(', ')}]`,
-      );
+    const dynamic = input.dynamicDims ?? { 0: 'N' };
+    const fixed = (shape: Shape) => shape.filter((_, k) => !(k in dynamic));
+    if (given.length !== traced.length || !sameShape(fixed(given), fixed(traced))) {
+      const expected = traced.map((d, k) => dynamic[k] ?? d).join(', ');
+      throw new ShapeError(`run: input '${input.name}' has shape ${formatShape(given)}, the model expects [${expected}]`);
     }
     shapes[input.id] = given;
   });

@@ -5,7 +5,7 @@ import { NNError, ShapeError } from '../errors';
 import { makeOps, type Ops } from '../ops';
 import type { OpDef, OpRunner } from '../ops/op';
 import type { Shape } from '../shape';
-import type { Graph, Node, Value, ValueId, ValueKind } from './ir';
+import type { Graph, GraphInput, Node, Value, ValueId, ValueKind } from './ir';
 
 /** A tensor inside a graph being traced: a shape and an id, no data. */
 export class SymbolicTensor {
@@ -23,7 +23,7 @@ export class Tracer implements OpRunner<SymbolicTensor> {
   readonly nodes: Node[] = [];
   readonly #params = new Map<string, SymbolicTensor>();
   readonly #scopes: string[] = [];
-  readonly inputs: { name: string; id: ValueId }[] = [];
+  readonly inputs: GraphInput[] = [];
 
   get scope(): string {
     return this.#scopes.join('.');
@@ -39,9 +39,10 @@ export class Tracer implements OpRunner<SymbolicTensor> {
     }
   }
 
-  input(name: string, shape: Shape): SymbolicTensor {
+  /** A graph input; `dynamicDims` names the dims that may change between runs (default the batch, dim 0). */
+  input(name: string, shape: Shape, dynamicDims: Readonly<Record<number, string>> = { 0: 'N' }): SymbolicTensor {
     const t = this.#newValue('input', shape, name);
-    this.inputs.push({ name, id: t.id });
+    this.inputs.push({ name, id: t.id, dynamicDims });
     return t;
   }
 

@@ -3,11 +3,14 @@
 import type { SymbolicTensor } from '../graph/tracer';
 import type { Conv2dOptions } from '../ops/conv2d';
 import { pair } from '../shape';
-import { Module, type ForwardContext } from './module';
+import { Module, type ForwardContext, type Init } from './module';
 
 export interface Conv2dLayerOptions extends Conv2dOptions {
   /** Learn a bias (default true). */
   bias?: boolean;
+  /** Default weights other than PyTorch's uniform ±1/√fan_in (e.g. torchvision's Kaiming normal). */
+  weightInit?: Init;
+  biasInit?: Init;
 }
 
 export class Conv2d extends Module {
@@ -25,12 +28,12 @@ export class Conv2d extends Module {
     const groups = options.groups ?? 1;
     const fanIn = (inChannels / groups) * this.kernelSize[0] * this.kernelSize[1];
     const bound = 1 / Math.sqrt(fanIn);
-    this.addParameter('weight', [outChannels, inChannels / groups, ...this.kernelSize], { kind: 'uniform', bound });
-    if (options.bias !== false) this.addParameter('bias', [outChannels], { kind: 'uniform', bound });
+    this.addParameter('weight', [outChannels, inChannels / groups, ...this.kernelSize], options.weightInit ?? { kind: 'uniform', bound });
+    if (options.bias !== false) this.addParameter('bias', [outChannels], options.biasInit ?? { kind: 'uniform', bound });
   }
 
   forward(ctx: ForwardContext, x: SymbolicTensor): SymbolicTensor {
-    const { bias: _bias, ...opts } = this.options;
+    const { bias: _bias, weightInit: _weightInit, biasInit: _biasInit, ...opts } = this.options;
     return ctx.ops.conv2d(x, ctx.param('weight'), ctx.optionalParam('bias'), opts);
   }
 }

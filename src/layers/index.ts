@@ -7,7 +7,7 @@ import type { AvgPool2dOptions, MaxPool2dOptions } from '../ops/pool2d';
 import type { FlattenOptions } from '../ops/reshape';
 import type { SoftmaxOptions } from '../ops/softmax';
 import { Conv2d, type Conv2dLayerOptions } from './conv';
-import { Linear } from './linear';
+import { Linear, type LinearLayerOptions } from './linear';
 import { BatchNorm2d, LocalResponseNorm, type BatchNorm2dLayerOptions } from './normalization';
 import { Recurrent, type RecurrentLayerOptions } from './recurrent';
 import { Stateless } from './stateless';
@@ -16,7 +16,7 @@ type WithoutKernel<T> = Omit<T, 'kernelSize'>;
 
 export const conv2d = (inChannels: number, outChannels: number, kernelSize: number | [number, number], opts?: Conv2dLayerOptions) =>
   new Conv2d(inChannels, outChannels, kernelSize, opts);
-export const linear = (inFeatures: number, outFeatures: number, opts?: { bias?: boolean }) => new Linear(inFeatures, outFeatures, opts);
+export const linear = (inFeatures: number, outFeatures: number, opts?: LinearLayerOptions) => new Linear(inFeatures, outFeatures, opts);
 export const batchNorm2d = (numFeatures: number, opts?: BatchNorm2dLayerOptions) => new BatchNorm2d(numFeatures, opts);
 export const localResponseNorm = (size: number, opts: Omit<LocalResponseNormOptions, 'size'> = {}) =>
   new LocalResponseNorm({ ...opts, size });

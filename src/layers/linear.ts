@@ -1,6 +1,14 @@
 // Linear: y = x·Wᵀ + b with weight [out, in] and bias [out], PyTorch's default initialisation.
 import type { SymbolicTensor } from '../graph/tracer';
-import { Module, type ForwardContext } from './module';
+import { Module, type ForwardContext, type Init } from './module';
+
+export interface LinearLayerOptions {
+  /** Learn a bias (default true). */
+  bias?: boolean;
+  /** Default weights other than PyTorch's uniform ±1/√in (e.g. torchvision's normal(0, 0.01)). */
+  weightInit?: Init;
+  biasInit?: Init;
+}
 
 export class Linear extends Module {
   readonly type = 'Linear';
@@ -8,12 +16,12 @@ export class Linear extends Module {
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
-    options: { bias?: boolean } = {},
+    options: LinearLayerOptions = {},
   ) {
     super();
     const bound = 1 / Math.sqrt(inFeatures);
-    this.addParameter('weight', [outFeatures, inFeatures], { kind: 'uniform', bound });
-    if (options.bias !== false) this.addParameter('bias', [outFeatures], { kind: 'uniform', bound });
+    this.addParameter('weight', [outFeatures, inFeatures], options.weightInit ?? { kind: 'uniform', bound });
+    if (options.bias !== false) this.addParameter('bias', [outFeatures], options.biasInit ?? { kind: 'uniform', bound });
   }
 
   forward(ctx: ForwardContext, x: SymbolicTensor): SymbolicTensor {

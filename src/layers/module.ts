@@ -11,6 +11,7 @@ import { checkShape, formatShape, sizeOf, type Shape } from '../shape';
 /** How a parameter's default (seeded) values are drawn. */
 export type Init =
   | { readonly kind: 'uniform'; readonly bound: number }
+  | { readonly kind: 'normal'; readonly std: number }
   | { readonly kind: 'constant'; readonly value: number }
   | { readonly kind: 'values'; readonly values: (rng: Random) => Float32Array };
 
@@ -23,10 +24,21 @@ export class Parameter {
     readonly init: Init,
     /** False for buffers such as BatchNorm's running statistics (not counted by summary). */
     readonly trainable = true,
+    /**
+     * For a sparsely connected weight (LeNet-5's C3): 1 where an element is a real connection. The
+     * others are fixed zeros that the module's forward masks out; summary() does not count them.
+     */
+    readonly mask?: Uint8Array,
   ) {}
 
   get size(): number {
     return sizeOf(this.shape);
+  }
+
+  /** The elements summary() counts: none for a buffer, the real connections of a masked weight. */
+  get trainableSize(): number {
+    if (!this.trainable) return 0;
+    return this.mask ? this.mask.reduce((n, m) => n + (m ? 1 : 0), 0) : this.size;
   }
 
   get isMaterialized(): boolean {
@@ -52,9 +64,23 @@ function initialValues(p: Parameter, seed: number, fullName: string): Float32Arr
       return new Float32Array(n).fill(p.init.value);
     case 'uniform':
       return new Random(seedFor(seed, fullName)).fill(n, -p.init.bound, p.init.bound);
+    case 'normal':
+      return normalValues(new Random(seedFor(seed, fullName)), n, p.init.std);
     case 'values':
       return p.init.values(new Random(seedFor(seed, fullName)));
   }
+}
+
+/** `n` draws from N(0, std²) (Box–Muller, two per pair of uniforms). */
+function normalValues(rng: Random, n: number, std: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const radius = std * Math.sqrt(-2 * Math.log(1 - rng.next()));
+    const angle = 2 * Math.PI * rng.next();
+    out[i] = radius * Math.cos(angle);
+    if (i + 1 < n) out[i + 1] = radius * Math.sin(angle);
+  }
+  return out;
 }
 
 /** A per-parameter seed, so one parameter's defaults do not depend on which others exist. */
@@ -75,6 +101,15 @@ export interface ForwardContext {
   call(child: Module, ...inputs: SymbolicTensor[]): SymbolicTensor;
   /** The parameter `name` if the module has one, else null (optional biases). */
   optionalParam(name: string): SymbolicTensor | null;
+  /** A fixed tensor of the computation that is not part of the state dict (a scale, a mask). */
+  constant(name: string, shape: Shape, values: Float32Array): SymbolicTensor;
+}
+
+/** A graph input of a trace: its shape, and the dims that may change between runs with their names. */
+export interface TraceInput {
+  readonly name: string;
+  readonly shape: Shape;
+  readonly dynamicDims: Readonly<Record<number, string>>;
 }
 
 export interface LayerSummary {
@@ -123,9 +158,9 @@ export abstract class Module {
     return module;
   }
 
-  protected addParameter(name: string, shape: Shape, init: Init, trainable = true): Parameter {
+  protected addParameter(name: string, shape: Shape, init: Init, trainable = true, mask?: Uint8Array): Parameter {
     if (this.#modules.has(name) || this.#params.has(name)) throw new ShapeError(`${this.type}: '${name}' is registered twice`);
-    const p = new Parameter(checkShape([...shape], `${this.type}.${name}`), init, trainable);
+    const p = new Parameter(checkShape([...shape], `${this.type}.${name}`), init, trainable, mask);
     this.#params.set(name, p);
     return p;
   }
@@ -155,14 +190,23 @@ export abstract class Module {
 
   /** Trainable parameter count. */
   parameterCount(): number {
-    return this.namedParameters().reduce((n, [, p]) => n + (p.trainable ? p.size : 0), 0);
+    return this.namedParameters().reduce((n, [, p]) => n + p.trainableSize, 0);
+  }
+
+  /**
+   * The graph inputs of a trace for `batch` samples: by default each input shape with the batch
+   * prepended, the batch being the one dim that may change. Models whose inputs are laid out
+   * otherwise (a recurrent model's x [T, N, I]) override this.
+   */
+  protected traceInputs(batch: number): TraceInput[] {
+    const inputs = this.#requireInputShapes('trace');
+    return Object.entries(inputs).map(([name, shape]) => ({ name, shape: [batch, ...shape], dynamicDims: { 0: 'N' } }));
   }
 
   /** Traces the module into a graph for inputs of batch size `batch`. */
   trace(batch = 1, onCall?: (record: ModuleCallRecord) => void): Graph {
-    const inputs = this.#requireInputShapes('trace');
     const tracer = new Tracer();
-    const syms = Object.entries(inputs).map(([name, shape]) => tracer.input(name, [batch, ...shape]));
+    const syms = this.traceInputs(batch).map(({ name, shape, dynamicDims }) => tracer.input(name, shape, dynamicDims));
     const result = callModule(tracer, this, this, '', syms, onCall);
     return tracer.finish(namedOutputs(result));
   }
@@ -187,7 +231,7 @@ export abstract class Module {
         name: r.name,
         type: r.module.type,
         outputShape: firstShape(r.output),
-        params: r.module.ownParameters().reduce((n, [, p]) => n + (p.trainable ? p.size : 0), 0),
+        params: r.module.ownParameters().reduce((n, [, p]) => n + p.trainableSize, 0),
         macs: macsByScope.get(r.name) ?? 0,
       }));
     return makeSummary(layers, this.parameterCount(), totalMacs);
@@ -222,6 +266,12 @@ function callModule(
     },
     optionalParam(local) {
       return own.has(local) ? ctx.param(local) : null;
+    },
+    constant(local, shape, values) {
+      if (values.length !== sizeOf(shape)) {
+        throw new ShapeError(`${name || module.type}: constant '${local}' has ${values.length} values for shape ${formatShape(shape)}`);
+      }
+      return tracer.param(`${fullName(local)} (constant)`, shape, () => values);
     },
     call(child, ...xs) {
       const childName = childNames.get(child);
