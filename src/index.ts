@@ -10,6 +10,7 @@ export { Tensor } from './tensor';
 export type { Shape } from './shape';
 export { createBackend, type Backend, type BackendName, type CreateBackendOptions } from './backend';
 export * as layers from './layers';
+export * as models from './models';
 export { Module, Parameter, type ForwardContext, type LayerSummary, type ModelSummary } from './layers/module';
 export { Sequential, type ModelOptions } from './layers/sequential';
 export { SymbolicTensor } from './graph/tracer';
