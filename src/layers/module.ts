@@ -1,12 +1,13 @@
 // Modules: PyTorch-like building blocks that own named parameters and describe their forward
 // computation over symbolic tensors. A module tree is traced into a graph (graph/ir.ts) for
 // compile() and summary(); parameter names are the dotted PyTorch state_dict keys.
-import { ShapeError } from '../errors';
+import { ShapeError, WeightsError } from '../errors';
 import type { Graph } from '../graph/ir';
 import { SymbolicTensor, Tracer } from '../graph/tracer';
+import { FLOAT_DTYPES, float32Tensor, quoteName, readSafetensors, toFloat32, writeSafetensors } from '../io/safetensors';
 import type { Ops } from '../ops';
 import { Random } from '../random';
-import { checkShape, formatShape, sizeOf, type Shape } from '../shape';
+import { checkShape, formatShape, sameShape, sizeOf, type Shape } from '../shape';
 
 /** How a parameter's default (seeded) values are drawn. */
 export type Init =
@@ -188,6 +189,22 @@ export abstract class Module {
     return new Map(this.namedParameters().map(([name, p]) => [name, { shape: p.shape, data: p.value(this.seed, name) }]));
   }
 
+  /**
+   * Loads a safetensors file keyed by PyTorch state_dict names; F32, F16 and BF16 tensors are
+   * converted to float32, BatchNorm's I64 `num_batches_tracked` entries are ignored. The whole
+   * file is checked first: on any problem nothing changes and one WeightsError lists every
+   * missing and unexpected key, wrong shape and unsupported dtype.
+   */
+  async loadWeights(bytes: Uint8Array | ArrayBuffer): Promise<void> {
+    for (const [param, values] of weightsFromFile(this, bytes)) param.assign(values);
+  }
+
+  /** Every parameter and buffer as an F32 safetensors file, in state_dict order (draws defaults once). */
+  saveWeights(): Uint8Array {
+    const tensors = [...this.stateDict()].map(([name, { shape, data }]) => [name, float32Tensor(shape, data)] as const);
+    return writeSafetensors(tensors, { format: 'pt' });
+  }
+
   /** Trainable parameter count. */
   parameterCount(): number {
     return this.namedParameters().reduce((n, [, p]) => n + p.trainableSize, 0);
@@ -243,6 +260,57 @@ export abstract class Module {
     }
     return this.inputShapes;
   }
+}
+
+/** How many names a WeightsError lists per kind of problem before it only counts the rest. */
+const MAX_LISTED = 50;
+
+/** The converted values of every parameter in `bytes`, or a WeightsError naming every mismatch. */
+function weightsFromFile(model: Module, bytes: Uint8Array | ArrayBuffer): [Parameter, Float32Array][] {
+  const file = readSafetensors(bytes);
+  const expected = new Map(model.namedParameters());
+  // PyTorch's BatchNorm saves a step counter that inference does not use.
+  const ignorable = new Set(
+    namedModules(model)
+      .filter(([, m]) => m.type.startsWith('BatchNorm'))
+      .map(([prefix]) => `${prefix}num_batches_tracked`),
+  );
+  const missing = [...expected.keys()].filter((k) => !file.tensors.has(k));
+  const unexpected: string[] = [];
+  const mismatches: string[] = [];
+  const loaded: [Parameter, Float32Array][] = [];
+  for (const [key, t] of file.tensors) {
+    const param = expected.get(key);
+    if (!param) {
+      if (!ignorable.has(key)) unexpected.push(quoteName(key));
+      else if (t.dtype !== 'I64' || t.data.length !== 8) mismatches.push(`${quoteName(key)} is ${t.dtype} ${formatShape(t.shape)}, expected BatchNorm's I64 scalar step count`);
+    } else if (!FLOAT_DTYPES.includes(t.dtype)) {
+      mismatches.push(`${quoteName(key)} is ${t.dtype}; only ${FLOAT_DTYPES.join(', ')} load`);
+    } else if (!sameShape(t.shape, param.shape)) {
+      mismatches.push(`${quoteName(key)} has shape ${formatShape(t.shape)} in the file, the model expects ${formatShape(param.shape)}`);
+    } else {
+      loaded.push([param, toFloat32(t)]);
+    }
+  }
+  const problems = [
+    listed('missing', missing.map(quoteName)),
+    listed('unexpected', unexpected),
+    listed('mismatched', mismatches),
+  ].filter((p) => p !== '');
+  if (problems.length > 0) throw new WeightsError(`loadWeights: the file does not fit ${model.type}: ${problems.join('; ')}`);
+  return loaded;
+}
+
+function listed(kind: string, items: string[]): string {
+  if (items.length === 0) return '';
+  const shown = items.slice(0, MAX_LISTED).join(', ');
+  const more = items.length > MAX_LISTED ? `, and ${items.length - MAX_LISTED} more` : '';
+  return `${items.length} ${kind} key${items.length === 1 ? '' : 's'}: ${shown}${more}`;
+}
+
+/** Every module of the tree with its state_dict key prefix ('' for the root, 'features.0.', …). */
+function namedModules(module: Module, prefix = ''): [string, Module][] {
+  return [[prefix, module], ...module.children().flatMap(([name, m]) => namedModules(m, `${prefix}${name}.`))];
 }
 
 function callModule(
