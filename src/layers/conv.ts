@@ -8,7 +8,7 @@ import { Module, type ForwardContext, type Init } from './module';
 export interface Conv2dLayerOptions extends Conv2dOptions {
   /** Learn a bias (default true). */
   bias?: boolean;
-  /** Default weights other than PyTorch's uniform ±1/√fan_in (e.g. torchvision's Kaiming normal). */
+  /** Default weights other than PyTorch's uniform ±1/√fan_in (e.g. Kaiming's, for ReLU networks). */
   weightInit?: Init;
   biasInit?: Init;
 }

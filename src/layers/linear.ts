@@ -5,7 +5,7 @@ import { Module, type ForwardContext, type Init } from './module';
 export interface LinearLayerOptions {
   /** Learn a bias (default true). */
   bias?: boolean;
-  /** Default weights other than PyTorch's uniform ±1/√in (e.g. torchvision's normal(0, 0.01)). */
+  /** Default weights other than PyTorch's uniform ±1/√in (e.g. a given standard deviation). */
   weightInit?: Init;
   biasInit?: Init;
 }

@@ -12,7 +12,6 @@ import { checkShape, formatShape, sameShape, sizeOf, type Shape } from '../shape
 /** How a parameter's default (seeded) values are drawn. */
 export type Init =
   | { readonly kind: 'uniform'; readonly bound: number }
-  | { readonly kind: 'normal'; readonly std: number }
   | { readonly kind: 'constant'; readonly value: number }
   | { readonly kind: 'values'; readonly values: (rng: Random) => Float32Array };
 
@@ -65,23 +64,9 @@ function initialValues(p: Parameter, seed: number, fullName: string): Float32Arr
       return new Float32Array(n).fill(p.init.value);
     case 'uniform':
       return new Random(seedFor(seed, fullName)).fill(n, -p.init.bound, p.init.bound);
-    case 'normal':
-      return normalValues(new Random(seedFor(seed, fullName)), n, p.init.std);
     case 'values':
       return p.init.values(new Random(seedFor(seed, fullName)));
   }
-}
-
-/** `n` draws from N(0, std²) (Box–Muller, two per pair of uniforms). */
-function normalValues(rng: Random, n: number, std: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const radius = std * Math.sqrt(-2 * Math.log(1 - rng.next()));
-    const angle = 2 * Math.PI * rng.next();
-    out[i] = radius * Math.cos(angle);
-    if (i + 1 < n) out[i + 1] = radius * Math.sin(angle);
-  }
-  return out;
 }
 
 /** A per-parameter seed, so one parameter's defaults do not depend on which others exist. */
