@@ -60,14 +60,20 @@ export function oneOf<T extends string>(model: string, what: string, value: T | 
 }
 
 /**
- * Kaiming (He) normal initialisation for ReLU networks: std √(2 / fan), fan = out·kh·kw ("fan
+ * Kaiming (He) initialisation for ReLU networks, variance 2 / fan with fan = out·kh·kw ("fan
  * out", torchvision's VGG and ResNet) or in·kh·kw ("fan in"). PyTorch's default uniform
  * ±1/√fan_in shrinks the signal about 2.4× per ReLU layer, so a deep plain stack (VGG-19) would
  * put out its last bias alone; with this the activations keep their scale and the outputs
- * depend on the input.
+ * depend on the input. Drawn uniform (PyTorch's kaiming_uniform_) rather than normal as
+ * torchvision does: the same variance, and 3× faster to draw for VGG's 138 M weights.
  */
-export function kaimingNormal(fan: number): Init {
-  return { kind: 'normal', std: Math.sqrt(2 / fan) };
+export function kaimingUniform(fan: number): Init {
+  return { kind: 'uniform', bound: Math.sqrt(6 / fan) };
+}
+
+/** Uniform weights of standard deviation `std` (torchvision's normal(0, std) dense layers). */
+export function uniformWithStd(std: number): Init {
+  return { kind: 'uniform', bound: std * Math.sqrt(3) };
 }
 
 export const ZERO: Init = { kind: 'constant', value: 0 };

@@ -7,14 +7,14 @@
 //    every bias-free convolution, a 3×3 convolution in the "5×5" branch, 2×2/2 pooling before
 //    5a, dropout 20%. 6,624,904 parameters.
 // Both end in AdaptiveAvgPool2d(1) (the table's 7×7 average pooling at 224×224).
-// Default weights: Kaiming normal (fan out) convolutions, normal(0, 0.01) classifier, zero
-// biases. (torchvision draws everything from a truncated normal of std 0.01, which with
-// inference BatchNorm shrinks the signal by ~1e-20 over the network's 22 layers.)
+// Default weights: Kaiming (fan out) convolutions, classifier of std 0.01, zero biases (drawn
+// uniform, see common.ts). torchvision draws everything from a truncated normal of std 0.01,
+// which with inference BatchNorm shrinks the signal by ~1e-20 over the network's 22 layers.
 import type { SymbolicTensor } from '../graph/tracer';
 import * as layers from '../layers';
 import { Module, type ForwardContext } from '../layers/module';
 import { Sequential } from '../layers/sequential';
-import { asImageModel, imageOptions, kaimingNormal, ZERO, type ImageModelOptions } from './common';
+import { asImageModel, imageOptions, kaimingUniform, uniformWithStd, ZERO, type ImageModelOptions } from './common';
 
 export interface GoogLeNetOptions extends ImageModelOptions {
   /** torchvision's BatchNorm GoogLeNet instead of the paper's table (default false). */
@@ -29,7 +29,7 @@ class BasicConv2d extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: number, batchNorm: boolean, opts: { stride?: number; padding?: number } = {}) {
     super();
-    const init = kaimingNormal(outChannels * kernelSize * kernelSize);
+    const init = kaimingUniform(outChannels * kernelSize * kernelSize);
     this.conv = this.addModule('conv', layers.conv2d(inChannels, outChannels, kernelSize, { ...opts, bias: !batchNorm, weightInit: init, biasInit: ZERO }));
     this.bn = batchNorm ? this.addModule('bn', layers.batchNorm2d(outChannels, { eps: 1e-3 })) : null;
   }
@@ -124,7 +124,7 @@ export function googlenet(opts: GoogLeNetOptions = {}): Sequential {
     avgpool: layers.adaptiveAvgPool2d(1),
     flatten: layers.flatten(),
     dropout: layers.dropout(bn ? 0.2 : 0.4),
-    fc: layers.linear(1024, o.numClasses, { weightInit: { kind: 'normal', std: 0.01 }, biasInit: ZERO }),
+    fc: layers.linear(1024, o.numClasses, { weightInit: uniformWithStd(0.01), biasInit: ZERO }),
   });
   return asImageModel(net, o, opts);
 }

@@ -6,16 +6,16 @@
 import type { Module } from '../layers/module';
 import * as layers from '../layers';
 import { Sequential } from '../layers/sequential';
-import { asImageModel, imageOptions, kaimingNormal, ZERO, type ImageModelOptions } from './common';
+import { asImageModel, imageOptions, kaimingUniform, ZERO, type ImageModelOptions } from './common';
 
 /**
  * A convolution and two 1×1 convolutions, each followed by ReLU. Default weights are Kaiming
- * normal (fan in) with zero biases: with PyTorch's default the 12 ReLU layers would shrink the
+ * (fan in, drawn uniform) with zero biases: with PyTorch's default the 12 ReLU layers would shrink the
  * signal some 30,000× and the output would be the last biases alone.
  */
 function ninBlock(inChannels: number, outChannels: number, kernelSize: number, stride: number, padding: number): Sequential {
   const conv = (inC: number, k: number, opts: { stride?: number; padding?: number } = {}) =>
-    layers.conv2d(inC, outChannels, k, { ...opts, weightInit: kaimingNormal(inC * k * k), biasInit: ZERO });
+    layers.conv2d(inC, outChannels, k, { ...opts, weightInit: kaimingUniform(inC * k * k), biasInit: ZERO });
   const block: Module[] = [
     conv(inChannels, kernelSize, { stride, padding }),
     layers.relu(),

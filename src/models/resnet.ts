@@ -7,13 +7,13 @@
 //  - resnet50/101/152: bottleneck blocks (1×1, 3×3, 1×1 with 4× expansion). torchvision's are
 //    "v1.5", striding in the 3×3 convolution (ResNet-50: 4.09 GMACs); { variant: 'v1' } strides
 //    in the first 1×1 as the paper did (3.86 GMACs). The weights have the same shapes.
-// Default weights as torchvision: Kaiming normal (fan out) convolutions, BatchNorm γ 1 and β 0,
-// PyTorch's default for the dense layer.
+// Default weights with torchvision's scales: Kaiming (fan out) convolutions (drawn uniform, see
+// common.ts), BatchNorm γ 1 and β 0, PyTorch's default for the dense layer.
 import type { SymbolicTensor } from '../graph/tracer';
 import * as layers from '../layers';
 import { Module, type ForwardContext } from '../layers/module';
 import { Sequential } from '../layers/sequential';
-import { asImageModel, imageOptions, kaimingNormal, oneOf, type ImageModelOptions } from './common';
+import { asImageModel, imageOptions, kaimingUniform, oneOf, type ImageModelOptions } from './common';
 
 export interface ResNetOptions extends ImageModelOptions {
   /** Bottleneck ResNets: 'v1.5' (default, torchvision's: stride in the 3×3) or 'v1' (the paper's: stride in the first 1×1). */
@@ -21,7 +21,7 @@ export interface ResNetOptions extends ImageModelOptions {
 }
 
 const conv = (inC: number, outC: number, k: number, stride = 1) =>
-  layers.conv2d(inC, outC, k, { stride, padding: (k - 1) / 2, bias: false, weightInit: kaimingNormal(outC * k * k) });
+  layers.conv2d(inC, outC, k, { stride, padding: (k - 1) / 2, bias: false, weightInit: kaimingUniform(outC * k * k) });
 
 /** Which convolution of a bottleneck block carries the stride. */
 type StrideAt = 'conv1' | 'conv2';

@@ -2,14 +2,14 @@
 // builds them: 3×3 convolutions (pad 1) with ReLU — BatchNorm between them with
 // { batchNorm: true } — in five blocks closed by 2×2 max pooling, AdaptiveAvgPool2d(7×7), then
 // 4096-4096-classes dense layers with dropout. vgg11/13/16/19 are configurations A, B, D and E
-// with torchvision's state dict keys, shapes and initialisation (Kaiming normal convolutions,
-// normal(0, 0.01) dense weights, zero biases). C (1×1 convolutions closing blocks 3–5) and
+// with torchvision's state dict keys, shapes and initialisation scales (Kaiming fan-out
+// convolutions, dense weights of std 0.01, zero biases; drawn uniform, see common.ts). C (1×1 convolutions closing blocks 3–5) and
 // A-LRN (LRN after the first convolution) are built with vgg({ config }).
 import type { Module } from '../layers/module';
 import * as layers from '../layers';
 import type { Sequential } from '../layers/sequential';
 import { featuresClassifier } from './alexnet';
-import { asImageModel, imageOptions, kaimingNormal, oneOf, ZERO, type ImageModelOptions } from './common';
+import { asImageModel, imageOptions, kaimingUniform, oneOf, uniformWithStd, ZERO, type ImageModelOptions } from './common';
 
 export type VggConfig = 'A' | 'A-LRN' | 'B' | 'C' | 'D' | 'E';
 
@@ -42,7 +42,7 @@ export function vgg(opts: VggOptions & { config?: VggConfig } = {}): Sequential 
   for (const block of BLOCKS[config]) {
     for (const [kernel, out] of block) {
       const first = features.length === 0;
-      features.push(layers.conv2d(channels, out, kernel, { padding: (kernel - 1) / 2, weightInit: kaimingNormal(out * kernel * kernel), biasInit: ZERO }));
+      features.push(layers.conv2d(channels, out, kernel, { padding: (kernel - 1) / 2, weightInit: kaimingUniform(out * kernel * kernel), biasInit: ZERO }));
       if (opts.batchNorm) features.push(layers.batchNorm2d(out));
       features.push(layers.relu());
       // Krizhevsky's LRN (k 2, n 5, α 1e-4, β 0.75); PyTorch's alpha is divided by the size.
@@ -51,7 +51,7 @@ export function vgg(opts: VggOptions & { config?: VggConfig } = {}): Sequential 
     }
     features.push(layers.maxPool2d(2, { stride: 2 }));
   }
-  const dense = (inF: number, outF: number) => layers.linear(inF, outF, { weightInit: { kind: 'normal', std: 0.01 }, biasInit: ZERO });
+  const dense = (inF: number, outF: number) => layers.linear(inF, outF, { weightInit: uniformWithStd(0.01), biasInit: ZERO });
   const net = featuresClassifier(features, layers.adaptiveAvgPool2d(7), [
     dense(512 * 7 * 7, 4096),
     layers.relu(),
