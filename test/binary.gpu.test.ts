@@ -67,6 +67,11 @@ describe('add and mul (WebGPU vs CPU)', () => {
     }
   });
 
+  it('equal shapes with a count not divisible by 4 (scalar entry point) and divisible (vec4)', async () => {
+    const rng = new Random(6);
+    for (const shape of [[7], [3, 5, 7], [4], [2, 6, 10]]) await check(rng, shape, shape);
+  });
+
   it('the same tensor as both operands', async () => {
     const data = new Random(4).fill(1000, -1, 1);
     const xg = gpu.tensor(data, [10, 100]);
@@ -74,18 +79,15 @@ describe('add and mul (WebGPU vs CPU)', () => {
     expectClose(await gpu.ops.mul(xg, xg).data(), await cpu.ops.mul(xc, xc).data(), 'x·x');
   });
 
-  it('more than 65 535 workgroups (2-D grid): equal shapes and a broadcast', async () => {
-    // 256 · 65 535 = 16 776 960 invocations fit one grid row; go past it.
-    const rows = 4097;
-    const cols = 4096;
+  it('more than 65 535 workgroups (2-D grid): equal shapes of odd size, and a broadcast', async () => {
+    // 256 · 65 535 = 16 776 960 invocations fit one grid row; 4097² = 16 785 409 goes past it
+    // (and, being odd, takes the one-element-per-invocation entry points).
+    const n = 4097;
     const rng = new Random(5);
-    const a = rng.fill(rows * cols, -1, 1);
-    const b = rng.fill(rows * cols, -1, 1);
-    const v = rng.fill(cols, -1, 1);
-    const ag = gpu.tensor(a, [rows, cols]);
-    const ac = cpu.tensor(a, [rows, cols]);
-    expectClose(await gpu.ops.add(ag, gpu.tensor(b, [rows, cols])).data(), await cpu.ops.add(ac, cpu.tensor(b, [rows, cols])).data(), 'a + b');
-    expectClose(await gpu.ops.mul(ag, gpu.tensor(v, [cols])).data(), await cpu.ops.mul(ac, cpu.tensor(v, [cols])).data(), 'a · v');
+    const [a, b, v] = [rng.fill(n * n, -1, 1), rng.fill(n * n, -1, 1), rng.fill(n, -1, 1)];
+    const [ag, ac] = [gpu.tensor(a, [n, n]), cpu.tensor(a, [n, n])];
+    expectClose(await gpu.ops.add(ag, gpu.tensor(b, [n, n])).data(), await cpu.ops.add(ac, cpu.tensor(b, [n, n])).data(), 'a + b');
+    expectClose(await gpu.ops.mul(ag, gpu.tensor(v, [n, 1])).data(), await cpu.ops.mul(ac, cpu.tensor(v, [n, 1])).data(), 'a · v');
   });
 
   it('axes that do not merge beyond 8 are an UnsupportedError naming the op and rank', () => {

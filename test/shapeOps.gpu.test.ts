@@ -3,6 +3,8 @@ import type { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
 import { UnsupportedError } from '../src/errors';
 import type { SymbolicTensor } from '../src/graph/tracer';
 import { compile, Module, type ForwardContext, type Ops, type Tensor } from '../src/index';
+import type { OpDef } from '../src/ops/op';
+import { recordStridedCopy } from '../src/ops/stridedCopyGpu';
 import { sizeOf, type Shape } from '../src/shape';
 import { createGpuBackend } from './gpu';
 import { cpu, expectClose, Random } from './helpers';
@@ -60,9 +62,36 @@ describe('permute, concat and views (WebGPU vs CPU)', () => {
     await checkPermute([8, 64, 56, 56], [0, 2, 3, 1]);
   });
 
-  it('permute: more than 65 535 workgroups (2-D grid)', async () => {
-    // 256 · 65 535 = 16 776 960 invocations fit one grid row; go past it.
-    await checkPermute([4097, 4096], [1, 0]);
+  it('recordStridedCopy: offsets, a repeated element (stride 0) and more than 65 535 workgroups', async () => {
+    // A test op around the shared copy: y [rows, 2] from x [rows + 1], y[r, j] = x[1 + r]
+    // (source offset 1, stride 0 along j), the output written from offset 0 — and, for
+    // rows ≥ 2²³, past the one-row grid (256 · 65 535 invocations).
+    const repeatPairs: OpDef<Record<string, never>> = {
+      name: 'repeatPairs',
+      inferShapes: ([x]) => [[x![0] - 1, 2]],
+      cpu: ([x], [y]) => y.data.forEach((_, i) => (y.data[i] = x!.data[1 + (i >> 1)])),
+      gpu: (k, [x], [y]) => recordStridedCopy(k, { from: x!, to: y, shape: y.shape, fromStrides: [1, 0], fromOffset: 1 }),
+    };
+    for (const rows of [1, 1000, 2 ** 23 + 1]) {
+      const data = Float32Array.from({ length: rows + 1 }, (_, i) => i % 1000);
+      const got = await gpu.runOp(repeatPairs, [gpu.tensor(data, [rows + 1])], {})[0].data();
+      const want = await cpu.runOp(repeatPairs, [cpu.tensor(data, [rows + 1])], {})[0].data();
+      expectClose(got, want, `repeatPairs, ${rows} rows`);
+    }
+    // The destination offset and strides: x [3, 4] transposed into elements 6..17 of a [10, 3]
+    // output (only those are compared: the rest is not the op's to write).
+    const place: OpDef<Record<string, never>> = {
+      name: 'place',
+      inferShapes: () => [[10, 3]],
+      cpu: ([x], [y]) => {
+        for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) y.data[6 + c * 3 + r] = x!.data[r * 4 + c];
+      },
+      gpu: (k, [x], [y]) => recordStridedCopy(k, { from: x!, to: y, shape: [3, 4], toStrides: [1, 3], toOffset: 6 }),
+    };
+    const data = rng.fill(12, -1, 1);
+    const got = await gpu.runOp(place, [gpu.tensor(data, [3, 4])], {})[0].data();
+    const want = await cpu.runOp(place, [cpu.tensor(data, [3, 4])], {})[0].data();
+    expectClose(got.subarray(6, 18), want.subarray(6, 18), 'place');
   });
 
   it('permute: more than 8 axes that do not merge is an UnsupportedError', () => {

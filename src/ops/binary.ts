@@ -1,11 +1,11 @@
 // Elementwise add and mul with NumPy broadcasting. One op whose attribute says which, because
 // both share the shape rule and the kernel structure (residual adds, per-channel scales).
 import binaryWgsl from '../../shaders/binary.wgsl?raw';
-import { grid, uniforms, type Shader } from '../backends/webgpu/kernel';
+import { grid } from '../backends/webgpu/kernel';
 import { ShapeError, UnsupportedError } from '../errors';
 import { broadcastShapes, broadcastStrides, formatShape, sizeOf, type Shape } from '../shape';
 import type { OpDef, OpRunner } from './op';
-import { MAX_GPU_AXES, mergeAxes, pushAxes } from './stridedCopyGpu';
+import { MAX_GPU_AXES, mergeAxes, stridedUniforms, withStridedOffsets } from './stridedCopyGpu';
 
 export interface BinaryAttrs {
   readonly kind: 'add' | 'mul';
@@ -31,7 +31,7 @@ function blockBroadcast(small: Shape, out: Shape): { outer: number; block: numbe
   return { outer: sizeOf(out.slice(0, first)), block: sizeOf(out.slice(first, last + 1)), inner: sizeOf(out.slice(last + 1)) };
 }
 
-const binaryShader: Shader = { label: 'binary', code: binaryWgsl };
+const binaryShader = withStridedOffsets('binary', binaryWgsl);
 
 export const binaryOp: OpDef<BinaryAttrs> = {
   name: 'binary',
@@ -68,7 +68,7 @@ export const binaryOp: OpDef<BinaryAttrs> = {
     }
     broadcastByStrides(a!.data, broadcastStrides(a!.shape, out), b!.data, broadcastStrides(b!.shape, out), y.data, out, f);
   },
-  // Broadcast strides over y's shape, axes merged: equal layouts take the `same` entry point
+  // Broadcast strides over y's shape, axes merged: equal layouts take `same4` (vec4s) or `same`
   // (no index arithmetic), everything else `broadcast` (binary.wgsl).
   gpu(k, [a, b], [y], { kind }) {
     const n = sizeOf(y.shape);
@@ -76,23 +76,21 @@ export const binaryOp: OpDef<BinaryAttrs> = {
     const merged = mergeAxes(y.shape, [broadcastStrides(a!.shape, y.shape), broadcastStrides(b!.shape, y.shape)]);
     const [aStrides, bStrides] = merged.strides;
     const rank = merged.shape.length;
-    const same = rank === 0 || (rank === 1 && aStrides[0] === 1 && bStrides[0] === 1);
     if (rank > MAX_GPU_AXES) {
       throw new UnsupportedError(
         `${kind}: broadcasting ${formatShape(a!.shape)} with ${formatShape(b!.shape)} to ${formatShape(y.shape)} runs over ${rank} axes that cannot be merged; the WebGPU kernel handles at most ${MAX_GPU_AXES}`,
       );
     }
-    const u = uniforms().u32(n, rank, 0, 0);
-    pushAxes(u, merged.shape, 1);
-    pushAxes(u, aStrides, 0);
-    pushAxes(u, bStrides, 0);
+    const same = rank === 0 || (rank === 1 && aStrides[0] === 1 && bStrides[0] === 1);
+    const entryPoint = !same ? 'broadcast' : n % 4 === 0 ? 'same4' : 'same';
+    const invocations = entryPoint === 'same4' ? n / 4 : n;
     k.dispatch({
       shader: binaryShader,
-      entryPoint: same ? 'same' : 'broadcast',
-      constants: { OP: kind === 'mul' ? 1 : 0 },
-      uniforms: u.bytes(),
+      entryPoint,
+      constants: same ? { OP: kind === 'mul' ? 1 : 0 } : { OP: kind === 'mul' ? 1 : 0, RANK: rank },
+      uniforms: stridedUniforms({ count: invocations, shape: merged.shape, strides0: aStrides, strides1: bStrides }),
       bindings: [a!, b!, y],
-      workgroups: grid(n, 256),
+      workgroups: grid(invocations, 256),
     });
   },
 };

@@ -3,11 +3,14 @@
 // author who needs to move a block (a final recurrent state into its slab of h, a transposed
 // weight, …) can record one with `recordStridedCopy` instead of writing another copy shader.
 //
-// Also the axis bookkeeping that strided kernels share (binary.ts uses it too): `mergeAxes`
-// drops unit axes and fuses neighbours that are contiguous in every operand, so a copy or a
-// broadcast runs over as few axes as its layout allows (most become rank 1–3).
+// Also what strided kernels share (binary.ts uses it too): `mergeAxes` drops unit axes and
+// fuses neighbours that are contiguous in every operand, so a copy or a broadcast runs over as
+// few axes as its layout allows (most become 1–3); `withStridedOffsets` prepends the WGSL that
+// maps a flat index to offsets in two strided layouts, and `stridedUniforms` fills its
+// uniform block.
 import stridedCopyWgsl from '../../shaders/strided_copy.wgsl?raw';
-import { grid, uniforms, type GpuRegion, type KernelRecorder, type Shader, type Uniforms } from '../backends/webgpu/kernel';
+import stridedOffsetsWgsl from '../../shaders/strided_offsets.wgsl?raw';
+import { grid, uniforms, type GpuRegion, type KernelRecorder, type Shader } from '../backends/webgpu/kernel';
 import { ShapeError, UnsupportedError } from '../errors';
 import { formatShape, sizeOf, stridesOf, type Shape } from '../shape';
 
@@ -38,14 +41,37 @@ export function mergeAxes(shape: Shape, strides: readonly (readonly number[])[])
   return { shape: merged, strides: mergedStrides };
 }
 
+/** A shader whose source starts with strided_offsets.wgsl (its uniform block, RANK, strided_offsets()). */
+export function withStridedOffsets(label: string, code: string): Shader {
+  return { label, code: `${stridedOffsetsWgsl}\n${code}` };
+}
+
+/** What fills strided_offsets.wgsl's uniform block; the shape is merged (at most MAX_GPU_AXES axes). */
+export interface StridedBlock {
+  /** Invocations of the dispatch. */
+  readonly count: number;
+  readonly shape: readonly number[];
+  readonly strides0: readonly number[];
+  readonly strides1: readonly number[];
+  /** Element offsets of the block's first element in layouts 0 and 1 (default 0). */
+  readonly offset0?: number;
+  readonly offset1?: number;
+}
+
 /**
- * Appends a per-axis array to a strided kernel's uniform block: MAX_GPU_AXES u32 slots,
- * innermost axis FIRST (the order the shaders peel coordinates off a flat index), unused
- * slots `fill`. The caller has checked `values.length <= MAX_GPU_AXES`.
+ * The uniform block of strided_offsets.wgsl: count, the two offsets, then the shape and the
+ * two stride lists as MAX_GPU_AXES u32 slots each, innermost axis FIRST, unused slots 1 for the
+ * shape and 0 for strides. The dispatch sets the override RANK to `shape.length`.
  */
-export function pushAxes(u: Uniforms, values: readonly number[], fill: number): Uniforms {
-  for (let slot = 0; slot < MAX_GPU_AXES; slot++) u.u32(slot < values.length ? values[values.length - 1 - slot] : fill);
-  return u;
+export function stridedUniforms(b: StridedBlock): ArrayBuffer {
+  const u = uniforms().u32(b.count, b.offset0 ?? 0, b.offset1 ?? 0, 0);
+  const slots = (values: readonly number[], fill: number) => {
+    for (let slot = 0; slot < MAX_GPU_AXES; slot++) u.u32(slot < values.length ? values[values.length - 1 - slot] : fill);
+  };
+  slots(b.shape, 1);
+  slots(b.strides0, 0);
+  slots(b.strides1, 0);
+  return u.bytes();
 }
 
 /** One strided copy: for every coordinate c of `shape`, to[toOffset + c·toStrides] = from[fromOffset + c·fromStrides]. */
@@ -68,7 +94,7 @@ export interface StridedCopy {
   readonly toOffset?: number;
 }
 
-const stridedCopyShader: Shader = { label: 'strided_copy', code: stridedCopyWgsl };
+const stridedCopyShader = withStridedOffsets('strided_copy', stridedCopyWgsl);
 
 /**
  * Records `copy` on `k`: a buffer-to-buffer copy when both sides are one contiguous run, else
@@ -106,9 +132,11 @@ export function recordStridedCopy(k: KernelRecorder, copy: StridedCopy, opName =
       `${opName}: the block ${formatShape(shape)} with strides ${formatShape(fromStrides)} → ${formatShape(toStrides)} needs ${rank} axes; the WebGPU copy kernel handles at most ${MAX_GPU_AXES}`,
     );
   }
-  const u = uniforms().u32(count, rank, fromOffset, toOffset);
-  pushAxes(u, merged.shape, 1);
-  pushAxes(u, mergedFrom, 0);
-  pushAxes(u, mergedTo, 0);
-  k.dispatch({ shader: stridedCopyShader, uniforms: u.bytes(), bindings: [from, to], workgroups: grid(count, 256) });
+  k.dispatch({
+    shader: stridedCopyShader,
+    constants: { RANK: rank },
+    uniforms: stridedUniforms({ count, shape: merged.shape, strides0: mergedFrom, strides1: mergedTo, offset0: fromOffset, offset1: toOffset }),
+    bindings: [from, to],
+    workgroups: grid(count, 256),
+  });
 }
