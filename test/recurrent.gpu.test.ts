@@ -121,8 +121,11 @@ describe('recurrent ops (WebGPU vs CPU)', () => {
       { mode: 'lstm', T: 7, N: 3, I: 5, H: 4, layers: 2, bidirectional: true, batchFirst: true },
       { mode: 'lstm', T: 7, N: 1, I: 6, H: 3, peepholes: true, clip: 0.7, initial: true, bidirectional: true },
       { mode: 'lstm', T: 5, N: 3, I: 4, H: 6, bias: false },
-      // Longer rows than one workgroup (N·H > 64) and a reduction long enough to show drift.
+      // Larger N·H and H choose wider k-splits of the step (stepSplit: 4, 16, 32 lanes per unit),
+      // with H not a multiple of the units per workgroup.
       { mode: 'lstm', T: 7, N: 3, I: 40, H: 37, initial: true },
+      { mode: 'lstm', T: 3, N: 3, I: 5, H: 101, initial: true, bidirectional: true },
+      { mode: 'lstm', T: 2, N: 1, I: 3, H: 520, peepholes: true },
     ];
     for (const c of cases) await compareCase(gpu, rng, c);
   });
@@ -136,6 +139,7 @@ describe('recurrent ops (WebGPU vs CPU)', () => {
         { mode: 'gru', T: 7, N: 3, I: 5, H: 4, layers: 2, bidirectional: true, initial: true, linearBeforeReset },
         { mode: 'gru', T: 7, N: 3, I: 4, H: 6, batchFirst: true, clip: 0.5, linearBeforeReset },
         { mode: 'gru', T: 4, N: 2, I: 3, H: 5, bias: false, initial: true, linearBeforeReset },
+        { mode: 'gru', T: 2, N: 2, I: 3, H: 300, initial: true, linearBeforeReset, sequenceLengths: [1, 2] },
       );
     }
     for (const c of cases) await compareCase(gpu, rng, c);

@@ -25,6 +25,18 @@ export const MAX_GPU_SEQUENCE_LENGTHS = 4096;
 const F32_MAX = 3.4028234663852886e38;
 const MODE_CODE: Readonly<Record<RecurrentMode, number>> = { lstm: 0, gru: 1, rnn: 2 };
 
+/**
+ * Invocations per hidden unit in the step kernel (its k-split S), from T = 28 step sequences
+ * (bench/lab/recurrent, ms per sequence). On an H200, 16 was best or near it from 1 × 32 to
+ * 256 × 256 (N × H), 32 won by 1.4× where H ≥ 512 with few rows, and 4 matched 16 up to
+ * N·H = 128. On SwiftShader more, smaller workgroups cost far more: at 1 × 128, S = 16 took
+ * ~25× as long as S = 4. So small problems take 4, which costs real GPUs nothing there.
+ */
+export function stepSplit(N: number, H: number): number {
+  if (N * H <= 256) return 4;
+  return H >= 512 && N * H <= 8192 ? 32 : 16;
+}
+
 /** One layer direction's weights as bound buffers (absent optional ones are null). */
 export interface RecurrentGpuWeights {
   readonly wIh: GpuArg;
@@ -134,8 +146,10 @@ export function recordRecurrent(k: KernelRecorder, p: RecurrentGpuProblem): void
       RELU: p.mode === 'rnn' && p.nonlinearity === 'relu' ? 1 : 0,
       LINEAR_BEFORE_RESET: onnxGru ? 0 : 1,
       HAS_LENGTHS: lengths ? 1 : 0,
+      S: stepSplit(N, H),
     };
-    const workgroups = grid(NH, WORKGROUP);
+    // Workgroups of WORKGROUP / S units of one batch row each.
+    const workgroups = grid(N * Math.ceil(H / (WORKGROUP / constants.S)) * WORKGROUP, WORKGROUP);
 
     for (let l = 0; l < L; l++) {
       const input = l === 0 ? p.x : p.y;
