@@ -23,32 +23,17 @@ describe('browser (headless Chromium, built dist/)', () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${server.url}/test/browser/blank.html`);
-    const result = await page.evaluate(async () => {
-      const nn = await import(/* @vite-ignore */ `${location.origin}/dist/webgpu-nn.js`);
-      const gpu = await nn.createBackend('webgpu');
-      const cpu = await nn.createBackend('cpu');
-      const auto = await nn.createBackend();
-      const L = nn.layers;
-      const model = nn.sequential([L.conv2d(1, 4, 3, { padding: 1 }), L.relu(), L.maxPool2d(2), L.flatten(), L.linear(4 * 4 * 4, 10)], {
-        inputShape: [1, 8, 8],
-        seed: 1,
-      });
-      const x = Float32Array.from({ length: 2 * 64 }, (_, i) => Math.sin(i));
-      const run = async (backend: typeof gpu) => {
-        const session = await nn.compile(model, backend);
-        const y = await session.run(backend.tensor(x, [2, 1, 8, 8]));
-        const data: number[] = Array.from(await y.data());
-        session.dispose();
-        return { data, shape: y.shape };
-      };
-      const g = await run(gpu);
-      const c = await run(cpu);
-      const out = { name: gpu.name, autoName: auto.name, fallbackReason: auto.fallbackReason ?? null, gpu: g, cpu: c };
-      gpu.dispose();
-      auto.dispose();
-      return out;
-    });
+    await page.goto(`${server.url}/test/browser/graph.html`);
+    await page.waitForFunction('window.result !== undefined', { timeout: 60_000 });
+    const result = (await page.evaluate('window.result')) as {
+      error?: string;
+      name: string;
+      autoName: string;
+      fallbackReason: string | null;
+      gpu: { data: number[]; shape: number[] };
+      cpu: { data: number[]; shape: number[] };
+    };
+    expect(result.error).toBeUndefined();
     expect(errors).toEqual([]);
     expect(result.name).toBe('webgpu');
     expect(result.autoName).toBe('webgpu');
