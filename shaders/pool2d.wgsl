@@ -9,13 +9,14 @@
 //       countIncludePad's divisor (ceil mode's overhang past the padding never counts).
 //     MODE 2 (adaptive avg): PyTorch's bin [floor(o·size/out), ceil((o+1)·size/out)), dilation 1.
 //   Global pooling of a small plane is this entry point with the window = the whole plane.
-// reduce_plane: global pooling of a large plane, one workgroup of 256 per (n, c) plane (MODE 0 max,
-//   1 avg): each invocation folds the elements lid, lid + 256, … (neighbours read neighbours), then a
-//   tree reduction over the 256 partial results in workgroup memory.
+// reduce_plane: global pooling of a large plane, one workgroup of REDUCE_WG per (n, c) plane (MODE 0
+//   max, 1 avg): each invocation folds the elements lid, lid + REDUCE_WG, … (neighbours read
+//   neighbours), then a tree reduction over the REDUCE_WG partial results in workgroup memory.
 // Nothing else sits in workgroup memory; no tiling (each input is read by ≤ kernel area outputs).
 
 override MODE: u32 = 0u;                 // 0 max, 1 avg, 2 adaptive avg
 override COUNT_INCLUDE_PAD: bool = true; // avg: divide by the padded cells under the window
+override REDUCE_WG: u32 = 64u;           // reduce_plane's workgroup size, a power of two
 
 struct Params {
   total: u32,        // outputs (main) or planes (reduce_plane)
@@ -102,22 +103,22 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   y[i] = acc;
 }
 
-var<workgroup> partial: array<f32, 256>;
+var<workgroup> partial: array<f32, REDUCE_WG>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(REDUCE_WG)
 fn reduce_plane(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let plane = wid.x + wid.y * groups.x; // uniform across the workgroup, so the return keeps barriers uniform
   if (plane >= p.total) { return; }
   let area = p.in_h * p.in_w;
   let base = plane * area;
   var acc = select(0.0, p.empty, MODE == 0u);
-  for (var j = lid; j < area; j += 256u) {
+  for (var j = lid; j < area; j += REDUCE_WG) {
     let v = x[base + j];
     if (MODE == 0u) { acc = max_nan(acc, v); } else { acc += v; }
   }
   partial[lid] = acc;
   workgroupBarrier();
-  for (var half = 128u; half > 0u; half >>= 1u) {
+  for (var half = REDUCE_WG / 2u; half > 0u; half >>= 1u) {
     if (lid < half) {
       let other = partial[lid + half];
       partial[lid] = select(partial[lid] + other, max_nan(partial[lid], other), MODE == 0u);

@@ -5,12 +5,13 @@
 // main (short lines): one invocation per line, 64 per workgroup, workgroups spread over x and y past
 //   65 535 (line = x + y·groups_x·64). Three sweeps over the line: max, sum, write. For inner > 1
 //   neighbouring invocations are neighbouring j, so every sweep step reads contiguous memory.
-// per_workgroup (long lines, e.g. 1000 classes): one workgroup of 256 per line (line = x + y·groups_x).
-//   Invocation t takes the elements t, t + 256, …; the line's max and then its sum are each a tree
-//   reduction over 256 partial results in workgroup memory (`partial`); then each invocation writes
+// per_workgroup (long lines, e.g. 1000 classes): one workgroup of WG per line (line = x + y·groups_x).
+//   Invocation t takes the elements t, t + WG, …; the line's max and then its sum are each a tree
+//   reduction over WG partial results in workgroup memory (`partial`); then each invocation writes
 //   its own elements.
 
 override LOG: bool = false;
+override WG: u32 = 64u; // per_workgroup's workgroup size, a power of two
 
 struct Params {
   lines: u32,  // outer·inner
@@ -48,7 +49,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   }
 }
 
-const WG: u32 = 256u;
 var<workgroup> partial: array<f32, WG>;
 
 @compute @workgroup_size(WG)

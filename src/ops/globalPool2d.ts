@@ -11,10 +11,20 @@ export interface GlobalPool2dAttrs {
 }
 
 /**
- * Planes of at least this many positions are reduced by a workgroup each (reduce_plane); smaller
- * ones by one invocation each (the pooling kernel with the whole plane as its window).
+ * How global pooling is computed, by plane size (bench/lab/pool; ms on an H200 through Dawn/Vulkan,
+ * and on SwiftShader, where a workgroup with barriers costs ~0.2–5 ms however little it does):
+ *   [1, 512, 14, 14]   invocation per plane 0.025, workgroup of 64 0.0065 | SwiftShader 2.7 vs 180
+ *   [1, 256, 28, 28]   0.082 vs 0.0085                                    | 3.5 vs 160
+ *   [1, 64, 56, 56]    0.34 vs 0.016 (256 wide: 0.0089)                   | 3.5 vs 31
+ *   [8, 64, 112, 112]  1.74 vs 0.045 (256 wide: 0.017)                    | 390 vs 910
+ * Planes below REDUCTION_MIN_AREA (the 7×7 and 6×6 ones of ResNet, GoogLeNet and NiN) take an
+ * invocation each, the pooling kernel with the whole plane as its window: on the GPU that costs
+ * microseconds (0.015 ms for [1, 2048, 7, 7]) and on SwiftShader it is the fast way. Larger planes
+ * take a workgroup each, 256 wide from WIDE_REDUCTION_MIN_AREA on (faster on the GPU, ~10× slower
+ * per workgroup on SwiftShader).
  */
-const WORKGROUP_REDUCTION_MIN_AREA = 1024;
+const REDUCTION_MIN_AREA = 256;
+const WIDE_REDUCTION_MIN_AREA = 4096;
 
 const opName = (mode: 'max' | 'avg') => (mode === 'max' ? 'globalMaxPool2d' : 'globalAvgPool2d');
 
@@ -52,8 +62,8 @@ export const globalPool2dOp: OpDef<GlobalPool2dAttrs> = {
   gpu(k, [x], [y], { mode }) {
     const [N, C] = x!.shape;
     const area = sizeOf(x!.shape.slice(2));
-    if (area >= WORKGROUP_REDUCTION_MIN_AREA) {
-      dispatchPlaneReduction(k, x!, y, mode, N * C, area);
+    if (area >= REDUCTION_MIN_AREA) {
+      dispatchPlaneReduction(k, x!, y, mode, N * C, area, area >= WIDE_REDUCTION_MIN_AREA ? 256 : 64);
       return;
     }
     dispatchPoolWindows(k, x!, y, {

@@ -169,8 +169,19 @@ export function dispatchPoolWindows(k: KernelRecorder, x: GpuArg, y: GpuArg, w: 
   });
 }
 
-/** One workgroup per plane of x [planes, area] reducing it to y [planes]: global pooling of large planes. */
-export function dispatchPlaneReduction(k: KernelRecorder, x: GpuArg, y: GpuArg, mode: 'max' | 'avg', planes: number, area: number): void {
+/**
+ * One workgroup of `workgroupSize` (a power of two) per plane of x [planes, area] reducing it to
+ * y [planes]: global pooling of large planes.
+ */
+export function dispatchPlaneReduction(
+  k: KernelRecorder,
+  x: GpuArg,
+  y: GpuArg,
+  mode: 'max' | 'avg',
+  planes: number,
+  area: number,
+  workgroupSize: number,
+): void {
   const w: GpuPoolWindow = {
     mode: mode === 'max' ? 0 : 1,
     countIncludePad: false,
@@ -184,7 +195,7 @@ export function dispatchPlaneReduction(k: KernelRecorder, x: GpuArg, y: GpuArg, 
   k.dispatch({
     shader: poolShader,
     entryPoint: 'reduce_plane',
-    constants: { MODE: w.mode },
+    constants: { MODE: w.mode, REDUCE_WG: workgroupSize },
     uniforms: poolUniforms(planes, w),
     bindings: [x, y],
     workgroups: grid(planes, 1),

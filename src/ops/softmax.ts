@@ -75,7 +75,7 @@ export const softmaxOp: OpDef<SoftmaxAttrs> = {
     k.dispatch({
       shader: softmaxShader,
       entryPoint: perWorkgroup ? 'per_workgroup' : 'main',
-      constants: { LOG: log ? 1 : 0 },
+      constants: perWorkgroup ? { LOG: log ? 1 : 0, WG: n >= WIDE_LINE_MIN ? 256 : 64 } : { LOG: log ? 1 : 0 },
       uniforms: uniforms().u32(lines, n, inner).bytes(),
       bindings: [x!, y],
       workgroups: perWorkgroup ? grid(lines, 1) : grid(lines, 64),
@@ -85,10 +85,18 @@ export const softmaxOp: OpDef<SoftmaxAttrs> = {
 
 const softmaxShader = { label: 'softmax', code: softmaxWgsl };
 /**
- * Lines at least this long get a workgroup each (softmax.wgsl per_workgroup); shorter ones an
- * invocation each (main).
+ * Lines of at least WORKGROUP_LINE_MIN elements get a workgroup each (softmax.wgsl per_workgroup),
+ * 256 wide from WIDE_LINE_MIN on; shorter lines an invocation each (main). Measured in
+ * bench/lab/pool (ms; an H200 through Dawn/Vulkan | SwiftShader, where a workgroup with barriers
+ * costs ~0.2–5 ms however little it does):
+ *   [64, 1000]   invocation per line 0.36, workgroup of 64 0.012 (256 wide: 0.008) | 27 vs 63 (460)
+ *   [256, 128]   0.057 vs 0.0067                                               | 12 vs 208
+ *   [8, 32768]   10.3 vs 0.19 (256 wide: 0.052)                                 | 163 vs 105
+ * The GPU favours a workgroup from ~64 elements on; SwiftShader favours an invocation per line,
+ * so the switch sits at 256, where the GPU's gain is large and a classifier's 1000 classes fall.
  */
 const WORKGROUP_LINE_MIN = 256;
+const WIDE_LINE_MIN = 4096;
 
 function softmaxAttrs(opts: SoftmaxOptions, log: boolean): SoftmaxAttrs {
   const dim = opts?.dim ?? -1;
