@@ -5,18 +5,26 @@
 // its kernel taps on the fly.
 //
 // Who computes what: one invocation computes a TM × TN block of outputs, TM consecutive output
-// channels of one group × TN consecutive pixels of one output row (oy, ox0 … ox0 + TN − 1), in
-// TM·TN accumulators held in registers. For each tap (ci, ky, kx) it loads TN inputs (zero in
-// the padding) and TM weights and does TM·TN multiply-adds, so each load feeds TM or TN FMAs.
+// channels of one group × TN consecutive pixels of one output row (oy, ox0 … ox0 + TN − 1). It
+// walks the K taps in one loop, (ky, kx) advanced like an odometer; for each tap it loads TN
+// inputs (zero where the tap falls in the padding) and TM weights and does TM·TN multiply-adds,
+// so each load feeds TM or TN FMAs. Accumulators are vec4s over 4 pixels: a<m>_<h> holds
+// channel m, pixels 4h … 4h + 3. TM ∈ {1, 2, 4, 8} and TN ∈ {4, 8} are override constants; the
+// code is written out for the largest block with every row or quad past TM / TN under an `if`
+// on those constants, which folds away, so the accumulators stay in registers.
+// Nothing sits in workgroup memory.
+//
 // Invocations are numbered pixel block fastest, so the invocations of a workgroup share their
-// channel block (the same weight addresses, one broadcast load) and read neighbouring inputs.
-// The epilogue adds the bias and applies the fused activation (activation_fn.wgsl, prepended).
+// channel block (the same weight addresses) and read neighbouring inputs. Blocks that stick out
+// past the last channel of a group or the last pixel of a row compute on clamped addresses and
+// store nothing there. The epilogue adds the bias and applies the fused activation
+// (activation_fn.wgsl, prepended). Workgroups of WG invocations are spread over x and y
+// (index = gid.x + gid.y·groups_x·WG) when there are more than 65 535.
 //
-// Workgroups of WG invocations are spread over x and y (index = gid.x + gid.y·groups_x·WG)
-// when there are more than 65 535. Blocks that stick out past the last channel of a group or
-// the last pixel of a row compute on clamped addresses and store nothing there.
-//
-// The tile sizes per shape are chosen in src/ops/conv2dGpu.ts.
+// Why this shape (bench/lab/conv2d, SwiftShader): accumulators in an array indexed by loop
+// counters stay in memory (SwiftShader does not unroll such loops), and three nested tap loops
+// cost about twice the single loop; see the lab's table. The block sizes per shape are chosen in
+// src/ops/conv2dGpu.ts.
 
 struct Params {
   C: u32, H: u32, W: u32,              // input channels and size
@@ -38,13 +46,35 @@ struct Params {
 @group(0) @binding(3) var<storage, read> b: array<f32>;   // any buffer when HAS_BIAS is false
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-override TM: u32 = 4u;           // output channels per invocation, at most MAX_TM
-override TN: u32 = 4u;           // output pixels per invocation, at most MAX_TN
+override TM: u32 = 4u;           // output channels per invocation: 1, 2, 4 or 8
+override TN: u32 = 4u;           // output pixels per invocation: 4 or 8
 override HAS_BIAS: bool = true;
 override WG: u32 = 64u;
 
-const MAX_TM = 8u;
-const MAX_TN = 8u;
+// Where the block's outputs go (set once in main, read by store()).
+var<private> yPixel: u32;        // offset of (n, channel 0, oy, ox0) in y
+var<private> ox0: u32;
+var<private> oc0: u32;
+var<private> ocEnd: u32;
+
+// Input at column ix of the row starting at xRow, 0 outside [0, W) or when the row is padding.
+fn loadRow(xRow: u32, rowOk: bool, ix: i32) -> f32 {
+  let v = x[xRow + u32(clamp(ix, 0, i32(p.W) - 1))];
+  return select(0.0, v, rowOk && ix >= 0 && ix < i32(p.W));
+}
+
+// Bias, activation and store of channel oc0 + m, pixels ox0 + 4h … + 3 (the parts inside y).
+fn store(m: u32, h: u32, acc: vec4f) {
+  let oc = oc0 + m;
+  if (oc >= ocEnd) { return; }
+  var bias = 0.0;
+  if (HAS_BIAS) { bias = b[oc]; }
+  let at = yPixel + oc * p.OH * p.OW;
+  for (var j = 0u; j < 4u; j++) {
+    let ox = ox0 + 4u * h + j;
+    if (ox < p.OW) { y[at + ox] = activate(acc[j] + bias); }
+  }
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -55,64 +85,100 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let pb = index % p.pixelBlocks;
   let cb = index / p.pixelBlocks;
   let g = cb / p.channelBlocks;
-  let oc0 = g * p.Og + (cb % p.channelBlocks) * TM;
-  let ocEnd = (g + 1u) * p.Og;
-  let rb = pb % p.rowBlocks;
+  oc0 = g * p.Og + (cb % p.channelBlocks) * TM;
+  ocEnd = (g + 1u) * p.Og;
   let row = pb / p.rowBlocks;        // n · OH + oy
   let oy = row % p.OH;
   let n = row / p.OH;
-  let ox0 = rb * TN;
+  ox0 = (pb % p.rowBlocks) * TN;
+  yPixel = n * p.O * p.OH * p.OW + oy * p.OW;
 
-  let taps = p.kh * p.kw;
-  let K = p.Cg * taps;
-  // Weight row of each of the block's channels; rows past the group repeat its last channel.
-  var wRow: array<u32, MAX_TM>;
-  for (var m = 0u; m < TM; m++) { wRow[m] = min(oc0 + m, ocEnd - 1u) * K; }
+  // Weight row of each channel of the block; rows past the group repeat its last channel.
+  let K = p.Cg * p.kh * p.kw;
+  let last = ocEnd - 1u;
+  let w0 = min(oc0, last) * K;
+  let w1 = min(oc0 + 1u, last) * K;
+  let w2 = min(oc0 + 2u, last) * K;
+  let w3 = min(oc0 + 3u, last) * K;
+  let w4 = min(oc0 + 4u, last) * K;
+  let w5 = min(oc0 + 5u, last) * K;
+  let w6 = min(oc0 + 6u, last) * K;
+  let w7 = min(oc0 + 7u, last) * K;
 
-  var acc: array<array<f32, MAX_TN>, MAX_TM>;
-  for (var m = 0u; m < TM; m++) {
-    for (var j = 0u; j < TN; j++) { acc[m][j] = 0.0; }
-  }
+  var a0_0 = vec4f(0.0); var a0_1 = vec4f(0.0);
+  var a1_0 = vec4f(0.0); var a1_1 = vec4f(0.0);
+  var a2_0 = vec4f(0.0); var a2_1 = vec4f(0.0);
+  var a3_0 = vec4f(0.0); var a3_1 = vec4f(0.0);
+  var a4_0 = vec4f(0.0); var a4_1 = vec4f(0.0);
+  var a5_0 = vec4f(0.0); var a5_1 = vec4f(0.0);
+  var a6_0 = vec4f(0.0); var a6_1 = vec4f(0.0);
+  var a7_0 = vec4f(0.0); var a7_1 = vec4f(0.0);
 
-  let W = i32(p.W);
-  let H = i32(p.H);
   let iy0 = i32(oy) * p.sh - p.padTop;
   let ix0 = i32(ox0) * p.sw - p.padLeft;
+  let sw = p.sw;
   var xPlane = (n * p.C + g * p.Cg) * p.H * p.W;
-  var wTap = 0u;                     // ci · taps + ky · kw + kx
-  for (var ci = 0u; ci < p.Cg; ci++) {
-    for (var ky = 0u; ky < p.kh; ky++) {
-      let iy = iy0 + i32(ky) * p.dh;
-      if (iy < 0 || iy >= H) { wTap += p.kw; continue; }
-      let xRow = xPlane + u32(iy) * p.W;
-      for (var kx = 0u; kx < p.kw; kx++) {
-        let ixk = ix0 + i32(kx) * p.dw;
-        var xv: array<f32, MAX_TN>;
-        for (var j = 0u; j < TN; j++) {
-          let ix = ixk + i32(j) * p.sw;
-          let v = x[xRow + u32(clamp(ix, 0, W - 1))];
-          xv[j] = select(0.0, v, ix >= 0 && ix < W);
-        }
-        for (var m = 0u; m < TM; m++) {
-          let wv = w[wRow[m] + wTap];
-          for (var j = 0u; j < TN; j++) { acc[m][j] = fma(wv, xv[j], acc[m][j]); }
-        }
-        wTap++;
+  var kx = 0u;
+  var ky = 0u;
+  var ix = ix0;
+  var iy = iy0;
+  for (var tap = 0u; tap < K; tap++) {
+    let rowOk = iy >= 0 && iy < i32(p.H);
+    let xRow = xPlane + u32(clamp(iy, 0, i32(p.H) - 1)) * p.W;
+      let x0 = vec4f(loadRow(xRow, rowOk, ix), loadRow(xRow, rowOk, ix + sw), loadRow(xRow, rowOk, ix + 2 * sw), loadRow(xRow, rowOk, ix + 3 * sw));
+      var x1 = vec4f(0.0);
+      if (TN > 4u) { x1 = vec4f(loadRow(xRow, rowOk, ix + 4 * sw), loadRow(xRow, rowOk, ix + 5 * sw), loadRow(xRow, rowOk, ix + 6 * sw), loadRow(xRow, rowOk, ix + 7 * sw)); }
+
+      let v0 = vec4f(w[w0 + tap]);
+      a0_0 = fma(v0, x0, a0_0);
+      if (TN > 4u) { a0_1 = fma(v0, x1, a0_1); }
+      if (TM > 1u) {
+        let v1 = vec4f(w[w1 + tap]);
+        a1_0 = fma(v1, x0, a1_0);
+        if (TN > 4u) { a1_1 = fma(v1, x1, a1_1); }
+      }
+      if (TM > 2u) {
+        let v2 = vec4f(w[w2 + tap]);
+        let v3 = vec4f(w[w3 + tap]);
+        a2_0 = fma(v2, x0, a2_0);
+        a3_0 = fma(v3, x0, a3_0);
+        if (TN > 4u) { a2_1 = fma(v2, x1, a2_1); a3_1 = fma(v3, x1, a3_1); }
+      }
+      if (TM > 4u) {
+        let v4 = vec4f(w[w4 + tap]);
+        let v5 = vec4f(w[w5 + tap]);
+        let v6 = vec4f(w[w6 + tap]);
+        let v7 = vec4f(w[w7 + tap]);
+        a4_0 = fma(v4, x0, a4_0);
+        a5_0 = fma(v5, x0, a5_0);
+        a6_0 = fma(v6, x0, a6_0);
+        a7_0 = fma(v7, x0, a7_0);
+        if (TN > 4u) { a4_1 = fma(v4, x1, a4_1); a5_1 = fma(v5, x1, a5_1); a6_1 = fma(v6, x1, a6_1); a7_1 = fma(v7, x1, a7_1); }
+      }
+    kx++;
+    ix += p.dw;
+    if (kx == p.kw) {
+      kx = 0u;
+      ix = ix0;
+      ky++;
+      iy += p.dh;
+      if (ky == p.kh) {
+        ky = 0u;
+        iy = iy0;
+        xPlane += p.H * p.W;
       }
     }
-    xPlane += p.H * p.W;
   }
 
-  // Epilogue: bias, activation, store the part of the block inside the output.
-  for (var m = 0u; m < TM; m++) {
-    let oc = oc0 + m;
-    if (oc >= ocEnd) { break; }
-    var bias = 0.0;
-    if (HAS_BIAS) { bias = b[oc]; }
-    let yRow = ((n * p.O + oc) * p.OH + oy) * p.OW;
-    for (var j = 0u; j < TN; j++) {
-      let ox = ox0 + j;
-      if (ox < p.OW) { y[yRow + ox] = activate(acc[m][j] + bias); }
-    }
+  store(0u, 0u, a0_0);
+  if (TN > 4u) { store(0u, 1u, a0_1); }
+  if (TM > 1u) { store(1u, 0u, a1_0); if (TN > 4u) { store(1u, 1u, a1_1); } }
+  if (TM > 2u) {
+    store(2u, 0u, a2_0); store(3u, 0u, a3_0);
+    if (TN > 4u) { store(2u, 1u, a2_1); store(3u, 1u, a3_1); }
+  }
+  if (TM > 4u) {
+    store(4u, 0u, a4_0); store(5u, 0u, a5_0); store(6u, 0u, a6_0); store(7u, 0u, a7_0);
+    if (TN > 4u) { store(4u, 1u, a4_1); store(5u, 1u, a5_1); store(6u, 1u, a6_1); store(7u, 1u, a7_1); }
   }
 }

@@ -1,18 +1,22 @@
-// The WebGPU lowering of conv2d: an implicit GEMM (shaders/conv2d.wgsl) whose register block,
-// TM output channels × TN pixels per invocation, is chosen per shape by a small table.
+// The WebGPU lowering of conv2d. Two kernels, chosen by shape:
+//  - a 1×1 convolution with stride 1, no padding and one group is a plain GEMM per image,
+//    y[n] [O, H·W] = w [O, C] · x[n] [C, H·W] (the shared GEMM, gemmGpu.ts, bias per row);
+//  - everything else is the implicit GEMM of shaders/conv2d.wgsl, whose register block (TM output
+//    channels × TN pixels per invocation) follows the shape by a small table.
 import conv2dWgsl from '../../shaders/conv2d.wgsl?raw';
 import { grid, uniforms, type GpuArg, type KernelRecorder } from '../backends/webgpu/kernel';
 import { sizeOf } from '../shape';
 import { activationConstants, withActivationFn } from './activation';
 import type { Conv2dAttrs } from './conv2d';
+import { recordGemm } from './gemmGpu';
 import { resolveWindow, type Window2d } from './window';
 
 /** The register block of one invocation and the workgroup size (shaders/conv2d.wgsl). */
 export interface ConvTile {
-  /** Output channels per invocation (1 to 8). */
-  readonly tm: number;
-  /** Output pixels of one row per invocation (1 to 8). */
-  readonly tn: number;
+  /** Output channels per invocation: 1, 2, 4 or 8. */
+  readonly tm: 1 | 2 | 4 | 8;
+  /** Output pixels of one row per invocation: 4 or 8. */
+  readonly tn: 4 | 8;
   readonly workgroupSize: number;
 }
 
@@ -41,25 +45,40 @@ export function chooseConvTile(geo: ConvGeometry): ConvTile {
   const outPerGroup = geo.O / geo.groups;
   const OW = geo.win.output[1];
   const tm = outPerGroup >= 8 ? 8 : outPerGroup >= 4 ? 4 : outPerGroup >= 2 ? 2 : 1;
-  const tn = OW >= 8 ? 8 : OW >= 4 ? 4 : OW >= 2 ? 2 : 1;
+  const tn = OW >= 8 ? 8 : 4;
   return { tm, tn, workgroupSize: 64 };
 }
 
 const convShader = withActivationFn('conv2d', conv2dWgsl);
 
-/** Records the register-blocked implicit GEMM for y = act(conv(x, w) + b) with the given tile. */
-export function recordConv2d(
-  k: KernelRecorder,
-  x: GpuArg,
-  w: GpuArg,
-  b: GpuArg | null,
-  y: GpuArg,
-  attrs: Conv2dAttrs,
-  tile: ConvTile = chooseConvTile(convGeometry(x.shape, w.shape, attrs)),
-): void {
+/** Records the dispatches computing y = act(conv(x, w) + b): x [N, C, H, W], w [O, C/g, kh, kw], b [O] | null. */
+export function recordConv2d(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: Conv2dAttrs): void {
   if (sizeOf(y.shape) === 0) return;
   const geo = convGeometry(x.shape, w.shape, attrs);
-  const { N, C, H, W, O, groups, win } = geo;
+  if (isPointwise(geo)) {
+    const [N, C, H, W] = x.shape;
+    const O = w.shape[0];
+    const pixels = H * W;
+    recordGemm(k, {
+      a: w, b: x, c: y, m: O, n: pixels, k: C,
+      batch: N, strideA: 0, strideB: C * pixels, strideC: O * pixels,
+      bias: b, biasPer: 'row', activation: attrs.activation,
+    });
+    return;
+  }
+  recordConv2dRegisterBlocked(k, x, w, b, y, attrs, chooseConvTile(geo));
+}
+
+/** A 1×1 convolution that reads every input pixel once, in order: a matrix product per image. */
+function isPointwise({ groups, win }: ConvGeometry): boolean {
+  const [kh, kw] = win.kernel;
+  return kh === 1 && kw === 1 && groups === 1 && win.stride[0] === 1 && win.stride[1] === 1 && win.pads.every((p) => p === 0);
+}
+
+/** Records shaders/conv2d.wgsl with the given register block (the lab calls it with others). */
+export function recordConv2dRegisterBlocked(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: Conv2dAttrs, tile: ConvTile): void {
+  if (sizeOf(y.shape) === 0) return;
+  const { N, C, H, W, O, groups, win } = convGeometry(x.shape, w.shape, attrs);
   const [OH, OW] = win.output;
   const [, Cg, kh, kw] = w.shape;
   const Og = O / groups;

@@ -1,0 +1,254 @@
+// Kernel lab for the WebGPU convolution (llm.c's dev/ habit): numbered variants of the kernel,
+// each checked against the CPU reference, then timed over a sweep of network shapes.
+//
+//   npx vite build -c bench/lab/conv2d/vite.config.ts && node bench/lab/conv2d/dist/lab.js [options]
+//   options: --cases resnet,vgg,…   --variants 02-8x8,04-tiled64,…   --target-ms 300
+//            --per-submit 1 (convolutions per command buffer; more hides submit costs on fast GPUs)
+//   (on this machine: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json node …)
+//
+// Timing: pipelines and bind groups are built once and warmed; a trial submits the variant's
+// dispatches `reps` times (`--per-submit` convolutions per command buffer) and then reads 4 bytes
+// back, so the time covers the GPU work of every submit. A variant whose first timed run takes
+// over a second is timed by that run alone. GFLOP/s = 2·MACs / time per convolution; the table
+// shows the median of the trials (and the best, the better estimate on a shared machine).
+import { create } from 'webgpu';
+import type { DispatchSpec, GpuArg, KernelRecorder } from '../../../src/backends/webgpu/kernel';
+import { grid, uniforms } from '../../../src/backends/webgpu/kernel';
+import { WebGpuBackend, UNIFORM_USAGE } from '../../../src/backends/webgpu/webgpuBackend';
+import { activationConstants, withActivationFn } from '../../../src/ops/activation';
+import { conv2dAttrs, conv2dOp, type Conv2dAttrs, type Conv2dOptions } from '../../../src/ops/conv2d';
+import { convGeometry, recordConv2d, recordConv2dRegisterBlocked, type ConvTile } from '../../../src/ops/conv2dGpu';
+import { Random } from '../../../src/random';
+import { sizeOf } from '../../../src/shape';
+import shippedWgsl from '../../../shaders/conv2d.wgsl?raw';
+import tiledWgsl from './04_tiled.wgsl?raw';
+import arraysWgsl from './01_arrays.wgsl?raw';
+import nestedWgsl from './02_nested.wgsl?raw';
+
+// GPUBufferUsage.MAP_READ (= GPUMapMode.READ) and COPY_DST: Node has no such globals.
+const MAP_READ = 0x01;
+const COPY_DST = 0x08;
+
+interface Case {
+  readonly name: string;
+  readonly x: number[];
+  readonly w: number[];
+  readonly opts: Conv2dOptions;
+}
+
+const CASES: Case[] = [
+  { name: 'resnet', x: [1, 64, 56, 56], w: [64, 64, 3, 3], opts: { padding: 1 } },
+  { name: 'stem7x7', x: [1, 3, 224, 224], w: [64, 3, 7, 7], opts: { stride: 2, padding: 3 } },
+  { name: 'depthwise', x: [1, 32, 112, 112], w: [32, 1, 3, 3], opts: { padding: 1, groups: 32 } },
+  { name: 'vgg', x: [1, 128, 112, 112], w: [128, 128, 3, 3], opts: { padding: 1 } },
+  { name: 'lenet1', x: [1, 1, 28, 28], w: [6, 1, 5, 5], opts: { padding: 2 } },
+  { name: 'lenet2', x: [1, 6, 14, 14], w: [16, 6, 5, 5], opts: {} },
+  { name: '1x1', x: [1, 256, 56, 56], w: [64, 256, 1, 1], opts: {} },
+];
+
+/** A variant records the dispatches computing y from x, w, b. */
+interface Variant {
+  readonly name: string;
+  record(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg, y: GpuArg, attrs: Conv2dAttrs): void;
+}
+
+/** The shipped register-blocked kernel with a given tile (TM, TN as override constants). */
+const registerBlocked = (name: string, tm: ConvTile['tm'], tn: ConvTile['tn']): Variant => ({
+  name,
+  record: (k, x, w, b, y, attrs) => recordConv2dRegisterBlocked(k, x, w, b, y, attrs, { tm, tn, workgroupSize: 64 }),
+});
+
+/** The same kernel with TM and TN as `const` instead of `override` (does specialisation cost?). */
+const constShaders = new Map<string, ReturnType<typeof withActivationFn>>();
+const registerBlockedConst = (name: string, tm: ConvTile['tm'], tn: ConvTile['tn']): Variant => ({
+  name,
+  record: (k, x, w, b, y, attrs) => {
+    const label = `lab-conv2d-const-${tm}x${tn}`;
+    let shader = constShaders.get(label);
+    if (!shader) {
+      const code = shippedWgsl.replace(/override TM: u32 = \d+u;/, `const TM: u32 = ${tm}u;`).replace(/override TN: u32 = \d+u;/, `const TN: u32 = ${tn}u;`);
+      constShaders.set(label, (shader = withActivationFn(label, code)));
+    }
+    const inner: KernelRecorder = {
+      ...k,
+      dispatch: (spec) => {
+        const { TM: _tm, TN: _tn, ...constants } = spec.constants!;
+        k.dispatch({ ...spec, shader: shader!, constants });
+      },
+    };
+    recordConv2dRegisterBlocked(inner, x, w, b, y, attrs, { tm, tn, workgroupSize: 64 });
+  },
+});
+
+/** The shipped kernel's dispatch with another shader of the same bindings and constants. */
+const sameDispatch = (name: string, shader: ReturnType<typeof withActivationFn>, tm: ConvTile['tm'], tn: ConvTile['tn']): Variant => ({
+  name,
+  record: (k, x, w, b, y, attrs) =>
+    recordConv2dRegisterBlocked({ ...k, dispatch: (spec) => k.dispatch({ ...spec, shader }) }, x, w, b, y, attrs, { tm, tn, workgroupSize: 64 }),
+});
+const arraysShader = withActivationFn('lab-conv2d-arrays', arraysWgsl);
+const nestedShader = withActivationFn('lab-conv2d-nested', nestedWgsl);
+
+const tiledShader = withActivationFn('lab-conv2d-tiled', tiledWgsl);
+const tiled: Variant = {
+  name: '04-tiled64',
+  record: (k, x, w, b, y, attrs) => {
+    const { N, C, H, W, O, groups, win } = convGeometry(x.shape, w.shape, attrs);
+    const [OH, OW] = win.output;
+    const [, Cg, kh, kw] = w.shape;
+    const Og = O / groups;
+    const pixels = N * OH * OW;
+    const pixelTiles = Math.ceil(pixels / 64);
+    const channelTiles = Math.ceil(Og / 64);
+    const tiles = pixelTiles * channelTiles * groups;
+    k.dispatch({
+      shader: tiledShader,
+      constants: { ...activationConstants(attrs.activation), HAS_BIAS: 1 },
+      uniforms: uniforms()
+        .u32(C, H, W, O, OH, OW, Cg, Og, kh, kw)
+        .i32(...win.stride, ...win.dilation, win.pads[0], win.pads[1])
+        .u32(pixels, pixelTiles, channelTiles, tiles)
+        .bytes(),
+      bindings: [x, w, b, y],
+      workgroups: grid(tiles, 1),
+    });
+  },
+};
+
+const shipped: Variant = {
+  name: '00-shipped',
+  record: (k, x, w, b, y, attrs) => recordConv2d(k, x, w, b, y, attrs),
+};
+
+const VARIANTS: Variant[] = [
+  shipped,
+  sameDispatch('01-arrays-8x8', arraysShader, 8, 8),
+  sameDispatch('02-nested-8x8', nestedShader, 8, 8),
+  sameDispatch('02-nested-1x8', nestedShader, 1, 8),
+  registerBlocked('03-1x4', 1, 4),
+  registerBlocked('03-1x8', 1, 8),
+  registerBlocked('03-4x4', 4, 4),
+  registerBlocked('03-4x8', 4, 8),
+  registerBlocked('03-8x4', 8, 4),
+  registerBlocked('03-8x8', 8, 8),
+  registerBlockedConst('03-const-8x8', 8, 8),
+  tiled,
+];
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+}
+
+async function main(): Promise<void> {
+  const caseNames = arg('cases', CASES.map((c) => c.name).join(',')).split(',');
+  const variantNames = arg('variants', VARIANTS.map((v) => v.name).join(',')).split(',');
+  const unknown = variantNames.filter((name) => !VARIANTS.some((v) => v.name === name));
+  if (unknown.length) throw new Error(`unknown variants ${unknown.join(', ')}; known: ${VARIANTS.map((v) => v.name).join(', ')}`);
+  const targetMs = Number(arg('target-ms', '300'));
+  const perSubmit = Number(arg('per-submit', '1'));
+  const backend = await WebGpuBackend.create({ gpu: create([]) as GPU });
+  const device = backend.device;
+  const info = device.adapterInfo;
+  console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device} ${info.description}`.replace(/\s+/g, ' '));
+  const rows: string[] = ['| case | MFLOP | ' + variantNames.join(' | ') + ' |', '|---|---|' + variantNames.map(() => '---').join('|') + '|'];
+
+  for (const c of CASES.filter((c) => caseNames.includes(c.name))) {
+    const rng = new Random(1);
+    const attrs = conv2dAttrs(c.opts);
+    const [yShape] = conv2dOp.inferShapes([c.x, c.w, [c.w[0]]], attrs);
+    const flop = 2 * conv2dOp.macs!([c.x, c.w, [c.w[0]]], attrs);
+    const data = { x: rng.fill(sizeOf(c.x)), w: rng.fill(sizeOf(c.w)), b: rng.fill(c.w[0]) };
+    const ref = new Float32Array(sizeOf(yShape));
+    conv2dOp.cpu([{ data: data.x, shape: c.x }, { data: data.w, shape: c.w }, { data: data.b, shape: [c.w[0]] }], [{ data: ref, shape: yShape }], attrs);
+    const tol = 1e-4 + 1e-3 * ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const buf = (a: Float32Array, shape: readonly number[]): GpuArg => ({ buffer: backend.createBufferWith(a), offset: 0, size: a.byteLength, shape });
+    const x = buf(data.x, c.x);
+    const w = buf(data.w, c.w);
+    const b = buf(data.b, [c.w[0]]);
+    const y = buf(new Float32Array(ref.length), yShape);
+    const cells: string[] = [];
+    for (const v of variantNames.map((name) => VARIANTS.find((v) => v.name === name)!)) {
+      const specs: DispatchSpec[] = [];
+      v.record({ limits: backend.limits, dispatch: (s) => specs.push(s), scratch: () => { throw new Error('no scratch'); }, copy: () => {} }, x, w, b, y, attrs);
+      const recorded = specs.map((spec) => {
+        const pipeline = backend.pipelines.get(spec);
+        const ub = backend.createBufferWith(spec.uniforms!, UNIFORM_USAGE);
+        return { pipeline, bindGroup: backend.bindGroup(pipeline, spec, { buffer: ub, offset: 0, size: spec.uniforms!.byteLength }), workgroups: spec.workgroups };
+      });
+      const submit = (reps: number) => {
+        for (let r = 0; r < reps; r += perSubmit) {
+          const enc = device.createCommandEncoder();
+          const pass = enc.beginComputePass();
+          for (let i = r; i < Math.min(reps, r + perSubmit); i++) {
+            for (const d of recorded) {
+              pass.setPipeline(d.pipeline);
+              pass.setBindGroup(0, d.bindGroup);
+              pass.dispatchWorkgroups(...d.workgroups);
+            }
+          }
+          pass.end();
+          device.queue.submit([enc.finish()]);
+        }
+      };
+      const read = async (bytes: number) => {
+        const staging = device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
+        const enc = device.createCommandEncoder();
+        enc.copyBufferToBuffer(y.buffer, 0, staging, 0, bytes);
+        device.queue.submit([enc.finish()]);
+        await staging.mapAsync(MAP_READ);
+        const out = new Float32Array(staging.getMappedRange().slice(0));
+        staging.destroy();
+        return out;
+      };
+      // Check (this run also warms the pipeline).
+      const clear = device.createCommandEncoder();
+      clear.clearBuffer(y.buffer);
+      device.queue.submit([clear.finish()]);
+      submit(1);
+      const got = await read(ref.byteLength);
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]) || (Number.isNaN(got[i]) ? Infinity : 0));
+      const ok = worst <= tol;
+      // Time.
+      // Wall time per convolution, and process CPU time (all threads) per convolution: on a
+      // machine shared with other work the CPU time of a software adapter is the steadier figure.
+      const cpuTimes: number[] = [];
+      const timeOnce = async (reps: number) => {
+        const t0 = performance.now();
+        const c0 = process.cpuUsage();
+        submit(reps);
+        await read(4);
+        const c1 = process.cpuUsage(c0);
+        cpuTimes.push((c1.user + c1.system) / 1000 / reps);
+        return (performance.now() - t0) / reps;
+      };
+      const first = await timeOnce(perSubmit);
+      const reps = Math.max(perSubmit, Math.min(5000, Math.round(targetMs / first)));
+      const trials = first > 1000 ? 0 : first > 300 ? 3 : 7;
+      const times: number[] = trials === 0 ? [first] : [];
+      if (trials === 0) cpuTimes.splice(0, cpuTimes.length - 1);
+      else cpuTimes.length = 0;
+      for (let t = 0; t < trials; t++) times.push(await timeOnce(reps));
+      times.sort((a, z) => a - z);
+      const median = times[Math.floor(times.length / 2)];
+      cpuTimes.sort((a, z) => a - z);
+      const cpuMedian = cpuTimes[Math.floor(cpuTimes.length / 2)];
+      const gflops = (ms: number) => flop / (ms * 1e6);
+      const chosen = v === shipped ? ` [${specs[0].shader.label}${specs[0].constants?.TM ? ` ${specs[0].constants.TM}x${specs[0].constants.TN}` : ''}]` : '';
+      cells.push(`${gflops(median).toFixed(2)}${ok ? '' : ' WRONG'}`);
+      console.log(
+        `${c.name.padEnd(10)} ${v.name.padEnd(14)}${chosen} ${median.toFixed(3).padStart(9)} ms  ${gflops(median).toFixed(2).padStart(7)} GFLOP/s median, ${gflops(times[0]).toFixed(2)} best (${trials || 1}×${trials ? reps : perSubmit}); ${gflops(cpuMedian).toFixed(2)} per CPU-second  ${ok ? 'ok' : `WRONG max err ${worst} > ${tol}`}`,
+      );
+    }
+    rows.push(`| ${c.name} ${JSON.stringify(c.x)}·${JSON.stringify(c.w)} | ${(flop / 1e6).toFixed(1)} | ${cells.join(' | ')} |`);
+    for (const a of [x, w, b, y]) a.buffer.destroy();
+  }
+  console.log('\n' + rows.join('\n'));
+  backend.dispose();
+}
+
+void main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
