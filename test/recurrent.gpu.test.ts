@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nn from '../src/index';
 import type { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
 import type { RecurrentMode, RecurrentOptions } from '../src/ops/recurrent';
+import { stepSplit } from '../src/ops/recurrentGpu';
 import { sizeOf } from '../src/shape';
 import type { Tensor } from '../src/tensor';
 import { createGpuBackend } from './gpu';
@@ -124,9 +125,11 @@ describe('recurrent ops (WebGPU vs CPU)', () => {
       // Larger N·H and H choose wider k-splits of the step (stepSplit: 4, 16, 32 lanes per unit),
       // with H not a multiple of the units per workgroup.
       { mode: 'lstm', T: 7, N: 3, I: 40, H: 37, initial: true },
-      { mode: 'lstm', T: 3, N: 3, I: 5, H: 101, initial: true, bidirectional: true },
+      { mode: 'lstm', T: 2, N: 5, I: 5, H: 210, initial: true, bidirectional: true },
       { mode: 'lstm', T: 2, N: 1, I: 3, H: 520, peepholes: true },
     ];
+    // The cases run every k-split the step kernel has, whatever the table in stepSplit says.
+    expect(new Set(cases.map((c) => stepSplit(c.N, c.H)))).toEqual(new Set([4, 16, 32]));
     for (const c of cases) await compareCase(gpu, rng, c);
   });
 
@@ -139,7 +142,7 @@ describe('recurrent ops (WebGPU vs CPU)', () => {
         { mode: 'gru', T: 7, N: 3, I: 5, H: 4, layers: 2, bidirectional: true, initial: true, linearBeforeReset },
         { mode: 'gru', T: 7, N: 3, I: 4, H: 6, batchFirst: true, clip: 0.5, linearBeforeReset },
         { mode: 'gru', T: 4, N: 2, I: 3, H: 5, bias: false, initial: true, linearBeforeReset },
-        { mode: 'gru', T: 2, N: 2, I: 3, H: 300, initial: true, linearBeforeReset, sequenceLengths: [1, 2] },
+        { mode: 'gru', T: 2, N: 4, I: 3, H: 300, initial: true, linearBeforeReset, sequenceLengths: [1, 2, 0, 2] },
       );
     }
     for (const c of cases) await compareCase(gpu, rng, c);

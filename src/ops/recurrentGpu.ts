@@ -28,13 +28,14 @@ const MODE_CODE: Readonly<Record<RecurrentMode, number>> = { lstm: 0, gru: 1, rn
 /**
  * Invocations per hidden unit in the step kernel (its k-split S), from T = 28 step sequences
  * (bench/lab/recurrent, ms per sequence). On an H200, 16 was best or near it from 1 × 32 to
- * 256 × 256 (N × H), 32 won by 1.4× where H ≥ 512 with few rows, and 4 matched 16 up to
- * N·H = 128. On SwiftShader more, smaller workgroups cost far more: at 1 × 128, S = 16 took
- * ~25× as long as S = 4. So small problems take 4, which costs real GPUs nothing there.
+ * 256 × 256 (N × H) and 32 won by 1.4–3× where H ≥ 512 with few rows; 4 was within 1.5× of
+ * 16 up to N·H = 1024. On SwiftShader a step costs about its invocation count (each one waits
+ * at the barrier): at 8 × 64, S = 16 took 2.5 s against 0.2–0.45 s for S = 4. So problems up to
+ * N·H = 1024 take 4, which costs a real GPU little there.
  */
 export function stepSplit(N: number, H: number): number {
-  if (N * H <= 256) return 4;
-  return H >= 512 && N * H <= 8192 ? 32 : 16;
+  if (H >= 512 && N * H <= 8192) return 32;
+  return N * H <= 1024 ? 4 : 16;
 }
 
 /** One layer direction's weights as bound buffers (absent optional ones are null). */
