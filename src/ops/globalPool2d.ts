@@ -4,7 +4,7 @@
 import { ShapeError } from '../errors';
 import { formatShape, sizeOf, type Shape } from '../shape';
 import type { OpDef, OpRunner } from './op';
-import { dispatchPlaneReduction, dispatchPoolWindows } from './pool2d';
+import { dispatchPlaneReduction, dispatchPoolWindows, wholePlaneWindow } from './pool2d';
 
 export interface GlobalPool2dAttrs {
   readonly mode: 'max' | 'avg';
@@ -66,16 +66,7 @@ export const globalPool2dOp: OpDef<GlobalPool2dAttrs> = {
       dispatchPlaneReduction(k, x!, y, mode, N * C, area, area >= WIDE_REDUCTION_MIN_AREA ? 256 : 64);
       return;
     }
-    dispatchPoolWindows(k, x!, y, {
-      mode: mode === 'max' ? 0 : 1,
-      countIncludePad: false,
-      input: [1, area],
-      output: [1, 1],
-      kernel: [1, area],
-      stride: [1, 1],
-      dilation: [1, 1],
-      pads: [0, 0, 0, 0],
-    });
+    dispatchPoolWindows(k, x!, y, wholePlaneWindow(mode, area));
   },
 };
 

@@ -145,7 +145,7 @@ export interface GpuPoolWindow {
 }
 
 const poolShader = { label: 'pool2d', code: poolWgsl };
-/** Invocations per workgroup in both entry points of pool2d.wgsl. */
+/** Invocations per workgroup of pool2d.wgsl's `main`. */
 const POOL_WORKGROUP = 256;
 
 /** The uniform block of pool2d.wgsl: `count` outputs (main) or planes (reduce_plane). */
@@ -169,6 +169,20 @@ export function dispatchPoolWindows(k: KernelRecorder, x: GpuArg, y: GpuArg, w: 
   });
 }
 
+/** Global pooling as a window: a plane of `area` positions viewed as [1, area], pooled to [1, 1]. */
+export function wholePlaneWindow(mode: 'max' | 'avg', area: number): GpuPoolWindow {
+  return {
+    mode: mode === 'max' ? 0 : 1,
+    countIncludePad: false,
+    input: [1, area],
+    output: [1, 1],
+    kernel: [1, area],
+    stride: [1, 1],
+    dilation: [1, 1],
+    pads: [0, 0, 0, 0],
+  };
+}
+
 /**
  * One workgroup of `workgroupSize` (a power of two) per plane of x [planes, area] reducing it to
  * y [planes]: global pooling of large planes.
@@ -182,16 +196,7 @@ export function dispatchPlaneReduction(
   area: number,
   workgroupSize: number,
 ): void {
-  const w: GpuPoolWindow = {
-    mode: mode === 'max' ? 0 : 1,
-    countIncludePad: false,
-    input: [1, area],
-    output: [1, 1],
-    kernel: [1, area],
-    stride: [1, 1],
-    dilation: [1, 1],
-    pads: [0, 0, 0, 0],
-  };
+  const w = wholePlaneWindow(mode, area);
   k.dispatch({
     shader: poolShader,
     entryPoint: 'reduce_plane',

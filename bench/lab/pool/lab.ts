@@ -20,7 +20,7 @@ import { batchNorm2dOp } from '../../../src/ops/batchNorm2d';
 import { globalPool2dOp } from '../../../src/ops/globalPool2d';
 import { localResponseNormAttrs, localResponseNormOp } from '../../../src/ops/localResponseNorm';
 import type { CpuArg, OpDef } from '../../../src/ops/op';
-import { dispatchPlaneReduction, dispatchPoolWindows, pool2dOp, type Pool2dAttrs } from '../../../src/ops/pool2d';
+import { dispatchPlaneReduction, dispatchPoolWindows, pool2dOp, wholePlaneWindow, type Pool2dAttrs } from '../../../src/ops/pool2d';
 import { softmaxOp } from '../../../src/ops/softmax';
 import { Random } from '../../../src/random';
 import { sizeOf, type Shape } from '../../../src/shape';
@@ -41,10 +41,7 @@ interface Case {
   readonly variants: Readonly<{ [name: string]: Record }>;
 }
 
-const globalWindows: Record = (k, [x], [y]) => {
-  const area = sizeOf(x!.shape.slice(2));
-  dispatchPoolWindows(k, x!, y, { mode: 1, countIncludePad: false, input: [1, area], output: [1, 1], kernel: [1, area], stride: [1, 1], dilation: [1, 1], pads: [0, 0, 0, 0] });
-};
+const globalWindows: Record = (k, [x], [y]) => dispatchPoolWindows(k, x!, y, wholePlaneWindow('avg', sizeOf(x!.shape.slice(2))));
 const globalReduce =
   (wg: number): Record =>
   (k, [x], [y]) =>
