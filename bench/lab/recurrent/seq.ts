@@ -1,0 +1,73 @@
+// Whole-op timing of the shipped WebGPU LSTM (projection GEMM + one step dispatch per time step):
+// eager (ops.lstm then data()) and compiled (nn.compile of a one-layer model, session.run then
+// data()), T = 28, with the dispatches each run records. Median of several trials, each of
+// `reps` sequences; the first call of each is a warm-up (pipelines).
+//
+//   npx vite build -c bench/lab/recurrent/vite.config.ts && node bench/lab/recurrent/dist/seq.js [--cases 1x28x128,…]  (N x I x H)
+import { create } from 'webgpu';
+import * as nn from '../../../src/index';
+import { WebGpuBackend } from '../../../src/backends/webgpu/webgpuBackend';
+import { Random } from '../../../src/random';
+import type { Tensor } from '../../../src/tensor';
+
+const T = 28;
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+}
+
+async function median(trials: number, reps: number, once: () => Promise<void>): Promise<number> {
+  await once();
+  const times: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) await once();
+    times.push((performance.now() - t0) / reps);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+async function main(): Promise<void> {
+  const cases = arg('cases', '1x28x128,64x28x128').split(',').map((s) => s.split('x').map(Number) as [number, number, number]);
+  const reps = Number(arg('reps', '5'));
+  const gpu = await WebGpuBackend.create({ gpu: create([]) as GPU });
+  const info = gpu.device.adapterInfo;
+  console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device} ${info.description}`.replace(/\s+/g, ' '));
+  for (const [N, I, H] of cases) {
+    const model = nn.sequential([nn.layers.lstm(I, H)], { inputShape: [N, I], seed: 1 });
+    const params: Record<string, Tensor> = {};
+    for (const [name, e] of model.stateDict()) params[name.slice(2)] = gpu.tensor(e.data, e.shape as number[]);
+    const x = gpu.tensor(new Random(1).fill(T * N * I), [T, N, I]);
+
+    const before = gpu.counters.dispatches;
+    const probe = gpu.ops.lstm(x, params, { hiddenSize: H });
+    await probe.output.data();
+    const eagerDispatches = gpu.counters.dispatches - before;
+    const eager = await median(5, reps, async () => {
+      const r = gpu.ops.lstm(x, params, { hiddenSize: H });
+      await r.output.data();
+      for (const t of [r.output, r.h, r.c]) t.dispose();
+    });
+
+    const session = await nn.compile(model, gpu);
+    const exe = await session.executableFor([[T, N, I]]);
+    const compiled = await median(5, reps, async () => {
+      const y = (await session.run(x)) as Tensor;
+      await y.data();
+      y.dispose();
+    });
+    const macs = T * N * 4 * H * (I + H);
+    console.log(
+      `lstm T=${T} N=${N} I=${I} H=${H}: eager ${eager.toFixed(3)} ms/sequence (${eagerDispatches} dispatches), compiled ${compiled.toFixed(3)} ms/sequence (${exe.stats.dispatches} dispatches), ${((2 * macs) / (compiled * 1e6)).toFixed(2)} GFLOP/s compiled`,
+    );
+    session.dispose();
+  }
+  gpu.dispose();
+}
+
+void main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
