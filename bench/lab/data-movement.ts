@@ -12,7 +12,29 @@
 // buffers (no allocation inside the timed region); seconds per rep = wall time from submit to
 // done over reps, the median of 7 such samples, with GB/s counting bytes read + written.
 // Run: bench/lab/run.sh [bench/lab/data-movement.ts]; LAB_CASES=add,permute,concat picks cases,
-// LAB_SLOW=0 skips the variants that crawl on SwiftShader (v1 broadcast, v2 tiles).
+// LAB_SLOW=0 skips the variants that crawl on SwiftShader (v1 broadcast, v2 tiles). Elsewhere:
+// copy the bundle (node_modules/.lab/lab.mjs) next to node_modules/webgpu (index.js,
+// package.json, dist/<platform>) and run it with node; on Linux Dawn needs libvulkan.so.1 and
+// the vendor's ICD (VK_DRIVER_FILES).
+//
+// Results (medians; SwiftShader on this 2-core machine shared with other jobs, load ~15, so its
+// absolute figures are several times too slow, the ratios hold):
+//   case                                   H200 (Dawn/Vulkan, 2026-11-26)   SwiftShader
+//   add 1e7 equal        v1 scalar          40.3 µs  2.98 TB/s                1.44–1.89 s
+//                        v2 vec4            31.5 µs  3.81 TB/s                0.57–0.86 s
+//                        shipped (same4)    31.2 µs  3.84 TB/s                0.75–0.78 s
+//   add [10,64,125,125]+[64,1,1]  v1 loop   92.7 µs  0.86 TB/s                8.6–14 s
+//                        shipped            45.2 µs  1.77 TB/s                3.1 s
+//   permute [8,64,56,56]→[0,2,3,1] v1 loop  17.5 µs  0.73 TB/s                1.2–2.2 s
+//                        v2 32×32 tiles      7.2 µs  1.79 TB/s                9.5 s
+//                        v3 unrolled        10.3 µs  1.25 TB/s                0.34–0.36 s
+//                        v4 runs of 4       11.4 µs  1.12 TB/s                0.21–0.35 s
+//                        v4 runs of 16      23.0 µs  0.56 TB/s                0.11–0.21 s
+//                        shipped (v3)       10.4 µs  1.24 TB/s                0.30 s
+//   concat 2×[8,64,56,56] dim 1, shipped    14.7 µs  1.75 TB/s                0.64 s
+// (TB/s counts bytes read + written.) Shipped: v3 for copies and broadcasts — the tiles win on
+// a real GPU by 3 µs here but lose 25× on SwiftShader, runs win on SwiftShader but lose 2× on
+// the GPU (uncoalesced stores) — and vec4 for equal shapes, the best on both.
 import { create } from 'webgpu';
 import { CpuBackend } from '../../src/backends/cpu/cpuBackend';
 import { grid, uniforms, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder } from '../../src/backends/webgpu/kernel';
