@@ -3,8 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nn from '../src/index';
 import type { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
+import { UnsupportedError } from '../src/errors';
 import type { RecurrentMode, RecurrentOptions } from '../src/ops/recurrent';
-import { stepSplit } from '../src/ops/recurrentGpu';
+import { MAX_GPU_SEQUENCE_LENGTHS, stepSplit } from '../src/ops/recurrentGpu';
 import { sizeOf } from '../src/shape';
 import type { Tensor } from '../src/tensor';
 import { createGpuBackend } from './gpu';
@@ -175,6 +176,15 @@ describe('recurrent ops (WebGPU vs CPU)', () => {
     await compareCase(gpu, rng, { mode: 'lstm', T: 0, N: 2, I: 3, H: 4, initial: true, bidirectional: true });
     await compareCase(gpu, rng, { mode: 'gru', T: 0, N: 2, I: 3, H: 4 });
     await compareCase(gpu, rng, { mode: 'rnn', T: 3, N: 0, I: 3, H: 4 });
+  });
+
+  it('sequenceLengths for more batch rows than the init kernel holds is an UnsupportedError naming the limit', () => {
+    const N = MAX_GPU_SEQUENCE_LENGTHS + 1;
+    const x = gpu.tensor(new Float32Array(N), [1, N, 1]);
+    const params = { weight_ih_l0: gpu.tensor([0.5], [1, 1]), weight_hh_l0: gpu.tensor([0.5], [1, 1]) };
+    const lengths = new Array<number>(N).fill(1);
+    expect(() => gpu.ops.rnn(x, params, { hiddenSize: 1, sequenceLengths: lengths })).toThrow(UnsupportedError);
+    expect(() => gpu.ops.rnn(x, params, { hiddenSize: 1, sequenceLengths: lengths })).toThrow(/at most 4096 batch rows, got N = 4097/);
   });
 
   it('cells: lstmCell, gruCell (both formulas), rnnCell (tanh, relu), with and without biases', async () => {
