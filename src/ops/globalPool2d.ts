@@ -16,7 +16,7 @@ export interface GlobalPool2dAttrs {
  *   [1, 512, 14, 14]   invocation per plane 0.025, workgroup of 64 0.0065 | SwiftShader 2.7 vs 180
  *   [1, 256, 28, 28]   0.082 vs 0.0085                                    | 3.5 vs 160
  *   [1, 64, 56, 56]    0.34 vs 0.016 (256 wide: 0.0089)                   | 3.5 vs 31
- *   [8, 64, 112, 112]  1.74 vs 0.045 (256 wide: 0.017)                    | 390 vs 910
+ *   [8, 64, 112, 112]  1.74 vs 0.045 (256 wide: 0.016)                    | 390 vs 910 (256 wide: 1750)
  * Planes below REDUCTION_MIN_AREA (the 7×7 and 6×6 ones of ResNet, GoogLeNet and NiN) take an
  * invocation each, the pooling kernel with the whole plane as its window: on the GPU that costs
  * microseconds (0.015 ms for [1, 2048, 7, 7]) and on SwiftShader it is the fast way. Larger planes
