@@ -54,6 +54,7 @@ describe('conv2d (WebGPU vs CPU)', () => {
       { x: [1, 16, 11, 9], w: [5, 16, 1, 1], opts: {} }, // 1×1
       { x: [2, 9, 7, 5], w: [17, 9, 1, 1], bias: false, opts: {} }, // 1×1, no bias
       { x: [1, 3, 11, 11], w: [4, 3, 1, 1], opts: { stride: 2 } }, // 1×1, strided
+      { x: [2, 6, 5, 9], w: [9, 2, 1, 1], opts: { groups: 3 } }, // 1×1, grouped
       { x: [1, 2, 4, 4], w: [3, 2, 4, 4], opts: {} }, // one output pixel
       { x: [1, 3, 17, 19], w: [5, 3, 2, 2], opts: { stride: 5 } }, // stride larger than the kernel
       { x: [1, 3, 10, 9], w: [4, 3, 4, 3], opts: { padding: 'same' } },
@@ -94,11 +95,11 @@ describe('conv2d (WebGPU vs CPU)', () => {
       { kind: 'clip', min: -0.5, max: 0.75 },
       { kind: 'clip', min: -Infinity, max: 0.5 },
     ];
-    for (const a of activations) {
-      await check(rng, { x: [2, 4, 9, 8], w: [6, 4, 3, 3], opts: { padding: 1 } }, a);
-      await check(rng, { x: [1, 6, 7, 7], w: [6, 1, 3, 3], bias: false, opts: { groups: 6, padding: 'same' } }, a);
-      await check(rng, { x: [1, 8, 5, 6], w: [4, 8, 1, 1], opts: {} }, a);
-    }
+    for (const a of activations) await check(rng, { x: [2, 4, 9, 8], w: [6, 4, 3, 3], opts: { padding: 1 } }, a);
+    // The other kernel shapes: depthwise (TM 1) and 1×1 (the shared GEMM's epilogue).
+    await check(rng, { x: [1, 6, 7, 7], w: [6, 1, 3, 3], bias: false, opts: { groups: 6, padding: 'same' } }, activations[3]);
+    await check(rng, { x: [1, 8, 5, 6], w: [4, 8, 1, 1], opts: {} }, activations[0]);
+    await check(rng, { x: [1, 8, 5, 6], w: [4, 8, 1, 1], bias: false, opts: {} }, activations[4]);
   });
 
   it('an empty batch gives an empty output', async () => {
