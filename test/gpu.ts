@@ -3,6 +3,6 @@
 import { create } from 'webgpu';
 import { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
 
-export async function createGpuBackend(options: { debug?: boolean } = {}): Promise<WebGpuBackend> {
+export async function createGpuBackend(options: { debug?: boolean; tuning?: 'auto' | 'gpu' | 'software' } = {}): Promise<WebGpuBackend> {
   return WebGpuBackend.create({ gpu: create([]) as GPU, ...options });
 }

@@ -11,25 +11,28 @@ export function randomTensor(rng: Random, shape: number[], backend = cpu, lo = -
   return backend.tensor(rng.fill(sizeOf(shape), lo, hi), shape);
 }
 
-/** DESIGN.md's rule for random and model comparisons: |got − ref| ≤ 1e-4 + 1e-3·max|ref|. */
+/**
+ * DESIGN.md's rule for random and model comparisons: |got − ref| ≤ 1e-4 + 1e-3·max|ref|, the
+ * maximum over the finite references; a NaN or infinite reference must be matched exactly.
+ */
 export function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, what = 'tensor'): void {
   expect(got.length, `${what}: length`).toBe(ref.length);
   let maxRef = 0;
-  for (let i = 0; i < ref.length; i++) maxRef = Math.max(maxRef, Math.abs(ref[i]));
+  for (let i = 0; i < ref.length; i++) if (Number.isFinite(ref[i])) maxRef = Math.max(maxRef, Math.abs(ref[i]));
   const tol = 1e-4 + 1e-3 * maxRef;
-  let worst = 0;
+  let worst = -1;
   let at = -1;
   for (let i = 0; i < ref.length; i++) {
-    const err = Math.abs(got[i] - ref[i]);
-    if (!(err <= tol) && !(Number.isNaN(got[i]) && Number.isNaN(ref[i])) && !(got[i] === ref[i])) {
-      if (!(err <= worst)) {
-        worst = err;
-        at = i;
-      }
+    const ok = Number.isFinite(ref[i]) ? Math.abs(got[i] - ref[i]) <= tol : Object.is(got[i], ref[i]) || (Number.isNaN(got[i]) && Number.isNaN(ref[i]));
+    if (ok) continue;
+    const err = Number.isFinite(ref[i]) ? Math.abs(got[i] - ref[i]) : Infinity;
+    if (!(err <= worst)) {
+      worst = err;
+      at = i;
     }
   }
   if (at >= 0) {
-    expect.fail(`${what}: element ${at} is ${got[at]}, expected ${ref[at]} (|diff| ${worst} > tolerance ${tol})`);
+    expect.fail(`${what}: element ${at} is ${got[at]}, expected ${ref[at]} (|diff| ${Math.abs(got[at] - ref[at])} > tolerance ${tol})`);
   }
 }
 

@@ -109,10 +109,16 @@ async function compareCase(gpu: WebGpuBackend, rng: Random, c: Case): Promise<vo
 
 describe('recurrent ops (WebGPU vs CPU)', () => {
   let gpu: WebGpuBackend;
+  // The variants chosen for GPUs (k-split steps), run here on the software adapter too.
+  let gpuTuned: WebGpuBackend;
   beforeAll(async () => {
     gpu = await createGpuBackend();
+    gpuTuned = await createGpuBackend({ tuning: 'gpu' });
   });
-  afterAll(() => gpu?.dispose());
+  afterAll(() => {
+    gpu?.dispose();
+    gpuTuned?.dispose();
+  });
 
   it('lstm: T 1 and 7, N 1 and 3, I ≠ H, layers, bidirectional, batchFirst, h0/c0, peepholes, clip, no biases', async () => {
     const rng = new Random(1);
@@ -129,8 +135,12 @@ describe('recurrent ops (WebGPU vs CPU)', () => {
       { mode: 'lstm', T: 2, N: 5, I: 5, H: 210, initial: true, bidirectional: true },
       { mode: 'lstm', T: 2, N: 1, I: 3, H: 520, peepholes: true },
     ];
-    // The cases run every k-split the step kernel has, whatever the table in stepSplit says.
+    // The cases run every k-split the step kernel has, whatever the table in stepSplit says:
+    // 4, 16 and 32 lanes per unit as chosen for GPUs, and 1 as chosen for software adapters.
     expect(new Set(cases.map((c) => stepSplit(c.N, c.H)))).toEqual(new Set([4, 16, 32]));
+    expect(gpuTuned.softwareAdapter).toBe(false);
+    for (const c of cases) await compareCase(gpuTuned, rng, c);
+    expect(stepSplit(3, 37, gpu.softwareAdapter)).toBe(1);
     for (const c of cases) await compareCase(gpu, rng, c);
   });
 

@@ -74,6 +74,7 @@ function record(lower: (k: KernelRecorder) => void): Command[] {
   const commands: Command[] = [];
   lower({
     limits: backend.limits,
+    softwareAdapter: backend.softwareAdapter,
     dispatch: (spec) => commands.push({ kind: 'dispatch', spec }),
     scratch: () => {
       throw new Error('lab: no scratch');

@@ -31,9 +31,12 @@ const MODE_CODE: Readonly<Record<RecurrentMode, number>> = { lstm: 0, gru: 1, rn
  * 256 × 256 (N × H) and 32 won by 1.4–3× where H ≥ 512 with few rows; 4 was within 1.5× of
  * 16 up to N·H = 1024. On SwiftShader a step costs about its invocation count (each one waits
  * at the barrier): at 8 × 64, S = 16 took 2.5 s against 0.2–0.45 s for S = 4. So problems up to
- * N·H = 1024 take 4, which costs a real GPU little there.
+ * N·H = 1024 take 4, which costs a real GPU little there; and on a software adapter S = 1.
  */
-export function stepSplit(N: number, H: number): number {
+export function stepSplit(N: number, H: number, softwareAdapter = false): number {
+  // On a software adapter every lane of a workgroup waits at the barrier: one invocation per
+  // unit (S = 1) ran 8×64 steps 50× faster than S = 16 on SwiftShader (bench/lab/recurrent).
+  if (softwareAdapter) return 1;
   if (H >= 512 && N * H <= 8192) return 32;
   return N * H <= 1024 ? 4 : 16;
 }
@@ -147,7 +150,7 @@ export function recordRecurrent(k: KernelRecorder, p: RecurrentGpuProblem): void
       RELU: p.mode === 'rnn' && p.nonlinearity === 'relu' ? 1 : 0,
       LINEAR_BEFORE_RESET: onnxGru ? 0 : 1,
       HAS_LENGTHS: lengths ? 1 : 0,
-      S: stepSplit(N, H),
+      S: stepSplit(N, H, k.softwareAdapter),
     };
     // Workgroups of WORKGROUP / S units of one batch row each.
     const workgroups = grid(N * Math.ceil(H / (WORKGROUP / constants.S)) * WORKGROUP, WORKGROUP);

@@ -147,7 +147,7 @@ async function main(): Promise<void> {
         scratch.push(buffer);
         return { buffer, offset: 0, size: Math.max(4, n), shape: [n / 4] };
       };
-      record({ limits: backend.limits, dispatch: (s) => specs.push(s), scratch: scratchArg, copy: () => {} }, args, [y]);
+      record({ limits: backend.limits, softwareAdapter: backend.softwareAdapter, dispatch: (s) => specs.push(s), scratch: scratchArg, copy: () => {} }, args, [y]);
       const recorded = specs.map((spec) => {
         const pipeline = backend.pipelines.get(spec);
         const ub = backend.createBufferWith(spec.uniforms!, UNIFORM_USAGE);

@@ -123,6 +123,7 @@ class GpuExecutable implements Executable {
       const commands: Command[] = [];
       const recorder: KernelRecorder = {
         limits: backend.limits,
+        softwareAdapter: backend.softwareAdapter,
         dispatch: (spec) => {
           if (spec.workgroups[0] * spec.workgroups[1] * spec.workgroups[2] > 0) commands.push({ kind: 'dispatch', spec });
         },

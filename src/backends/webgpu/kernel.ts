@@ -47,6 +47,11 @@ export interface DispatchSpec {
 /** What an op's lowering may ask for while describing its work. */
 export interface KernelRecorder {
   readonly limits: GPUSupportedLimits;
+  /**
+   * True on a software adapter (SwiftShader, llvmpipe): there, barriers and workgroup memory
+   * cost far more than on a GPU, so kernels whose best variant differs choose by this.
+   */
+  readonly softwareAdapter: boolean;
   dispatch(spec: DispatchSpec): void;
   /** A temporary buffer of `bytes`, valid for this op's dispatches only (recurrent states, …). */
   scratch(bytes: number): GpuArg;

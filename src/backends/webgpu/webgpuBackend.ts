@@ -43,6 +43,12 @@ const EAGER_FLUSH_DISPATCHES = 256;
 export interface WebGpuBackendOptions extends DeviceOptions {
   /** Log every dispatch (shader, constants, workgroups) to the console. */
   debug?: boolean;
+  /**
+   * Which kernel variants to pick where the best one differs between GPUs and CPU-based
+   * adapters (KernelRecorder.softwareAdapter): 'auto' (default) by the adapter, or forced —
+   * tests use 'gpu' to run the GPU variants on SwiftShader.
+   */
+  tuning?: 'auto' | 'gpu' | 'software';
 }
 
 export class WebGpuBackend extends BackendBase {
@@ -52,9 +58,14 @@ export class WebGpuBackend extends BackendBase {
   readonly debug: boolean;
   /** What this backend has sent to the GPU so far (for tests and profiling). */
   readonly counters = { submits: 0, commandBuffers: 0, dispatches: 0, readbacks: 0 };
+  /** See KernelRecorder.softwareAdapter. */
+  readonly softwareAdapter: boolean;
   #pending: Pending | null = null;
   #lost: string | null = null;
   #disposed = false;
+  /** Validation and out-of-memory errors of eager work, raised by the next data(). */
+  readonly #deviceErrors: string[] = [];
+  readonly #onDeviceError = (e: GPUUncapturedErrorEvent) => void this.#deviceErrors.push(e.error.message);
 
   private constructor(
     readonly device: GPUDevice,
@@ -66,9 +77,13 @@ export class WebGpuBackend extends BackendBase {
     super();
     this.pipelines = new PipelineCache(device);
     this.debug = options.debug ?? false;
+    const tuning = options.tuning ?? 'auto';
+    this.softwareAdapter = tuning === 'auto' ? isSoftwareAdapter(device) : tuning === 'software';
     device.lost.then((info) => {
       this.#lost = info.message || info.reason || 'device lost';
     });
+    // Eager ops cannot await an error scope: errors WebGPU reports later surface at data().
+    device.addEventListener('uncapturederror', this.#onDeviceError);
   }
 
   static async create(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
@@ -166,6 +181,7 @@ export class WebGpuBackend extends BackendBase {
   #eagerRecorder(): KernelRecorder {
     return {
       limits: this.limits,
+      softwareAdapter: this.softwareAdapter,
       dispatch: (spec) => {
         if (spec.workgroups[0] * spec.workgroups[1] * spec.workgroups[2] === 0) return;
         const pending = this.#begin();
@@ -250,12 +266,20 @@ export class WebGpuBackend extends BackendBase {
     const out = new Float32Array(staging.getMappedRange().slice(0));
     staging.unmap();
     staging.destroy();
+    this.throwDeviceErrors();
     return out;
   }
 
   prepareGraph(graph: Graph): Promise<PreparedGraph> {
     this.checkUsable();
     return prepareGpuGraph(this, graph);
+  }
+
+  /** @internal Raises, once, the errors WebGPU reported for work queued so far. */
+  throwDeviceErrors(): void {
+    if (this.#deviceErrors.length === 0) return;
+    const errors = this.#deviceErrors.splice(0);
+    throw new NNError(`webgpu: the device rejected queued work (${errors.length} error${errors.length > 1 ? 's' : ''}): ${errors[0]}`);
   }
 
   /** @internal Throws if the device was lost or the backend disposed. */
@@ -268,8 +292,17 @@ export class WebGpuBackend extends BackendBase {
     if (this.#disposed) return;
     this.flush();
     this.#disposed = true;
+    this.device.removeEventListener('uncapturederror', this.#onDeviceError);
     if (this.ownsDevice) this.device.destroy();
   }
+}
+
+/** SwiftShader, llvmpipe/lavapipe and other CPU implementations (see KernelRecorder.softwareAdapter). */
+function isSoftwareAdapter(device: GPUDevice): boolean {
+  const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  if (!info) return false;
+  const text = `${info.vendor} ${info.architecture} ${info.description}`.toLowerCase();
+  return /swiftshader|llvmpipe|lavapipe|software/.test(text) || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
 }
 
 export function mib(bytes: number): string {
