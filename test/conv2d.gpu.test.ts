@@ -18,28 +18,28 @@ interface Case {
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const describeCase = (c: Case) => `x [${c.x}] w [${c.w}] ${JSON.stringify(c.opts)}${c.bias === false ? ' no bias' : ''}`;
 
+/** Runs one case on both backends (same data) and compares; `activation` goes straight into the attrs. */
+async function check(gpu: WebGpuBackend, rng: Random, c: Case, activation?: Activation): Promise<void> {
+  const xData = rng.fill(c.x.reduce((a, d) => a * d, 1), -1, 1);
+  const wData = rng.fill(c.w.reduce((a, d) => a * d, 1), -1, 1);
+  const bData = c.bias === false ? null : rng.fill(c.w[0], -1, 1);
+  const run = (r: typeof cpu | WebGpuBackend) => {
+    const b = bData ? r.tensor(bData, [c.w[0]]) : null;
+    const attrs = { ...conv2dAttrs(c.opts), ...(activation ? { activation } : {}) };
+    return r.runOp(conv2dOp, [r.tensor(xData, c.x), r.tensor(wData, c.w), b], attrs)[0] as Tensor;
+  };
+  const want = run(cpu);
+  const got = run(gpu);
+  expect(got.shape, describeCase(c)).toEqual(want.shape);
+  expectClose(await got.data(), await want.data(), `${describeCase(c)} ${activation?.kind ?? ''}`);
+}
+
 describe('conv2d (WebGPU vs CPU)', () => {
   let gpu: WebGpuBackend;
   beforeAll(async () => {
     gpu = await createGpuBackend();
   });
   afterAll(() => gpu?.dispose());
-
-  /** Runs one case on both backends (same data) and compares; `activation` goes straight into the attrs. */
-  async function check(rng: Random, c: Case, activation?: Activation): Promise<void> {
-    const xData = rng.fill(c.x.reduce((a, d) => a * d, 1), -1, 1);
-    const wData = rng.fill(c.w.reduce((a, d) => a * d, 1), -1, 1);
-    const bData = c.bias === false ? null : rng.fill(c.w[0], -1, 1);
-    const run = (r: typeof cpu | WebGpuBackend) => {
-      const b = bData ? r.tensor(bData, [c.w[0]]) : null;
-      const attrs = { ...conv2dAttrs(c.opts), ...(activation ? { activation } : {}) };
-      return r.runOp(conv2dOp, [r.tensor(xData, c.x), r.tensor(wData, c.w), b], attrs)[0] as Tensor;
-    };
-    const want = run(cpu);
-    const got = run(gpu);
-    expect(got.shape, describeCase(c)).toEqual(want.shape);
-    expectClose(await got.data(), await want.data(), `${describeCase(c)} ${activation?.kind ?? ''}`);
-  }
 
   it('matches the CPU over shapes and options', async () => {
     const rng = new Random(11);
@@ -64,7 +64,7 @@ describe('conv2d (WebGPU vs CPU)', () => {
       { x: [1, 6, 14, 14], w: [16, 6, 5, 5], opts: {} },
       { x: [1, 3, 23, 23], w: [8, 3, 7, 7], opts: { stride: 2, padding: 3 } },
     ];
-    for (const c of cases) await check(rng, c);
+    for (const c of cases) await check(gpu, rng, c);
   });
 
   it('matches the CPU on random shapes and options', async () => {
@@ -81,7 +81,7 @@ describe('conv2d (WebGPU vs CPU)', () => {
       const padding = rng.next() < 0.2 ? 'same' : pads;
       const H = (kernel[0] - 1) * dilation[0] + 1 + int(0, 12);
       const W = (kernel[1] - 1) * dilation[1] + 1 + int(0, 12);
-      await check(rng, { x: [int(1, 3), C, H, W], w: [O, C / groups, ...kernel], bias: rng.next() < 0.7, opts: { stride, padding, dilation, groups } });
+      await check(gpu, rng, { x: [int(1, 3), C, H, W], w: [O, C / groups, ...kernel], bias: rng.next() < 0.7, opts: { stride, padding, dilation, groups } });
     }
   });
 
@@ -95,17 +95,38 @@ describe('conv2d (WebGPU vs CPU)', () => {
       { kind: 'clip', min: -0.5, max: 0.75 },
       { kind: 'clip', min: -Infinity, max: 0.5 },
     ];
-    for (const a of activations) await check(rng, { x: [2, 4, 9, 8], w: [6, 4, 3, 3], opts: { padding: 1 } }, a);
+    for (const a of activations) await check(gpu, rng, { x: [2, 4, 9, 8], w: [6, 4, 3, 3], opts: { padding: 1 } }, a);
     // The other kernel shapes: depthwise (TM 1) and 1×1 (the shared GEMM's epilogue).
-    await check(rng, { x: [1, 6, 7, 7], w: [6, 1, 3, 3], bias: false, opts: { groups: 6, padding: 'same' } }, activations[3]);
-    await check(rng, { x: [1, 8, 5, 6], w: [4, 8, 1, 1], opts: {} }, activations[0]);
-    await check(rng, { x: [1, 8, 5, 6], w: [4, 8, 1, 1], bias: false, opts: {} }, activations[4]);
+    await check(gpu, rng, { x: [1, 6, 7, 7], w: [6, 1, 3, 3], bias: false, opts: { groups: 6, padding: 'same' } }, activations[3]);
+    await check(gpu, rng, { x: [1, 8, 5, 6], w: [4, 8, 1, 1], opts: {} }, activations[0]);
+    await check(gpu, rng, { x: [1, 8, 5, 6], w: [4, 8, 1, 1], bias: false, opts: {} }, activations[4]);
   });
 
   it('an empty batch gives an empty output', async () => {
     const y = conv2d(gpu, gpu.tensor(new Float32Array(0), [0, 3, 5, 5]), gpu.tensor(new Float32Array(4 * 27), [4, 3, 3, 3]), null, { padding: 1 });
     expect(y.shape).toEqual([0, 4, 5, 5]);
     expect((await y.data()).length).toBe(0);
+  });
+});
+
+describe('conv2d with the GPU tuning (workgroup-memory tiles) on this adapter', () => {
+  let gpu: WebGpuBackend;
+  beforeAll(async () => {
+    gpu = await createGpuBackend({ tuning: 'gpu' });
+  });
+  afterAll(() => gpu?.dispose());
+
+  it('matches the CPU: partial tiles in channels, pixels and K, groups, batches, padding forms', async () => {
+    const rng = new Random(21);
+    const cases: Case[] = [
+      { x: [1, 5, 9, 13], w: [40, 5, 3, 3], opts: { padding: 1 } }, // K 45: a partial K step
+      { x: [2, 4, 7, 6], w: [66, 2, 3, 3], opts: { groups: 2, padding: [0, 2, 1, 0] } }, // 33 per group
+      { x: [1, 3, 17, 15], w: [64, 3, 7, 7], bias: false, opts: { stride: 2, padding: 3 } },
+      { x: [3, 6, 8, 9], w: [32, 6, 2, 3], opts: { padding: 'same', stride: [2, 3], dilation: [2, 1] } },
+      { x: [1, 8, 12, 12], w: [130, 8, 3, 3], opts: { stride: 3 } }, // three channel tiles
+    ];
+    for (const c of cases) await check(gpu, rng, c);
+    await check(gpu, rng, { x: [1, 4, 6, 6], w: [32, 4, 3, 3], opts: { padding: 1 } }, { kind: 'leakyRelu', negativeSlope: 0.2 });
   });
 });
 

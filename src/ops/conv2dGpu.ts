@@ -1,8 +1,11 @@
-// The WebGPU lowering of conv2d. Two kernels, chosen by shape:
-//  - a 1×1 convolution with stride 1, no padding and one group is a plain GEMM per image,
+// The WebGPU lowering of conv2d: three kernels, chosen by the table in chooseConvKernel.
+//  - 'gemm': a 1×1 convolution with stride 1, no padding and one group is a plain GEMM per image,
 //    y[n] [O, H·W] = w [O, C] · x[n] [C, H·W] (the shared GEMM, gemmGpu.ts, bias per row);
-//  - everything else is the implicit GEMM of shaders/conv2d.wgsl, whose register block (TM output
-//    channels × TN pixels per invocation) follows the shape by a small table.
+//  - 'tiled': the implicit GEMM with workgroup-memory tiles (shaders/conv2d_tiled.wgsl), for GPUs;
+//  - 'register': the register-blocked implicit GEMM (shaders/conv2d.wgsl), whose block (TM output
+//    channels × TN pixels per invocation) follows the shape; everything else, and every
+//    convolution on a software adapter, where workgroup barriers are slow.
+import conv2dTiledWgsl from '../../shaders/conv2d_tiled.wgsl?raw';
 import conv2dWgsl from '../../shaders/conv2d.wgsl?raw';
 import { grid, uniforms, type GpuArg, type KernelRecorder } from '../backends/webgpu/kernel';
 import { sizeOf } from '../shape';
@@ -50,13 +53,33 @@ export function chooseConvTile(geo: ConvGeometry): ConvTile {
   return { tm, tn, workgroupSize: 64 };
 }
 
+export type ConvKernel = { readonly kind: 'gemm' } | { readonly kind: 'tiled' } | { readonly kind: 'register'; readonly tile: ConvTile };
+
+/** Output channels per group from which a GPU gets the 64-channel workgroup tiles. */
+const TILED_MIN_CHANNELS = 32;
+
+/**
+ * The kernel table. 1×1 stride-1 convolutions are matrix products. On a GPU, layers with enough
+ * output channels per group to fill half a 64-channel tile take the workgroup-memory tiles: the
+ * register kernel's 8×8 blocks leave a batch-1 layer few invocations (ResNet's 64 × 56 × 56 layer:
+ * 3136, 49 workgroups) for a GPU of 100+ compute units, and GPUs favour shared-memory tiling
+ * (DESIGN.md). This GPU row is reasoned, not yet timed on a discrete GPU (bench/lab/conv2d is
+ * the way to check it). A software adapter always gets the register kernel (measured 2x faster).
+ */
+export function chooseConvKernel(geo: ConvGeometry, softwareAdapter: boolean): ConvKernel {
+  if (isPointwise(geo)) return { kind: 'gemm' };
+  if (!softwareAdapter && geo.O / geo.groups >= TILED_MIN_CHANNELS) return { kind: 'tiled' };
+  return { kind: 'register', tile: chooseConvTile(geo) };
+}
+
 const convShader = withActivationFn('conv2d', conv2dWgsl);
+const convTiledShader = withActivationFn('conv2d_tiled', conv2dTiledWgsl);
 
 /** Records the dispatches computing y = act(conv(x, w) + b): x [N, C, H, W], w [O, C/g, kh, kw], b [O] | null. */
 export function recordConv2d(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: Conv2dAttrs): void {
   if (sizeOf(y.shape) === 0) return;
-  const geo = convGeometry(x.shape, w.shape, attrs);
-  if (isPointwise(geo)) {
+  const kernel = chooseConvKernel(convGeometry(x.shape, w.shape, attrs), k.softwareAdapter);
+  if (kernel.kind === 'gemm') {
     const [N, C, H, W] = x.shape;
     const O = w.shape[0];
     const pixels = H * W;
@@ -65,9 +88,11 @@ export function recordConv2d(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg 
       batch: N, strideA: 0, strideB: C * pixels, strideC: O * pixels,
       bias: b, biasPer: 'row', activation: attrs.activation,
     });
-    return;
+  } else if (kernel.kind === 'tiled') {
+    recordConv2dTiled(k, x, w, b, y, attrs);
+  } else {
+    recordConv2dRegisterBlocked(k, x, w, b, y, attrs, kernel.tile);
   }
-  recordConv2dRegisterBlocked(k, x, w, b, y, attrs, chooseConvTile(geo));
 }
 
 /** A 1×1 convolution that reads every input pixel once, in order: a matrix product per image. */
@@ -98,5 +123,30 @@ export function recordConv2dRegisterBlocked(k: KernelRecorder, x: GpuArg, w: Gpu
     // Without a bias the shader's bias binding still needs a buffer: w, read-only like it.
     bindings: [x, w, b ?? w, y],
     workgroups: grid(total, tile.workgroupSize),
+  });
+}
+
+/** Records shaders/conv2d_tiled.wgsl: 64-channel × 64-pixel tiles per workgroup of 256. */
+export function recordConv2dTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: Conv2dAttrs): void {
+  if (sizeOf(y.shape) === 0) return;
+  const { N, C, H, W, O, groups, win } = convGeometry(x.shape, w.shape, attrs);
+  const [OH, OW] = win.output;
+  const [, Cg, kh, kw] = w.shape;
+  const Og = O / groups;
+  const pixels = N * OH * OW;
+  const pixelTiles = Math.ceil(pixels / 64);
+  const channelTiles = Math.ceil(Og / 64);
+  const tiles = pixelTiles * channelTiles * groups;
+  k.dispatch({
+    shader: convTiledShader,
+    constants: { ...activationConstants(attrs.activation), HAS_BIAS: b ? 1 : 0 },
+    uniforms: uniforms()
+      .u32(C, H, W, O, OH, OW, Cg, Og, kh, kw)
+      .i32(...win.stride, ...win.dilation, win.pads[0], win.pads[1])
+      .u32(pixels, pixelTiles, channelTiles, tiles)
+      .bytes(),
+    bindings: [x, w, b ?? w, y],
+    // One workgroup per tile, spread over x and y past 65 535.
+    workgroups: grid(tiles, 1),
   });
 }

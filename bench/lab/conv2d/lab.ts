@@ -13,15 +13,13 @@
 // shows the median of the trials (and the best, the better estimate on a shared machine).
 import { create } from 'webgpu';
 import type { DispatchSpec, GpuArg, KernelRecorder } from '../../../src/backends/webgpu/kernel';
-import { grid, uniforms } from '../../../src/backends/webgpu/kernel';
 import { WebGpuBackend, UNIFORM_USAGE } from '../../../src/backends/webgpu/webgpuBackend';
-import { activationConstants, withActivationFn } from '../../../src/ops/activation';
+import { withActivationFn } from '../../../src/ops/activation';
 import { conv2dAttrs, conv2dOp, type Conv2dAttrs, type Conv2dOptions } from '../../../src/ops/conv2d';
-import { convGeometry, recordConv2d, recordConv2dRegisterBlocked, type ConvTile } from '../../../src/ops/conv2dGpu';
+import { recordConv2d, recordConv2dRegisterBlocked, recordConv2dTiled, type ConvTile } from '../../../src/ops/conv2dGpu';
 import { Random } from '../../../src/random';
 import { sizeOf } from '../../../src/shape';
 import shippedWgsl from '../../../shaders/conv2d.wgsl?raw';
-import tiledWgsl from './04_tiled.wgsl?raw';
 import arraysWgsl from './01_arrays.wgsl?raw';
 import nestedWgsl from './02_nested.wgsl?raw';
 
@@ -89,31 +87,7 @@ const sameDispatch = (name: string, shader: ReturnType<typeof withActivationFn>,
 const arraysShader = withActivationFn('lab-conv2d-arrays', arraysWgsl);
 const nestedShader = withActivationFn('lab-conv2d-nested', nestedWgsl);
 
-const tiledShader = withActivationFn('lab-conv2d-tiled', tiledWgsl);
-const tiled: Variant = {
-  name: '04-tiled64',
-  record: (k, x, w, b, y, attrs) => {
-    const { N, C, H, W, O, groups, win } = convGeometry(x.shape, w.shape, attrs);
-    const [OH, OW] = win.output;
-    const [, Cg, kh, kw] = w.shape;
-    const Og = O / groups;
-    const pixels = N * OH * OW;
-    const pixelTiles = Math.ceil(pixels / 64);
-    const channelTiles = Math.ceil(Og / 64);
-    const tiles = pixelTiles * channelTiles * groups;
-    k.dispatch({
-      shader: tiledShader,
-      constants: { ...activationConstants(attrs.activation), HAS_BIAS: 1 },
-      uniforms: uniforms()
-        .u32(C, H, W, O, OH, OW, Cg, Og, kh, kw)
-        .i32(...win.stride, ...win.dilation, win.pads[0], win.pads[1])
-        .u32(pixels, pixelTiles, channelTiles, tiles)
-        .bytes(),
-      bindings: [x, w, b, y],
-      workgroups: grid(tiles, 1),
-    });
-  },
-};
+const tiled: Variant = { name: '04-tiled64', record: recordConv2dTiled };
 
 const shipped: Variant = {
   name: '00-shipped',
@@ -170,7 +144,7 @@ async function main(): Promise<void> {
     const cells: string[] = [];
     for (const v of variantNames.map((name) => VARIANTS.find((v) => v.name === name)!)) {
       const specs: DispatchSpec[] = [];
-      v.record({ limits: backend.limits, dispatch: (s) => specs.push(s), scratch: () => { throw new Error('no scratch'); }, copy: () => {} }, x, w, b, y, attrs);
+      v.record({ limits: backend.limits, softwareAdapter: backend.softwareAdapter, dispatch: (s) => specs.push(s), scratch: () => { throw new Error('no scratch'); }, copy: () => {} }, x, w, b, y, attrs);
       const recorded = specs.map((spec) => {
         const pipeline = backend.pipelines.get(spec);
         const ub = backend.createBufferWith(spec.uniforms!, UNIFORM_USAGE);
