@@ -9,7 +9,7 @@ import * as nn from '../src/index';
 import type { GpuArg } from '../src/backends/webgpu/kernel';
 import { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
 import { activate, type Activation } from '../src/ops/activation';
-import { recordGemm, type GemmGpuArgs } from '../src/ops/gemmGpu';
+import { chooseGemmKernel, GEMM_KERNELS, gemmShape, recordGemm, recordGemmWith, type GemmGpuArgs } from '../src/ops/gemmGpu';
 import { linearOp } from '../src/ops/linear';
 import { matmulOp } from '../src/ops/matmul';
 import type { OpDef } from '../src/ops/op';
@@ -17,8 +17,11 @@ import type { Tensor } from '../src/tensor';
 import { createGpuBackend } from './gpu';
 import { cpu, expectClose, Random } from './helpers';
 
-/** Everything of GemmGpuArgs but the buffers, plus the size of C's region. */
-type GemmCase = Omit<GemmGpuArgs, 'a' | 'b' | 'c' | 'bias'> & { cSize: number };
+type KernelName = keyof typeof GEMM_KERNELS;
+const KERNEL_NAMES = Object.keys(GEMM_KERNELS) as KernelName[];
+
+/** Everything of GemmGpuArgs but the buffers, the size of C's region, and a kernel to force (else recordGemm chooses). */
+type GemmCase = Omit<GemmGpuArgs, 'a' | 'b' | 'c' | 'bias'> & { cSize: number; kernel?: KernelName };
 
 /** recordGemm as an op: inputs a, b, C's initial contents, bias (or null); output C's region. */
 const gemmTestOp: OpDef<GemmCase> = {
@@ -28,14 +31,16 @@ const gemmTestOp: OpDef<GemmCase> = {
     throw new Error('gemmTest runs on WebGPU only');
   },
   gpu(k, [a, b, c0, bias], [c], g) {
-    const { cSize, ...args } = g;
+    const { cSize, kernel, ...rest } = g;
     k.copy(c0!, c, cSize * 4);
-    recordGemm(k, { ...args, a: a!, b: b!, c, bias: bias as GpuArg | null });
+    const args = { ...rest, a: a!, b: b!, c, bias: bias as GpuArg | null };
+    if (kernel) recordGemmWith(k, args, GEMM_KERNELS[kernel]);
+    else recordGemm(k, args);
   },
 };
 
 /** The same GEMM in float64 on the host, written into a copy of c0. */
-function referenceGemm(g: GemmCase, a: Float32Array, b: Float32Array, c0: Float32Array, bias: Float32Array | null): Float32Array {
+function referenceGemm(g: Omit<GemmCase, 'kernel'>, a: Float32Array, b: Float32Array, c0: Float32Array, bias: Float32Array | null): Float32Array {
   const { m, n, k } = g;
   const transB = g.transB ?? false;
   const lda = g.lda ?? k;
@@ -68,6 +73,7 @@ describe('recordGemm (WebGPU vs float64 loops)', () => {
   /** Runs one case on buffers just large enough (plus `slack`), checks every element of C's region. */
   async function check(g: GemmCase & { aSize: number; bSize: number; biasSize?: number }, rng: Random, what: string): Promise<void> {
     const { aSize, bSize, biasSize, ...rest } = g;
+    const what_ = g.kernel ? `${GEMM_KERNELS[g.kernel].name}: ${what}` : what;
     const a = rng.fill(aSize, -1, 1);
     const b = rng.fill(bSize, -1, 1);
     const c0 = rng.fill(g.cSize, -1, 1); // outside C's matrices these must survive
@@ -77,22 +83,39 @@ describe('recordGemm (WebGPU vs float64 loops)', () => {
       [gpu.tensor(a, [aSize]), gpu.tensor(b, [bSize]), gpu.tensor(c0, [g.cSize]), bias ? gpu.tensor(bias, [bias.length]) : null],
       rest,
     );
-    expectClose(await c.data(), referenceGemm(rest, a, b, c0, bias), what);
+    expectClose(await c.data(), referenceGemm(rest, a, b, c0, bias), what_);
   }
 
   /** A dense GEMM with default strides. */
   const dense = (m: number, n: number, k: number, transB = false) => ({ m, n, k, transB, aSize: m * k, bSize: k * n, cSize: m * n });
 
-  it('random m, n, k over odd sizes, both B layouts', async () => {
+  it('every kernel on random m, n, k over odd sizes, both B layouts', async () => {
     const rng = new Random(1);
-    const sizes = [1, 3, 17, 33, 65, 129, 257];
-    for (let t = 0; t < 24; t++) {
-      const m = sizes[rng.int(0, sizes.length - 1)];
-      const n = sizes[rng.int(0, sizes.length - 1)];
-      const k = [1, 2, 3, 5, 17, 31, 66, 130, 257][rng.int(0, 8)];
-      const transB = t % 2 === 1;
-      await check(dense(m, n, k, transB), rng, `m ${m} n ${n} k ${k} transB ${transB}`);
+    const sizes = [1, 2, 3, 4, 17, 33, 65, 129, 257];
+    for (const kernel of KERNEL_NAMES) {
+      // The k-split kernel takes A·Bᵀ with k a multiple of 4 only.
+      const gemv = kernel === 'gemv';
+      const depths = gemv ? [4, 8, 68, 132, 260] : [1, 2, 3, 5, 17, 31, 66, 130, 257];
+      for (let t = 0; t < 6; t++) {
+        const m = sizes[rng.int(0, sizes.length - 1)];
+        const n = sizes[rng.int(0, sizes.length - 1)];
+        const k = depths[rng.int(0, depths.length - 1)];
+        const transB = gemv || t % 2 === 1;
+        await check({ ...dense(m, n, k, transB), kernel }, rng, `m ${m} n ${n} k ${k} transB ${transB}`);
+      }
     }
+  });
+
+  it('the kernel table: registers by rows on software adapters; k-split or tiles on GPUs', () => {
+    const choose = (args: Partial<GemmGpuArgs>, software: boolean) =>
+      chooseGemmKernel(gemmShape({ m: 1, n: 64, k: 64, ...args } as GemmGpuArgs), software).name;
+    expect([1, 2, 3, 4, 5, 512].map((m) => choose({ m }, true))).toEqual(['registers 1×8', 'registers 2×8', 'registers 4×16', 'registers 4×16', 'registers 8×16', 'registers 8×16']);
+    expect(choose({ m: 1, transB: true }, false)).toBe('gemv 4×4');
+    expect(choose({ m: 4, transB: true }, false)).toBe('gemv 4×4');
+    expect(choose({ m: 4, transB: true, k: 63 }, false)).toBe('tiled 64×64'); // k not a multiple of 4
+    expect(choose({ m: 4, transB: true, offsetA: 2 }, false)).toBe('tiled 64×64');
+    expect(choose({ m: 1, transB: false }, false)).toBe('tiled 64×64');
+    expect(choose({ m: 5, transB: true }, false)).toBe('tiled 64×64');
   });
 
   it('k = 0 gives bias then activation', async () => {
@@ -100,33 +123,39 @@ describe('recordGemm (WebGPU vs float64 loops)', () => {
     await check({ ...dense(3, 5, 0), biasSize: 5, biasPer: 'column', activation: { kind: 'relu' } }, rng, 'k = 0');
   });
 
-  it('batched with strides, broadcast (stride 0) A or B, offsets and row strides', async () => {
+  it('batched with strides, broadcast (stride 0) A or B, offsets and row strides, on every kernel', async () => {
     const rng = new Random(3);
-    for (const transB of [false, true]) {
-      // A broadcast (a 1×1 convolution's weight), B and C per entry.
-      await check({ m: 17, n: 33, k: 9, batch: 3, strideA: 0, transB, aSize: 17 * 9, bSize: 3 * 9 * 33, cSize: 3 * 17 * 33 }, rng, `broadcast A, transB ${transB}`);
-      // B broadcast, A and C per entry.
-      await check({ m: 5, n: 65, k: 20, batch: 4, strideB: 0, transB, aSize: 4 * 5 * 20, bSize: 20 * 65, cSize: 4 * 5 * 65 }, rng, `broadcast B, transB ${transB}`);
-      // Sub-matrices: offsets, row strides wider than the rows, batch strides with gaps.
-      const [m, n, k, batch] = [7, 13, 11, 2];
-      const lda = 15;
-      const ldb = transB ? 12 : 17;
-      const ldc = 20;
-      const strideA = m * lda + 4;
-      const strideB = (transB ? n : k) * ldb + 1;
-      const strideC = m * ldc + 3;
-      await check(
-        {
-          m, n, k, batch, transB, lda, ldb, ldc, strideA, strideB, strideC, offsetA: 5, offsetB: 7, offsetC: 9,
-          aSize: 5 + batch * strideA, bSize: 7 + batch * strideB, cSize: 9 + batch * strideC,
-        },
-        rng,
-        `offsets and strides, transB ${transB}`,
-      );
+    for (const kernel of KERNEL_NAMES) {
+      for (const transB of kernel === 'gemv' ? [true] : [false, true]) {
+        // Multiples of 4 where the k-split kernel needs them; odd everywhere else.
+        const q = (odd: number, aligned: number) => (kernel === 'gemv' ? aligned : odd);
+        // A broadcast (a 1×1 convolution's weight), B and C per entry.
+        const k1 = q(9, 12);
+        await check({ m: 17, n: 33, k: k1, batch: 3, strideA: 0, transB, kernel, aSize: 17 * k1, bSize: 3 * k1 * 33, cSize: 3 * 17 * 33 }, rng, `broadcast A, transB ${transB}`);
+        // B broadcast, A and C per entry.
+        await check({ m: 5, n: 65, k: 20, batch: 4, strideB: 0, transB, kernel, aSize: 4 * 5 * 20, bSize: 20 * 65, cSize: 4 * 5 * 65 }, rng, `broadcast B, transB ${transB}`);
+        // Sub-matrices: offsets, row strides wider than the rows, batch strides with gaps.
+        const [m, n, k, batch] = [7, 13, q(11, 8), 2];
+        const lda = q(15, 12);
+        const ldb = transB ? 12 : 17;
+        const ldc = 20;
+        const strideA = m * lda + 4;
+        const strideB = (transB ? n : k) * ldb + q(1, 4);
+        const strideC = m * ldc + 3;
+        const [offsetA, offsetB] = [q(5, 8), q(7, 4)];
+        await check(
+          {
+            m, n, k, batch, transB, lda, ldb, ldc, strideA, strideB, strideC, offsetA, offsetB, offsetC: 9, kernel,
+            aSize: offsetA + batch * strideA, bSize: offsetB + batch * strideB, cSize: 9 + batch * strideC,
+          },
+          rng,
+          `offsets and strides, transB ${transB}`,
+        );
+      }
     }
   });
 
-  it('bias per row and per column (with an offset), each activation, accumulate', async () => {
+  it('bias per row and per column (with an offset), each activation, accumulate, on every kernel', async () => {
     const rng = new Random(4);
     const activations: (Activation | undefined)[] = [
       undefined,
@@ -137,17 +166,28 @@ describe('recordGemm (WebGPU vs float64 loops)', () => {
       { kind: 'clip', min: -0.5, max: Infinity },
       { kind: 'clip', min: -0.3, max: 0.4 },
     ];
-    for (const activation of activations) {
+    // Each kernel gets both bias modes, each activation comes up at least once (one pipeline
+    // per combination: SwiftShader compiles each for a while).
+    let next = 0;
+    for (const kernel of KERNEL_NAMES) {
+      const transB = kernel === 'gemv';
+      const [m, n, k] = [19, 37, 24];
       for (const biasPer of ['row', 'column'] as const) {
-        const [m, n, k] = [19, 37, 23];
+        const activation = activations[next++ % activations.length];
         await check(
-          { ...dense(m, n, k, biasPer === 'column'), biasPer, biasOffset: 3, biasSize: 3 + (biasPer === 'row' ? m : n), activation },
+          { ...dense(m, n, k, transB), kernel, biasPer, biasOffset: 3, biasSize: 3 + (biasPer === 'row' ? m : n), activation },
           rng,
           `bias per ${biasPer}, ${activation?.kind ?? 'no activation'}`,
         );
       }
+      await check({ ...dense(9, 10, 8, transB), kernel, accumulate: true, activation: { kind: 'relu' } }, rng, 'accumulate');
     }
-    await check({ ...dense(9, 10, 7), accumulate: true, activation: { kind: 'relu' } }, rng, 'accumulate');
+    expect(next).toBeGreaterThanOrEqual(activations.length);
+  });
+
+  it('a kernel given a GEMM it cannot compute is a ShapeError', () => {
+    const t = (n: number) => gpu.tensor(new Float32Array(n), [n]);
+    expect(() => gpu.runOp(gemmTestOp, [t(9), t(9), t(1), null], { m: 1, n: 1, k: 9, transB: true, cSize: 1, kernel: 'gemv' })).toThrow(/gemv 4×4 kernel cannot compute/);
   });
 
   it('a region too small for the arguments is a ShapeError', () => {

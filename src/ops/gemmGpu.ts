@@ -4,8 +4,20 @@
 // BLAS's (lda/ldb/ldc), with element offsets into each bound region, so callers can address
 // sub-matrices without copies. Any shape is one or a few dispatches (grids past 65 535
 // workgroups per dimension are split into several).
+//
+// Three kernels, one binding layout and uniform block, chosen by chooseGemmKernel:
+// - shaders/matmul.wgsl, register-blocked (a TM × TN block per invocation, no workgroup
+//   memory): on software adapters (SwiftShader), where it measured fastest, with the block
+//   narrowed for few rows;
+// - shaders/matmul_tiled.wgsl, 64 × 64 tiles through workgroup memory: on GPUs;
+// - shaders/matmul_gemv.wgsl, split along k: on GPUs for A·Bᵀ with at most 4 rows (linear
+//   layers at small batch), when k and the strides are multiples of 4.
+// The GPU choices follow how GPUs are known to behave; they were not measured here (see
+// bench/lab/matmul for the SwiftShader figures and the variants to time on a GPU).
+import matmulGemvWgsl from '../../shaders/matmul_gemv.wgsl?raw';
+import matmulTiledWgsl from '../../shaders/matmul_tiled.wgsl?raw';
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
-import type { GpuArg, KernelRecorder } from '../backends/webgpu/kernel';
+import type { GpuArg, KernelRecorder, Shader } from '../backends/webgpu/kernel';
 import { uniforms } from '../backends/webgpu/kernel';
 import { ShapeError } from '../errors';
 import { activationConstants, withActivationFn, type Activation } from './activation';
@@ -45,56 +57,119 @@ export interface GemmGpuArgs {
   accumulate?: boolean;
 }
 
-/** One GEMM kernel: its shader and how many rows and columns of C one workgroup covers. */
-interface GemmKernel {
-  readonly label: string;
-  readonly code: string;
+/** GemmGpuArgs with every default filled in. */
+export type GemmShape = Required<Omit<GemmGpuArgs, 'a' | 'b' | 'c' | 'bias' | 'activation'>>;
+
+/**
+ * One GEMM kernel: its shader (binding layout and uniform block as in shaders/matmul.wgsl), its
+ * own override constants, how many rows and columns of C one workgroup covers, and which
+ * GEMMs it can compute (all when absent).
+ */
+export interface GemmKernel {
+  readonly name: string;
+  readonly shader: Shader;
+  readonly constants?: Readonly<Record<string, number>>;
   readonly rowsPerGroup: number;
   readonly colsPerGroup: number;
+  readonly accepts?: (g: GemmShape) => boolean;
 }
 
-const REGISTER_4X4: GemmKernel = { label: 'matmul', code: matmulWgsl, rowsPerGroup: 32, colsPerGroup: 32 };
-const shaders = new Map<string, ReturnType<typeof withActivationFn>>();
-const shaderOf = (kernel: GemmKernel) => {
-  let s = shaders.get(kernel.label);
-  if (!s) shaders.set(kernel.label, (s = withActivationFn(kernel.label, kernel.code)));
-  return s;
-};
+const registerShader = withActivationFn('matmul', matmulWgsl);
+
+/** shaders/matmul.wgsl with a TM × TN block per invocation in workgroups of wgX × wgY. */
+export function registerKernel(tm: number, tn: number, wgX: number, wgY: number): GemmKernel {
+  return {
+    name: `registers ${tm}×${tn}`,
+    shader: registerShader,
+    constants: { TM: tm, TN: tn, WG_X: wgX, WG_Y: wgY },
+    rowsPerGroup: tm * wgY,
+    colsPerGroup: tn * wgX,
+  };
+}
+
+const multipleOf4 = (...values: number[]) => values.every((v) => v % 4 === 0);
+
+/** Every kernel recordGemm may choose (exported so tests run each on every case it accepts). */
+export const GEMM_KERNELS = {
+  // Software adapters, by rows of A (measured, see shaders/matmul.wgsl).
+  rows1: registerKernel(1, 8, 64, 1),
+  rows2: registerKernel(2, 8, 32, 2),
+  rows4: registerKernel(4, 16, 16, 4),
+  rows8: registerKernel(8, 16, 8, 8),
+  // GPUs.
+  tiled: { name: 'tiled 64×64', shader: withActivationFn('matmul_tiled', matmulTiledWgsl), rowsPerGroup: 64, colsPerGroup: 64 },
+  gemv: {
+    name: 'gemv 4×4',
+    shader: withActivationFn('matmul_gemv', matmulGemvWgsl),
+    rowsPerGroup: 4,
+    colsPerGroup: 4,
+    accepts: (g) => g.transB && multipleOf4(g.k, g.lda, g.ldb, g.offsetA, g.offsetB, g.strideA, g.strideB),
+  },
+} satisfies Record<string, GemmKernel>;
+
+/** The kernel for a GEMM of this shape on a software adapter or a GPU. */
+export function chooseGemmKernel(g: GemmShape, softwareAdapter: boolean): GemmKernel {
+  if (softwareAdapter) {
+    if (g.m <= 1) return GEMM_KERNELS.rows1;
+    if (g.m <= 2) return GEMM_KERNELS.rows2;
+    if (g.m <= 4) return GEMM_KERNELS.rows4;
+    return GEMM_KERNELS.rows8;
+  }
+  if (g.m <= 4 && GEMM_KERNELS.gemv.accepts(g)) return GEMM_KERNELS.gemv;
+  return GEMM_KERNELS.tiled;
+}
+
+/** The arguments with their defaults. */
+export function gemmShape(args: GemmGpuArgs): GemmShape {
+  const { m, n, k } = args;
+  const transB = args.transB ?? false;
+  return {
+    m, n, k, transB,
+    batch: args.batch ?? 1,
+    lda: args.lda ?? k,
+    ldb: args.ldb ?? (transB ? k : n),
+    ldc: args.ldc ?? n,
+    strideA: args.strideA ?? m * k,
+    strideB: args.strideB ?? k * n,
+    strideC: args.strideC ?? m * n,
+    offsetA: args.offsetA ?? 0,
+    offsetB: args.offsetB ?? 0,
+    offsetC: args.offsetC ?? 0,
+    biasPer: args.biasPer ?? 'column',
+    biasOffset: args.biasOffset ?? 0,
+    accumulate: args.accumulate ?? false,
+  };
+}
 
 const MAX_GROUPS = 65535;
 
 /** Records the dispatches computing C = A · op(B) (+ bias) then activation. */
 export function recordGemm(k: KernelRecorder, args: GemmGpuArgs): void {
-  const { m, n } = args;
-  const depth = args.k;
-  const batch = args.batch ?? 1;
-  const transB = args.transB ?? false;
-  const lda = args.lda ?? depth;
-  const ldb = args.ldb ?? (transB ? depth : n);
-  const ldc = args.ldc ?? n;
-  const strideA = args.strideA ?? m * depth;
-  const strideB = args.strideB ?? depth * n;
-  const strideC = args.strideC ?? m * n;
-  const offsetA = args.offsetA ?? 0;
-  const offsetB = args.offsetB ?? 0;
-  const offsetC = args.offsetC ?? 0;
+  recordGemmWith(k, args, chooseGemmKernel(gemmShape(args), k.softwareAdapter));
+}
+
+/** recordGemm on a given kernel (tests and the kernel lab run each candidate through this). */
+export function recordGemmWith(k: KernelRecorder, args: GemmGpuArgs, kernel: GemmKernel): void {
+  const g = gemmShape(args);
+  const { m, n, batch, transB, lda, ldb, ldc, strideA, strideB, strideC, offsetA, offsetB, offsetC, biasPer, biasOffset } = g;
+  const depth = g.k;
   const bias = args.bias ?? null;
-  const biasPer = args.biasPer ?? 'column';
-  const biasOffset = args.biasOffset ?? 0;
   if (m === 0 || n === 0 || batch === 0) return;
 
   checkRegion('A', args.a, offsetA, lda, m, depth, batch, strideA);
   checkRegion('B', args.b, offsetB, ldb, transB ? n : depth, transB ? depth : n, batch, strideB);
   checkRegion('C', args.c, offsetC, ldc, m, n, batch, strideC);
   if (bias) checkRegion('bias', bias, biasOffset, 0, 1, biasPer === 'row' ? m : n, 1, 0);
+  if (kernel.accepts && !kernel.accepts(g)) {
+    throw new ShapeError(`gemm (WebGPU): the ${kernel.name} kernel cannot compute m ${m}, n ${n}, k ${depth} with these strides and offsets`);
+  }
 
-  const kernel = REGISTER_4X4;
-  const shader = shaderOf(kernel);
   const constants = {
+    ...kernel.constants,
     ...activationConstants(args.activation),
     TRANS_B: transB ? 1 : 0,
     BIAS_MODE: bias ? (biasPer === 'row' ? 1 : 2) : 0,
-    ACCUMULATE: args.accumulate ? 1 : 0,
+    ACCUMULATE: g.accumulate ? 1 : 0,
   };
   // Split the grid where a dimension would pass 65 535 workgroups: each piece is the same GEMM
   // on a sub-block, reached by moving the offsets.
@@ -114,7 +189,7 @@ export function recordGemm(k: KernelRecorder, args: GemmGpuArgs): void {
           .u32(biasOffset + (biasPer === 'row' ? r0 : c0))
           .u32(lda, ldb, ldc, strideA, strideB, strideC);
         k.dispatch({
-          shader,
+          shader: kernel.shader,
           constants,
           uniforms: block.bytes(),
           // Without a bias the shader's bias binding still needs a buffer: A, read-only like it.

@@ -1,0 +1,247 @@
+// Kernel lab for the WebGPU GEMM (llm.c's dev/ habit): numbered variants, each checked against
+// the CPU GEMM (src/ops/gemm.ts) and timed over a sweep of shapes (square, linear layers at
+// batch 1 and 8, a 1×1 convolution, odd sizes).
+//
+//   npx vite build -c bench/lab/matmul/vite.config.ts && node bench/lab/matmul/dist/lab.js [options]
+//   options: --cases sq512,lin1,…   --variants 00-shipped,r-vec4-8x8-8x8,…   --target-ms 400   --rounds 5   --big
+//   (on this machine: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json node …)
+//
+// Timing: one device; pipelines and bind groups built once and warmed by the checking run; a
+// trial records the variant's dispatches `reps` times (up to 50 per compute pass and submit),
+// then reads 4 bytes back, so it covers the GPU work of every submit. The variants of a case
+// take turns, one trial each per round, so load from other work on the machine spreads over
+// all of them. GFLOP/s = 2·m·n·k·batch / time; the table shows the median over the rounds
+// (the log also shows the best).
+import { create } from 'webgpu';
+import type { DispatchSpec, GpuArg } from '../../../src/backends/webgpu/kernel';
+import { UNIFORM_USAGE, WebGpuBackend } from '../../../src/backends/webgpu/webgpuBackend';
+import { withActivationFn, type Activation } from '../../../src/ops/activation';
+import { gemm } from '../../../src/ops/gemm';
+import { recordGemm, recordGemmWith, registerKernel, type GemmGpuArgs, type GemmKernel } from '../../../src/ops/gemmGpu';
+import { Random } from '../../../src/random';
+import gemvWgsl from '../../../shaders/matmul_gemv.wgsl?raw';
+import tiledWgsl from '../../../shaders/matmul_tiled.wgsl?raw';
+import { registerKernelCode, type RegisterVariant } from './registers';
+
+const MAP_READ = 0x01;
+const COPY_DST = 0x08;
+
+interface Case {
+  readonly name: string;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly transB: boolean;
+  /** Batch entries; A (a 1×1 convolution's weight) broadcast across them. */
+  readonly batch?: number;
+  readonly biasPerRow?: boolean;
+  readonly activation?: Activation;
+  readonly big?: boolean;
+}
+
+const CASES: Case[] = [
+  { name: 'sq512', m: 512, n: 512, k: 512, transB: false },
+  { name: 'sq512t', m: 512, n: 512, k: 512, transB: true },
+  { name: 'lin1', m: 1, n: 4096, k: 4096, transB: true },
+  { name: 'lin8', m: 8, n: 4096, k: 9216, transB: true },
+  { name: 'conv1x1', m: 64, n: 3136, k: 256, transB: false, biasPerRow: true, activation: { kind: 'relu' } },
+  { name: 'odd', m: 127, n: 255, k: 129, transB: false },
+  { name: 'oddt', m: 33, n: 1001, k: 515, transB: true },
+  { name: 'sq2048', m: 2048, n: 2048, k: 2048, transB: false, big: true },
+  { name: 'conv1x1b8', m: 256, n: 3136, k: 64, transB: false, batch: 8, biasPerRow: true, big: true },
+  { name: 'lin64', m: 64, n: 4096, k: 9216, transB: true, big: true },
+];
+
+interface Variant {
+  readonly name: string;
+  /** Whether the kernel can take this case (vec4 kernels need 4-aligned k and strides). */
+  readonly accepts?: (c: Case) => boolean;
+  record(k: Parameters<typeof recordGemm>[0], args: GemmGpuArgs): void;
+}
+
+/** 01: generated register-blocked variants (registers.ts), the exploration. */
+const registerVariant = (v: RegisterVariant): Variant => {
+  const name = `01-gen-${v.load}${v.columns === 'strided' ? '-strided' : ''}-${v.tm}x${v.tn}-${v.wgx}x${v.wgy}`;
+  const kernel: GemmKernel = { name, shader: withActivationFn(`lab-${name}`, registerKernelCode(v)), rowsPerGroup: v.tm * v.wgy, colsPerGroup: v.tn * v.wgx };
+  return {
+    name,
+    accepts: v.load === 'vec4' ? (c) => c.k % 4 === 0 && (c.transB || c.n % 4 === 0) : undefined,
+    record: (k, args) => recordGemmWith(k, args, kernel),
+  };
+};
+
+/** 03: shaders/matmul_tiled.wgsl with TR × TC per invocation (tiles of 16·TR × 16·TC). */
+const tiledVariant = (tr: number, tc: number): Variant => {
+  const code = tiledWgsl.replace(/const TR = \d+u;/, `const TR = ${tr}u;`).replace(/const TC = \d+u;/, `const TC = ${tc}u;`);
+  const kernel: GemmKernel = { name: `tiled ${tr}×${tc}`, shader: withActivationFn(`lab-tiled-${tr}x${tc}`, code), rowsPerGroup: 16 * tr, colsPerGroup: 16 * tc };
+  return { name: `03-tiled-${tr}x${tc}`, record: (k, args) => recordGemmWith(k, args, kernel) };
+};
+
+/** 04: shaders/matmul_gemv.wgsl with MR rows × NC columns per workgroup. */
+const gemvVariant = (mr: number, nc: number): Variant => {
+  const code = gemvWgsl.replace(/const MR = \d+u;/, `const MR = ${mr}u;`).replace(/const NC = \d+u;/, `const NC = ${nc}u;`);
+  const kernel: GemmKernel = { name: `gemv ${mr}×${nc}`, shader: withActivationFn(`lab-gemv-${mr}x${nc}`, code), rowsPerGroup: mr, colsPerGroup: nc };
+  return { name: `04-gemv-${mr}x${nc}`, accepts: (c) => c.transB && c.k % 4 === 0 && c.m <= 64, record: (k, args) => recordGemmWith(k, args, kernel) };
+};
+
+/** 02: shaders/matmul.wgsl with a given block and workgroup. */
+const shippedVariant = (tm: number, tn: number, wgx: number, wgy: number): Variant => {
+  const kernel = registerKernel(tm, tn, wgx, wgy);
+  return { name: `02-regs-${tm}x${tn}-${wgx}x${wgy}`, record: (k, args) => recordGemmWith(k, args, kernel) };
+};
+
+const VARIANTS: Variant[] = [
+  // 00: what recordGemm chooses on this adapter.
+  { name: '00-shipped', record: recordGemm },
+  shippedVariant(8, 16, 8, 8),
+  shippedVariant(8, 8, 8, 8),
+  shippedVariant(4, 16, 16, 4),
+  shippedVariant(2, 8, 32, 2),
+  shippedVariant(1, 8, 64, 1),
+  shippedVariant(1, 16, 64, 1),
+  registerVariant({ tm: 4, tn: 4, wgx: 8, wgy: 8, load: 'scalar' }),
+  registerVariant({ tm: 8, tn: 8, wgx: 8, wgy: 8, load: 'scalar' }),
+  registerVariant({ tm: 8, tn: 16, wgx: 8, wgy: 8, load: 'scalar' }),
+  registerVariant({ tm: 1, tn: 8, wgx: 64, wgy: 1, load: 'scalar' }),
+  registerVariant({ tm: 4, tn: 4, wgx: 8, wgy: 8, load: 'scalar', columns: 'strided' }),
+  registerVariant({ tm: 8, tn: 8, wgx: 8, wgy: 8, load: 'scalar', columns: 'strided' }),
+  registerVariant({ tm: 8, tn: 8, wgx: 16, wgy: 4, load: 'scalar', columns: 'strided' }),
+  registerVariant({ tm: 4, tn: 4, wgx: 8, wgy: 8, load: 'vec4' }),
+  registerVariant({ tm: 4, tn: 8, wgx: 8, wgy: 8, load: 'vec4' }),
+  registerVariant({ tm: 8, tn: 8, wgx: 8, wgy: 8, load: 'vec4' }),
+  registerVariant({ tm: 8, tn: 16, wgx: 8, wgy: 8, load: 'vec4' }),
+  registerVariant({ tm: 8, tn: 8, wgx: 16, wgy: 4, load: 'vec4' }),
+  registerVariant({ tm: 1, tn: 8, wgx: 64, wgy: 1, load: 'vec4' }),
+  registerVariant({ tm: 2, tn: 8, wgx: 32, wgy: 2, load: 'vec4' }),
+  tiledVariant(4, 4),
+  tiledVariant(8, 8),
+  gemvVariant(1, 4),
+  gemvVariant(4, 4),
+  gemvVariant(8, 4),
+];
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+}
+
+async function main(): Promise<void> {
+  const big = process.argv.includes('--big');
+  const caseNames = arg('cases', CASES.filter((c) => big || !c.big).map((c) => c.name).join(',')).split(',');
+  const variantNames = arg('variants', VARIANTS.map((v) => v.name).join(',')).split(',');
+  const targetMs = Number(arg('target-ms', '400'));
+  const rounds = Number(arg('rounds', '5'));
+  const backend = await WebGpuBackend.create({ gpu: create([]) as GPU });
+  const device = backend.device;
+  const info = device.adapterInfo;
+  console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device} ${info.description}`.replace(/\s+/g, ' '));
+  const variants = VARIANTS.filter((v) => variantNames.includes(v.name));
+  const rows: string[] = [`| case | ${variants.map((v) => v.name).join(' | ')} |`, `|---|${variants.map(() => '---').join('|')}|`];
+
+  for (const c of CASES.filter((c) => caseNames.includes(c.name))) {
+    const rng = new Random(1);
+    const batch = c.batch ?? 1;
+    const { m, n, k, transB } = c;
+    const a = rng.fill(m * k);
+    const b = rng.fill(batch * k * n);
+    const bias = rng.fill(c.biasPerRow ? m : n);
+    // Reference: the CPU GEMM per batch entry, then bias and activation.
+    const ref = new Float32Array(batch * m * n);
+    for (let e = 0; e < batch; e++) gemm(false, transB, m, n, k, a, 0, k, b, e * k * n, transB ? k : n, ref, e * m * n, n);
+    if (c.biasPerRow) for (let i = 0; i < ref.length; i++) ref[i] += bias[Math.floor(i / n) % m];
+    if (c.activation) for (let i = 0; i < ref.length; i++) ref[i] = Math.max(ref[i], 0);
+    const tol = 1e-4 + 1e-3 * ref.reduce((x, v) => Math.max(x, Math.abs(v)), 0);
+    const buf = (data: Float32Array, shape: number[]): GpuArg => ({ buffer: backend.createBufferWith(data), offset: 0, size: data.byteLength, shape });
+    const A = buf(a, [m, k]);
+    const B = buf(b, [batch, k, n]);
+    const C = buf(new Float32Array(ref.length), [batch, m, n]);
+    const bias_ = buf(bias, [bias.length]);
+    const args: GemmGpuArgs = {
+      a: A, b: B, c: C, m, n, k, transB, batch, strideA: 0,
+      bias: c.biasPerRow ? bias_ : null, biasPer: 'row', activation: c.activation,
+    };
+    const flop = 2 * m * n * k * batch;
+    // Build, check and size every variant, then time them in interleaved rounds (a machine
+    // shared with other work slows all variants of a round alike).
+    interface Timed { v: Variant; ok: boolean; worst: number; reps: number; times: number[]; timeOnce: (reps: number) => Promise<number> }
+    const timed: (Timed | null)[] = [];
+    for (const v of variants) {
+      if (v.accepts && !v.accepts(c)) {
+        timed.push(null);
+        continue;
+      }
+      const specs: DispatchSpec[] = [];
+      v.record({ limits: backend.limits, softwareAdapter: backend.softwareAdapter, dispatch: (s) => specs.push(s), scratch: () => { throw new Error('no scratch'); }, copy: () => {} }, args);
+      const recorded = specs.map((spec) => {
+        const pipeline = backend.pipelines.get(spec);
+        const ub = backend.createBufferWith(spec.uniforms!, UNIFORM_USAGE);
+        return { pipeline, bindGroup: backend.bindGroup(pipeline, spec, { buffer: ub, offset: 0, size: spec.uniforms!.byteLength }), workgroups: spec.workgroups };
+      });
+      // `reps` repetitions in one compute pass per submit (at most 50 per submit), so a small
+      // GEMM on a fast GPU is timed, not the submit.
+      const submit = (reps: number) => {
+        for (let done = 0; done < reps; done += 50) {
+          const enc = device.createCommandEncoder();
+          const pass = enc.beginComputePass();
+          for (let r = done; r < Math.min(reps, done + 50); r++) {
+            for (const d of recorded) {
+              pass.setPipeline(d.pipeline);
+              pass.setBindGroup(0, d.bindGroup);
+              pass.dispatchWorkgroups(...d.workgroups);
+            }
+          }
+          pass.end();
+          device.queue.submit([enc.finish()]);
+        }
+      };
+      const read = async (bytes: number) => {
+        const staging = device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
+        const enc = device.createCommandEncoder();
+        enc.copyBufferToBuffer(C.buffer, 0, staging, 0, bytes);
+        device.queue.submit([enc.finish()]);
+        await staging.mapAsync(MAP_READ);
+        const out = new Float32Array(staging.getMappedRange().slice(0));
+        staging.destroy();
+        return out;
+      };
+      const clear = device.createCommandEncoder();
+      clear.clearBuffer(C.buffer);
+      device.queue.submit([clear.finish()]);
+      submit(1);
+      const got = await read(ref.byteLength);
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Number.isNaN(got[i]) ? Infinity : Math.abs(got[i] - ref[i]));
+      const timeOnce = async (reps: number) => {
+        const t0 = performance.now();
+        submit(reps);
+        await read(4);
+        return (performance.now() - t0) / reps;
+      };
+      const first = await timeOnce(1);
+      const reps = Math.max(1, Math.min(2000, Math.round(targetMs / first)));
+      timed.push({ v, ok: worst <= tol, worst, reps, times: [], timeOnce });
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const t of timed) if (t) t.times.push(await t.timeOnce(t.reps));
+    }
+    const gflops = (ms: number) => flop / (ms * 1e6);
+    const cells = timed.map((t) => {
+      if (!t) return 'n/a';
+      const times = t.times.slice().sort((x, y) => x - y);
+      const median = times[Math.floor(times.length / 2)];
+      console.log(
+        `${c.name.padEnd(10)} ${t.v.name.padEnd(22)} ${median.toFixed(3).padStart(9)} ms  ${gflops(median).toFixed(2).padStart(8)} GFLOP/s median, ${gflops(times[0]).toFixed(2)} best (${rounds}×${t.reps})  ${t.ok ? 'ok' : `WRONG max err ${t.worst} > ${tol}`}`,
+      );
+      return `${gflops(median).toFixed(2)}${t.ok ? '' : ' WRONG'}`;
+    });
+    rows.push(`| ${c.name} ${batch > 1 ? `${batch}×` : ''}${m}×${n}×${k}${transB ? ' Bᵀ' : ''} | ${cells.join(' | ')} |`);
+    for (const x of [A, B, C, bias_]) x.buffer.destroy();
+  }
+  console.log('\n' + rows.join('\n'));
+  backend.dispose();
+}
+
+void main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
