@@ -1,7 +1,8 @@
 // matmul_gemv.wgsl — C = A · Bᵀ (+ bias) then activate() for a few rows of A (linear layers at
 // batch ≤ 4) on GPUs, where one block per invocation would leave most of the GPU idle: the
 // work is split along k instead. Same operands, bindings, uniform block and override
-// constants as matmul.wgsl (TRANS_B must be set).
+// constants as matmul.wgsl (TRANS_B must be set):
+//   a [batch][m, k], b [batch][n, k], bias [m] | [n] -> c [batch][m, n].
 //
 // Who computes what: a workgroup of 64 invocations computes MR rows × NC columns of C; invocation
 // t sums the k quads t, t + 64, … (vec4 loads: neighbouring invocations read neighbouring 16 bytes

@@ -1,6 +1,7 @@
 // matmul_tiled.wgsl — the GEMM for GPUs (chosen where the adapter is not a CPU implementation):
 // C[m, n] = A[m, k] · op(B)[k, n] (+ bias) then activate(), for every batch entry; same
-// operands, bindings, uniform block and override constants as matmul.wgsl (which see).
+// operands, bindings, uniform block and override constants as matmul.wgsl (which see):
+//   a [batch][m, k], b [batch][k, n] (TRANS_B: [batch][n, k]), bias [m] | [n] -> c [batch][m, n].
 //
 // Tiling: a workgroup of 16 × 16 invocations computes a 64 × 64 tile of C, each invocation a
 // 4 × 4 block (rows ty·4 …, columns tx·4 …) in vec4 registers. Per step of BK = 16 along k
@@ -11,7 +12,8 @@
 // for 16 multiply-adds. Outputs past the edges are not stored.
 // Why a second kernel: on GPUs, workgroup memory turns the (TM + TN) loads per k of the
 // register-blocked kernel into cheap shared reads; on SwiftShader the barriers cost more than
-// they save (bench/lab/matmul: 05-tiled ran 0.3 GFLOP/s against 2.8 for the register kernel).
+// they save (bench/lab/matmul: 128 × 128 tiles ran 0.3 GFLOP/s on 512³ against 2.8 for register
+// blocks). Not yet timed on a GPU: bench/lab/matmul runs there (03-tiled-*, 04-gemv-*).
 
 struct Gemm {
   m: u32, n: u32, k: u32,
