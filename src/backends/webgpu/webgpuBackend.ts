@@ -35,7 +35,15 @@ interface Pending {
   /** Buffers to destroy once the work that uses them is submitted. */
   readonly release: GPUBuffer[];
   dispatches: number;
+  /**
+   * Uniform blocks of the queued dispatches, written into buffers that stay mapped until the
+   * submit: one buffer per many dispatches instead of one each (the main cost of eager ops).
+   */
+  uniforms: { buffer: GPUBuffer; bytes: Uint8Array; used: number } | null;
+  readonly mappedUniforms: GPUBuffer[];
 }
+
+const UNIFORM_ARENA_BYTES = 64 * 1024;
 
 /** Submit eager work after this many dispatches, so memory held by released buffers stays bounded. */
 const EAGER_FLUSH_DISPATCHES = 256;
@@ -186,12 +194,11 @@ export class WebGpuBackend extends BackendBase {
         if (spec.workgroups[0] * spec.workgroups[1] * spec.workgroups[2] === 0) return;
         const pending = this.#begin();
         const pass = (pending.pass ??= pending.encoder.beginComputePass());
-        const uniform = spec.uniforms ? this.createBufferWith(spec.uniforms, UNIFORM_USAGE) : null;
-        if (uniform) pending.release.push(uniform);
+        const uniform = spec.uniforms ? this.#writeUniforms(pending, spec.uniforms) : null;
         this.logDispatch(spec);
         const pipeline = this.pipelines.get(spec);
         pass.setPipeline(pipeline);
-        pass.setBindGroup(0, this.bindGroup(pipeline, spec, uniform ? { buffer: uniform, offset: 0, size: spec.uniforms!.byteLength } : null));
+        pass.setBindGroup(0, this.bindGroup(pipeline, spec, uniform));
         pass.dispatchWorkgroups(...spec.workgroups);
         pending.dispatches++;
       },
@@ -211,7 +218,31 @@ export class WebGpuBackend extends BackendBase {
   }
 
   #begin(): Pending {
-    return (this.#pending ??= { encoder: this.device.createCommandEncoder({ label: 'eager' }), pass: null, release: [], dispatches: 0 });
+    return (this.#pending ??= {
+      encoder: this.device.createCommandEncoder({ label: 'eager' }),
+      pass: null,
+      release: [],
+      dispatches: 0,
+      uniforms: null,
+      mappedUniforms: [],
+    });
+  }
+
+  /** Copies one uniform block into the pending arena (a new one when full) and returns its region. */
+  #writeUniforms(pending: Pending, block: ArrayBuffer): GpuRegion {
+    const align = this.limits.minUniformBufferOffsetAlignment;
+    let arena = pending.uniforms;
+    if (!arena || arena.used + block.byteLength > arena.bytes.byteLength) {
+      const size = Math.max(UNIFORM_ARENA_BYTES, Math.ceil(block.byteLength / align) * align);
+      const buffer = this.device.createBuffer({ label: 'eager uniforms', size, usage: UNIFORM_USAGE, mappedAtCreation: true });
+      arena = pending.uniforms = { buffer, bytes: new Uint8Array(buffer.getMappedRange()), used: 0 };
+      pending.mappedUniforms.push(buffer);
+      pending.release.push(buffer);
+    }
+    const offset = arena.used;
+    arena.bytes.set(new Uint8Array(block), offset);
+    arena.used = Math.ceil((offset + block.byteLength) / align) * align;
+    return { buffer: arena.buffer, offset, size: block.byteLength };
   }
 
   /** @internal The bind group of one dispatch: uniforms at binding 0, storage from binding 1. */
@@ -234,6 +265,7 @@ export class WebGpuBackend extends BackendBase {
     if (!pending) return;
     this.#pending = null;
     pending.pass?.end();
+    for (const b of pending.mappedUniforms) b.unmap();
     this.submit(pending.encoder, pending.dispatches);
     this.destroyWhenIdle(pending.release);
   }
