@@ -1,8 +1,8 @@
 // createBackend: 'auto' (WebGPU where an adapter exists, else the CPU with the reason),
 // 'webgpu' (fails with BackendUnavailableError when it cannot run) or 'cpu'.
-import { CpuBackend } from './backends/cpu/cpuBackend';
-import { WebGpuBackend, type WebGpuBackendOptions } from './backends/webgpu/webgpuBackend';
-import { BackendUnavailableError, ShapeError } from './errors';
+import { CpuBackend } from './backends/cpu/cpuBackend.js';
+import { WebGpuBackend, type WebGpuBackendOptions } from './backends/webgpu/webgpuBackend.js';
+import { BackendUnavailableError, ShapeError } from './errors.js';
 
 export type BackendName = 'auto' | 'webgpu' | 'cpu';
 

@@ -1,21 +1,21 @@
 // webgpu-nn: the public API, nothing else.
-import type { Backend } from './backend';
-import { compileModule, type CompileOptions, type Session } from './graph/session';
-import { ShapeError } from './errors';
-import { Module } from './layers/module';
-import { Sequential, type ModelOptions } from './layers/sequential';
+import type { Backend } from './backend.js';
+import { compileModule, type CompileOptions, type Session } from './graph/session.js';
+import { ShapeError } from './errors.js';
+import { Module } from './layers/module.js';
+import { Sequential, type ModelOptions } from './layers/sequential.js';
 
-export * from './errors';
-export { Tensor } from './tensor';
-export type { Shape } from './shape';
-export { createBackend, type Backend, type BackendName, type CreateBackendOptions } from './backend';
-export * as layers from './layers';
-export * as models from './models';
-export { Module, Parameter, type ForwardContext, type LayerSummary, type ModelSummary } from './layers/module';
-export { Sequential, type ModelOptions } from './layers/sequential';
-export { SymbolicTensor } from './graph/tracer';
-export { Session, type CompileOptions, type SessionInput, type SessionOutput } from './graph/session';
-export type { Ops } from './ops';
+export * from './errors.js';
+export { Tensor } from './tensor.js';
+export type { Shape } from './shape.js';
+export { createBackend, type Backend, type BackendName, type CreateBackendOptions } from './backend.js';
+export * as layers from './layers/index.js';
+export * as models from './models/index.js';
+export { Module, Parameter, type ForwardContext, type LayerSummary, type ModelSummary } from './layers/module.js';
+export { Sequential, type ModelOptions } from './layers/sequential.js';
+export { SymbolicTensor } from './graph/tracer.js';
+export { Session, type CompileOptions, type SessionInput, type SessionOutput } from './graph/session.js';
+export type { Ops } from './ops/index.js';
 
 /** Layers run in order; with { inputShape } the result is a runnable model. */
 export function sequential(layers: readonly Module[] | Readonly<Record<string, Module>>, options?: ModelOptions): Sequential {

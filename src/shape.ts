@@ -1,6 +1,6 @@
 // Shape arithmetic shared by every op: sizes, strides, broadcasting, axis normalisation,
 // and the checks that turn malformed shapes into a ShapeError naming the op.
-import { ShapeError } from './errors';
+import { ShapeError } from './errors.js';
 
 export type Shape = readonly number[];
 

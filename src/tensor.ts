@@ -1,7 +1,7 @@
 // Tensor: a float32 array of a given shape that lives on one backend. The backend owns the
 // storage; tensors that are views of one another (reshape, flatten) share it and count refs.
-import { NNError, ShapeError } from './errors';
-import { formatShape, sizeOf, type Shape } from './shape';
+import { NNError, ShapeError } from './errors.js';
+import { formatShape, sizeOf, type Shape } from './shape.js';
 
 export type DType = 'float32';
 

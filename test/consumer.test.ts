@@ -1,6 +1,6 @@
 // Another package imports the built dist/ (by its package name, through package.json
 // "exports") in plain Node and runs every op on the CPU backend and on WebGPU with a GPUDevice
-// it created itself from the `webgpu` package.
+// it created itself from the `webgpu` package; and type-checks against the declarations.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,8 @@ describe('a consumer package importing dist/', () => {
     mkdirSync(path.join(dir, 'node_modules'));
     symlinkSync(repo, path.join(dir, 'node_modules/webgpu-nn'), 'dir');
     symlinkSync(path.join(repo, 'node_modules/webgpu'), path.join(dir, 'node_modules/webgpu'), 'dir');
+    mkdirSync(path.join(dir, 'node_modules/@webgpu'));
+    symlinkSync(path.join(repo, 'node_modules/@webgpu/types'), path.join(dir, 'node_modules/@webgpu/types'), 'dir');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -35,5 +37,10 @@ describe('a consumer package importing dist/', () => {
       expect(report.ops[op].webgpu.maxDiff, op).toBeLessThan(1e-3);
     }
     expect(report.deviceStillUsable).toBe(true);
+  });
+
+  it('type-checks against the published declarations (NodeNext, skipLibCheck off)', () => {
+    const tsc = path.join(repo, 'node_modules/typescript/bin/tsc');
+    expect(() => execFileSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8', timeout: 120_000 })).not.toThrow();
   });
 });

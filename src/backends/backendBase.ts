@@ -1,9 +1,9 @@
 // What every backend shares: the eager op table, argument checks, tensor creation.
-import { ShapeError, UnsupportedError } from '../errors';
-import { makeOps, type Ops } from '../ops';
-import type { OpDef, OpRunner } from '../ops/op';
-import { checkShape, formatShape, sizeOf, type Shape } from '../shape';
-import { Tensor, type Storage, type TensorOwner } from '../tensor';
+import { ShapeError, UnsupportedError } from '../errors.js';
+import { makeOps, type Ops } from '../ops/index.js';
+import type { OpDef, OpRunner } from '../ops/op.js';
+import { checkShape, formatShape, sizeOf, type Shape } from '../shape.js';
+import { Tensor, type Storage, type TensorOwner } from '../tensor.js';
 
 export type TensorData = Float32Array | readonly number[];
 

@@ -1,8 +1,8 @@
 // The graph IR: values (graph inputs, named parameters, node results) and nodes that apply
 // an op to values. Graphs are built by tracing a module (graph/tracer.ts), rewritten by the
 // passes (graph/passes.ts), planned (graph/plan.ts) and run by a backend.
-import type { OpDef } from '../ops/op';
-import type { Shape } from '../shape';
+import type { OpDef } from '../ops/op.js';
+import type { Shape } from '../shape.js';
 
 export type ValueId = number;
 

@@ -5,12 +5,12 @@
 //  - fuseActivations: an activation that is the only reader of a convolution or linear
 //    output moves into that op's epilogue.
 // Both keep results the same up to float rounding (tested in test/graph.test.ts).
-import { activationOp, type Activation } from '../ops/activation';
-import { batchNorm2dOp, batchNormInputs, type BatchNormAttrs } from '../ops/batchNorm2d';
-import { conv2dOp, type Conv2dAttrs } from '../ops/conv2d';
-import { linearOp } from '../ops/linear';
-import type { OpDef } from '../ops/op';
-import { countReaders, producers, type Graph, type Node, type Value, type ValueId } from './ir';
+import { activationOp, type Activation } from '../ops/activation.js';
+import { batchNorm2dOp, batchNormInputs, type BatchNormAttrs } from '../ops/batchNorm2d.js';
+import { conv2dOp, type Conv2dAttrs } from '../ops/conv2d.js';
+import { linearOp } from '../ops/linear.js';
+import type { OpDef } from '../ops/op.js';
+import { countReaders, producers, type Graph, type Node, type Value, type ValueId } from './ir.js';
 
 export function optimizeGraph(graph: Graph): Graph {
   return fuseActivations(foldBatchNorm(graph));

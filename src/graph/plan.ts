@@ -1,9 +1,9 @@
 // Planning a graph for concrete input shapes: every value's shape, and a storage slot for
 // every intermediate chosen by liveness, so a run reuses a few buffers instead of one per
 // value. View ops (reshape, flatten, dropout) alias their input's storage and extend its life.
-import { NNError, ShapeError } from '../errors';
-import { formatShape, sameShape, sizeOf, type Shape } from '../shape';
-import { describeNode, type Graph, type Node, type ValueId } from './ir';
+import { NNError, ShapeError } from '../errors.js';
+import { formatShape, sameShape, sizeOf, type Shape } from '../shape.js';
+import { describeNode, type Graph, type Node, type ValueId } from './ir.js';
 
 export interface Plan {
   /** Shape of every value for these inputs. */

@@ -1,12 +1,12 @@
 // compile() and the Session it returns: trace the model once, optimise the graph, let the
 // backend prepare it (upload weights, build pipelines), then plan per input shape on demand.
-import { NNError, ShapeError } from '../errors';
-import type { Module } from '../layers/module';
-import type { Shape } from '../shape';
-import { Tensor, type TensorOwner } from '../tensor';
-import type { Graph } from './ir';
-import { optimizeGraph } from './passes';
-import { planGraph, type Plan } from './plan';
+import { NNError, ShapeError } from '../errors.js';
+import type { Module } from '../layers/module.js';
+import type { Shape } from '../shape.js';
+import { Tensor, type TensorOwner } from '../tensor.js';
+import type { Graph } from './ir.js';
+import { optimizeGraph } from './passes.js';
+import { planGraph, type Plan } from './plan.js';
 
 /** What a backend must offer to run compiled graphs. */
 export interface GraphBackend extends TensorOwner {

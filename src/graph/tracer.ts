@@ -1,11 +1,11 @@
 // Builds a graph by running a model's forward functions over symbolic tensors. The tracer is
 // an OpRunner like a backend, so layers call the same op table (makeOps) in both worlds; each
 // op's shape rule runs as the node is added, and its errors are prefixed with the module name.
-import { NNError, ShapeError } from '../errors';
-import { makeOps, type Ops } from '../ops';
-import type { OpDef, OpRunner } from '../ops/op';
-import type { Shape } from '../shape';
-import type { Graph, GraphInput, Node, Value, ValueId, ValueKind } from './ir';
+import { NNError, ShapeError } from '../errors.js';
+import { makeOps, type Ops } from '../ops/index.js';
+import type { OpDef, OpRunner } from '../ops/op.js';
+import type { Shape } from '../shape.js';
+import type { Graph, GraphInput, Node, Value, ValueId, ValueKind } from './ir.js';
 
 /** A tensor inside a graph being traced: a shape and an id, no data. */
 export class SymbolicTensor {

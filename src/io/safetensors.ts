@@ -6,8 +6,8 @@
 // file is only returned once all of it has been checked. Like the reference implementation it
 // requires the tensors to tile the data section exactly (no holes, no overlaps, no trailing
 // bytes), so that one file cannot hide a second payload.
-import { WeightsError } from '../errors';
-import { formatShape, type Shape } from '../shape';
+import { WeightsError } from '../errors.js';
+import { formatShape, type Shape } from '../shape.js';
 
 /** Bytes per element of every dtype the format defines (sub-byte types excepted). */
 const DTYPE_BYTES = {

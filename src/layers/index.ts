@@ -1,16 +1,16 @@
 // nn.layers: constructors that mirror torch.nn's positional arguments. The model zoo is built
 // from exactly these.
-import type { AdaptiveAvgPool2dSize } from '../ops/adaptiveAvgPool2d';
-import type { LeakyReluOptions } from '../ops/activation';
-import type { LocalResponseNormOptions } from '../ops/localResponseNorm';
-import type { AvgPool2dOptions, MaxPool2dOptions } from '../ops/pool2d';
-import type { FlattenOptions } from '../ops/reshape';
-import type { SoftmaxOptions } from '../ops/softmax';
-import { Conv2d, type Conv2dLayerOptions } from './conv';
-import { Linear, type LinearLayerOptions } from './linear';
-import { BatchNorm2d, LocalResponseNorm, type BatchNorm2dLayerOptions } from './normalization';
-import { Recurrent, type RecurrentLayerOptions } from './recurrent';
-import { Stateless } from './stateless';
+import type { AdaptiveAvgPool2dSize } from '../ops/adaptiveAvgPool2d.js';
+import type { LeakyReluOptions } from '../ops/activation.js';
+import type { LocalResponseNormOptions } from '../ops/localResponseNorm.js';
+import type { AvgPool2dOptions, MaxPool2dOptions } from '../ops/pool2d.js';
+import type { FlattenOptions } from '../ops/reshape.js';
+import type { SoftmaxOptions } from '../ops/softmax.js';
+import { Conv2d, type Conv2dLayerOptions } from './conv.js';
+import { Linear, type LinearLayerOptions } from './linear.js';
+import { BatchNorm2d, LocalResponseNorm, type BatchNorm2dLayerOptions } from './normalization.js';
+import { Recurrent, type RecurrentLayerOptions } from './recurrent.js';
+import { Stateless } from './stateless.js';
 
 type WithoutKernel<T> = Omit<T, 'kernelSize'>;
 

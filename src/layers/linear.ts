@@ -1,6 +1,6 @@
 // Linear: y = x·Wᵀ + b with weight [out, in] and bias [out], PyTorch's default initialisation.
-import type { SymbolicTensor } from '../graph/tracer';
-import { Module, type ForwardContext, type Init } from './module';
+import type { SymbolicTensor } from '../graph/tracer.js';
+import { Module, type ForwardContext, type Init } from './module.js';
 
 export interface LinearLayerOptions {
   /** Learn a bias (default true). */

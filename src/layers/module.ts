@@ -1,13 +1,13 @@
 // Modules: PyTorch-like building blocks that own named parameters and describe their forward
 // computation over symbolic tensors. A module tree is traced into a graph (graph/ir.ts) for
 // compile() and summary(); parameter names are the dotted PyTorch state_dict keys.
-import { ShapeError, WeightsError } from '../errors';
-import type { Graph } from '../graph/ir';
-import { SymbolicTensor, Tracer } from '../graph/tracer';
-import { FLOAT_DTYPES, float32Tensor, quoteName, readSafetensors, toFloat32, writeSafetensors } from '../io/safetensors';
-import type { Ops } from '../ops';
-import { Random } from '../random';
-import { checkShape, formatShape, sameShape, sizeOf, type Shape } from '../shape';
+import { ShapeError, WeightsError } from '../errors.js';
+import type { Graph } from '../graph/ir.js';
+import { SymbolicTensor, Tracer } from '../graph/tracer.js';
+import { FLOAT_DTYPES, float32Tensor, quoteName, readSafetensors, toFloat32, writeSafetensors } from '../io/safetensors.js';
+import type { Ops } from '../ops/index.js';
+import { Random } from '../random.js';
+import { checkShape, formatShape, sameShape, sizeOf, type Shape } from '../shape.js';
 
 /** How a parameter's default (seeded) values are drawn. */
 export type Init =

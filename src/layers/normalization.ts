@@ -1,8 +1,8 @@
 // BatchNorm2d (inference: running statistics are buffers, not parameters) and
 // LocalResponseNorm (no parameters).
-import type { SymbolicTensor } from '../graph/tracer';
-import type { LocalResponseNormOptions } from '../ops/localResponseNorm';
-import { Module, type ForwardContext } from './module';
+import type { SymbolicTensor } from '../graph/tracer.js';
+import type { LocalResponseNormOptions } from '../ops/localResponseNorm.js';
+import { Module, type ForwardContext } from './module.js';
 
 export interface BatchNorm2dLayerOptions {
   /** Added to the variance (default 1e-5; torchvision's GoogLeNet uses 1e-3). */

@@ -1,9 +1,9 @@
 // Sequential: children called in order, named '0', '1', … (or by the keys of a record), as
 // torch.nn.Sequential names them in a state dict.
-import { ShapeError } from '../errors';
-import type { SymbolicTensor } from '../graph/tracer';
-import { checkShape, type Shape } from '../shape';
-import { Module, type ForwardContext } from './module';
+import { ShapeError } from '../errors.js';
+import type { SymbolicTensor } from '../graph/tracer.js';
+import { checkShape, type Shape } from '../shape.js';
+import { Module, type ForwardContext } from './module.js';
 
 export interface ModelOptions {
   /** The input shape without the batch dim, e.g. [1, 28, 28]; makes the module a runnable model. */

@@ -1,8 +1,8 @@
 // Layers without parameters: activations, pooling, flatten, dropout, softmax. Each wraps one
 // op call so it appears as a row of summary() with the module type PyTorch prints.
-import type { SymbolicTensor } from '../graph/tracer';
-import type { Ops } from '../ops';
-import { Module, type ForwardContext } from './module';
+import type { SymbolicTensor } from '../graph/tracer.js';
+import type { Ops } from '../ops/index.js';
+import { Module, type ForwardContext } from './module.js';
 
 type Fn = (ops: Ops<SymbolicTensor>, x: SymbolicTensor) => SymbolicTensor;
 

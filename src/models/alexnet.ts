@@ -6,10 +6,10 @@
 //    with 10 classes, dropout after the two hidden dense layers: 46,764,746 parameters. An
 //    AdaptiveAvgPool2d(5×5) sits where the 5×5 maps reach the classifier (an identity at 224),
 //    so its weights also fit other input sizes.
-import * as layers from '../layers';
-import { Module } from '../layers/module';
-import { Sequential } from '../layers/sequential';
-import { asImageModel, imageOptions, oneOf, type ImageModelOptions } from './common';
+import * as layers from '../layers/index.js';
+import { Module } from '../layers/module.js';
+import { Sequential } from '../layers/sequential.js';
+import { asImageModel, imageOptions, oneOf, type ImageModelOptions } from './common.js';
 
 export interface AlexNetOptions extends ImageModelOptions {
   /** 'torchvision' (default: 3×224×224, 1000 classes) or 'lecture' (1×224×224, 10 classes). */

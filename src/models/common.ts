@@ -1,9 +1,9 @@
 // What the image builders share: their options, the checks on them, and torchvision's default
 // initialisation for the deep networks.
-import { ShapeError, UnsupportedError } from '../errors';
-import type { Init, Module } from '../layers/module';
-import { applyModelOptions } from '../layers/sequential';
-import { pair } from '../shape';
+import { ShapeError, UnsupportedError } from '../errors.js';
+import type { Init, Module } from '../layers/module.js';
+import { applyModelOptions } from '../layers/sequential.js';
+import { pair } from '../shape.js';
 
 export interface ImageModelOptions {
   /** Input channels (ImageNet models 3, LeNet 1). */

@@ -10,11 +10,11 @@
 // Default weights: Kaiming (fan out) convolutions, classifier of std 0.01, zero biases (drawn
 // uniform, see common.ts). torchvision draws everything from a truncated normal of std 0.01,
 // which with inference BatchNorm shrinks the signal by ~1e-20 over the network's 22 layers.
-import type { SymbolicTensor } from '../graph/tracer';
-import * as layers from '../layers';
-import { Module, type ForwardContext } from '../layers/module';
-import { Sequential } from '../layers/sequential';
-import { asImageModel, imageOptions, kaimingUniform, uniformWithStd, ZERO, type ImageModelOptions } from './common';
+import type { SymbolicTensor } from '../graph/tracer.js';
+import * as layers from '../layers/index.js';
+import { Module, type ForwardContext } from '../layers/module.js';
+import { Sequential } from '../layers/sequential.js';
+import { asImageModel, imageOptions, kaimingUniform, uniformWithStd, ZERO, type ImageModelOptions } from './common.js';
 
 export interface GoogLeNetOptions extends ImageModelOptions {
   /** torchvision's BatchNorm GoogLeNet instead of the paper's table (default false). */

@@ -7,12 +7,12 @@
 //    S2 trainable subsampling; C3 16@5×5 over the partial connection table (Table I); S4; C5
 //    120@5×5; F6 84 units; every layer up to F6 squashed by the scaled tanh 1.7159·tanh(2x/3);
 //    a Euclidean RBF output over 840 fixed ±1 centres. 60,000 trainable parameters.
-import { ShapeError } from '../errors';
-import type { SymbolicTensor } from '../graph/tracer';
-import * as layers from '../layers';
-import { Module, type ForwardContext, type Init } from '../layers/module';
-import { Sequential } from '../layers/sequential';
-import { asImageModel, imageOptions, oneOf, type ImageModelOptions } from './common';
+import { ShapeError } from '../errors.js';
+import type { SymbolicTensor } from '../graph/tracer.js';
+import * as layers from '../layers/index.js';
+import { Module, type ForwardContext, type Init } from '../layers/module.js';
+import { Sequential } from '../layers/sequential.js';
+import { asImageModel, imageOptions, oneOf, type ImageModelOptions } from './common.js';
 
 export interface LeNetOptions extends ImageModelOptions {
   /** 'sigmoid' (default, as in the lecture) or 'relu' (the modern variant). */

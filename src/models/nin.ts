@@ -3,10 +3,10 @@
 // between them, dropout, and global average pooling over the last block's numClasses maps
 // instead of dense layers. 1×224×224 and 10 classes by default: 1,992,166 parameters. State
 // dict keys are d2l's (0.0.weight, 0.2.weight, …, 7.4.bias).
-import type { Module } from '../layers/module';
-import * as layers from '../layers';
-import { Sequential } from '../layers/sequential';
-import { asImageModel, imageOptions, kaimingUniform, ZERO, type ImageModelOptions } from './common';
+import type { Module } from '../layers/module.js';
+import * as layers from '../layers/index.js';
+import { Sequential } from '../layers/sequential.js';
+import { asImageModel, imageOptions, kaimingUniform, ZERO, type ImageModelOptions } from './common.js';
 
 /**
  * A convolution and two 1×1 convolutions, each followed by ReLU. Default weights are Kaiming

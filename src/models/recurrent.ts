@@ -7,13 +7,13 @@
 // output [T, N, outputSize]: the scores of the next character at every step. The model is
 // traced at [seqLength, 1, inputSize], so summary() shows shapes and MACs per sequence of
 // seqLength steps for one sample; run() takes any T and N (each new shape is planned once).
-import { ShapeError } from '../errors';
-import type { SymbolicTensor } from '../graph/tracer';
-import * as layers from '../layers';
-import { Module, type ForwardContext, type TraceInput } from '../layers/module';
-import type { Linear } from '../layers/linear';
-import type { Recurrent } from '../layers/recurrent';
-import { positiveInteger } from './common';
+import { ShapeError } from '../errors.js';
+import type { SymbolicTensor } from '../graph/tracer.js';
+import * as layers from '../layers/index.js';
+import { Module, type ForwardContext, type TraceInput } from '../layers/module.js';
+import type { Linear } from '../layers/linear.js';
+import type { Recurrent } from '../layers/recurrent.js';
+import { positiveInteger } from './common.js';
 
 export interface RecurrentModelOptions {
   /** Features per step, e.g. the vocabulary size of one-hot characters (default 28). */

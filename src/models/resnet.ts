@@ -9,11 +9,11 @@
 //    in the first 1×1 as the paper did (3.86 GMACs). The weights have the same shapes.
 // Default weights with torchvision's scales: Kaiming (fan out) convolutions (drawn uniform, see
 // common.ts), BatchNorm γ 1 and β 0, PyTorch's default for the dense layer.
-import type { SymbolicTensor } from '../graph/tracer';
-import * as layers from '../layers';
-import { Module, type ForwardContext } from '../layers/module';
-import { Sequential } from '../layers/sequential';
-import { asImageModel, imageOptions, kaimingUniform, oneOf, type ImageModelOptions } from './common';
+import type { SymbolicTensor } from '../graph/tracer.js';
+import * as layers from '../layers/index.js';
+import { Module, type ForwardContext } from '../layers/module.js';
+import { Sequential } from '../layers/sequential.js';
+import { asImageModel, imageOptions, kaimingUniform, oneOf, type ImageModelOptions } from './common.js';
 
 export interface ResNetOptions extends ImageModelOptions {
   /** Bottleneck ResNets: 'v1.5' (default, torchvision's: stride in the 3×3) or 'v1' (the paper's: stride in the first 1×1). */

@@ -5,11 +5,11 @@
 // with torchvision's state dict keys, shapes and initialisation scales (Kaiming fan-out
 // convolutions, dense weights of std 0.01, zero biases; drawn uniform, see common.ts). C (1×1 convolutions closing blocks 3–5) and
 // A-LRN (LRN after the first convolution) are built with vgg({ config }).
-import type { Module } from '../layers/module';
-import * as layers from '../layers';
-import type { Sequential } from '../layers/sequential';
-import { featuresClassifier } from './alexnet';
-import { asImageModel, imageOptions, kaimingUniform, oneOf, uniformWithStd, ZERO, type ImageModelOptions } from './common';
+import type { Module } from '../layers/module.js';
+import * as layers from '../layers/index.js';
+import type { Sequential } from '../layers/sequential.js';
+import { featuresClassifier } from './alexnet.js';
+import { asImageModel, imageOptions, kaimingUniform, oneOf, uniformWithStd, ZERO, type ImageModelOptions } from './common.js';
 
 export type VggConfig = 'A' | 'A-LRN' | 'B' | 'C' | 'D' | 'E';
 

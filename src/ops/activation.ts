@@ -3,10 +3,10 @@
 // epilogue (graph/fuse.ts): a fused activation and a standalone one compute the same thing.
 import activationFnWgsl from '../../shaders/activation_fn.wgsl?raw';
 import activationWgsl from '../../shaders/activation.wgsl?raw';
-import { grid, uniforms, type Shader } from '../backends/webgpu/kernel';
-import { ShapeError } from '../errors';
-import { sizeOf, type Shape } from '../shape';
-import type { OpDef, OpRunner } from './op';
+import { grid, uniforms, type Shader } from '../backends/webgpu/kernel.js';
+import { ShapeError } from '../errors.js';
+import { sizeOf, type Shape } from '../shape.js';
+import type { OpDef, OpRunner } from './op.js';
 
 export type Activation =
   | { readonly kind: 'relu' }

@@ -1,11 +1,11 @@
 // Adaptive average pooling (PyTorch's AdaptiveAvgPool2d): the output size is given and each
 // output cell averages its own bin of the input, start = floor(i·H/OH), end = ceil((i+1)·H/OH).
 // Bins may overlap or differ in size by one. torchvision's AlexNet (6×6) and VGG (7×7) use it.
-import { ShapeError } from '../errors';
-import { formatShape, type Shape } from '../shape';
-import type { OpDef, OpRunner } from './op';
-import { dispatchPoolWindows } from './pool2d';
-import { positivePair, type Pair } from './window';
+import { ShapeError } from '../errors.js';
+import { formatShape, type Shape } from '../shape.js';
+import type { OpDef, OpRunner } from './op.js';
+import { dispatchPoolWindows } from './pool2d.js';
+import { positivePair, type Pair } from './window.js';
 
 /** A number (square output) or [OH, OW]. */
 export type AdaptiveAvgPool2dSize = number | readonly [number, number];

@@ -2,10 +2,10 @@
 // dim 1 and everything after it is elementwise, so [N, C], [N, C, L], [N, C, H, W] and
 // [N, C, D, H, W] all work (BatchNorm1d/2d/3d in eval mode).
 import batchNormWgsl from '../../shaders/batch_norm.wgsl?raw';
-import { grid, uniforms } from '../backends/webgpu/kernel';
-import { ShapeError } from '../errors';
-import { formatShape, sizeOf, type Shape } from '../shape';
-import type { OpDef, OpRunner } from './op';
+import { grid, uniforms } from '../backends/webgpu/kernel.js';
+import { ShapeError } from '../errors.js';
+import { formatShape, sizeOf, type Shape } from '../shape.js';
+import type { OpDef, OpRunner } from './op.js';
 
 /**
  * Positions of the op's inputs. The graph pass that folds BatchNorm into the preceding

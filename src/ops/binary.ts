@@ -1,11 +1,11 @@
 // Elementwise add and mul with NumPy broadcasting. One op whose attribute says which, because
 // both share the shape rule and the kernel structure (residual adds, per-channel scales).
 import binaryWgsl from '../../shaders/binary.wgsl?raw';
-import { grid } from '../backends/webgpu/kernel';
-import { ShapeError, UnsupportedError } from '../errors';
-import { broadcastShapes, broadcastStrides, formatShape, sizeOf, type Shape } from '../shape';
-import type { OpDef, OpRunner } from './op';
-import { MAX_GPU_AXES, mergeAxes, stridedUniforms, withStridedOffsets } from './stridedCopyGpu';
+import { grid } from '../backends/webgpu/kernel.js';
+import { ShapeError, UnsupportedError } from '../errors.js';
+import { broadcastShapes, broadcastStrides, formatShape, sizeOf, type Shape } from '../shape.js';
+import type { OpDef, OpRunner } from './op.js';
+import { MAX_GPU_AXES, mergeAxes, stridedUniforms, withStridedOffsets } from './stridedCopyGpu.js';
 
 export interface BinaryAttrs {
   readonly kind: 'add' | 'mul';

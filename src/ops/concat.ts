@@ -1,9 +1,9 @@
 // concat: joins tensors of equal shape but for one axis (torch.cat; GoogLeNet's inception
 // branches). Each input is a run of contiguous blocks, one per index of the outer axes.
-import { ShapeError } from '../errors';
-import { formatShape, normalizeAxis, sizeOf, stridesOf, type Shape } from '../shape';
-import type { OpDef, OpRunner } from './op';
-import { recordStridedCopy } from './stridedCopyGpu';
+import { ShapeError } from '../errors.js';
+import { formatShape, normalizeAxis, sizeOf, stridesOf, type Shape } from '../shape.js';
+import type { OpDef, OpRunner } from './op.js';
+import { recordStridedCopy } from './stridedCopyGpu.js';
 
 export interface ConcatAttrs {
   /** The axis joined along, as given (negative counts from the end). */

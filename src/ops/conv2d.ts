@@ -1,11 +1,11 @@
 // 2-D convolution (cross-correlation, as in PyTorch and ONNX) with stride, padding, dilation and
 // groups (depthwise when groups = C), an optional bias and an optional fused activation that the
 // graph fusion pass sets (graph/fuse.ts); the window geometry lives in window.ts.
-import { ShapeError } from '../errors';
-import { formatShape, type Shape } from '../shape';
-import { activateInPlace, type Activation } from './activation';
-import { recordConv2d } from './conv2dGpu';
-import type { OpDef, OpRunner } from './op';
+import { ShapeError } from '../errors.js';
+import { formatShape, type Shape } from '../shape.js';
+import { activateInPlace, type Activation } from './activation.js';
+import { recordConv2d } from './conv2dGpu.js';
+import type { OpDef, OpRunner } from './op.js';
 import {
   paddingAttr,
   positivePair,
@@ -15,7 +15,7 @@ import {
   type PaddingOption,
   type PairOption,
   type Window2d,
-} from './window';
+} from './window.js';
 
 export interface Conv2dOptions {
   /** Default 1. */

@@ -7,12 +7,12 @@
 //    convolution on a software adapter, where workgroup barriers are slow.
 import conv2dTiledWgsl from '../../shaders/conv2d_tiled.wgsl?raw';
 import conv2dWgsl from '../../shaders/conv2d.wgsl?raw';
-import { grid, uniforms, type GpuArg, type KernelRecorder } from '../backends/webgpu/kernel';
-import { sizeOf } from '../shape';
-import { activationConstants, withActivationFn } from './activation';
-import type { Conv2dAttrs } from './conv2d';
-import { recordGemm } from './gemmGpu';
-import { resolveWindow, type Window2d } from './window';
+import { grid, uniforms, type GpuArg, type KernelRecorder } from '../backends/webgpu/kernel.js';
+import { sizeOf } from '../shape.js';
+import { activationConstants, withActivationFn } from './activation.js';
+import type { Conv2dAttrs } from './conv2d.js';
+import { recordGemm } from './gemmGpu.js';
+import { resolveWindow, type Window2d } from './window.js';
 
 /** The register block of one invocation and the workgroup size (shaders/conv2d.wgsl). */
 export interface ConvTile {

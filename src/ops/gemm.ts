@@ -23,7 +23,7 @@
 //   stays in L1) and, when A has few rows and B is read about once, 32 per row of A: fewer
 //   concurrent rows keep the hardware prefetcher with them. Partial sums of successive K blocks
 //   meet in C as float32 (one rounding per block, as a float32 BLAS rounds every term).
-import { ShapeError } from '../errors';
+import { ShapeError } from '../errors.js';
 
 const TILE_COLUMNS = 8;
 const PANEL_ROWS = 64;

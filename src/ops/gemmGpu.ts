@@ -17,10 +17,10 @@
 import matmulGemvWgsl from '../../shaders/matmul_gemv.wgsl?raw';
 import matmulTiledWgsl from '../../shaders/matmul_tiled.wgsl?raw';
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
-import type { GpuArg, KernelRecorder, Shader } from '../backends/webgpu/kernel';
-import { uniforms } from '../backends/webgpu/kernel';
-import { ShapeError } from '../errors';
-import { activationConstants, withActivationFn, type Activation } from './activation';
+import type { GpuArg, KernelRecorder, Shader } from '../backends/webgpu/kernel.js';
+import { uniforms } from '../backends/webgpu/kernel.js';
+import { ShapeError } from '../errors.js';
+import { activationConstants, withActivationFn, type Activation } from './activation.js';
 
 export interface GemmGpuArgs {
   a: GpuArg;

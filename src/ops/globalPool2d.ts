@@ -1,10 +1,10 @@
 // Global average and max pooling: one value per (sample, channel) over all spatial positions,
 // for any number of spatial dims (x [N, C, ...spatial] -> [N, C, 1, ...]). NiN, GoogLeNet and
 // ResNet end with the average one.
-import { ShapeError } from '../errors';
-import { formatShape, sizeOf, type Shape } from '../shape';
-import type { OpDef, OpRunner } from './op';
-import { dispatchPlaneReduction, dispatchPoolWindows, wholePlaneWindow } from './pool2d';
+import { ShapeError } from '../errors.js';
+import { formatShape, sizeOf, type Shape } from '../shape.js';
+import type { OpDef, OpRunner } from './op.js';
+import { dispatchPlaneReduction, dispatchPoolWindows, wholePlaneWindow } from './pool2d.js';
 
 export interface GlobalPool2dAttrs {
   readonly mode: 'max' | 'avg';

@@ -2,24 +2,24 @@
 // backend.ops and the layers' forward functions are both this table, so eager calls and
 // compiled graphs go through the same op definitions. Names and argument order are the public
 // API of DESIGN.md; each entry only binds the runner to the op file's API function.
-import type { Shape } from '../shape';
-import * as act from './activation';
-import * as adaptive from './adaptiveAvgPool2d';
-import * as bn from './batchNorm2d';
-import * as binary from './binary';
-import * as cat from './concat';
-import * as conv from './conv2d';
-import * as globalPool from './globalPool2d';
-import * as linear from './linear';
-import * as lrn from './localResponseNorm';
-import * as matmul from './matmul';
-import type { OpRunner } from './op';
-import * as perm from './permute';
-import * as pool from './pool2d';
-import * as rec from './recurrent';
-import * as cell from './recurrentCell';
-import * as view from './reshape';
-import * as softmax from './softmax';
+import type { Shape } from '../shape.js';
+import * as act from './activation.js';
+import * as adaptive from './adaptiveAvgPool2d.js';
+import * as bn from './batchNorm2d.js';
+import * as binary from './binary.js';
+import * as cat from './concat.js';
+import * as conv from './conv2d.js';
+import * as globalPool from './globalPool2d.js';
+import * as linear from './linear.js';
+import * as lrn from './localResponseNorm.js';
+import * as matmul from './matmul.js';
+import type { OpRunner } from './op.js';
+import * as perm from './permute.js';
+import * as pool from './pool2d.js';
+import * as rec from './recurrent.js';
+import * as cell from './recurrentCell.js';
+import * as view from './reshape.js';
+import * as softmax from './softmax.js';
 
 type Shaped = { readonly shape: Shape };
 

@@ -1,11 +1,11 @@
 // linear: y = x · wᵀ + b, PyTorch's nn.Linear (and ONNX Gemm with transB = 1), with an optional
 // fused activation that the graph fusion pass sets (graph/passes.ts).
-import { ShapeError } from '../errors';
-import { formatShape, sizeOf, type Shape } from '../shape';
-import { activateInPlace, type Activation } from './activation';
-import { gemm } from './gemm';
-import { recordGemm } from './gemmGpu';
-import type { OpDef, OpRunner } from './op';
+import { ShapeError } from '../errors.js';
+import { formatShape, sizeOf, type Shape } from '../shape.js';
+import { activateInPlace, type Activation } from './activation.js';
+import { gemm } from './gemm.js';
+import { recordGemm } from './gemmGpu.js';
+import type { OpDef, OpRunner } from './op.js';
 
 export interface LinearAttrs {
   /** Applied after the bias (fused epilogue); absent for a plain linear layer. */

@@ -4,10 +4,10 @@
 // and ONNX agree (c ± (size−1)/2); for even sizes PyTorch reaches one channel further back
 // (size/2 before, size/2 − 1 after) and ONNX one further ahead, so the attrs say how many before.
 import lrnWgsl from '../../shaders/lrn.wgsl?raw';
-import { grid, uniforms } from '../backends/webgpu/kernel';
-import { ShapeError } from '../errors';
-import { formatShape, sizeOf, type Shape } from '../shape';
-import type { OpDef, OpRunner } from './op';
+import { grid, uniforms } from '../backends/webgpu/kernel.js';
+import { ShapeError } from '../errors.js';
+import { formatShape, sizeOf, type Shape } from '../shape.js';
+import type { OpDef, OpRunner } from './op.js';
 
 export interface LocalResponseNormAttrs {
   readonly size: number;

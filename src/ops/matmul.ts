@@ -1,12 +1,12 @@
 // matmul: NumPy's (and ONNX MatMul's) matrix product. Leading dims are batch dims that
 // broadcast; a 1-D a is a row [1, K] and a 1-D b a column [K, 1], the added dim dropped from
 // the result (so 1-D · 1-D is a scalar, shape []).
-import { ShapeError } from '../errors';
-import { broadcastShapes, broadcastStrides, formatShape, sizeOf, type Shape } from '../shape';
-import type { GpuArg, KernelRecorder } from '../backends/webgpu/kernel';
-import { gemm } from './gemm';
-import { recordGemm } from './gemmGpu';
-import type { OpDef, OpRunner } from './op';
+import { ShapeError } from '../errors.js';
+import { broadcastShapes, broadcastStrides, formatShape, sizeOf, type Shape } from '../shape.js';
+import type { GpuArg, KernelRecorder } from '../backends/webgpu/kernel.js';
+import { gemm } from './gemm.js';
+import { recordGemm } from './gemmGpu.js';
+import type { OpDef, OpRunner } from './op.js';
 
 /** matmul has no attributes. */
 export type MatmulAttrs = Record<string, never>;

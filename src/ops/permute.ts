@@ -1,8 +1,8 @@
 // permute: reorders the axes (torch.permute, ONNX Transpose). Output axis i is input axis dims[i].
-import { ShapeError } from '../errors';
-import { formatShape, stridesOf, type Shape } from '../shape';
-import type { OpDef, OpRunner } from './op';
-import { recordStridedCopy } from './stridedCopyGpu';
+import { ShapeError } from '../errors.js';
+import { formatShape, stridesOf, type Shape } from '../shape.js';
+import type { OpDef, OpRunner } from './op.js';
+import { recordStridedCopy } from './stridedCopyGpu.js';
 
 export interface PermuteAttrs {
   /** The permutation as given (negative entries count from the end). */

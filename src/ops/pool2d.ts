@@ -1,10 +1,10 @@
 // 2-D max and average pooling: one op whose `mode` attribute picks the reduction, over the same
 // window geometry as convolution (window.ts), applied to each channel on its own.
 import poolWgsl from '../../shaders/pool2d.wgsl?raw';
-import { grid, uniforms, type GpuArg, type KernelRecorder } from '../backends/webgpu/kernel';
-import { ShapeError } from '../errors';
-import { formatShape, sizeOf, type Shape } from '../shape';
-import type { OpDef, OpRunner } from './op';
+import { grid, uniforms, type GpuArg, type KernelRecorder } from '../backends/webgpu/kernel.js';
+import { ShapeError } from '../errors.js';
+import { formatShape, sizeOf, type Shape } from '../shape.js';
+import type { OpDef, OpRunner } from './op.js';
 import {
   paddingAttr,
   positivePair,
@@ -16,7 +16,7 @@ import {
   type PaddingOption,
   type PairOption,
   type Window2d,
-} from './window';
+} from './window.js';
 
 export interface Pool2dAttrs {
   readonly mode: 'max' | 'avg';

@@ -14,9 +14,9 @@
 // last dim), h [D·L, N, H] and, for LSTM, c [D·L, N, H], ordered l0 fwd, l0 rev, l1 fwd, ….
 // packRecurrentInputs builds this list from PyTorch-named parameters; the layers and the ONNX
 // importer use it too.
-import { ShapeError } from '../errors';
-import { formatShape, sameShape, type Shape } from '../shape';
-import type { OpDef, OpRunner } from './op';
+import { ShapeError } from '../errors.js';
+import { formatShape, sameShape, type Shape } from '../shape.js';
+import type { OpDef, OpRunner } from './op.js';
 import {
   GATE_COUNT,
   projectInputs,
@@ -27,10 +27,10 @@ import {
   type SequenceRows,
   type StepScratch,
   type StepWeights,
-} from './recurrentMath';
-import { recordRecurrent, type RecurrentGpuWeights } from './recurrentGpu';
+} from './recurrentMath.js';
+import { recordRecurrent, type RecurrentGpuWeights } from './recurrentGpu.js';
 
-export type { RecurrentMode, RnnNonlinearity } from './recurrentMath';
+export type { RecurrentMode, RnnNonlinearity } from './recurrentMath.js';
 
 export interface RecurrentAttrs {
   readonly mode: RecurrentMode;

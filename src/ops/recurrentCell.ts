@@ -6,11 +6,11 @@
 //    b_ih [G·H] | null, b_hh [G·H] | null]
 //
 // Outputs: [h'] or, for LSTM, [h', c'], each [N, H]. H is taken from h.
-import { ShapeError } from '../errors';
-import { formatShape, sameShape, type Shape } from '../shape';
-import type { OpDef, OpRunner } from './op';
-import { recordRecurrent } from './recurrentGpu';
-import { GATE_COUNT, projectInputs, recurrentStep, stepScratch, type RecurrentMode, type RnnNonlinearity, type StepWeights } from './recurrentMath';
+import { ShapeError } from '../errors.js';
+import { formatShape, sameShape, type Shape } from '../shape.js';
+import type { OpDef, OpRunner } from './op.js';
+import { recordRecurrent } from './recurrentGpu.js';
+import { GATE_COUNT, projectInputs, recurrentStep, stepScratch, type RecurrentMode, type RnnNonlinearity, type StepWeights } from './recurrentMath.js';
 
 export interface RecurrentCellAttrs {
   readonly mode: RecurrentMode;

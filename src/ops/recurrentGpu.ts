@@ -11,10 +11,10 @@
 // of y (the layer below) before its steps overwrite it, and every layer's output has y's shape.
 import initWgsl from '../../shaders/recurrent_init.wgsl?raw';
 import stepWgsl from '../../shaders/recurrent_step.wgsl?raw';
-import { grid, uniforms, type GpuArg, type GpuRegion, type KernelRecorder, type Shader } from '../backends/webgpu/kernel';
-import { DeviceLimitError, UnsupportedError } from '../errors';
-import { recordGemm } from './gemmGpu';
-import { GATE_COUNT, type RecurrentMode, type RnnNonlinearity } from './recurrentMath';
+import { grid, uniforms, type GpuArg, type GpuRegion, type KernelRecorder, type Shader } from '../backends/webgpu/kernel.js';
+import { DeviceLimitError, UnsupportedError } from '../errors.js';
+import { recordGemm } from './gemmGpu.js';
+import { GATE_COUNT, type RecurrentMode, type RnnNonlinearity } from './recurrentMath.js';
 
 const stepShader: Shader = { label: 'recurrent_step', code: stepWgsl };
 const initShader: Shader = { label: 'recurrent_init', code: initWgsl };

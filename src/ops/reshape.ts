@@ -1,9 +1,9 @@
 // View ops: reshape, flatten and dropout (identity at inference) keep the elements in order and
 // change only the shape, so backends hand output 0 the input's storage (OpDef.view). Their cpu()
 // still copies, so each remains a correct reference kernel on its own.
-import { ShapeError } from '../errors';
-import { formatShape, normalizeAxis, sizeOf, type Shape } from '../shape';
-import type { OpDef, OpRunner } from './op';
+import { ShapeError } from '../errors.js';
+import { formatShape, normalizeAxis, sizeOf, type Shape } from '../shape.js';
+import type { OpDef, OpRunner } from './op.js';
 
 /**
  * reshape keeps the requested shape with its −1, and flatten its dims rather than a fixed

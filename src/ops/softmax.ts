@@ -1,10 +1,10 @@
 // softmax and logSoftmax over one axis (ONNX opset 13 / torch.softmax semantics). One op: the
 // two share the max-shifted, float64 reduction and differ only in the last step.
 import softmaxWgsl from '../../shaders/softmax.wgsl?raw';
-import { grid, uniforms } from '../backends/webgpu/kernel';
-import { ShapeError } from '../errors';
-import { normalizeAxis, sizeOf, type Shape } from '../shape';
-import type { OpDef, OpRunner } from './op';
+import { grid, uniforms } from '../backends/webgpu/kernel.js';
+import { ShapeError } from '../errors.js';
+import { normalizeAxis, sizeOf, type Shape } from '../shape.js';
+import type { OpDef, OpRunner } from './op.js';
 
 export interface SoftmaxAttrs {
   /** The axis reduced over, as given (negative counts from the end). */

@@ -10,9 +10,9 @@
 // uniform block.
 import stridedCopyWgsl from '../../shaders/strided_copy.wgsl?raw';
 import stridedOffsetsWgsl from '../../shaders/strided_offsets.wgsl?raw';
-import { grid, uniforms, type GpuRegion, type KernelRecorder, type Shader } from '../backends/webgpu/kernel';
-import { ShapeError, UnsupportedError } from '../errors';
-import { formatShape, sizeOf, stridesOf, type Shape } from '../shape';
+import { grid, uniforms, type GpuRegion, type KernelRecorder, type Shader } from '../backends/webgpu/kernel.js';
+import { ShapeError, UnsupportedError } from '../errors.js';
+import { formatShape, sizeOf, stridesOf, type Shape } from '../shape.js';
 
 /** Axes a strided kernel's uniform block holds (two vec4 per array), after merging. */
 export const MAX_GPU_AXES = 8;

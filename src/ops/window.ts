@@ -1,8 +1,8 @@
 // Sliding-window geometry shared by convolution and pooling: the padding option forms, SAME
 // padding, output sizes (floor and ceil mode), validation, and the index ranges the CPU kernels
 // loop over so that their inner loops need no bounds checks.
-import { ShapeError } from '../errors';
-import { formatShape, type Shape } from '../shape';
+import { ShapeError } from '../errors.js';
+import { formatShape, type Shape } from '../shape.js';
 
 export type Pair = [number, number];
 /** Explicit padding, [top, left, bottom, right]. */

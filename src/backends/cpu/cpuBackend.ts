@@ -1,13 +1,13 @@
 // The CPU backend: eager ops run their reference kernel at once; compiled graphs run the same
 // kernels over buffers planned by liveness (graph/plan.ts). Always available.
-import { ShapeError } from '../../errors';
-import type { OpDef } from '../../ops/op';
-import { formatShape, sizeOf, type Shape } from '../../shape';
-import { Tensor, type Storage } from '../../tensor';
-import type { Graph } from '../../graph/ir';
-import type { PreparedGraph } from '../../graph/session';
-import { BackendBase } from '../backendBase';
-import { prepareCpuGraph } from './cpuGraph';
+import { ShapeError } from '../../errors.js';
+import type { OpDef } from '../../ops/op.js';
+import { formatShape, sizeOf, type Shape } from '../../shape.js';
+import { Tensor, type Storage } from '../../tensor.js';
+import type { Graph } from '../../graph/ir.js';
+import type { PreparedGraph } from '../../graph/session.js';
+import { BackendBase } from '../backendBase.js';
+import { prepareCpuGraph } from './cpuGraph.js';
 
 export class CpuStorage implements Storage {
   refs = 0;

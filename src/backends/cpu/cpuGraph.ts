@@ -1,12 +1,12 @@
 // Running a planned graph on the CPU: one Float32Array per liveness slot, allocated once per
 // plan and reused by every run; each node calls its op's reference kernel on views of them.
-import type { Graph } from '../../graph/ir';
-import type { Plan } from '../../graph/plan';
-import type { Executable, PreparedGraph } from '../../graph/session';
-import type { CpuArg } from '../../ops/op';
-import { sizeOf } from '../../shape';
-import type { Tensor } from '../../tensor';
-import type { CpuBackend } from './cpuBackend';
+import type { Graph } from '../../graph/ir.js';
+import type { Plan } from '../../graph/plan.js';
+import type { Executable, PreparedGraph } from '../../graph/session.js';
+import type { CpuArg } from '../../ops/op.js';
+import { sizeOf } from '../../shape.js';
+import type { Tensor } from '../../tensor.js';
+import type { CpuBackend } from './cpuBackend.js';
 
 export function prepareCpuGraph(backend: CpuBackend, graph: Graph): PreparedGraph {
   // Parameters are read once per session (a later loadWeights needs a new compile).

@@ -1,7 +1,7 @@
 // Getting a GPUDevice and checking, in one place, the limits the kernels rely on. A device we
 // request asks for the adapter's largest buffer limits: VGG's first dense weight alone is
 // 392 MiB, past the 128 MiB per-binding default.
-import { BackendUnavailableError } from '../../errors';
+import { BackendUnavailableError } from '../../errors.js';
 
 export interface DeviceOptions {
   /** A GPUDevice you own: used as is, never destroyed by the backend. */

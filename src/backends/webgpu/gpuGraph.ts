@@ -3,14 +3,14 @@
 // one buffer per liveness slot, every op lowered to dispatches, pipelines built asynchronously,
 // uniforms packed into one buffer, bind groups created once. run: the input copies, every
 // dispatch and the output copies in one command buffer, one submit; nothing is read back.
-import { DeviceLimitError, NNError, UnsupportedError } from '../../errors';
-import { describeNode, type Graph, type Node, type ValueId } from '../../graph/ir';
-import type { Plan } from '../../graph/plan';
-import type { Executable, PreparedGraph } from '../../graph/session';
-import { formatShape, sizeOf } from '../../shape';
-import type { Tensor } from '../../tensor';
-import type { DispatchSpec, GpuArg, GpuRegion, KernelRecorder } from './kernel';
-import { mib, UNIFORM_USAGE, type WebGpuBackend } from './webgpuBackend';
+import { DeviceLimitError, NNError, UnsupportedError } from '../../errors.js';
+import { describeNode, type Graph, type Node, type ValueId } from '../../graph/ir.js';
+import type { Plan } from '../../graph/plan.js';
+import type { Executable, PreparedGraph } from '../../graph/session.js';
+import { formatShape, sizeOf } from '../../shape.js';
+import type { Tensor } from '../../tensor.js';
+import type { DispatchSpec, GpuArg, GpuRegion, KernelRecorder } from './kernel.js';
+import { mib, UNIFORM_USAGE, type WebGpuBackend } from './webgpuBackend.js';
 
 export async function prepareGpuGraph(backend: WebGpuBackend, graph: Graph): Promise<PreparedGraph> {
   const limit = Math.min(backend.limits.maxStorageBufferBindingSize, backend.limits.maxBufferSize);

@@ -5,7 +5,7 @@
 //
 // Binding convention of every shader in shaders/: @group(0) @binding(0) is the uniform block
 // (when the dispatch has one); storage buffers follow at bindings 1, 2, … in `bindings` order.
-import type { Shape } from '../../shape';
+import type { Shape } from '../../shape.js';
 
 export interface Shader {
   /** Unique name; part of the pipeline cache key. */

@@ -1,17 +1,17 @@
 // The WebGPU backend. Eager ops encode their dispatches at once into a pending command encoder
 // that data() (or a compiled run) submits, so a chain of eager ops is one submit. Compiled
 // graphs (gpuGraph.ts) record everything at compile and replay it as one command buffer per run.
-import { DeviceLimitError, NNError, UnsupportedError } from '../../errors';
-import type { Graph } from '../../graph/ir';
-import type { PreparedGraph } from '../../graph/session';
-import type { OpDef } from '../../ops/op';
-import { formatShape, sizeOf, type Shape } from '../../shape';
-import { Tensor, type Storage } from '../../tensor';
-import { BackendBase } from '../backendBase';
-import { acquireDevice, type DeviceOptions } from './device';
-import { prepareGpuGraph } from './gpuGraph';
-import type { DispatchSpec, GpuArg, GpuRegion, KernelRecorder } from './kernel';
-import { PipelineCache } from './pipelines';
+import { DeviceLimitError, NNError, UnsupportedError } from '../../errors.js';
+import type { Graph } from '../../graph/ir.js';
+import type { PreparedGraph } from '../../graph/session.js';
+import type { OpDef } from '../../ops/op.js';
+import { formatShape, sizeOf, type Shape } from '../../shape.js';
+import { Tensor, type Storage } from '../../tensor.js';
+import { BackendBase } from '../backendBase.js';
+import { acquireDevice, type DeviceOptions } from './device.js';
+import { prepareGpuGraph } from './gpuGraph.js';
+import type { DispatchSpec, GpuArg, GpuRegion, KernelRecorder } from './kernel.js';
+import { PipelineCache } from './pipelines.js';
 
 export class GpuStorage implements Storage {
   refs = 0;

@@ -6,10 +6,10 @@
 // Inputs arrive either as run-time float32 values ('tensor') or as constants with known elements
 // ('constant': initializers, folded values). Integer inputs (Reshape's shape, sequence_lens) and
 // the values a translation must rearrange (recurrent weights, Clip's bounds) must be constants.
-import { ModelFormatError, ShapeError, UnsupportedError } from '../../errors';
-import type { Ops } from '../../ops';
-import { samePads, type Pads, type Pair } from '../../ops/window';
-import { formatShape, normalizeAxis, sizeOf, type Shape } from '../../shape';
+import { ModelFormatError, ShapeError, UnsupportedError } from '../../errors.js';
+import type { Ops } from '../../ops/index.js';
+import { samePads, type Pads, type Pair } from '../../ops/window.js';
+import { formatShape, normalizeAxis, sizeOf, type Shape } from '../../shape.js';
 
 type Shaped = { readonly shape: Shape };
 
