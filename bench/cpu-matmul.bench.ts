@@ -1,10 +1,11 @@
-// GFLOP/s (2·M·N·K per second) of the CPU GEMM (src/ops/gemm.ts) on one core: square products,
+// GFLOP/s (2·M·N·K per second) of the CPU GEMM (src/ops/gemm.ts) and convolution on one core: square products,
 // an im2col convolution, and linear layers (1 to 8 rows against AlexNet/VGG's 4096 × 4096 and
 // 4096 × 9216 classifier weights, stored [out, in] and so read transposed).
 // Run: npx vitest bench --run bench/cpu-matmul.bench.ts   (not part of npm test)
 // Besides vitest's table, each case prints its median and best GFLOP/s, the best being the
 // better estimate on a machine shared with other work.
 import { bench, describe } from 'vitest';
+import { conv2dAttrs, conv2dOp } from '../src/ops/conv2d';
 import { gemm } from '../src/ops/gemm';
 import { Random } from '../src/random';
 
@@ -68,4 +69,35 @@ describe('CPU gemm, one core', () => {
       },
     );
   }
+});
+
+// The CPU convolution kernel itself (conv2dOp.cpu: window copies + register blocks), on the
+// ResNet-like layer the GEMM's im2col case above stands for.
+describe('CPU conv2d, one core', () => {
+  const rng = new Random(2);
+  const x = { data: rng.fill(64 * 56 * 56), shape: [1, 64, 56, 56] };
+  const w = { data: rng.fill(64 * 64 * 9), shape: [64, 64, 3, 3] };
+  const b = { data: rng.fill(64), shape: [64] };
+  const y = { data: new Float32Array(64 * 56 * 56), shape: [1, 64, 56, 56] };
+  const attrs = conv2dAttrs({ padding: 1 });
+  const layer: Case = { label: 'conv2d [1,64,56,56]·[64,64,3,3] pad 1', m: 64, n: 56 * 56, k: 64 * 9, transB: false };
+  const seconds: number[] = [];
+  bench(
+    layer.label,
+    () => {
+      const start = performance.now();
+      conv2dOp.cpu([x, w, b], [y], attrs);
+      seconds.push((performance.now() - start) / 1000);
+    },
+    {
+      time: 1500,
+      warmupTime: 300,
+      setup: (_task, mode) => {
+        if (mode === 'run') seconds.length = 0;
+      },
+      teardown: (_task, mode) => {
+        if (mode === 'run') console.log(report(layer, seconds));
+      },
+    },
+  );
 });
