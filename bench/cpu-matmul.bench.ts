@@ -37,37 +37,42 @@ function report({ label, m, n, k }: Case, seconds: number[]): string {
   return `${label}: ${gflops(median)} GFLOP/s median, ${gflops(sorted[0])} best (${sorted.length} runs)`;
 }
 
+/** A vitest bench of `run` that prints the case's median and best GFLOP/s over the timed runs. */
+function timedBench(benchCase: Case, run: () => void): void {
+  const seconds: number[] = [];
+  bench(
+    benchCase.label,
+    () => {
+      const start = performance.now();
+      run();
+      seconds.push((performance.now() - start) / 1000);
+    },
+    {
+      time: 1500,
+      warmupTime: 300,
+      // setup and teardown run around the warm-up and around the timed runs (vitest runs no
+      // afterAll hooks in bench mode), so only the timed runs are reported.
+      setup: (_task, mode) => {
+        if (mode === 'run') seconds.length = 0;
+      },
+      teardown: (_task, mode) => {
+        if (mode === 'run') console.log(report(benchCase, seconds));
+      },
+    },
+  );
+}
+
 describe('CPU gemm, one core', () => {
   const rng = new Random(1);
   // Cases with the same weight size share one B (up to 151 MB each).
   const weights = new Map<number, Float32Array>();
   for (const benchCase of CASES) {
-    const { label, m, n, k, transB } = benchCase;
+    const { m, n, k, transB } = benchCase;
     const a = rng.fill(m * k);
     const b = weights.get(k * n) ?? rng.fill(k * n);
     weights.set(k * n, b);
     const c = new Float32Array(m * n);
-    const seconds: number[] = [];
-    bench(
-      label,
-      () => {
-        const start = performance.now();
-        gemm(false, transB, m, n, k, a, 0, k, b, 0, transB ? k : n, c, 0, n);
-        seconds.push((performance.now() - start) / 1000);
-      },
-      {
-        time: 1500,
-        warmupTime: 300,
-        // setup and teardown run around the warm-up and around the timed runs (vitest runs no
-        // afterAll hooks in bench mode), so only the timed runs are reported.
-        setup: (_task, mode) => {
-          if (mode === 'run') seconds.length = 0;
-        },
-        teardown: (_task, mode) => {
-          if (mode === 'run') console.log(report(benchCase, seconds));
-        },
-      },
-    );
+    timedBench(benchCase, () => gemm(false, transB, m, n, k, a, 0, k, b, 0, transB ? k : n, c, 0, n));
   }
 });
 
@@ -81,23 +86,5 @@ describe('CPU conv2d, one core', () => {
   const y = { data: new Float32Array(64 * 56 * 56), shape: [1, 64, 56, 56] };
   const attrs = conv2dAttrs({ padding: 1 });
   const layer: Case = { label: 'conv2d [1,64,56,56]·[64,64,3,3] pad 1', m: 64, n: 56 * 56, k: 64 * 9, transB: false };
-  const seconds: number[] = [];
-  bench(
-    layer.label,
-    () => {
-      const start = performance.now();
-      conv2dOp.cpu([x, w, b], [y], attrs);
-      seconds.push((performance.now() - start) / 1000);
-    },
-    {
-      time: 1500,
-      warmupTime: 300,
-      setup: (_task, mode) => {
-        if (mode === 'run') seconds.length = 0;
-      },
-      teardown: (_task, mode) => {
-        if (mode === 'run') console.log(report(layer, seconds));
-      },
-    },
-  );
+  timedBench(layer, () => conv2dOp.cpu([x, w, b], [y], attrs));
 });

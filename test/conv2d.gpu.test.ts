@@ -6,6 +6,7 @@ import { conv2d, conv2dAttrs, conv2dOp, type Conv2dOptions } from '../src/ops/co
 import type { Pads } from '../src/ops/window';
 import type { Tensor } from '../src/tensor';
 import { createGpuBackend } from './gpu';
+import { CROSS_CORRELATION, PADDED, STRIDED, VOLUME_BIASES, VOLUME_FILTERS, VOLUME_INPUT, VOLUME_OUTPUT } from './lecture';
 import { cpu, expectClose, expectValues, Random } from './helpers';
 
 interface Case {
@@ -140,31 +141,15 @@ describe('lecture worked examples on the GPU', () => {
   it('3×3 input 0..8 with the 2×2 kernel [[0, 1], [2, 3]], plain, padded and strided', async () => {
     const x = gpu.tensor(range(9), [1, 1, 3, 3]);
     const k = gpu.tensor([0, 1, 2, 3], [1, 1, 2, 2]);
-    expectValues(await conv2d(gpu, x, k).data(), [19, 25, 37, 43]);
-    expectValues(await conv2d(gpu, x, k, null, { padding: 1 }).data(), [0, 3, 8, 4, 9, 19, 25, 10, 21, 37, 43, 16, 6, 7, 8, 0]);
-    expectValues(await conv2d(gpu, x, k, null, { stride: [3, 2], padding: 1 }).data(), [0, 8, 6, 8]);
+    expectValues(await conv2d(gpu, x, k).data(), CROSS_CORRELATION);
+    expectValues(await conv2d(gpu, x, k, null, { padding: 1 }).data(), PADDED);
+    expectValues(await conv2d(gpu, x, k, null, { stride: [3, 2], padding: 1 }).data(), STRIDED);
   });
 
   it('7×7×3 padded input, two 3×3×3 filters with biases 1 and 0, stride 2', async () => {
-    // prettier-ignore
-    const input = [
-      0, 0, 0, 0, 0, 0, 0,  0, 0, 1, 1, 2, 2, 0,  0, 0, 1, 1, 0, 0, 0,  0, 1, 1, 0, 1, 0, 0,
-      0, 1, 0, 1, 1, 1, 0,  0, 0, 2, 0, 1, 0, 0,  0, 0, 0, 0, 0, 0, 0,
-
-      0, 0, 0, 0, 0, 0, 0,  0, 1, 1, 1, 2, 0, 0,  0, 0, 2, 1, 1, 2, 0,  0, 1, 2, 0, 0, 2, 0,
-      0, 0, 2, 1, 2, 1, 0,  0, 2, 0, 1, 2, 0, 0,  0, 0, 0, 0, 0, 0, 0,
-
-      0, 0, 0, 0, 0, 0, 0,  0, 2, 0, 2, 0, 2, 0,  0, 0, 0, 1, 2, 1, 0,  0, 1, 0, 2, 2, 1, 0,
-      0, 2, 0, 2, 0, 0, 0,  0, 0, 0, 1, 1, 2, 0,  0, 0, 0, 0, 0, 0, 0,
-    ];
-    // prettier-ignore
-    const filters = [
-      1, 1, -1, -1, 0, 1, -1, -1, 0,   -1, 0, -1, 0, 0, -1, 1, -1, 0,   0, 1, 0, 1, 0, 1, 0, -1, 1, // w0
-      -1, -1, 0, -1, 1, 0, -1, 1, 0,   1, -1, 0, -1, 0, -1, -1, 0, 0,   -1, 0, 1, 1, 0, 1, 0, -1, 0, // w1
-    ];
-    const y = conv2d(gpu, gpu.tensor(input, [1, 3, 7, 7]), gpu.tensor(filters, [2, 3, 3, 3]), gpu.tensor([1, 0], [2]), { stride: 2 });
+    const y = conv2d(gpu, gpu.tensor(VOLUME_INPUT, [1, 3, 7, 7]), gpu.tensor(VOLUME_FILTERS, [2, 3, 3, 3]), gpu.tensor(VOLUME_BIASES, [2]), { stride: 2 });
     expect(y.shape).toEqual([1, 2, 3, 3]);
-    expectValues(await y.data(), [1, 0, -3, -6, 1, 1, 4, -3, 1, -1, -6, -4, -2, -3, -4, -1, -3, -3]);
+    expectValues(await y.data(), VOLUME_OUTPUT);
   });
 });
 

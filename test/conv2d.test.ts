@@ -6,6 +6,7 @@ import { samePads, type Pads } from '../src/ops/window';
 import { sizeOf } from '../src/shape';
 import type { Tensor } from '../src/tensor';
 import { cpu, expectClose, expectValues, Random, randomTensor } from './helpers';
+import { CROSS_CORRELATION, PADDED, STRIDED, VOLUME_BIASES, VOLUME_FILTERS, VOLUME_INPUT, VOLUME_OUTPUT } from './lecture';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const outShape = (x: number[], w: number[], opts: Conv2dOptions = {}) => conv2dOp.inferShapes([x, w, null], conv2dAttrs(opts))[0];
@@ -53,42 +54,25 @@ describe('lecture worked examples', () => {
   it('3×3 input 0..8 with the 2×2 kernel [[0, 1], [2, 3]] gives 19 25 / 37 43', async () => {
     const y = conv2d(cpu, x, k);
     expect(y.shape).toEqual([1, 1, 2, 2]);
-    expectValues(await y.data(), [19, 25, 37, 43]);
+    expectValues(await y.data(), CROSS_CORRELATION);
   });
 
   it('with padding 1', async () => {
     const y = conv2d(cpu, x, k, null, { padding: 1 });
     expect(y.shape).toEqual([1, 1, 4, 4]);
-    expectValues(await y.data(), [0, 3, 8, 4, 9, 19, 25, 10, 21, 37, 43, 16, 6, 7, 8, 0]);
+    expectValues(await y.data(), PADDED);
   });
 
   it('with stride 3 for height and 2 for width, padding 1', async () => {
     const y = conv2d(cpu, x, k, null, { stride: [3, 2], padding: 1 });
     expect(y.shape).toEqual([1, 1, 2, 2]);
-    expectValues(await y.data(), [0, 8, 6, 8]);
+    expectValues(await y.data(), STRIDED);
   });
 
   it('7×7×3 padded input, two 3×3×3 filters with biases 1 and 0, stride 2', async () => {
-    // Channel k is the lecture's x[:, :, k]; the border of zeros is the lecture's padding 1.
-    // prettier-ignore
-    const input = [
-      0, 0, 0, 0, 0, 0, 0,  0, 0, 1, 1, 2, 2, 0,  0, 0, 1, 1, 0, 0, 0,  0, 1, 1, 0, 1, 0, 0,
-      0, 1, 0, 1, 1, 1, 0,  0, 0, 2, 0, 1, 0, 0,  0, 0, 0, 0, 0, 0, 0,
-
-      0, 0, 0, 0, 0, 0, 0,  0, 1, 1, 1, 2, 0, 0,  0, 0, 2, 1, 1, 2, 0,  0, 1, 2, 0, 0, 2, 0,
-      0, 0, 2, 1, 2, 1, 0,  0, 2, 0, 1, 2, 0, 0,  0, 0, 0, 0, 0, 0, 0,
-
-      0, 0, 0, 0, 0, 0, 0,  0, 2, 0, 2, 0, 2, 0,  0, 0, 0, 1, 2, 1, 0,  0, 1, 0, 2, 2, 1, 0,
-      0, 2, 0, 2, 0, 0, 0,  0, 0, 0, 1, 1, 2, 0,  0, 0, 0, 0, 0, 0, 0,
-    ];
-    // prettier-ignore
-    const filters = [
-      1, 1, -1, -1, 0, 1, -1, -1, 0,   -1, 0, -1, 0, 0, -1, 1, -1, 0,   0, 1, 0, 1, 0, 1, 0, -1, 1, // w0
-      -1, -1, 0, -1, 1, 0, -1, 1, 0,   1, -1, 0, -1, 0, -1, -1, 0, 0,   -1, 0, 1, 1, 0, 1, 0, -1, 0, // w1
-    ];
-    const y = conv2d(cpu, cpu.tensor(input, [1, 3, 7, 7]), cpu.tensor(filters, [2, 3, 3, 3]), cpu.tensor([1, 0], [2]), { stride: 2 });
+    const y = conv2d(cpu, cpu.tensor(VOLUME_INPUT, [1, 3, 7, 7]), cpu.tensor(VOLUME_FILTERS, [2, 3, 3, 3]), cpu.tensor(VOLUME_BIASES, [2]), { stride: 2 });
     expect(y.shape).toEqual([1, 2, 3, 3]);
-    expectValues(await y.data(), [1, 0, -3, -6, 1, 1, 4, -3, 1, -1, -6, -4, -2, -3, -4, -1, -3, -3]);
+    expectValues(await y.data(), VOLUME_OUTPUT);
   });
 
   it('output shapes: 32×32 with a 5×5 kernel gives 28×28, and seven such layers 4×4', () => {

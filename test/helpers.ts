@@ -1,5 +1,6 @@
 // Shared test utilities: seeded random data and the comparison rules of DESIGN.md.
 import { expect } from 'vitest';
+import type { BackendBase } from '../src/backends/backendBase';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend';
 import { Random } from '../src/random';
 import { sizeOf } from '../src/shape';
@@ -9,6 +10,12 @@ export const cpu = new CpuBackend();
 
 export function randomTensor(rng: Random, shape: number[], backend = cpu, lo = -1, hi = 1): Tensor {
   return backend.tensor(rng.fill(sizeOf(shape), lo, hi), shape);
+}
+
+/** The same random data as a tensor on the CPU reference and on `other` (the backend under test). */
+export function twinTensors(rng: Random, shape: number[], other: BackendBase, lo = -1, hi = 1): [Tensor, Tensor] {
+  const data = rng.fill(sizeOf(shape), lo, hi);
+  return [cpu.tensor(data, shape), other.tensor(data, shape)];
 }
 
 /**

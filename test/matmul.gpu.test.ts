@@ -15,7 +15,7 @@ import { matmulOp } from '../src/ops/matmul';
 import type { OpDef } from '../src/ops/op';
 import type { Tensor } from '../src/tensor';
 import { createGpuBackend } from './gpu';
-import { cpu, expectClose, Random } from './helpers';
+import { cpu, expectClose, Random, twinTensors } from './helpers';
 
 type KernelName = keyof typeof GEMM_KERNELS;
 const KERNEL_NAMES = Object.keys(GEMM_KERNELS) as KernelName[];
@@ -203,11 +203,8 @@ describe('matmul and linear (WebGPU vs CPU)', () => {
   });
   afterAll(() => gpu?.dispose());
 
-  /** The same random tensor on the CPU and the GPU. */
-  const pair = (rng: Random, shape: number[]): [Tensor, Tensor] => {
-    const data = rng.fill(shape.reduce((x, y) => x * y, 1), -1, 1);
-    return [cpu.tensor(data, shape), gpu.tensor(data, shape)];
-  };
+  /** The same data on both backends. */
+  const pair = (rng: Random, shape: number[], lo = -1, hi = 1) => twinTensors(rng, shape, gpu, lo, hi);
 
   it('matmul: NumPy broadcasting and 1-D operands', async () => {
     const rng = new Random(5);

@@ -3,9 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
 import { localResponseNormAttrs, localResponseNormOp, type LocalResponseNormOptions } from '../src/ops/localResponseNorm';
-import type { Tensor } from '../src/tensor';
 import { createGpuBackend } from './gpu';
-import { cpu, expectClose, Random } from './helpers';
+import { cpu, expectClose, Random, twinTensors } from './helpers';
 
 describe('normalisation and softmax (WebGPU vs CPU)', () => {
   let gpu: WebGpuBackend;
@@ -15,10 +14,7 @@ describe('normalisation and softmax (WebGPU vs CPU)', () => {
   afterAll(() => gpu?.dispose());
 
   /** The same data on both backends. */
-  const pair = (rng: Random, shape: number[], lo = -1, hi = 1): [Tensor, Tensor] => {
-    const data = rng.fill(shape.reduce((a, b) => a * b, 1), lo, hi);
-    return [cpu.tensor(data, shape), gpu.tensor(data, shape)];
-  };
+  const pair = (rng: Random, shape: number[], lo = -1, hi = 1) => twinTensors(rng, shape, gpu, lo, hi);
 
   describe('batchNorm2d', () => {
     it('ranks 2 to 5, with and without weight and bias', async () => {

@@ -8,7 +8,8 @@ import type { AvgPool2dOptions, MaxPool2dOptions } from '../src/ops/pool2d';
 import type { PaddingOption, PairOption } from '../src/ops/window';
 import type { Tensor } from '../src/tensor';
 import { createGpuBackend } from './gpu';
-import { cpu, expectClose, expectValues, Random } from './helpers';
+import { cpu, expectClose, expectValues, Random, twinTensors } from './helpers';
+import { AVG_POOLED, MAX_POOLED } from './lecture';
 
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
 
@@ -20,15 +21,12 @@ describe('pooling (WebGPU vs CPU)', () => {
   afterAll(() => gpu?.dispose());
 
   /** The same data on both backends. */
-  const pair = (rng: Random, shape: number[], lo = -1, hi = 1): [Tensor, Tensor] => {
-    const data = rng.fill(shape.reduce((a, b) => a * b, 1), lo, hi);
-    return [cpu.tensor(data, shape), gpu.tensor(data, shape)];
-  };
+  const pair = (rng: Random, shape: number[], lo = -1, hi = 1) => twinTensors(rng, shape, gpu, lo, hi);
 
   it("the lecture's examples: 2×2 max of 0..8 is 4 5 / 7 8, the average 2 3 / 5 6", async () => {
     const x = gpu.tensor(range(9), [1, 1, 3, 3]);
-    expectValues(await gpu.ops.maxPool2d(x, { kernelSize: 2, stride: 1 }).data(), [4, 5, 7, 8]);
-    expectValues(await gpu.ops.avgPool2d(x, { kernelSize: 2, stride: 1 }).data(), [2, 3, 5, 6]);
+    expectValues(await gpu.ops.maxPool2d(x, { kernelSize: 2, stride: 1 }).data(), MAX_POOLED);
+    expectValues(await gpu.ops.avgPool2d(x, { kernelSize: 2, stride: 1 }).data(), AVG_POOLED);
   });
 
   it('max and avg over random shapes, strides, paddings, dilations, ceil mode and countIncludePad', async () => {
