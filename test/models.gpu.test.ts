@@ -1,6 +1,6 @@
 // nn.models on WebGPU: compiled models give the CPU's outputs within DESIGN's tolerance
-// (|gpu − cpu| ≤ 1e-4 + 1e-3·max|cpu|). In npm test: ResNet-18 and VGG-11 at 224×224, and the
-// smaller networks at reduced sizes with batch 2. With FULL=1 (npm run test:full) every model
+// (|gpu − cpu| ≤ 1e-4 + 1e-3·max|cpu|). In npm test: ResNet-18 and VGG-11 at 224×224, and every
+// builder at a reduced size with batch 1 and 2. With FULL=1 (npm run test:full) every model
 // also runs at its full input size.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as nn from '../src';
@@ -60,22 +60,39 @@ describe('WebGPU equals CPU at full size', () => {
   });
 });
 
-describe('WebGPU equals CPU at reduced sizes, batch 2', () => {
+describe('WebGPU equals CPU at reduced sizes, batch 1 and 2', () => {
+  // Every builder, at the smallest input its pooling allows (recurrent models: 6 steps).
   const cases: [string, () => Module, number[], number?][] = [
-    ['lenet', () => nn.models.lenet(), [2, 1, 28, 28]],
-    ['lenet5', () => nn.models.lenet5(), [2, 1, 32, 32]],
-    ['nin', () => nn.models.nin({ inputSize: 67 }), [2, 1, 67, 67]],
-    ['googlenet', () => nn.models.googlenet({ inputSize: 48, numClasses: 10 }), [2, 3, 48, 48]],
-    ['googlenet batchNorm', () => nn.models.googlenet({ inputSize: 32, numClasses: 10, batchNorm: true }), [2, 3, 32, 32]],
-    ['resnet50', () => nn.models.resnet50({ inputSize: 32, numClasses: 10 }), [2, 3, 32, 32]],
-    ['vgg A-LRN', () => nn.models.vgg({ config: 'A-LRN', inputSize: 32, numClasses: 10 }), [2, 3, 32, 32]],
-    ['rnn', () => nn.models.rnn(), [6, 2, 28], 28],
-    ['lstm', () => nn.models.lstm({ numLayers: 2, bidirectional: true }), [6, 2, 28], 28],
-    ['gru', () => nn.models.gru(), [6, 2, 28], 28],
+    ['lenet', () => nn.models.lenet(), [1, 28, 28]],
+    ['lenet relu/max', () => nn.models.lenet({ activation: 'relu', pooling: 'max' }), [1, 28, 28]],
+    ['lenet5', () => nn.models.lenet5(), [1, 32, 32]],
+    ['alexnet', () => nn.models.alexnet({ inputSize: 63, numClasses: 10 }), [3, 63, 63]],
+    ['alexnet lecture', () => nn.models.alexnet({ variant: 'lecture', inputSize: 65 }), [1, 65, 65]],
+    ['vgg11', () => nn.models.vgg11({ inputSize: 32, numClasses: 10 }), [3, 32, 32]],
+    ['vgg13 batchNorm', () => nn.models.vgg13({ inputSize: 32, numClasses: 10, batchNorm: true }), [3, 32, 32]],
+    ['vgg16', () => nn.models.vgg16({ inputSize: 32, numClasses: 10 }), [3, 32, 32]],
+    ['vgg19', () => nn.models.vgg19({ inputSize: 32, numClasses: 10 }), [3, 32, 32]],
+    ['vgg A-LRN', () => nn.models.vgg({ config: 'A-LRN', inputSize: 32, numClasses: 10 }), [3, 32, 32]],
+    ['vgg C', () => nn.models.vgg({ config: 'C', inputSize: 32, numClasses: 10 }), [3, 32, 32]],
+    ['nin', () => nn.models.nin({ inputSize: 67 }), [1, 67, 67]],
+    ['googlenet', () => nn.models.googlenet({ inputSize: 48, numClasses: 10 }), [3, 48, 48]],
+    ['googlenet batchNorm', () => nn.models.googlenet({ inputSize: 32, numClasses: 10, batchNorm: true }), [3, 32, 32]],
+    ['resnet18', () => nn.models.resnet18({ inputSize: 32, numClasses: 10 }), [3, 32, 32]],
+    ['resnet34', () => nn.models.resnet34({ inputSize: 32, numClasses: 10 }), [3, 32, 32]],
+    ['resnet50', () => nn.models.resnet50({ inputSize: 32, numClasses: 10 }), [3, 32, 32]],
+    ['resnet101 v1', () => nn.models.resnet101({ inputSize: 32, numClasses: 10, variant: 'v1' }), [3, 32, 32]],
+    ['resnet152', () => nn.models.resnet152({ inputSize: 32, numClasses: 10 }), [3, 32, 32]],
+    ['rnn', () => nn.models.rnn(), [6, 0, 28], 28],
+    ['lstm', () => nn.models.lstm({ numLayers: 2, bidirectional: true }), [6, 0, 28], 28],
+    ['gru', () => nn.models.gru(), [6, 0, 28], 28],
   ];
-  for (const [name, build, shape, oneHot] of cases) {
+  for (const [name, build, sample, oneHot] of cases) {
+    // Image inputs are [N, …sample]; recurrent ones [T, N, I] (the 0 marks where N goes).
+    const withBatch = (n: number) => (oneHot ? sample.map((d) => d || n) : [n, ...sample]);
     test(name, async () => {
-      await expectGpuMatchesCpu(name, build(), shape, oneHot);
+      const model = build();
+      await expectGpuMatchesCpu(`${name}, batch 1`, model, withBatch(1), oneHot);
+      await expectGpuMatchesCpu(`${name}, batch 2`, model, withBatch(2), oneHot);
     });
   }
 });
