@@ -11,21 +11,16 @@
 // back, so the time covers the GPU work of every submit. A variant whose first timed run takes
 // over a second is timed by that run alone. GFLOP/s = 2·MACs / time per convolution; the table
 // shows the median of the trials (and the best, the better estimate on a shared machine).
-import { create } from 'webgpu';
-import type { DispatchSpec, GpuArg, KernelRecorder } from '../../../src/backends/webgpu/kernel';
-import { WebGpuBackend, UNIFORM_USAGE } from '../../../src/backends/webgpu/webgpuBackend';
+import type { GpuArg, KernelRecorder } from '../../../src/backends/webgpu/kernel';
 import { withActivationFn } from '../../../src/ops/activation';
 import { conv2dAttrs, conv2dOp, type Conv2dAttrs, type Conv2dOptions } from '../../../src/ops/conv2d';
 import { recordConv2d, recordConv2dRegisterBlocked, recordConv2dTiled, type ConvTile } from '../../../src/ops/conv2dGpu';
 import { Random } from '../../../src/random';
 import { sizeOf } from '../../../src/shape';
 import shippedWgsl from '../../../shaders/conv2d.wgsl?raw';
+import { emptyArg, labKernel, medianAndBest, openBackend, option, recordCommands, repsFor, runLab, timeInRounds, trialsFor, uploadArg, verdict } from '../harness';
 import arraysWgsl from './01_arrays.wgsl?raw';
 import nestedWgsl from './02_nested.wgsl?raw';
-
-// GPUBufferUsage.MAP_READ (= GPUMapMode.READ) and COPY_DST: Node has no such globals.
-const MAP_READ = 0x01;
-const COPY_DST = 0x08;
 
 interface Case {
   readonly name: string;
@@ -109,22 +104,14 @@ const VARIANTS: Variant[] = [
   tiled,
 ];
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
-
 async function main(): Promise<void> {
-  const caseNames = arg('cases', CASES.map((c) => c.name).join(',')).split(',');
-  const variantNames = arg('variants', VARIANTS.map((v) => v.name).join(',')).split(',');
+  const caseNames = option('cases', CASES.map((c) => c.name).join(',')).split(',');
+  const variantNames = option('variants', VARIANTS.map((v) => v.name).join(',')).split(',');
   const unknown = variantNames.filter((name) => !VARIANTS.some((v) => v.name === name));
   if (unknown.length) throw new Error(`unknown variants ${unknown.join(', ')}; known: ${VARIANTS.map((v) => v.name).join(', ')}`);
-  const targetMs = Number(arg('target-ms', '300'));
-  const perSubmit = Number(arg('per-submit', '1'));
-  const backend = await WebGpuBackend.create({ gpu: create([]) as GPU });
-  const device = backend.device;
-  const info = device.adapterInfo;
-  console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device} ${info.description}`.replace(/\s+/g, ' '));
+  const targetMs = Number(option('target-ms', '300'));
+  const perSubmit = Number(option('per-submit', '1'));
+  const backend = await openBackend();
   const rows: string[] = ['| case | MFLOP | ' + variantNames.join(' | ') + ' |', '|---|---|' + variantNames.map(() => '---').join('|') + '|'];
 
   for (const c of CASES.filter((c) => caseNames.includes(c.name))) {
@@ -135,84 +122,40 @@ async function main(): Promise<void> {
     const data = { x: rng.fill(sizeOf(c.x)), w: rng.fill(sizeOf(c.w)), b: rng.fill(c.w[0]) };
     const ref = new Float32Array(sizeOf(yShape));
     conv2dOp.cpu([{ data: data.x, shape: c.x }, { data: data.w, shape: c.w }, { data: data.b, shape: [c.w[0]] }], [{ data: ref, shape: yShape }], attrs);
-    const tol = 1e-4 + 1e-3 * ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    const buf = (a: Float32Array, shape: readonly number[]): GpuArg => ({ buffer: backend.createBufferWith(a), offset: 0, size: a.byteLength, shape });
-    const x = buf(data.x, c.x);
-    const w = buf(data.w, c.w);
-    const b = buf(data.b, [c.w[0]]);
-    const y = buf(new Float32Array(ref.length), yShape);
+    const x = uploadArg(backend, data.x, c.x);
+    const w = uploadArg(backend, data.w, c.w);
+    const b = uploadArg(backend, data.b, [c.w[0]]);
+    const y = emptyArg(backend, yShape);
     const cells: string[] = [];
     for (const v of variantNames.map((name) => VARIANTS.find((v) => v.name === name)!)) {
-      const specs: DispatchSpec[] = [];
-      v.record({ limits: backend.limits, softwareAdapter: backend.softwareAdapter, dispatch: (s) => specs.push(s), scratch: () => { throw new Error('no scratch'); }, copy: () => {} }, x, w, b, y, attrs);
-      const recorded = specs.map((spec) => {
-        const pipeline = backend.pipelines.get(spec);
-        const ub = backend.createBufferWith(spec.uniforms!, UNIFORM_USAGE);
-        return { pipeline, bindGroup: backend.bindGroup(pipeline, spec, { buffer: ub, offset: 0, size: spec.uniforms!.byteLength }), workgroups: spec.workgroups };
-      });
-      const submit = (reps: number) => {
-        for (let r = 0; r < reps; r += perSubmit) {
-          const enc = device.createCommandEncoder();
-          const pass = enc.beginComputePass();
-          for (let i = r; i < Math.min(reps, r + perSubmit); i++) {
-            for (const d of recorded) {
-              pass.setPipeline(d.pipeline);
-              pass.setBindGroup(0, d.bindGroup);
-              pass.dispatchWorkgroups(...d.workgroups);
-            }
-          }
-          pass.end();
-          device.queue.submit([enc.finish()]);
-        }
-      };
-      const read = async (bytes: number) => {
-        const staging = device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
-        const enc = device.createCommandEncoder();
-        enc.copyBufferToBuffer(y.buffer, 0, staging, 0, bytes);
-        device.queue.submit([enc.finish()]);
-        await staging.mapAsync(MAP_READ);
-        const out = new Float32Array(staging.getMappedRange().slice(0));
-        staging.destroy();
-        return out;
-      };
+      const kernel = labKernel(backend, recordCommands(backend, (k) => v.record(k, x, w, b, y, attrs)), y.buffer, { perSubmit });
       // Check (this run also warms the pipeline).
-      const clear = device.createCommandEncoder();
-      clear.clearBuffer(y.buffer);
-      device.queue.submit([clear.finish()]);
-      submit(1);
-      const got = await read(ref.byteLength);
-      let worst = 0;
-      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]) || (Number.isNaN(got[i]) ? Infinity : 0));
-      const ok = worst <= tol;
+      const check = await kernel.check(ref);
       // Time.
       // Wall time per convolution, and process CPU time (all threads) per convolution: on a
       // machine shared with other work the CPU time of a software adapter is the steadier figure.
       const cpuTimes: number[] = [];
       const timeOnce = async (reps: number) => {
-        const t0 = performance.now();
         const c0 = process.cpuUsage();
-        submit(reps);
-        await read(4);
+        const ms = await kernel.timeOnce(reps);
         const c1 = process.cpuUsage(c0);
         cpuTimes.push((c1.user + c1.system) / 1000 / reps);
-        return (performance.now() - t0) / reps;
+        return ms;
       };
       const first = await timeOnce(perSubmit);
-      const reps = Math.max(perSubmit, Math.min(5000, Math.round(targetMs / first)));
-      const trials = first > 1000 ? 0 : first > 300 ? 3 : 7;
-      const times: number[] = trials === 0 ? [first] : [];
+      const reps = repsFor(targetMs, first, perSubmit, 5000);
+      const trials = first > 1000 ? 0 : trialsFor(first);
       if (trials === 0) cpuTimes.splice(0, cpuTimes.length - 1);
       else cpuTimes.length = 0;
-      for (let t = 0; t < trials; t++) times.push(await timeOnce(reps));
-      times.sort((a, z) => a - z);
-      const median = times[Math.floor(times.length / 2)];
-      cpuTimes.sort((a, z) => a - z);
-      const cpuMedian = cpuTimes[Math.floor(cpuTimes.length / 2)];
+      const times = trials === 0 ? [first] : (await timeInRounds([() => timeOnce(reps)], trials))[0];
+      const { median, best } = medianAndBest(times);
+      const cpuMedian = medianAndBest(cpuTimes).median;
       const gflops = (ms: number) => flop / (ms * 1e6);
-      const chosen = v === shipped ? ` [${specs[0].shader.label}${specs[0].constants?.TM ? ` ${specs[0].constants.TM}x${specs[0].constants.TN}` : ''}]` : '';
-      cells.push(`${gflops(median).toFixed(2)}${ok ? '' : ' WRONG'}`);
+      const spec = kernel.steps.find((s) => s.kind === 'dispatch')?.spec;
+      const chosen = v === shipped && spec ? ` [${spec.shader.label}${spec.constants?.TM ? ` ${spec.constants.TM}x${spec.constants.TN}` : ''}]` : '';
+      cells.push(`${gflops(median).toFixed(2)}${check.ok ? '' : ' WRONG'}`);
       console.log(
-        `${c.name.padEnd(10)} ${v.name.padEnd(14)}${chosen} ${median.toFixed(3).padStart(9)} ms  ${gflops(median).toFixed(2).padStart(7)} GFLOP/s median, ${gflops(times[0]).toFixed(2)} best (${trials || 1}×${trials ? reps : perSubmit}); ${gflops(cpuMedian).toFixed(2)} per CPU-second  ${ok ? 'ok' : `WRONG max err ${worst} > ${tol}`}`,
+        `${c.name.padEnd(10)} ${v.name.padEnd(14)}${chosen} ${median.toFixed(3).padStart(9)} ms  ${gflops(median).toFixed(2).padStart(7)} GFLOP/s median, ${gflops(best).toFixed(2)} best (${trials || 1}×${trials ? reps : perSubmit}); ${gflops(cpuMedian).toFixed(2)} per CPU-second  ${verdict(check)}`,
       );
     }
     rows.push(`| ${c.name} ${JSON.stringify(c.x)}·${JSON.stringify(c.w)} | ${(flop / 1e6).toFixed(1)} | ${cells.join(' | ')} |`);
@@ -222,7 +165,4 @@ async function main(): Promise<void> {
   backend.dispose();
 }
 
-void main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runLab(main);

@@ -12,19 +12,14 @@
 // take turns, one trial each per round, so load from other work on the machine spreads over
 // all of them. GFLOP/s = 2·m·n·k·batch / time; the table shows the median over the rounds
 // (the log also shows the best).
-import { create } from 'webgpu';
-import type { DispatchSpec, GpuArg } from '../../../src/backends/webgpu/kernel';
-import { UNIFORM_USAGE, WebGpuBackend } from '../../../src/backends/webgpu/webgpuBackend';
 import { withActivationFn, type Activation } from '../../../src/ops/activation';
 import { gemm } from '../../../src/ops/gemm';
 import { recordGemm, recordGemmWith, registerKernel, type GemmGpuArgs, type GemmKernel } from '../../../src/ops/gemmGpu';
 import { Random } from '../../../src/random';
 import gemvWgsl from '../../../shaders/matmul_gemv.wgsl?raw';
 import tiledWgsl from '../../../shaders/matmul_tiled.wgsl?raw';
+import { emptyArg, labKernel, medianAndBest, openBackend, option, recordCommands, repsFor, runLab, timeInRounds, uploadArg, verdict, type Check, type LabKernel } from '../harness';
 import { registerKernelCode, type RegisterVariant } from './registers';
-
-const MAP_READ = 0x01;
-const COPY_DST = 0x08;
 
 interface Case {
   readonly name: string;
@@ -123,21 +118,13 @@ const VARIANTS: Variant[] = [
   gemvVariant(8, 4),
 ];
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
-
 async function main(): Promise<void> {
   const big = process.argv.includes('--big');
-  const caseNames = arg('cases', CASES.filter((c) => big || !c.big).map((c) => c.name).join(',')).split(',');
-  const variantNames = arg('variants', VARIANTS.map((v) => v.name).join(',')).split(',');
-  const targetMs = Number(arg('target-ms', '400'));
-  const rounds = Number(arg('rounds', '5'));
-  const backend = await WebGpuBackend.create({ gpu: create([]) as GPU });
-  const device = backend.device;
-  const info = device.adapterInfo;
-  console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device} ${info.description}`.replace(/\s+/g, ' '));
+  const caseNames = option('cases', CASES.filter((c) => big || !c.big).map((c) => c.name).join(',')).split(',');
+  const variantNames = option('variants', VARIANTS.map((v) => v.name).join(',')).split(',');
+  const targetMs = Number(option('target-ms', '400'));
+  const rounds = Number(option('rounds', '5'));
+  const backend = await openBackend();
   const variants = VARIANTS.filter((v) => variantNames.includes(v.name));
   const rows: string[] = [`| case | ${variants.map((v) => v.name).join(' | ')} |`, `|---|${variants.map(() => '---').join('|')}|`];
 
@@ -153,12 +140,10 @@ async function main(): Promise<void> {
     for (let e = 0; e < batch; e++) gemm(false, transB, m, n, k, a, 0, k, b, e * k * n, transB ? k : n, ref, e * m * n, n);
     if (c.biasPerRow) for (let i = 0; i < ref.length; i++) ref[i] += bias[Math.floor(i / n) % m];
     if (c.activation) for (let i = 0; i < ref.length; i++) ref[i] = Math.max(ref[i], 0);
-    const tol = 1e-4 + 1e-3 * ref.reduce((x, v) => Math.max(x, Math.abs(v)), 0);
-    const buf = (data: Float32Array, shape: number[]): GpuArg => ({ buffer: backend.createBufferWith(data), offset: 0, size: data.byteLength, shape });
-    const A = buf(a, [m, k]);
-    const B = buf(b, [batch, k, n]);
-    const C = buf(new Float32Array(ref.length), [batch, m, n]);
-    const bias_ = buf(bias, [bias.length]);
+    const A = uploadArg(backend, a, [m, k]);
+    const B = uploadArg(backend, b, [batch, k, n]);
+    const C = emptyArg(backend, [batch, m, n]);
+    const bias_ = uploadArg(backend, bias, [bias.length]);
     const args: GemmGpuArgs = {
       a: A, b: B, c: C, m, n, k, transB, batch, strideA: 0,
       bias: c.biasPerRow ? bias_ : null, biasPer: 'row', activation: c.activation,
@@ -166,76 +151,29 @@ async function main(): Promise<void> {
     const flop = 2 * m * n * k * batch;
     // Build, check and size every variant, then time them in interleaved rounds (a machine
     // shared with other work slows all variants of a round alike).
-    interface Timed { v: Variant; ok: boolean; worst: number; reps: number; times: number[]; timeOnce: (reps: number) => Promise<number> }
+    interface Timed { v: Variant; check: Check; reps: number; kernel: LabKernel }
     const timed: (Timed | null)[] = [];
     for (const v of variants) {
       if (v.accepts && !v.accepts(c)) {
         timed.push(null);
         continue;
       }
-      const specs: DispatchSpec[] = [];
-      v.record({ limits: backend.limits, softwareAdapter: backend.softwareAdapter, dispatch: (s) => specs.push(s), scratch: () => { throw new Error('no scratch'); }, copy: () => {} }, args);
-      const recorded = specs.map((spec) => {
-        const pipeline = backend.pipelines.get(spec);
-        const ub = backend.createBufferWith(spec.uniforms!, UNIFORM_USAGE);
-        return { pipeline, bindGroup: backend.bindGroup(pipeline, spec, { buffer: ub, offset: 0, size: spec.uniforms!.byteLength }), workgroups: spec.workgroups };
-      });
       // `reps` repetitions in one compute pass per submit (at most 50 per submit), so a small
       // GEMM on a fast GPU is timed, not the submit.
-      const submit = (reps: number) => {
-        for (let done = 0; done < reps; done += 50) {
-          const enc = device.createCommandEncoder();
-          const pass = enc.beginComputePass();
-          for (let r = done; r < Math.min(reps, done + 50); r++) {
-            for (const d of recorded) {
-              pass.setPipeline(d.pipeline);
-              pass.setBindGroup(0, d.bindGroup);
-              pass.dispatchWorkgroups(...d.workgroups);
-            }
-          }
-          pass.end();
-          device.queue.submit([enc.finish()]);
-        }
-      };
-      const read = async (bytes: number) => {
-        const staging = device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
-        const enc = device.createCommandEncoder();
-        enc.copyBufferToBuffer(C.buffer, 0, staging, 0, bytes);
-        device.queue.submit([enc.finish()]);
-        await staging.mapAsync(MAP_READ);
-        const out = new Float32Array(staging.getMappedRange().slice(0));
-        staging.destroy();
-        return out;
-      };
-      const clear = device.createCommandEncoder();
-      clear.clearBuffer(C.buffer);
-      device.queue.submit([clear.finish()]);
-      submit(1);
-      const got = await read(ref.byteLength);
-      let worst = 0;
-      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Number.isNaN(got[i]) ? Infinity : Math.abs(got[i] - ref[i]));
-      const timeOnce = async (reps: number) => {
-        const t0 = performance.now();
-        submit(reps);
-        await read(4);
-        return (performance.now() - t0) / reps;
-      };
-      const first = await timeOnce(1);
-      const reps = Math.max(1, Math.min(2000, Math.round(targetMs / first)));
-      timed.push({ v, ok: worst <= tol, worst, reps, times: [], timeOnce });
+      const kernel = labKernel(backend, recordCommands(backend, (rec) => v.record(rec, args)), C.buffer, { perSubmit: 50 });
+      const check = await kernel.check(ref);
+      const first = await kernel.timeOnce(1);
+      timed.push({ v, check, reps: repsFor(targetMs, first, 1, 2000), kernel });
     }
-    for (let round = 0; round < rounds; round++) {
-      for (const t of timed) if (t) t.times.push(await t.timeOnce(t.reps));
-    }
+    const times = await timeInRounds(timed.map((t) => t && (() => t.kernel.timeOnce(t.reps))), rounds);
     const gflops = (ms: number) => flop / (ms * 1e6);
-    const cells = timed.map((t) => {
+    const cells = timed.map((t, i) => {
       if (!t) return 'n/a';
-      const times = t.times.slice().sort((x, y) => x - y);
-      const median = times[Math.floor(times.length / 2)];
+      const { median, best } = medianAndBest(times[i]);
       console.log(
-        `${c.name.padEnd(10)} ${t.v.name.padEnd(22)} ${median.toFixed(3).padStart(9)} ms  ${gflops(median).toFixed(2).padStart(8)} GFLOP/s median, ${gflops(times[0]).toFixed(2)} best (${rounds}×${t.reps})  ${t.ok ? 'ok' : `WRONG max err ${t.worst} > ${tol}`}`,
+        `${c.name.padEnd(10)} ${t.v.name.padEnd(22)} ${median.toFixed(3).padStart(9)} ms  ${gflops(median).toFixed(2).padStart(8)} GFLOP/s median, ${gflops(best).toFixed(2)} best (${rounds}×${t.reps})  ${verdict(t.check)}`,
       );
-      return `${gflops(median).toFixed(2)}${t.ok ? '' : ' WRONG'}`;
+      return `${gflops(median).toFixed(2)}${t.check.ok ? '' : ' WRONG'}`;
     });
     rows.push(`| ${c.name} ${batch > 1 ? `${batch}×` : ''}${m}×${n}×${k}${transB ? ' Bᵀ' : ''} | ${cells.join(' | ')} |`);
     for (const x of [A, B, C, bias_]) x.buffer.destroy();
@@ -244,7 +182,4 @@ async function main(): Promise<void> {
   backend.dispose();
 }
 
-void main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runLab(main);

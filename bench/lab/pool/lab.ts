@@ -12,10 +12,8 @@
 // times into one compute pass (one command buffer, as a compiled graph runs), submits it and
 // reads 4 bytes back; the median of the trials is shown (and the best, the better estimate on a
 // shared machine). GB/s counts the input read once and the output written once.
-import { create } from 'webgpu';
-import type { DispatchSpec, GpuArg, KernelRecorder } from '../../../src/backends/webgpu/kernel';
+import type { GpuArg, KernelRecorder } from '../../../src/backends/webgpu/kernel';
 import { grid, uniforms } from '../../../src/backends/webgpu/kernel';
-import { UNIFORM_USAGE, WebGpuBackend } from '../../../src/backends/webgpu/webgpuBackend';
 import { batchNorm2dOp } from '../../../src/ops/batchNorm2d';
 import { globalPool2dOp } from '../../../src/ops/globalPool2d';
 import { localResponseNormAttrs, localResponseNormOp } from '../../../src/ops/localResponseNorm';
@@ -25,10 +23,8 @@ import { softmaxOp } from '../../../src/ops/softmax';
 import { Random } from '../../../src/random';
 import { sizeOf, type Shape } from '../../../src/shape';
 import softmaxWgsl from '../../../shaders/softmax.wgsl?raw';
+import { emptyArg, labKernel, medianAndBest, openBackend, option, recordCommands, runLab, timeInRounds, trialsFor, uploadArg, verdict } from '../harness';
 import twoPassWgsl from './02_two_pass.wgsl?raw';
-
-const MAP_READ = 0x01;
-const COPY_DST = 0x08;
 
 type Record = (k: KernelRecorder, inputs: readonly (GpuArg | null)[], outputs: readonly GpuArg[]) => void;
 
@@ -115,18 +111,10 @@ const CASES: Case[] = [
   shippedCase('LRN 5 [1,96,55,55]', localResponseNormOp as OpDef<unknown>, localResponseNormAttrs({ size: 5, k: 2 }), [[1, 96, 55, 55]]),
 ];
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
-
 async function main(): Promise<void> {
-  const targetMs = Number(arg('target-ms', '200'));
-  const only = arg('cases', '');
-  const backend = await WebGpuBackend.create({ gpu: create([]) as GPU });
-  const device = backend.device;
-  const info = device.adapterInfo;
-  console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device} ${info.description}`.replace(/\s+/g, ' '));
+  const targetMs = Number(option('target-ms', '200'));
+  const only = option('cases', '');
+  const backend = await openBackend();
   for (const c of CASES.filter((c) => !only || c.name.includes(only))) {
     const rng = new Random(1);
     const [yShape] = c.op.inferShapes(c.inputs, c.attrs);
@@ -134,75 +122,26 @@ async function main(): Promise<void> {
     const data = c.inputs.map((s) => (s ? rng.fill(sizeOf(s), 0.1, 2) : null));
     const ref = new Float32Array(sizeOf(yShape));
     c.op.cpu(data.map((d, i) => (d ? ({ data: d, shape: c.inputs[i]! } as CpuArg) : null)), [{ data: ref, shape: yShape }], c.attrs);
-    const tol = 1e-4 + 1e-3 * ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    const args = data.map((d, i): GpuArg | null => (d ? { buffer: backend.createBufferWith(d), offset: 0, size: d.byteLength, shape: c.inputs[i]! } : null));
-    const y: GpuArg = { buffer: backend.createBuffer(ref.byteLength), offset: 0, size: ref.byteLength, shape: yShape };
+    const args = data.map((d, i): GpuArg | null => (d ? uploadArg(backend, d, c.inputs[i]!) : null));
+    const y = emptyArg(backend, yShape);
     const bytes = sizeOf(c.inputs[0]!) * 4 + ref.byteLength;
-    const chosen = arg('variants', '');
+    const chosen = option('variants', '');
     for (const [vname, record] of Object.entries(c.variants).filter(([n]) => !chosen || chosen.split(',').includes(n))) {
-      const specs: DispatchSpec[] = [];
-      const scratch: GPUBuffer[] = [];
-      const scratchArg = (n: number): GpuArg => {
-        const buffer = backend.createBuffer(n);
-        scratch.push(buffer);
-        return { buffer, offset: 0, size: Math.max(4, n), shape: [n / 4] };
-      };
-      record({ limits: backend.limits, softwareAdapter: backend.softwareAdapter, dispatch: (s) => specs.push(s), scratch: scratchArg, copy: () => {} }, args, [y]);
-      const recorded = specs.map((spec) => {
-        const pipeline = backend.pipelines.get(spec);
-        const ub = backend.createBufferWith(spec.uniforms!, UNIFORM_USAGE);
-        return { pipeline, bindGroup: backend.bindGroup(pipeline, spec, { buffer: ub, offset: 0, size: spec.uniforms!.byteLength }), workgroups: spec.workgroups, key: `${spec.entryPoint ?? 'main'} ${spec.workgroups.join('×')}` };
-      });
       // All repetitions in one compute pass of one command buffer, as a compiled graph runs.
-      const submit = (reps: number) => {
-        const enc = device.createCommandEncoder();
-        const pass = enc.beginComputePass();
-        for (let r = 0; r < reps; r++) {
-          for (const d of recorded) {
-            pass.setPipeline(d.pipeline);
-            pass.setBindGroup(0, d.bindGroup);
-            pass.dispatchWorkgroups(...d.workgroups);
-          }
-        }
-        pass.end();
-        device.queue.submit([enc.finish()]);
-      };
-      const read = async (n: number) => {
-        const staging = device.createBuffer({ size: n, usage: MAP_READ | COPY_DST });
-        const enc = device.createCommandEncoder();
-        enc.copyBufferToBuffer(y.buffer, 0, staging, 0, n);
-        device.queue.submit([enc.finish()]);
-        await staging.mapAsync(MAP_READ);
-        const out = new Float32Array(staging.getMappedRange().slice(0));
-        staging.destroy();
-        return out;
-      };
-      const clear = device.createCommandEncoder();
-      clear.clearBuffer(y.buffer);
-      device.queue.submit([clear.finish()]);
-      submit(1);
-      const got = await read(ref.byteLength);
-      let worst = 0;
-      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]) || (Number.isNaN(got[i]) ? Infinity : 0));
-      const timeOnce = async (reps: number) => {
-        const t0 = performance.now();
-        submit(reps);
-        await read(4);
-        return (performance.now() - t0) / reps;
-      };
+      const kernel = labKernel(backend, recordCommands(backend, (k) => record(k, args, [y]), { scratch: true }), y.buffer);
+      const keys = kernel.steps.map((s) => (s.kind === 'dispatch' ? `${s.spec.entryPoint ?? 'main'} ${s.spec.workgroups.join('×')}` : 'copy'));
+      const check = await kernel.check(ref);
       // Grow the repetitions until a trial takes a tenth of the target, so the fixed cost of a
       // submit and a read-back (≈ 0.1–2 ms) is spread thin.
-      await timeOnce(1); // the first use of fresh buffers and pipelines costs extra on some drivers
+      await kernel.timeOnce(1); // the first use of fresh buffers and pipelines costs extra on some drivers
       let reps = 1;
-      let first = await timeOnce(1);
-      while (first * reps < targetMs / 10 && reps < 4096) first = await timeOnce((reps *= 4));
-      const trials = first > 1000 ? 1 : first > 300 ? 3 : 7;
-      const times: number[] = [];
-      for (let t = 0; t < trials; t++) times.push(await timeOnce(reps));
-      times.sort((a, z) => a - z);
-      const median = times[Math.floor(times.length / 2)];
+      let first = await kernel.timeOnce(1);
+      while (first * reps < targetMs / 10 && reps < 4096) first = await kernel.timeOnce((reps *= 4));
+      const trials = trialsFor(first);
+      const [times] = await timeInRounds([() => kernel.timeOnce(reps)], trials);
+      const { median, best } = medianAndBest(times);
       console.log(
-        `${c.name.padEnd(34)} ${vname.padEnd(10)} ${median.toFixed(4).padStart(9)} ms median ${times[0].toFixed(4).padStart(9)} best  ${(bytes / (median * 1e6)).toFixed(2).padStart(7)} GB/s  (${trials}×${reps}) ${recorded.map((r) => r.key).join(', ')}  ${worst <= tol ? 'ok' : `WRONG max err ${worst} > ${tol}`}`,
+        `${c.name.padEnd(34)} ${vname.padEnd(10)} ${median.toFixed(4).padStart(9)} ms median ${best.toFixed(4).padStart(9)} best  ${(bytes / (median * 1e6)).toFixed(2).padStart(7)} GB/s  (${trials}×${reps}) ${keys.join(', ')}  ${verdict(check)}`,
       );
     }
     for (const a of [...args, y]) a?.buffer.destroy();
@@ -210,7 +149,4 @@ async function main(): Promise<void> {
   backend.dispose();
 }
 
-void main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runLab(main);
