@@ -35,10 +35,8 @@
 // (TB/s counts bytes read + written.) Shipped: v3 for copies and broadcasts — the tiles win on
 // a real GPU by 3 µs here but lose 25× on SwiftShader, runs win on SwiftShader but lose 2× on
 // the GPU (uncoalesced stores) — and vec4 for equal shapes, the best on both.
-import { create } from 'webgpu';
 import { CpuBackend } from '../../src/backends/cpu/cpuBackend';
-import { grid, uniforms, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder } from '../../src/backends/webgpu/kernel';
-import { UNIFORM_USAGE, WebGpuBackend } from '../../src/backends/webgpu/webgpuBackend';
+import { grid, uniforms, type DispatchSpec, type GpuArg } from '../../src/backends/webgpu/kernel';
 import { binaryOp } from '../../src/ops/binary';
 import { concatOp } from '../../src/ops/concat';
 import { permuteOp } from '../../src/ops/permute';
@@ -50,98 +48,47 @@ import binaryV2 from './binary_v2_vec4.wgsl?raw';
 import copyV1 from './strided_copy_v1_loop.wgsl?raw';
 import copyV3 from './strided_copy_v3_unrolled.wgsl?raw';
 import copyV4 from './strided_copy_v4_run.wgsl?raw';
+import { dispatchCommand, emptyArg, encodeSteps, medianAndBest, openBackend, prepareSteps, readBack, recordCommands, repsFor, uploadArg, worstError, type Command } from './harness';
 import transposeV2 from './transpose_v2_tiled.wgsl?raw';
 
 const only = (process.env.LAB_CASES ?? 'add,permute,concat').split(',');
 const slow = process.env.LAB_SLOW !== '0';
 
-type Command = { kind: 'dispatch'; spec: DispatchSpec } | { kind: 'copy'; from: GpuRegion; to: GpuRegion; bytes: number };
-
-const backend = await WebGpuBackend.create({ gpu: create([]) as GPU });
+const backend = await openBackend();
 const cpu = new CpuBackend();
 const device = backend.device;
 const rng = new Random(1);
-const info = (device as unknown as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-console.log(`adapter: ${info ? `${info.vendor} ${info.architecture} ${info.device} ${info.description}` : 'unknown'}`);
 
-function arg(data: Float32Array | number, shape: Shape): GpuArg {
-  const buffer = typeof data === 'number' ? backend.createBuffer(data * 4) : backend.createBufferWith(data);
-  return { buffer, offset: 0, size: Math.max(4, sizeOf(shape) * 4), shape };
-}
-
-/** The commands a lowering records, without running them. */
-function record(lower: (k: KernelRecorder) => void): Command[] {
-  const commands: Command[] = [];
-  lower({
-    limits: backend.limits,
-    softwareAdapter: backend.softwareAdapter,
-    dispatch: (spec) => commands.push({ kind: 'dispatch', spec }),
-    scratch: () => {
-      throw new Error('lab: no scratch');
-    },
-    copy: (from, to, bytes) => commands.push({ kind: 'copy', from, to, bytes }),
-  });
-  return commands;
-}
-
-const dispatch = (spec: DispatchSpec): Command[] => [{ kind: 'dispatch', spec }];
+const input = (data: Float32Array, shape: Shape): GpuArg => uploadArg(backend, data, shape);
+const output = (shape: Shape): GpuArg => emptyArg(backend, shape);
+const record = (lower: Parameters<typeof recordCommands>[1]): Command[] => recordCommands(backend, lower);
+const dispatch = (spec: DispatchSpec): Command[] => [dispatchCommand(spec)];
 
 /** Median seconds per repetition of `commands`. */
 async function time(commands: Command[]): Promise<number> {
-  const steps = commands.map((c) => {
-    if (c.kind === 'copy') return c;
-    const pipeline = backend.pipelines.get(c.spec);
-    const u = c.spec.uniforms ? backend.createBufferWith(c.spec.uniforms, UNIFORM_USAGE) : null;
-    const bindGroup = backend.bindGroup(pipeline, c.spec, u ? { buffer: u, offset: 0, size: c.spec.uniforms!.byteLength } : null);
-    return { kind: 'dispatch' as const, pipeline, bindGroup, workgroups: c.spec.workgroups };
-  });
+  const steps = prepareSteps(backend, commands);
+  // Encoded before the clock starts: the time runs from submit to done.
   const runReps = async (reps: number): Promise<number> => {
     const encoder = device.createCommandEncoder();
-    let pass: GPUComputePassEncoder | null = null;
-    for (let r = 0; r < reps; r++) {
-      for (const s of steps) {
-        if (s.kind === 'copy') {
-          pass?.end();
-          pass = null;
-          encoder.copyBufferToBuffer(s.from.buffer, s.from.offset, s.to.buffer, s.to.offset, s.bytes);
-        } else {
-          pass ??= encoder.beginComputePass();
-          pass.setPipeline(s.pipeline);
-          pass.setBindGroup(0, s.bindGroup);
-          pass.dispatchWorkgroups(...s.workgroups);
-        }
-      }
-    }
-    pass?.end();
+    encodeSteps(encoder, steps, reps);
     const t0 = performance.now();
     device.queue.submit([encoder.finish()]);
     await device.queue.onSubmittedWorkDone();
-    return (performance.now() - t0) / 1000;
+    return performance.now() - t0;
   };
   await runReps(2);
   const once = await runReps(1);
-  const reps = Math.max(1, Math.min(1000, Math.round(0.1 / Math.max(once, 1e-6))));
+  const reps = repsFor(100, Math.max(once, 1e-3), 1, 1000);
   const samples: number[] = [];
   for (let i = 0; i < 7; i++) samples.push((await runReps(reps)) / reps);
-  samples.sort((x, y) => x - y);
-  return samples[3];
-}
-
-async function read(a: GpuArg): Promise<Float32Array> {
-  return backend.adoptBuffer(a.buffer, a.shape).data();
-}
-
-function maxError(got: Float32Array, ref: Float32Array): number {
-  let worst = got.length === ref.length ? 0 : Infinity;
-  for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]));
-  return worst;
+  return medianAndBest(samples).median / 1000;
 }
 
 /** Times `commands`, then checks `out` against `ref` (the output is zeroed first). */
 async function report(label: string, commands: Command[], out: GpuArg, ref: Float32Array, bytes: number, elements: number): Promise<void> {
   device.queue.writeBuffer(out.buffer, 0, new Float32Array(sizeOf(out.shape)));
   const s = await time(commands);
-  const err = maxError(await read(out), ref);
+  const err = worstError(await readBack(device, out.buffer, sizeOf(out.shape) * 4), ref);
   console.log(
     `${label.padEnd(58)} ${(s * 1e6).toFixed(1).padStart(10)} µs ${(bytes / s / 1e9).toFixed(1).padStart(7)} GB/s ${(elements / s / 1e9).toFixed(3).padStart(7)} Gelem/s  max|err| ${err}`,
   );
@@ -201,7 +148,7 @@ if (only.includes('add')) {
   const a = rng.fill(n);
   const b = rng.fill(n);
   const ref = await cpu.ops.add(cpu.tensor(a, [n]), cpu.tensor(b, [n])).data();
-  const [ga, gb, gy] = [arg(a, [n]), arg(b, [n]), arg(n, [n])];
+  const [ga, gb, gy] = [input(a, [n]), input(b, [n]), output([n])];
   await report('add 1e7 equal, v1 (scalar)', dispatch(binaryV1Spec(ga, gb, gy)), gy, ref, 12 * n, n);
   const v2: DispatchSpec = {
     shader: { label: 'lab_binary_v2', code: binaryV2 },
@@ -215,7 +162,7 @@ if (only.includes('add')) {
   const xs = [10, 64, 125, 125];
   const c = rng.fill(64);
   const refC = await cpu.ops.add(cpu.tensor(a, xs), cpu.tensor(c, [64, 1, 1])).data();
-  const gc = arg(c, [64, 1, 1]);
+  const gc = input(c, [64, 1, 1]);
   const [gx, gyx] = [{ ...ga, shape: xs }, { ...gy, shape: xs }];
   if (slow) await report('add [10,64,125,125] + [64,1,1], v1 (loop)', dispatch(binaryV1Spec(gx, gc, gyx)), gyx, refC, 8 * n, n);
   await report('add [10,64,125,125] + [64,1,1], shipped', record((k) => binaryOp.gpu!(k, [gx, gc], [gyx], { kind: 'add' })), gyx, refC, 8 * n, n);
@@ -228,8 +175,8 @@ if (only.includes('permute')) {
   const n = sizeOf(shape);
   const x = rng.fill(n);
   const ref = await cpu.ops.permute(cpu.tensor(x, shape), [0, 2, 3, 1]).data();
-  const gx = arg(x, shape);
-  const gy = arg(n, outShape);
+  const gx = input(x, shape);
+  const gy = output(outShape);
   const xStrides = stridesOf(shape);
   const fromStrides = [0, 2, 3, 1].map((axis) => xStrides[axis]);
   const dense = stridesOf(outShape);
@@ -255,8 +202,8 @@ if (only.includes('concat')) {
   const n = sizeOf(shape);
   const [x1, x2] = [rng.fill(n), rng.fill(n)];
   const ref = await cpu.ops.concat([cpu.tensor(x1, shape), cpu.tensor(x2, shape)], { dim: 1 }).data();
-  const [g1, g2] = [arg(x1, shape), arg(x2, shape)];
-  const gy = arg(2 * n, [8, 128, 56, 56]);
+  const [g1, g2] = [input(x1, shape), input(x2, shape)];
+  const gy = output([8, 128, 56, 56]);
   await report('concat 2×[8,64,56,56] along dim 1, shipped', record((k) => concatOp.gpu!(k, [g1, g2], [gy], { dim: 1 })), gy, ref, 16 * n, 2 * n);
 }
 

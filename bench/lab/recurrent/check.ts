@@ -4,13 +4,12 @@
 // line per case and exits non-zero on a mismatch (DESIGN.md's tolerance).
 //
 //   npx vite build -c bench/lab/recurrent/vite.config.ts && node bench/lab/recurrent/dist/check.js
-import { create } from 'webgpu';
 import { CpuBackend } from '../../../src/backends/cpu/cpuBackend';
-import { WebGpuBackend } from '../../../src/backends/webgpu/webgpuBackend';
 import type { RecurrentMode } from '../../../src/ops/recurrent';
 import { stepSplit } from '../../../src/ops/recurrentGpu';
 import { Random } from '../../../src/random';
 import type { Tensor } from '../../../src/tensor';
+import { openBackend, runLab, tolerance, worstError } from '../harness';
 
 const G: Record<RecurrentMode, number> = { lstm: 4, gru: 3, rnn: 1 };
 
@@ -45,19 +44,14 @@ const CASES: Case[] = [
   { mode: 'rnn', T: 6, N: 8, I: 9, H: 600, nonlinearity: 'tanh' },
 ];
 
+/** The worst error in tolerances: ≤ 1 passes. */
 function close(got: Float32Array, ref: Float32Array): number {
-  let maxRef = 0;
-  let worst = 0;
-  for (let i = 0; i < ref.length; i++) maxRef = Math.max(maxRef, Math.abs(ref[i]));
-  for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]) || (Number.isNaN(got[i]) ? Infinity : 0));
-  return worst / (1e-4 + 1e-3 * maxRef); // ≤ 1 passes
+  return worstError(got, ref) / tolerance(ref);
 }
 
 async function main(): Promise<void> {
-  const gpu = await WebGpuBackend.create({ gpu: create([]) as GPU });
+  const gpu = await openBackend();
   const cpu = new CpuBackend();
-  const info = gpu.device.adapterInfo;
-  console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device} ${info.description}`.replace(/\s+/g, ' '));
   const rng = new Random(1);
   let failed = 0;
   const report = (what: string, ratios: number[]) => {
@@ -133,7 +127,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runLab(main);

@@ -4,18 +4,12 @@
 // `reps` sequences; the first call of each is a warm-up (pipelines).
 //
 //   npx vite build -c bench/lab/recurrent/vite.config.ts && node bench/lab/recurrent/dist/seq.js [--cases 1x28x128,…]  (N x I x H)
-import { create } from 'webgpu';
 import * as nn from '../../../src/index';
-import { WebGpuBackend } from '../../../src/backends/webgpu/webgpuBackend';
 import { Random } from '../../../src/random';
 import type { Tensor } from '../../../src/tensor';
+import { medianAndBest, openBackend, option, runLab } from '../harness';
 
 const T = 28;
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
 
 async function median(trials: number, reps: number, once: () => Promise<void>): Promise<number> {
   await once();
@@ -25,16 +19,13 @@ async function median(trials: number, reps: number, once: () => Promise<void>): 
     for (let r = 0; r < reps; r++) await once();
     times.push((performance.now() - t0) / reps);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return medianAndBest(times).median;
 }
 
 async function main(): Promise<void> {
-  const cases = arg('cases', '1x28x128,64x28x128').split(',').map((s) => s.split('x').map(Number) as [number, number, number]);
-  const reps = Number(arg('reps', '5'));
-  const gpu = await WebGpuBackend.create({ gpu: create([]) as GPU });
-  const info = gpu.device.adapterInfo;
-  console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device} ${info.description}`.replace(/\s+/g, ' '));
+  const cases = option('cases', '1x28x128,64x28x128').split(',').map((s) => s.split('x').map(Number) as [number, number, number]);
+  const reps = Number(option('reps', '5'));
+  const gpu = await openBackend();
   for (const [N, I, H] of cases) {
     const model = nn.sequential([nn.layers.lstm(I, H)], { inputShape: [N, I], seed: 1 });
     const params: Record<string, Tensor> = {};
@@ -67,7 +58,4 @@ async function main(): Promise<void> {
   gpu.dispose();
 }
 
-void main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runLab(main);
