@@ -1,4 +1,4 @@
-// Placeholder demo: reports the backend and runs d2l's LeNet layout once on it.
+// Placeholder demo: reports the backend and runs d2l's LeNet (untrained) once on it.
 import * as nn from '../src/index';
 
 const $ = (id: string) => document.getElementById(id)!;
@@ -6,11 +6,7 @@ const $ = (id: string) => document.getElementById(id)!;
 async function main(): Promise<void> {
   const backend = await nn.createBackend();
   $('backend').textContent = `Backend: ${backend.name}${backend.fallbackReason ? ` (WebGPU unavailable: ${backend.fallbackReason})` : ''}`;
-  const L = nn.layers;
-  const model = nn.sequential(
-    [L.conv2d(1, 6, 5, { padding: 2 }), L.sigmoid(), L.avgPool2d(2), L.conv2d(6, 16, 5), L.sigmoid(), L.avgPool2d(2), L.flatten(), L.linear(400, 120), L.sigmoid(), L.linear(120, 84), L.sigmoid(), L.linear(84, 10)],
-    { inputShape: [1, 28, 28] },
-  );
+  const model = nn.models.lenet();
   $('summary').textContent = String(model.summary());
   const session = await nn.compile(model, backend);
   const x = backend.tensor(new Float32Array(28 * 28).fill(0.5), [1, 1, 28, 28]);
