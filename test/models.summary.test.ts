@@ -5,7 +5,9 @@ import { describe, expect, test } from 'vitest';
 import * as nn from '../src';
 import type { Module, ModelSummary } from '../src';
 import { GOOGLENET_INCEPTIONS } from '../src/models/googlenet';
+import { float32Tensor, toFloat32, writeSafetensors, type SafetensorsTensor } from '../src/io/safetensors';
 import { LENET5_C3_TABLE } from '../src/models/lenet';
+import { Random } from '../src/random';
 
 interface TorchvisionModel {
   params: number;
@@ -377,3 +379,52 @@ describe('builder options', () => {
     expect(() => nn.models.nin({ inputSize: 40 }).summary()).toThrow(/^\d+(\.\d+)*: /);
   });
 });
+
+describe('torchvision state dicts load unchanged', () => {
+  // A file laid out as torchvision's state_dict saved as safetensors: every key in torchvision's
+  // order and shape, BatchNorm's num_batches_tracked as I64 scalars, the weights alternately F32
+  // and F16 (as a half-precision export would have some).
+  function torchvisionFile(name: string, rng: Random): { file: Uint8Array; values: Map<string, Float32Array> } {
+    const values = new Map<string, Float32Array>();
+    const tensors: [string, SafetensorsTensor][] = torchvision.models[name].state.map(([key, shape], i) => {
+      if (key.endsWith('num_batches_tracked')) return [key, { dtype: 'I64', shape, data: new Uint8Array(8) }];
+      const v = rng.fill(shape.reduce((a, b) => a * b, 1));
+      if (i % 2 === 0) {
+        values.set(key, v);
+        return [key, float32Tensor(shape, v)];
+      }
+      // F16: each value rounded to half precision; the model must hold exactly the rounded ones.
+      const half: SafetensorsTensor = { dtype: 'F16', shape, data: new Uint8Array(Uint16Array.from(v, toHalf).buffer) };
+      values.set(key, toFloat32(half));
+      return [key, half];
+    });
+    return { file: writeSafetensors(tensors, { format: 'pt' }), values };
+  }
+
+  for (const name of ['resnet18', 'googlenet']) {
+    test(`${name}: every key, shape and value arrives`, async () => {
+      const model = TORCHVISION_BUILDERS[name]();
+      const { file, values } = torchvisionFile(name, new Random(7));
+      await model.loadWeights(file);
+      const state = model.stateDict();
+      expect([...state.keys()]).toEqual([...values.keys()]);
+      // Byte-wise: expect().toEqual on millions of floats takes a minute.
+      const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+      for (const [key, v] of values) expect(bytes(state.get(key)!.data).equals(bytes(v)), key).toBe(true);
+    });
+  }
+});
+
+/** float32 → IEEE half bits, round to nearest even (finite, normal range: enough for weights in ±1). */
+function toHalf(x: number): number {
+  const f = new Float32Array([x]);
+  const bits = new Uint32Array(f.buffer)[0];
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = ((bits >>> 23) & 0xff) - 127 + 15;
+  if (exponent <= 0) return sign; // tiny values flush to zero
+  let mantissa = bits & 0x7fffff;
+  let half = sign | (exponent << 10) | (mantissa >>> 13);
+  mantissa &= 0x1fff;
+  if (mantissa > 0x1000 || (mantissa === 0x1000 && (half & 1))) half++;
+  return half;
+}
