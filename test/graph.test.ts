@@ -6,6 +6,7 @@ import type { SymbolicTensor } from '../src/graph/tracer';
 import { Module, type ForwardContext } from '../src/layers/module';
 import { activationOp } from '../src/ops/activation';
 import { batchNorm2dOp } from '../src/ops/batchNorm2d';
+import { scheduleGraph } from '../src/graph/schedule';
 import { cpu, expectClose, Random } from './helpers';
 
 const L = nn.layers;
@@ -181,5 +182,22 @@ describe('compiled graphs (CPU)', () => {
     expect(s.totalMacs).toBe(4 * 6 * 6 * 2 * 9 + 36 * 5);
     expect(String(s)).toMatch(/Conv2d\s+\[1, 4, 6, 6\]\s+76\s+2,592/);
     expect(model.namedParameters().some(([, p]) => p.isMaterialized)).toBe(false);
+  });
+});
+
+describe('scheduling', () => {
+  it('orders shuffled nodes topologically, keeps a valid order as it is, and rejects cycles and undefined values', async () => {
+    const block = new ResidualBlock();
+    const traced = block.trace(1);
+    expect(scheduleGraph(traced)).toBe(traced);
+    const shuffled = { ...traced, nodes: [...traced.nodes].reverse() };
+    const scheduled = scheduleGraph(shuffled);
+    expect(scheduled.nodes).toEqual(traced.nodes);
+
+    const [first, second] = traced.nodes;
+    const cycle = { ...traced, nodes: [{ ...first, inputs: [second.outputs[0], ...first.inputs.slice(1)] }, ...traced.nodes.slice(1)] };
+    expect(() => scheduleGraph(cycle)).toThrow(/cycle: conv1 \(conv2d\), .* can never run/);
+    const dangling = { ...traced, nodes: [{ ...first, inputs: [9999, ...first.inputs.slice(1)] }, ...traced.nodes.slice(1)] };
+    expect(() => scheduleGraph(dangling)).toThrow(/reads value 9999, which no node produces/);
   });
 });

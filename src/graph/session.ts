@@ -7,6 +7,7 @@ import { Tensor, type TensorOwner } from '../tensor.js';
 import type { Graph } from './ir.js';
 import { optimizeGraph } from './passes.js';
 import { planGraph, type Plan } from './plan.js';
+import { scheduleGraph } from './schedule.js';
 
 /** What a backend must offer to run compiled graphs. */
 export interface GraphBackend extends TensorOwner {
@@ -116,9 +117,9 @@ export class Session {
   }
 }
 
-/** Traces the model, optimises the graph, and prepares it on the backend (weights, pipelines). */
+/** Traces and schedules the model, optimises the graph, and prepares it on the backend (weights, pipelines). */
 export async function compileModule(model: Module, backend: GraphBackend, options: CompileOptions = {}): Promise<Session> {
-  const traced = model.trace(1);
+  const traced = scheduleGraph(model.trace(1));
   const graph = options.optimize === false ? traced : optimizeGraph(traced);
   const prepared = await backend.prepareGraph(graph);
   const session = new Session(backend, graph, prepared);
