@@ -5,7 +5,7 @@ import { ShapeError } from '../errors.js';
 import { broadcastShapes, broadcastStrides, formatShape, sizeOf, type Shape } from '../shape.js';
 import type { GpuArg, KernelRecorder } from '../backends/webgpu/kernel.js';
 import { gemm } from './gemm.js';
-import { recordGemm } from './gemmGpu.js';
+import { recordGemm, type GemmGpuArgs } from './gemmGpu.js';
 import type { OpDef, OpRunner } from './op.js';
 
 /** matmul has no attributes. */
@@ -124,17 +124,8 @@ export const matmulOp: OpDef<MatmulAttrs> = {
   gpuAcceptsParts: [1],
 };
 
-interface MatmulGemm {
-  m: number;
-  n: number;
-  k: number;
-  batch?: number;
-  strideA?: number;
-  strideB?: number;
-  offsetA: number;
-  offsetB: number;
-  offsetC: number;
-}
+/** The GEMM fields matmul sets itself (the offsets always, as it walks the batch). */
+type MatmulGemm = Pick<GemmGpuArgs, 'm' | 'n' | 'k' | 'batch' | 'strideA' | 'strideB'> & { offsetA: number; offsetB: number; offsetC: number };
 
 /** One (batched) GEMM of matmul; b may be in parts (split along its dim 0). */
 function recordMatmulGemm(r: KernelRecorder, a: GpuArg, b: GpuArg, y: GpuArg, g: MatmulGemm): void {
