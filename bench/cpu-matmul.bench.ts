@@ -1,12 +1,12 @@
-// GFLOP/s (2·M·N·K per second) of the CPU GEMM (src/ops/gemm.ts) and convolution on one core: square products,
+// GFLOP/s (2·M·N·K per second) of the CPU GEMM (src/ops/gemm/gemm.ts) and convolution on one core: square products,
 // an im2col convolution, and linear layers (1 to 8 rows against AlexNet/VGG's 4096 × 4096 and
 // 4096 × 9216 classifier weights, stored [out, in] and so read transposed).
 // Run: npx vitest bench --run bench/cpu-matmul.bench.ts   (not part of npm test)
 // Besides vitest's table, each case prints its median and best GFLOP/s, the best being the
 // better estimate on a machine shared with other work.
 import { bench, describe } from 'vitest';
-import { conv2dAttrs, conv2dOp } from '../src/ops/conv2d';
-import { gemm } from '../src/ops/gemm';
+import { conv2dAttrs, conv2dOp } from '../src/ops/conv/conv2d';
+import { gemm } from '../src/ops/gemm/gemm';
 import { Random } from '../src/random';
 
 interface Case {

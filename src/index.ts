@@ -1,5 +1,5 @@
 // webgpu-nn: the public API, nothing else.
-import type { Backend } from './backend.js';
+import type { Backend } from './backends/createBackend.js';
 import { compileModule, type CompileOptions, type Session } from './graph/session.js';
 import { ShapeError } from './errors.js';
 import { Module } from './layers/module.js';
@@ -8,7 +8,7 @@ import { Sequential, type ModelOptions } from './layers/sequential.js';
 export * from './errors.js';
 export { Tensor } from './tensor.js';
 export type { Shape } from './shape.js';
-export { createBackend, type Backend, type BackendName, type CreateBackendOptions } from './backend.js';
+export { createBackend, type Backend, type BackendName, type CreateBackendOptions } from './backends/createBackend.js';
 export * as layers from './layers/index.js';
 export * as models from './models/index.js';
 export { Module, Parameter, type ForwardContext, type LayerSummary, type ModelSummary } from './layers/module.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
 import { UnsupportedError } from '../src/errors';
-import { add, mul } from '../src/ops/binary';
+import { add, mul } from '../src/ops/elementwise/binary';
 import { createGpuBackend } from './gpu';
 import { cpu, expectClose, Random } from './helpers';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../src/errors';
-import { add, mul } from '../src/ops/binary';
+import { add, mul } from '../src/ops/elementwise/binary';
 import { cpu, expectValues, Random, randomTensor } from './helpers';
 
 /** Plain-loop broadcasting: output index → each input's index, dim by dim. */

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
 import * as nn from '../src/index';
-import type { Activation } from '../src/ops/activation';
-import { conv2d, conv2dAttrs, conv2dOp, type Conv2dOptions } from '../src/ops/conv2d';
+import type { Activation } from '../src/ops/elementwise/activation';
+import { conv2d, conv2dAttrs, conv2dOp, type Conv2dOptions } from '../src/ops/conv/conv2d';
 import type { Pads } from '../src/ops/window';
 import type { Tensor } from '../src/tensor';
 import { createGpuBackend } from './gpu';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../src/errors';
-import { relu } from '../src/ops/activation';
-import { conv2d, conv2dAttrs, conv2dOp, type Conv2dOptions } from '../src/ops/conv2d';
+import { relu } from '../src/ops/elementwise/activation';
+import { conv2d, conv2dAttrs, conv2dOp, type Conv2dOptions } from '../src/ops/conv/conv2d';
 import { samePads, type Pads } from '../src/ops/window';
 import { sizeOf } from '../src/shape';
 import type { Tensor } from '../src/tensor';

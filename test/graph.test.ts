@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import * as nn from '../src/index';
 import type { SymbolicTensor } from '../src/graph/tracer';
 import { Module, type ForwardContext } from '../src/layers/module';
-import { activationOp } from '../src/ops/activation';
-import { batchNorm2dOp } from '../src/ops/batchNorm2d';
+import { activationOp } from '../src/ops/elementwise/activation';
+import { batchNorm2dOp } from '../src/ops/norm/batchNorm2d';
 import { scheduleGraph } from '../src/graph/schedule';
 import { cpu, expectClose, Random } from './helpers';
 

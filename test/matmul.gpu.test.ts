@@ -1,4 +1,4 @@
-// The WebGPU GEMM (src/ops/gemmGpu.ts) and the matmul / linear lowerings on it, against plain
+// The WebGPU GEMM (src/ops/gemm/gemmGpu.ts) and the matmul / linear lowerings on it, against plain
 // float64 loops and the CPU reference: odd sizes, both B layouts, batches with strides and
 // broadcasting, offsets, bias per row and column, every fused activation, matmul's NumPy
 // batching and 1-D rules, linear at ranks 1-3, a weight split across 128 MiB bindings, and a
@@ -6,12 +6,12 @@
 import { create } from 'webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nn from '../src/index';
-import type { GpuArg } from '../src/backends/webgpu/kernel';
+import type { GpuArg } from '../src/ops/kernel';
 import { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
-import { activate, type Activation } from '../src/ops/activation';
-import { chooseGemmKernel, GEMM_KERNELS, gemmShape, recordGemm, recordGemmWith, type GemmGpuArgs } from '../src/ops/gemmGpu';
-import { linearOp } from '../src/ops/linear';
-import { matmulOp } from '../src/ops/matmul';
+import { activate, type Activation } from '../src/ops/elementwise/activation';
+import { chooseGemmKernel, GEMM_KERNELS, gemmShape, recordGemm, recordGemmWith, type GemmGpuArgs } from '../src/ops/gemm/gemmGpu';
+import { linearOp } from '../src/ops/gemm/linear';
+import { matmulOp } from '../src/ops/gemm/matmul';
 import type { OpDef } from '../src/ops/op';
 import type { Tensor } from '../src/tensor';
 import { createGpuBackend } from './gpu';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../src/errors';
-import { gemm } from '../src/ops/gemm';
-import { linear, linearOp } from '../src/ops/linear';
-import { matmul, matmulOp } from '../src/ops/matmul';
+import { gemm } from '../src/ops/gemm/gemm';
+import { linear, linearOp } from '../src/ops/gemm/linear';
+import { matmul, matmulOp } from '../src/ops/gemm/matmul';
 import { sizeOf } from '../src/shape';
 import { cpu, expectClose, expectValues, Random, randomTensor } from './helpers';
 

@@ -2,7 +2,7 @@
 // the CPU reference.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
-import { localResponseNormAttrs, localResponseNormOp, type LocalResponseNormOptions } from '../src/ops/localResponseNorm';
+import { localResponseNormAttrs, localResponseNormOp, type LocalResponseNormOptions } from '../src/ops/norm/localResponseNorm';
 import { createGpuBackend } from './gpu';
 import { cpu, expectClose, Random, twinTensors } from './helpers';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../src/errors';
-import { batchNorm2d, batchNorm2dOp, batchNormInputs } from '../src/ops/batchNorm2d';
-import { localResponseNorm, localResponseNormAttrs, localResponseNormOp } from '../src/ops/localResponseNorm';
+import { batchNorm2d, batchNorm2dOp, batchNormInputs } from '../src/ops/norm/batchNorm2d';
+import { localResponseNorm, localResponseNormAttrs, localResponseNormOp } from '../src/ops/norm/localResponseNorm';
 import { cpu, expectClose, expectValues, Random, randomTensor } from './helpers';
 
 const rng = new Random(5);

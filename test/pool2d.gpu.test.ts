@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
 import * as nn from '../src/index';
-import type { AvgPool2dOptions, MaxPool2dOptions } from '../src/ops/pool2d';
+import type { AvgPool2dOptions, MaxPool2dOptions } from '../src/ops/pool/pool2d';
 import type { PaddingOption, PairOption } from '../src/ops/window';
 import type { Tensor } from '../src/tensor';
 import { createGpuBackend } from './gpu';

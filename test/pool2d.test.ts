@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../src/errors';
-import { adaptiveAvgPool2d } from '../src/ops/adaptiveAvgPool2d';
-import { globalAvgPool2d, globalMaxPool2d } from '../src/ops/globalPool2d';
-import { avgPool2d, maxPool2d, pool2dOp, type AvgPool2dOptions, type MaxPool2dOptions } from '../src/ops/pool2d';
+import { adaptiveAvgPool2d } from '../src/ops/pool/adaptiveAvgPool2d';
+import { globalAvgPool2d, globalMaxPool2d } from '../src/ops/pool/globalPool2d';
+import { avgPool2d, maxPool2d, pool2dOp, type AvgPool2dOptions, type MaxPool2dOptions } from '../src/ops/pool/pool2d';
 import type { Pads } from '../src/ops/window';
 import type { Tensor } from '../src/tensor';
 import { cpu, expectClose, expectValues, Random, randomTensor } from './helpers';

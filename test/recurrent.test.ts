@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../src/errors';
-import { gru, lstm, packRecurrentInputs, recurrentOp, rnn, type RecurrentMode, type RecurrentOptions } from '../src/ops/recurrent';
-import { gruCell, lstmCell, recurrentCellOp, rnnCell } from '../src/ops/recurrentCell';
+import { gru, lstm, packRecurrentInputs, recurrentOp, rnn, type RecurrentMode, type RecurrentOptions } from '../src/ops/recurrent/recurrent';
+import { gruCell, lstmCell, recurrentCellOp, rnnCell } from '../src/ops/recurrent/recurrentCell';
 import { sizeOf } from '../src/shape';
 import type { Tensor } from '../src/tensor';
 import { cpu, expectClose, Random, randomTensor } from './helpers';

@@ -4,7 +4,7 @@ import { UnsupportedError } from '../src/errors';
 import type { SymbolicTensor } from '../src/graph/tracer';
 import { compile, Module, type ForwardContext, type Ops, type Tensor } from '../src/index';
 import type { OpDef } from '../src/ops/op';
-import { recordStridedCopy } from '../src/ops/stridedCopyGpu';
+import { recordStridedCopy } from '../src/ops/shape/stridedCopyGpu';
 import { sizeOf, type Shape } from '../src/shape';
 import { createGpuBackend } from './gpu';
 import { cpu, expectClose, Random } from './helpers';

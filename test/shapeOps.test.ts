@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../src/errors';
-import { concat } from '../src/ops/concat';
-import { permute } from '../src/ops/permute';
-import { dropout, flatten, reshape, viewOp } from '../src/ops/reshape';
+import { concat } from '../src/ops/shape/concat';
+import { permute } from '../src/ops/shape/permute';
+import { dropout, flatten, reshape, viewOp } from '../src/ops/shape/reshape';
 import type { Tensor } from '../src/tensor';
 import { cpu, expectValues, Random, randomTensor } from './helpers';
 

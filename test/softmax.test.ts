@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../src/errors';
-import { logSoftmax, softmax } from '../src/ops/softmax';
+import { logSoftmax, softmax } from '../src/ops/norm/softmax';
 import { cpu, expectClose, Random, randomTensor } from './helpers';
 
 /** Plain-loop softmax of a rank-3 tensor along `axis` (0, 1 or 2), straight from the definition. */

@@ -36,11 +36,11 @@
 // a real GPU by 3 µs here but lose 25× on SwiftShader, runs win on SwiftShader but lose 2× on
 // the GPU (uncoalesced stores) — and vec4 for equal shapes, the best on both.
 import { CpuBackend } from '../../src/backends/cpu/cpuBackend';
-import { grid, uniforms, type DispatchSpec, type GpuArg } from '../../src/backends/webgpu/kernel';
-import { binaryOp } from '../../src/ops/binary';
-import { concatOp } from '../../src/ops/concat';
-import { permuteOp } from '../../src/ops/permute';
-import { mergeAxes, stridedUniforms } from '../../src/ops/stridedCopyGpu';
+import { grid, uniforms, type DispatchSpec, type GpuArg } from '../../src/ops/kernel';
+import { binaryOp } from '../../src/ops/elementwise/binary';
+import { concatOp } from '../../src/ops/shape/concat';
+import { permuteOp } from '../../src/ops/shape/permute';
+import { mergeAxes, stridedUniforms } from '../../src/ops/shape/stridedCopyGpu';
 import { Random } from '../../src/random';
 import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../src/shape';
 import binaryV1 from './binary_v1_loop.wgsl?raw';

@@ -3,7 +3,7 @@
 // back, compare it with the CPU reference, and time trials. Each lab keeps its own cases,
 // variants, number of trials and tables; the pieces here only do the same things the same way.
 import { create } from 'webgpu';
-import type { DispatchSpec, GpuArg, GpuRegion, KernelRecorder } from '../../src/backends/webgpu/kernel';
+import type { DispatchSpec, GpuArg, GpuRegion, KernelRecorder } from '../../src/ops/kernel';
 import { UNIFORM_USAGE, WebGpuBackend } from '../../src/backends/webgpu/webgpuBackend';
 import { sizeOf, type Shape } from '../../src/shape';
 

@@ -5,10 +5,10 @@
 //  - fuseActivations: an activation that is the only reader of a convolution or linear
 //    output moves into that op's epilogue.
 // Both keep results the same up to float rounding (tested in test/graph.test.ts).
-import { activationOp, type Activation } from '../ops/activation.js';
-import { batchNorm2dOp, batchNormInputs, type BatchNormAttrs } from '../ops/batchNorm2d.js';
-import { conv2dOp, type Conv2dAttrs } from '../ops/conv2d.js';
-import { linearOp } from '../ops/linear.js';
+import { activationOp, type Activation } from '../ops/elementwise/activation.js';
+import { batchNorm2dOp, batchNormInputs, type BatchNormAttrs } from '../ops/norm/batchNorm2d.js';
+import { conv2dOp, type Conv2dAttrs } from '../ops/conv/conv2d.js';
+import { linearOp } from '../ops/gemm/linear.js';
 import type { OpDef } from '../ops/op.js';
 import { countReaders, producers, type Graph, type Node, type Value, type ValueId } from './ir.js';
 

@@ -1,7 +1,7 @@
 // Conv2d: weight [out, in/groups, kh, kw] and bias [out], PyTorch's default initialisation
 // (uniform ±1/√fan_in for both).
 import type { SymbolicTensor } from '../graph/tracer.js';
-import type { Conv2dOptions } from '../ops/conv2d.js';
+import type { Conv2dOptions } from '../ops/conv/conv2d.js';
 import { pair } from '../shape.js';
 import { Module, type ForwardContext, type Init } from './module.js';
 

@@ -1,11 +1,11 @@
 // nn.layers: constructors that mirror torch.nn's positional arguments. The model zoo is built
 // from exactly these.
-import type { AdaptiveAvgPool2dSize } from '../ops/adaptiveAvgPool2d.js';
-import type { LeakyReluOptions } from '../ops/activation.js';
-import type { LocalResponseNormOptions } from '../ops/localResponseNorm.js';
-import type { AvgPool2dOptions, MaxPool2dOptions } from '../ops/pool2d.js';
-import type { FlattenOptions } from '../ops/reshape.js';
-import type { SoftmaxOptions } from '../ops/softmax.js';
+import type { AdaptiveAvgPool2dSize } from '../ops/pool/adaptiveAvgPool2d.js';
+import type { LeakyReluOptions } from '../ops/elementwise/activation.js';
+import type { LocalResponseNormOptions } from '../ops/norm/localResponseNorm.js';
+import type { AvgPool2dOptions, MaxPool2dOptions } from '../ops/pool/pool2d.js';
+import type { FlattenOptions } from '../ops/shape/reshape.js';
+import type { SoftmaxOptions } from '../ops/norm/softmax.js';
 import { Conv2d, type Conv2dLayerOptions } from './conv.js';
 import { Linear, type LinearLayerOptions } from './linear.js';
 import { BatchNorm2d, LocalResponseNorm, type BatchNorm2dLayerOptions } from './normalization.js';

@@ -1,7 +1,7 @@
 // BatchNorm2d (inference: running statistics are buffers, not parameters) and
 // LocalResponseNorm (no parameters).
 import type { SymbolicTensor } from '../graph/tracer.js';
-import type { LocalResponseNormOptions } from '../ops/localResponseNorm.js';
+import type { LocalResponseNormOptions } from '../ops/norm/localResponseNorm.js';
 import { Module, type ForwardContext } from './module.js';
 
 export interface BatchNorm2dLayerOptions {

@@ -1,8 +1,8 @@
 // LSTM, GRU and RNN layers with PyTorch's parameter names (weight_ih_l0, weight_hh_l0_reverse,
 // …) and initialisation (uniform ±1/√hidden). forward returns the output sequence.
 import type { SymbolicTensor } from '../graph/tracer.js';
-import { recurrentParamName, type RecurrentMode, type RnnNonlinearity } from '../ops/recurrent.js';
-import { GATE_COUNT } from '../ops/recurrentMath.js';
+import { recurrentParamName, type RecurrentMode, type RnnNonlinearity } from '../ops/recurrent/recurrent.js';
+import { GATE_COUNT } from '../ops/recurrent/recurrentMath.js';
 import { Module, type ForwardContext } from './module.js';
 
 export interface RecurrentLayerOptions {

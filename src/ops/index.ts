@@ -3,23 +3,23 @@
 // compiled graphs go through the same op definitions. Names and argument order are the public
 // API of DESIGN.md; each entry only binds the runner to the op file's API function.
 import type { Shape } from '../shape.js';
-import * as act from './activation.js';
-import * as adaptive from './adaptiveAvgPool2d.js';
-import * as bn from './batchNorm2d.js';
-import * as binary from './binary.js';
-import * as cat from './concat.js';
-import * as conv from './conv2d.js';
-import * as globalPool from './globalPool2d.js';
-import * as linear from './linear.js';
-import * as lrn from './localResponseNorm.js';
-import * as matmul from './matmul.js';
+import * as act from './elementwise/activation.js';
+import * as adaptive from './pool/adaptiveAvgPool2d.js';
+import * as bn from './norm/batchNorm2d.js';
+import * as binary from './elementwise/binary.js';
+import * as cat from './shape/concat.js';
+import * as conv from './conv/conv2d.js';
+import * as globalPool from './pool/globalPool2d.js';
+import * as linear from './gemm/linear.js';
+import * as lrn from './norm/localResponseNorm.js';
+import * as matmul from './gemm/matmul.js';
 import type { OpRunner } from './op.js';
-import * as perm from './permute.js';
-import * as pool from './pool2d.js';
-import * as rec from './recurrent.js';
-import * as cell from './recurrentCell.js';
-import * as view from './reshape.js';
-import * as softmax from './softmax.js';
+import * as perm from './shape/permute.js';
+import * as pool from './pool/pool2d.js';
+import * as rec from './recurrent/recurrent.js';
+import * as cell from './recurrent/recurrentCell.js';
+import * as view from './shape/reshape.js';
+import * as softmax from './norm/softmax.js';
 
 type Shaped = { readonly shape: Shape };
 

@@ -1,7 +1,7 @@
 // The contract every op implements. An op is one file in src/ops: its attributes, its shape
 // rule, its MAC count, its CPU reference kernel and (part 2) how its WebGPU kernels are bound.
 // Eager calls (backend.ops.*) and compiled graphs both run ops through this one definition.
-import type { GpuLowering } from '../backends/webgpu/kernel.js';
+import type { GpuLowering } from './kernel.js';
 import type { Shape } from '../shape.js';
 
 /** A tensor as a CPU kernel sees it: exactly its elements, row-major. */

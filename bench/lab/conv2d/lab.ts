@@ -11,13 +11,13 @@
 // back, so the time covers the GPU work of every submit. A variant whose first timed run takes
 // over a second is timed by that run alone. GFLOP/s = 2·MACs / time per convolution; the table
 // shows the median of the trials (and the best, the better estimate on a shared machine).
-import type { GpuArg, KernelRecorder } from '../../../src/backends/webgpu/kernel';
-import { withActivationFn } from '../../../src/ops/activation';
-import { conv2dAttrs, conv2dOp, type Conv2dAttrs, type Conv2dOptions } from '../../../src/ops/conv2d';
-import { recordConv2d, recordConv2dRegisterBlocked, recordConv2dTiled, type ConvTile } from '../../../src/ops/conv2dGpu';
+import type { GpuArg, KernelRecorder } from '../../../src/ops/kernel';
+import { withActivationFn } from '../../../src/ops/elementwise/activation';
+import { conv2dAttrs, conv2dOp, type Conv2dAttrs, type Conv2dOptions } from '../../../src/ops/conv/conv2d';
+import { recordConv2d, recordConv2dRegisterBlocked, recordConv2dTiled, type ConvTile } from '../../../src/ops/conv/conv2dGpu';
 import { Random } from '../../../src/random';
 import { sizeOf } from '../../../src/shape';
-import shippedWgsl from '../../../shaders/conv2d.wgsl?raw';
+import shippedWgsl from '../../../shaders/conv/conv2d.wgsl?raw';
 import { emptyArg, labKernel, medianAndBest, openBackend, option, recordCommands, repsFor, runLab, timeInRounds, trialsFor, uploadArg, verdict } from '../harness';
 import arraysWgsl from './01_arrays.wgsl?raw';
 import nestedWgsl from './02_nested.wgsl?raw';

@@ -1,5 +1,5 @@
 // Kernel lab for the WebGPU GEMM (llm.c's dev/ habit): numbered variants, each checked against
-// the CPU GEMM (src/ops/gemm.ts) and timed over a sweep of shapes (square, linear layers at
+// the CPU GEMM (src/ops/gemm/gemm.ts) and timed over a sweep of shapes (square, linear layers at
 // batch 1 and 8, a 1×1 convolution, odd sizes).
 //
 //   npx vite build -c bench/lab/matmul/vite.config.ts && node bench/lab/matmul/dist/lab.js [options]
@@ -12,12 +12,12 @@
 // take turns, one trial each per round, so load from other work on the machine spreads over
 // all of them. GFLOP/s = 2·m·n·k·batch / time; the table shows the median over the rounds
 // (the log also shows the best).
-import { withActivationFn, type Activation } from '../../../src/ops/activation';
-import { gemm } from '../../../src/ops/gemm';
-import { recordGemm, recordGemmWith, registerKernel, type GemmGpuArgs, type GemmKernel } from '../../../src/ops/gemmGpu';
+import { withActivationFn, type Activation } from '../../../src/ops/elementwise/activation';
+import { gemm } from '../../../src/ops/gemm/gemm';
+import { recordGemm, recordGemmWith, registerKernel, type GemmGpuArgs, type GemmKernel } from '../../../src/ops/gemm/gemmGpu';
 import { Random } from '../../../src/random';
-import gemvWgsl from '../../../shaders/matmul_gemv.wgsl?raw';
-import tiledWgsl from '../../../shaders/matmul_tiled.wgsl?raw';
+import gemvWgsl from '../../../shaders/gemm/matmul_gemv.wgsl?raw';
+import tiledWgsl from '../../../shaders/gemm/matmul_tiled.wgsl?raw';
 import { emptyArg, labKernel, medianAndBest, openBackend, option, recordCommands, repsFor, runLab, timeInRounds, uploadArg, verdict, type Check, type LabKernel } from '../harness';
 import { registerKernelCode, type RegisterVariant } from './registers';
 
@@ -65,21 +65,21 @@ const registerVariant = (v: RegisterVariant): Variant => {
   };
 };
 
-/** 03: shaders/matmul_tiled.wgsl with TR × TC per invocation (tiles of 16·TR × 16·TC). */
+/** 03: shaders/gemm/matmul_tiled.wgsl with TR × TC per invocation (tiles of 16·TR × 16·TC). */
 const tiledVariant = (tr: number, tc: number): Variant => {
   const code = tiledWgsl.replace(/const TR = \d+u;/, `const TR = ${tr}u;`).replace(/const TC = \d+u;/, `const TC = ${tc}u;`);
   const kernel: GemmKernel = { name: `tiled ${tr}×${tc}`, shader: withActivationFn(`lab-tiled-${tr}x${tc}`, code), rowsPerGroup: 16 * tr, colsPerGroup: 16 * tc };
   return { name: `03-tiled-${tr}x${tc}`, record: (k, args) => recordGemmWith(k, args, kernel) };
 };
 
-/** 04: shaders/matmul_gemv.wgsl with MR rows × NC columns per workgroup. */
+/** 04: shaders/gemm/matmul_gemv.wgsl with MR rows × NC columns per workgroup. */
 const gemvVariant = (mr: number, nc: number): Variant => {
   const code = gemvWgsl.replace(/const MR = \d+u;/, `const MR = ${mr}u;`).replace(/const NC = \d+u;/, `const NC = ${nc}u;`);
   const kernel: GemmKernel = { name: `gemv ${mr}×${nc}`, shader: withActivationFn(`lab-gemv-${mr}x${nc}`, code), rowsPerGroup: mr, colsPerGroup: nc };
   return { name: `04-gemv-${mr}x${nc}`, accepts: (c) => c.transB && c.k % 4 === 0 && c.m <= 64, record: (k, args) => recordGemmWith(k, args, kernel) };
 };
 
-/** 02: shaders/matmul.wgsl with a given block and workgroup. */
+/** 02: shaders/gemm/matmul.wgsl with a given block and workgroup. */
 const shippedVariant = (tm: number, tn: number, wgx: number, wgy: number): Variant => {
   const kernel = registerKernel(tm, tn, wgx, wgy);
   return { name: `02-regs-${tm}x${tn}-${wgx}x${wgy}`, record: (k, args) => recordGemmWith(k, args, kernel) };

@@ -6,7 +6,7 @@
 // Accumulators are named vec4 variables, every statement written out (SwiftShader does not
 // unroll loops, and accumulators in an array indexed by a loop counter spill to memory).
 // Generated WGSL is for the lab only: the shipped kernels are plain .wgsl files in shaders/.
-// Same bindings and uniform block as shaders/matmul.wgsl.
+// Same bindings and uniform block as shaders/gemm/matmul.wgsl.
 
 export interface RegisterVariant {
   readonly tm: number;

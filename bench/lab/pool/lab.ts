@@ -12,17 +12,17 @@
 // times into one compute pass (one command buffer, as a compiled graph runs), submits it and
 // reads 4 bytes back; the median of the trials is shown (and the best, the better estimate on a
 // shared machine). GB/s counts the input read once and the output written once.
-import type { GpuArg, KernelRecorder } from '../../../src/backends/webgpu/kernel';
-import { grid, uniforms } from '../../../src/backends/webgpu/kernel';
-import { batchNorm2dOp } from '../../../src/ops/batchNorm2d';
-import { globalPool2dOp } from '../../../src/ops/globalPool2d';
-import { localResponseNormAttrs, localResponseNormOp } from '../../../src/ops/localResponseNorm';
+import type { GpuArg, KernelRecorder } from '../../../src/ops/kernel';
+import { grid, uniforms } from '../../../src/ops/kernel';
+import { batchNorm2dOp } from '../../../src/ops/norm/batchNorm2d';
+import { globalPool2dOp } from '../../../src/ops/pool/globalPool2d';
+import { localResponseNormAttrs, localResponseNormOp } from '../../../src/ops/norm/localResponseNorm';
 import type { CpuArg, OpDef } from '../../../src/ops/op';
-import { dispatchPlaneReduction, dispatchPoolWindows, pool2dOp, wholePlaneWindow, type Pool2dAttrs } from '../../../src/ops/pool2d';
-import { softmaxOp } from '../../../src/ops/softmax';
+import { dispatchPlaneReduction, dispatchPoolWindows, pool2dOp, wholePlaneWindow, type Pool2dAttrs } from '../../../src/ops/pool/pool2d';
+import { softmaxOp } from '../../../src/ops/norm/softmax';
 import { Random } from '../../../src/random';
 import { sizeOf, type Shape } from '../../../src/shape';
-import softmaxWgsl from '../../../shaders/softmax.wgsl?raw';
+import softmaxWgsl from '../../../shaders/norm/softmax.wgsl?raw';
 import { emptyArg, labKernel, medianAndBest, openBackend, option, recordCommands, runLab, timeInRounds, trialsFor, uploadArg, verdict } from '../harness';
 import twoPassWgsl from './02_two_pass.wgsl?raw';
 

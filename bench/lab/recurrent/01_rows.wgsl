@@ -1,5 +1,5 @@
 // 01_rows — the first shipped step kernel (one invocation per (batch row, hidden unit), W_hh rows
-// as given), kept for comparison: the k-split kernel that replaced it is shaders/recurrent_step.wgsl.
+// as given), kept for comparison: the k-split kernel that replaced it is shaders/recurrent/recurrent_step.wgsl.
 // recurrent_step.wgsl — one time step of one layer direction of an LSTM, GRU or Elman RNN, after
 // the input projection xp = x·W_ihᵀ + b_ih of every step has been computed by one GEMM.
 //

@@ -5,8 +5,8 @@
 //
 //   npx vite build -c bench/lab/recurrent/vite.config.ts && node bench/lab/recurrent/dist/check.js
 import { CpuBackend } from '../../../src/backends/cpu/cpuBackend';
-import type { RecurrentMode } from '../../../src/ops/recurrent';
-import { stepSplit } from '../../../src/ops/recurrentGpu';
+import type { RecurrentMode } from '../../../src/ops/recurrent/recurrent';
+import { stepSplit } from '../../../src/ops/recurrent/recurrentGpu';
 import { Random } from '../../../src/random';
 import type { Tensor } from '../../../src/tensor';
 import { openBackend, runLab, tolerance, worstError } from '../harness';

@@ -5,16 +5,16 @@
 //   npx vite build -c bench/lab/recurrent/vite.config.ts && node bench/lab/recurrent/dist/lab.js [options]
 //   options: --cases 1x128,64x128,…  (N x H)   --variants 01-rows,02-transposed,…   --target-ms 300
 //
-// Every variant shares the shipped kernel's uniform block and bindings (shaders/recurrent_step.wgsl);
+// Every variant shares the shipped kernel's uniform block and bindings (shaders/recurrent/recurrent_step.wgsl);
 // they differ in the weight layout (W_hh rows [G·H, H] as given, or transposed [H, G·H]) and in
 // what one invocation computes (a unit, four units, four rows, or a k-slice of a unit: 05–07). The projection xp is random data here (the GEMM is not measured).
 // Timing: one command buffer per sequence (clear the state, T dispatches), `reps` submits, then
 // a 4-byte read; the median of the trials is reported, with the best.
-import { grid, uniforms } from '../../../src/backends/webgpu/kernel';
-import { recurrentStep, stepScratch, type StepWeights } from '../../../src/ops/recurrentMath';
+import { grid, uniforms } from '../../../src/ops/kernel';
+import { recurrentStep, stepScratch, type StepWeights } from '../../../src/ops/recurrent/recurrentMath';
 import { Random } from '../../../src/random';
-import { stepSplit } from '../../../src/ops/recurrentGpu';
-import shippedWgsl from '../../../shaders/recurrent_step.wgsl?raw';
+import { stepSplit } from '../../../src/ops/recurrent/recurrentGpu';
+import shippedWgsl from '../../../shaders/recurrent/recurrent_step.wgsl?raw';
 import { dispatchCommand, emptyArg, labKernel, medianAndBest, openBackend, option, repsFor, runLab, timeInRounds, trialsFor, uploadArg, verdict } from '../harness';
 import rowsWgsl from './01_rows.wgsl?raw';
 import transposedWgsl from './02_transposed.wgsl?raw';

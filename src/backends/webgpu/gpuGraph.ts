@@ -9,7 +9,7 @@ import type { Plan } from '../../graph/plan.js';
 import type { Executable, PreparedGraph } from '../../graph/session.js';
 import { formatShape, sizeOf } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
-import type { DispatchSpec, GpuArg, GpuRegion, KernelRecorder } from './kernel.js';
+import type { DispatchSpec, GpuArg, GpuRegion, KernelRecorder } from '../../ops/kernel.js';
 import { mib, UNIFORM_USAGE, type WebGpuBackend } from './webgpuBackend.js';
 
 export async function prepareGpuGraph(backend: WebGpuBackend, graph: Graph): Promise<PreparedGraph> {

@@ -1,7 +1,7 @@
 // Compute pipelines cached by (shader, entry point, override constants). Compiled graphs build
 // theirs with createComputePipelineAsync at compile time; eager ops build any missing one
 // synchronously on first use.
-import type { DispatchSpec } from './kernel.js';
+import type { DispatchSpec } from '../../ops/kernel.js';
 
 export class PipelineCache {
   readonly #modules = new Map<string, GPUShaderModule>();

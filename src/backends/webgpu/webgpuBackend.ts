@@ -10,7 +10,7 @@ import { Tensor, type Storage } from '../../tensor.js';
 import { BackendBase } from '../backendBase.js';
 import { acquireDevice, type DeviceOptions } from './device.js';
 import { prepareGpuGraph } from './gpuGraph.js';
-import type { DispatchSpec, GpuArg, GpuRegion, KernelRecorder } from './kernel.js';
+import type { DispatchSpec, GpuArg, GpuRegion, KernelRecorder } from '../../ops/kernel.js';
 import { PipelineCache } from './pipelines.js';
 
 export class GpuStorage implements Storage {

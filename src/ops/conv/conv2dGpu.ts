@@ -1,0 +1,152 @@
+// The WebGPU lowering of conv2d: three kernels, chosen by the table in chooseConvKernel.
+//  - 'gemm': a 1×1 convolution with stride 1, no padding and one group is a plain GEMM per image,
+//    y[n] [O, H·W] = w [O, C] · x[n] [C, H·W] (the shared GEMM, gemmGpu.ts, bias per row);
+//  - 'tiled': the implicit GEMM with workgroup-memory tiles (shaders/conv/conv2d_tiled.wgsl), for GPUs;
+//  - 'register': the register-blocked implicit GEMM (shaders/conv/conv2d.wgsl), whose block (TM output
+//    channels × TN pixels per invocation) follows the shape; everything else, and every
+//    convolution on a software adapter, where workgroup barriers are slow.
+import conv2dTiledWgsl from '../../../shaders/conv/conv2d_tiled.wgsl?raw';
+import conv2dWgsl from '../../../shaders/conv/conv2d.wgsl?raw';
+import { grid, uniforms, type GpuArg, type KernelRecorder } from '../kernel.js';
+import { sizeOf } from '../../shape.js';
+import { activationConstants, withActivationFn } from '../elementwise/activation.js';
+import type { Conv2dAttrs } from './conv2d.js';
+import { recordGemm } from '../gemm/gemmGpu.js';
+import { resolveWindow, type Window2d } from '../window.js';
+
+/** The register block of one invocation and the workgroup size (shaders/conv/conv2d.wgsl). */
+export interface ConvTile {
+  /** Output channels per invocation: 1, 2, 4 or 8. */
+  readonly tm: 1 | 2 | 4 | 8;
+  /** Output pixels of one row per invocation: 4 or 8. */
+  readonly tn: 4 | 8;
+  readonly workgroupSize: number;
+}
+
+/** The geometry of one convolution call, as the kernel and the tile table see it. */
+export interface ConvGeometry {
+  readonly N: number;
+  readonly C: number;
+  readonly H: number;
+  readonly W: number;
+  readonly O: number;
+  readonly groups: number;
+  readonly win: Window2d;
+}
+
+export function convGeometry(x: readonly number[], w: readonly number[], attrs: Conv2dAttrs): ConvGeometry {
+  const [N, C, H, W] = x;
+  return { N, C, H, W, O: w[0], groups: attrs.groups, win: resolveWindow('conv2d', x, [w[2], w[3]], attrs) };
+}
+
+/**
+ * The tile table, from bench/lab/conv2d on SwiftShader (2 cores): the largest block wins wherever
+ * the channels fill it (8×8: 2.3–2.7 GFLOP/s on ResNet/VGG 3×3 layers against 1.1–1.6 for 4×8),
+ * also for LeNet's 6 output channels (8×8 with 2 idle rows beat 4×8); a depthwise convolution
+ * (one output channel per group) gets TM 1 instead of computing 7 discarded channels out of 8
+ * (0.35 GFLOP/s against 0.13). Rows shorter than 8 pixels get TN 4.
+ */
+export function chooseConvTile(geo: ConvGeometry): ConvTile {
+  const outPerGroup = geo.O / geo.groups;
+  const tm = outPerGroup >= 5 ? 8 : outPerGroup >= 3 ? 4 : outPerGroup === 2 ? 2 : 1;
+  const tn = geo.win.output[1] >= 8 ? 8 : 4;
+  return { tm, tn, workgroupSize: 64 };
+}
+
+export type ConvKernel = { readonly kind: 'gemm' } | { readonly kind: 'tiled' } | { readonly kind: 'register'; readonly tile: ConvTile };
+
+/** Output channels per group from which a GPU gets the 64-channel workgroup tiles. */
+const TILED_MIN_CHANNELS = 32;
+
+/**
+ * The kernel table. 1×1 stride-1 convolutions are matrix products. On a GPU, layers with enough
+ * output channels per group to fill half a 64-channel tile take the workgroup-memory tiles: the
+ * register kernel's 8×8 blocks leave a batch-1 layer few invocations (ResNet's 64 × 56 × 56 layer:
+ * 3136, 49 workgroups) for a GPU of 100+ compute units, and GPUs favour shared-memory tiling
+ * (DESIGN.md). This GPU row is reasoned, not yet timed on a discrete GPU (bench/lab/conv2d is
+ * the way to check it). A software adapter always gets the register kernel (measured 2x faster).
+ */
+export function chooseConvKernel(geo: ConvGeometry, softwareAdapter: boolean): ConvKernel {
+  if (isPointwise(geo)) return { kind: 'gemm' };
+  if (!softwareAdapter && geo.O / geo.groups >= TILED_MIN_CHANNELS) return { kind: 'tiled' };
+  return { kind: 'register', tile: chooseConvTile(geo) };
+}
+
+const convShader = withActivationFn('conv2d', conv2dWgsl);
+const convTiledShader = withActivationFn('conv2d_tiled', conv2dTiledWgsl);
+
+/** Records the dispatches computing y = act(conv(x, w) + b): x [N, C, H, W], w [O, C/g, kh, kw], b [O] | null. */
+export function recordConv2d(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: Conv2dAttrs): void {
+  if (sizeOf(y.shape) === 0) return;
+  const kernel = chooseConvKernel(convGeometry(x.shape, w.shape, attrs), k.softwareAdapter);
+  if (kernel.kind === 'gemm') {
+    const [N, C, H, W] = x.shape;
+    const O = w.shape[0];
+    const pixels = H * W;
+    recordGemm(k, {
+      a: w, b: x, c: y, m: O, n: pixels, k: C,
+      batch: N, strideA: 0, strideB: C * pixels, strideC: O * pixels,
+      bias: b, biasPer: 'row', activation: attrs.activation,
+    });
+  } else if (kernel.kind === 'tiled') {
+    recordConv2dTiled(k, x, w, b, y, attrs);
+  } else {
+    recordConv2dRegisterBlocked(k, x, w, b, y, attrs, kernel.tile);
+  }
+}
+
+/** A 1×1 convolution that reads every input pixel once, in order: a matrix product per image. */
+function isPointwise({ groups, win }: ConvGeometry): boolean {
+  const [kh, kw] = win.kernel;
+  return kh === 1 && kw === 1 && groups === 1 && win.stride[0] === 1 && win.stride[1] === 1 && win.pads.every((p) => p === 0);
+}
+
+/** Records shaders/conv/conv2d.wgsl with the given register block (the lab calls it with others). */
+export function recordConv2dRegisterBlocked(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: Conv2dAttrs, tile: ConvTile): void {
+  if (sizeOf(y.shape) === 0) return;
+  const { N, C, H, W, O, groups, win } = convGeometry(x.shape, w.shape, attrs);
+  const [OH, OW] = win.output;
+  const [, Cg, kh, kw] = w.shape;
+  const Og = O / groups;
+  const rowBlocks = Math.ceil(OW / tile.tn);
+  const pixelBlocks = N * OH * rowBlocks;
+  const channelBlocks = Math.ceil(Og / tile.tm);
+  const total = pixelBlocks * channelBlocks * groups;
+  const block = uniforms()
+    .u32(C, H, W, O, OH, OW, Cg, Og, kh, kw)
+    .i32(...win.stride, ...win.dilation, win.pads[0], win.pads[1])
+    .u32(rowBlocks, pixelBlocks, channelBlocks, total);
+  k.dispatch({
+    shader: convShader,
+    constants: { ...activationConstants(attrs.activation), TM: tile.tm, TN: tile.tn, HAS_BIAS: b ? 1 : 0, WG: tile.workgroupSize },
+    uniforms: block.bytes(),
+    // Without a bias the shader's bias binding still needs a buffer: w, read-only like it.
+    bindings: [x, w, b ?? w, y],
+    workgroups: grid(total, tile.workgroupSize),
+  });
+}
+
+/** Records shaders/conv/conv2d_tiled.wgsl: 64-channel × 64-pixel tiles per workgroup of 256. */
+export function recordConv2dTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: Conv2dAttrs): void {
+  if (sizeOf(y.shape) === 0) return;
+  const { N, C, H, W, O, groups, win } = convGeometry(x.shape, w.shape, attrs);
+  const [OH, OW] = win.output;
+  const [, Cg, kh, kw] = w.shape;
+  const Og = O / groups;
+  const pixels = N * OH * OW;
+  const pixelTiles = Math.ceil(pixels / 64);
+  const channelTiles = Math.ceil(Og / 64);
+  const tiles = pixelTiles * channelTiles * groups;
+  k.dispatch({
+    shader: convTiledShader,
+    constants: { ...activationConstants(attrs.activation), HAS_BIAS: b ? 1 : 0 },
+    uniforms: uniforms()
+      .u32(C, H, W, O, OH, OW, Cg, Og, kh, kw)
+      .i32(...win.stride, ...win.dilation, win.pads[0], win.pads[1])
+      .u32(pixels, pixelTiles, channelTiles, tiles)
+      .bytes(),
+    bindings: [x, w, b ?? w, y],
+    // One workgroup per tile, spread over x and y past 65 535.
+    workgroups: grid(tiles, 1),
+  });
+}

@@ -1,0 +1,71 @@
+// linear: y = x · wᵀ + b, PyTorch's nn.Linear (and ONNX Gemm with transB = 1), with an optional
+// fused activation that the graph fusion pass sets (graph/passes.ts).
+import { ShapeError } from '../../errors.js';
+import { formatShape, sizeOf, type Shape } from '../../shape.js';
+import { activateInPlace, type Activation } from '../elementwise/activation.js';
+import { gemm } from './gemm.js';
+import { recordGemm } from './gemmGpu.js';
+import type { OpDef, OpRunner } from '../op.js';
+
+export interface LinearAttrs {
+  /** Applied after the bias (fused epilogue); absent for a plain linear layer. */
+  readonly activation?: Activation;
+}
+
+/** Checks x [..., in], w [out, in], b [out] | null; returns [rows, in, out]. */
+function checkLinear(x: Shape | null, w: Shape | null, b: Shape | null): [number, number, number] {
+  const shapes = `x ${formatShape(x)}, w ${formatShape(w)}, b ${formatShape(b)}`;
+  if (!x || x.length === 0) throw new ShapeError(`linear: x must have rank >= 1 [..., in], got ${shapes}`);
+  if (!w || w.length !== 2) throw new ShapeError(`linear: w must have rank 2 [out, in], got ${shapes}`);
+  const [outFeatures, inFeatures] = w;
+  if (x[x.length - 1] !== inFeatures) {
+    throw new ShapeError(`linear: x's last dim must be w's in-features ${inFeatures}, got ${shapes}`);
+  }
+  if (b && (b.length !== 1 || b[0] !== outFeatures)) {
+    throw new ShapeError(`linear: b must be [${outFeatures}] (one per output feature), got ${shapes}`);
+  }
+  return [sizeOf(x.slice(0, -1)), inFeatures, outFeatures];
+}
+
+export const linearOp: OpDef<LinearAttrs> = {
+  name: 'linear',
+  inferShapes([x, w, b]) {
+    checkLinear(x, w, b ?? null);
+    return [[...x!.slice(0, -1), w![0]]];
+  },
+  macs([x, w, b]) {
+    const [rows, inFeatures, outFeatures] = checkLinear(x, w, b ?? null);
+    return rows * outFeatures * inFeatures;
+  },
+  // x [R, in] (leading dims flattened), w [out, in], b [out] | null -> y [R, out]
+  cpu([x, w, b], [y], attrs) {
+    const [rows, inFeatures, outFeatures] = checkLinear(x!.shape, w!.shape, b?.shape ?? null);
+    // y starts as the bias in every row, then the product accumulates onto it.
+    if (b) for (let r = 0; r < rows; r++) y.data.set(b.data, r * outFeatures);
+    const accumulate = b !== null && b !== undefined;
+    const [xs, ws, ys] = [x!.data, w!.data, y.data];
+    gemm(false, true, rows, outFeatures, inFeatures, xs, 0, inFeatures, ws, 0, inFeatures, ys, 0, outFeatures, accumulate);
+    activateInPlace(y.data, attrs.activation);
+  },
+  // x [R, in], w [out, in] (or its parts: consecutive row blocks), b [out] | null -> y [R, out]
+  gpu(k, [x, w, b], [y], attrs) {
+    const [rows, inFeatures, outFeatures] = checkLinear(x!.shape, w!.shape, b?.shape ?? null);
+    // A weight too large for one binding arrives as blocks of output rows: each block is one
+    // GEMM writing its own columns of y.
+    let column = 0;
+    for (const part of w!.parts ?? [w!]) {
+      const n = part.shape[0];
+      recordGemm(k, {
+        a: x!, b: part, c: y, m: rows, n, k: inFeatures, transB: true, ldc: outFeatures, offsetC: column,
+        bias: b, biasPer: 'column', biasOffset: column, activation: attrs.activation,
+      });
+      column += n;
+    }
+  },
+  gpuAcceptsParts: [1],
+};
+
+/** x · wᵀ + b for x [..., in], w [out, in] (PyTorch's layout) and b [out] or null. */
+export function linear<T extends { readonly shape: Shape }>(r: OpRunner<T>, x: T, w: T, b: T | null = null): T {
+  return r.runOp(linearOp, [x, w, b], {})[0];
+}

@@ -1,0 +1,122 @@
+// How an op describes its WebGPU work: a list of dispatches, each naming a WGSL shader, its
+// pipeline-overridable constants, a small uniform block and the storage buffers it binds.
+// The same description serves eager ops (encoded at once) and compiled graphs (pipelines built
+// asynchronously at compile, bind groups recorded once, replayed by every run).
+//
+// Binding convention of every shader in shaders/: @group(0) @binding(0) is the uniform block
+// (when the dispatch has one); storage buffers follow at bindings 1, 2, … in `bindings` order.
+import type { Shape } from '../shape.js';
+
+export interface Shader {
+  /** Unique name; part of the pipeline cache key. */
+  readonly label: string;
+  readonly code: string;
+}
+
+/** A range of a GPU buffer bound as one storage binding. Byte offsets are 256-aligned. */
+export interface GpuRegion {
+  readonly buffer: GPUBuffer;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** A tensor as a WebGPU kernel sees it. */
+export interface GpuArg extends GpuRegion {
+  readonly shape: Shape;
+  /**
+   * Set for a parameter larger than one binding allows: the tensor split along dim 0 into
+   * pieces that each fit (see GpuLowering.acceptsParts). `buffer/offset/size` are then the first part's.
+   */
+  readonly parts?: readonly GpuArg[];
+}
+
+export type Workgroups = readonly [number, number, number];
+
+export interface DispatchSpec {
+  readonly shader: Shader;
+  readonly entryPoint?: string;
+  /** Values of the shader's `override` declarations (specialisation; part of the pipeline key). */
+  readonly constants?: Readonly<Record<string, number>>;
+  /** The uniform block at binding 0, built with `uniforms()`; omit when the shader has none. */
+  readonly uniforms?: ArrayBuffer;
+  /** Storage buffers at bindings 1, 2, …. */
+  readonly bindings: readonly GpuRegion[];
+  readonly workgroups: Workgroups;
+}
+
+/** What an op's lowering may ask for while describing its work. */
+export interface KernelRecorder {
+  readonly limits: GPUSupportedLimits;
+  /**
+   * True on a software adapter (SwiftShader, llvmpipe): there, barriers and workgroup memory
+   * cost far more than on a GPU, so kernels whose best variant differs choose by this.
+   */
+  readonly softwareAdapter: boolean;
+  dispatch(spec: DispatchSpec): void;
+  /** A temporary buffer of `bytes`, valid for this op's dispatches only (recurrent states, …). */
+  scratch(bytes: number): GpuArg;
+  /** Copies bytes between regions (encoded in order with the dispatches). */
+  copy(from: GpuRegion, to: GpuRegion, bytes: number): void;
+}
+
+/**
+ * An op's WebGPU lowering: records the dispatches that compute `outputs` from `inputs`.
+ * Outputs are fresh or reused buffers: a lowering writes every element of them.
+ */
+export interface GpuLowering<A> {
+  (k: KernelRecorder, inputs: readonly (GpuArg | null)[], outputs: readonly GpuArg[], attrs: A): void;
+}
+
+/** Little-endian uniform block writer: u32 / i32 / f32 fields in declaration order, 4 bytes each. */
+export class Uniforms {
+  readonly #words: number[] = [];
+  readonly #kinds: ('u' | 'i' | 'f')[] = [];
+
+  u32(...values: number[]): this {
+    for (const v of values) this.#push('u', v);
+    return this;
+  }
+
+  i32(...values: number[]): this {
+    for (const v of values) this.#push('i', v);
+    return this;
+  }
+
+  f32(...values: number[]): this {
+    for (const v of values) this.#push('f', v);
+    return this;
+  }
+
+  /** The bytes, padded to a multiple of 16 as uniform buffers need. */
+  bytes(): ArrayBuffer {
+    const n = Math.max(4, Math.ceil(this.#words.length / 4) * 4);
+    const buf = new ArrayBuffer(n * 4);
+    const view = new DataView(buf);
+    this.#words.forEach((v, i) => {
+      const kind = this.#kinds[i];
+      if (kind === 'f') view.setFloat32(i * 4, v, true);
+      else if (kind === 'i') view.setInt32(i * 4, v, true);
+      else view.setUint32(i * 4, v, true);
+    });
+    return buf;
+  }
+
+  #push(kind: 'u' | 'i' | 'f', v: number): void {
+    this.#words.push(v);
+    this.#kinds.push(kind);
+  }
+}
+
+export const uniforms = (): Uniforms => new Uniforms();
+
+/**
+ * Workgroups for `invocations` threads in groups of `workgroupSize`, spread over x and y so no
+ * dimension exceeds the 65 535 limit. Shaders recover the flat index as
+ * `gid.x + gid.y * num_workgroups.x * WORKGROUP_SIZE` and return when it is past the end.
+ */
+export function grid(invocations: number, workgroupSize: number, maxPerDim = 65535): Workgroups {
+  const groups = Math.ceil(invocations / workgroupSize);
+  if (groups <= maxPerDim) return [groups, 1, 1];
+  const y = Math.ceil(groups / maxPerDim);
+  return [Math.ceil(groups / y), y, 1];
+}

@@ -1,0 +1,172 @@
+// Single-step recurrent cells (torch.nn.LSTMCell, GRUCell, RNNCell): one time step of the
+// sequence op, computed by the same step math (recurrentMath.ts). One op for all three; inputs
+// in a fixed order:
+//
+//   [x [N, I], h [N, H], c [N, H] (LSTM; null otherwise), w_ih [G·H, I], w_hh [G·H, H],
+//    b_ih [G·H] | null, b_hh [G·H] | null]
+//
+// Outputs: [h'] or, for LSTM, [h', c'], each [N, H]. H is taken from h.
+import { ShapeError } from '../../errors.js';
+import { formatShape, sameShape, type Shape } from '../../shape.js';
+import type { OpDef, OpRunner } from '../op.js';
+import { recordRecurrent } from './recurrentGpu.js';
+import { GATE_COUNT, projectInputs, recurrentStep, stepScratch, type RecurrentMode, type RnnNonlinearity, type StepWeights } from './recurrentMath.js';
+
+export interface RecurrentCellAttrs {
+  readonly mode: RecurrentMode;
+  /** RNN only ('tanh' for LSTM and GRU). */
+  readonly nonlinearity: RnnNonlinearity;
+  /** GRU only (true for LSTM and RNN). */
+  readonly linearBeforeReset: boolean;
+}
+
+export interface CellWeights<T> {
+  /** [G·H, I] */
+  weightIh: T;
+  /** [G·H, H] */
+  weightHh: T;
+  /** [G·H] (default zero) */
+  biasIh?: T | null;
+  /** [G·H] (default zero) */
+  biasHh?: T | null;
+}
+
+export interface GruCellOptions<T> extends CellWeights<T> {
+  /** true (default): PyTorch's n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)); false: ONNX's default. */
+  linearBeforeReset?: boolean;
+}
+
+export interface RnnCellOptions<T> extends CellWeights<T> {
+  /** Default 'tanh'. */
+  nonlinearity?: RnnNonlinearity;
+}
+
+const cellName = (mode: RecurrentMode): string => `${mode}Cell`;
+const INPUT_NAMES = ['x', 'h', 'c', 'weightIh', 'weightHh', 'biasIh', 'biasHh'];
+
+function requireShape(m: string, name: string, shape: Shape | null, want: Shape): void {
+  if (!shape) throw new ShapeError(`${m}: ${name} is missing (expected ${formatShape(want)})`);
+  if (!sameShape(shape, want)) throw new ShapeError(`${m}: ${name} has shape ${formatShape(shape)}, expected ${formatShape(want)}`);
+}
+
+export const recurrentCellOp: OpDef<RecurrentCellAttrs> = {
+  name: 'recurrentCell',
+  inferShapes(inputs, a) {
+    if (!(a.mode in GATE_COUNT)) throw new ShapeError(`recurrentCell: unknown mode ${String(a.mode)}`);
+    const m = cellName(a.mode);
+    if (a.nonlinearity !== 'tanh' && a.nonlinearity !== 'relu') throw new ShapeError(`${m}: nonlinearity must be 'tanh' or 'relu'`);
+    if (inputs.length !== INPUT_NAMES.length) throw new ShapeError(`${m}: expected ${INPUT_NAMES.length} inputs, got ${inputs.length}`);
+    const [x, h, c, wIh, wHh, bIh, bHh] = inputs;
+    if (!x || x.length !== 2) throw new ShapeError(`${m}: x must have rank 2 ([N, I]), got ${formatShape(x)}`);
+    if (!h || h.length !== 2) throw new ShapeError(`${m}: h must have rank 2 ([N, H]), got ${formatShape(h)}`);
+    const [N, I] = x;
+    const H = h[1];
+    const GH = GATE_COUNT[a.mode] * H;
+    requireShape(m, 'h', h, [N, H]);
+    if (a.mode === 'lstm') requireShape(m, 'c', c, [N, H]);
+    else if (c) throw new ShapeError(`${m}: a cell state c applies to lstmCell only`);
+    requireShape(m, 'weightIh', wIh, [GH, I]);
+    requireShape(m, 'weightHh', wHh, [GH, H]);
+    if (bIh) requireShape(m, 'biasIh', bIh, [GH]);
+    if (bHh) requireShape(m, 'biasHh', bHh, [GH]);
+    return a.mode === 'lstm' ? [[N, H], [N, H]] : [[N, H]];
+  },
+
+  macs([x, h], a) {
+    return x![0] * GATE_COUNT[a.mode] * h![1] * (x![1] + h![1]);
+  },
+
+  // x [N, I], h/c [N, H], w_ih [G·H, I], w_hh [G·H, H], b_ih/b_hh [G·H] -> h'/c' [N, H]
+  cpu([x, h, c, wIh, wHh, bIh, bHh], [hOut, cOut], a) {
+    const [N, I] = x!.shape;
+    const H = h!.shape[1];
+    const GH = GATE_COUNT[a.mode] * H;
+    const projection = new Float32Array(N * GH);
+    projectInputs({ data: x!.data, strideT: 0, strideN: I, width: I }, 1, N, GH, wIh!.data, bIh?.data ?? null, projection);
+    // The step updates the state in place, so it starts as a copy of h (and c) in the outputs.
+    hOut.data.set(h!.data);
+    if (cOut) cOut.data.set(c!.data);
+    const cState = cOut ? cOut.data : new Float32Array(0);
+    const weights: StepWeights = {
+      mode: a.mode,
+      hiddenSize: H,
+      nonlinearity: a.nonlinearity,
+      linearBeforeReset: a.linearBeforeReset,
+      clip: Infinity,
+      wHh: wHh!.data,
+      bHh: bHh?.data ?? null,
+      wPh: null,
+    };
+    const scratch = stepScratch(a.mode, H);
+    for (let b = 0; b < N; b++) recurrentStep(weights, projection, b * GH, hOut.data, b * H, cState, b * H, scratch);
+  },
+
+  // One step of the sequence lowering with T = 1: the projection GEMM, then the fused step,
+  // which writes h' as its output sequence [1, N, H].
+  gpu(k, [x, h, c, wIh, wHh, bIh, bHh], [hOut, cOut], a) {
+    const [N, I] = x!.shape;
+    recordRecurrent(k, {
+      name: cellName(a.mode),
+      mode: a.mode,
+      nonlinearity: a.nonlinearity,
+      linearBeforeReset: a.linearBeforeReset,
+      clip: null,
+      hiddenSize: h!.shape[1],
+      steps: 1,
+      batch: N,
+      inputSize: I,
+      layers: 1,
+      directions: 1,
+      batchFirst: false,
+      sequenceLengths: null,
+      x: x!,
+      weights: [{ wIh: wIh!, wHh: wHh!, bIh, bHh, wPh: null }],
+      h0: h,
+      c0: c,
+      y: hOut,
+      hOut: null,
+      cOut: cOut ?? null,
+    });
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The API
+
+type Shaped = { readonly shape: Shape };
+
+function runCell<T extends Shaped>(
+  r: OpRunner<T>,
+  mode: RecurrentMode,
+  x: T,
+  h: T,
+  c: T | null,
+  w: CellWeights<T>,
+  nonlinearity: unknown,
+  linearBeforeReset: unknown,
+): T[] {
+  const m = cellName(mode);
+  if (typeof w !== 'object' || w === null) throw new ShapeError(`${m}: weights { weightIh, weightHh, biasIh?, biasHh? } are required`);
+  if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') throw new ShapeError(`${m}: nonlinearity must be 'tanh' or 'relu', got ${String(nonlinearity)}`);
+  if (typeof linearBeforeReset !== 'boolean') throw new ShapeError(`${m}: linearBeforeReset must be true or false, got ${String(linearBeforeReset)}`);
+  const attrs: RecurrentCellAttrs = { mode, nonlinearity, linearBeforeReset };
+  return r.runOp(recurrentCellOp, [x, h, c, w.weightIh ?? null, w.weightHh ?? null, w.biasIh ?? null, w.biasHh ?? null], attrs);
+}
+
+/** One LSTM step (torch.nn.LSTMCell): x [N, I], h, c [N, H] -> { h, c }. */
+export function lstmCell<T extends Shaped>(r: OpRunner<T>, x: T, h: T, c: T, weights: CellWeights<T>): { h: T; c: T } {
+  const [hNext, cNext] = runCell(r, 'lstm', x, h, c ?? null, weights, 'tanh', true);
+  return { h: hNext, c: cNext };
+}
+
+/** One GRU step (torch.nn.GRUCell): x [N, I], h [N, H] -> { h }. */
+export function gruCell<T extends Shaped>(r: OpRunner<T>, x: T, h: T, opts: GruCellOptions<T>): { h: T } {
+  const [hNext] = runCell(r, 'gru', x, h, null, opts, 'tanh', opts?.linearBeforeReset ?? true);
+  return { h: hNext };
+}
+
+/** One Elman RNN step (torch.nn.RNNCell): x [N, I], h [N, H] -> { h }. */
+export function rnnCell<T extends Shaped>(r: OpRunner<T>, x: T, h: T, opts: RnnCellOptions<T>): { h: T } {
+  const [hNext] = runCell(r, 'rnn', x, h, null, opts, opts?.nonlinearity ?? 'tanh', true);
+  return { h: hNext };
+}

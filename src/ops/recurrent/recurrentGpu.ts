@@ -1,0 +1,192 @@
+// The WebGPU lowering shared by the recurrent sequence op (recurrent.ts) and the single-step
+// cells (recurrentCell.ts), following the split of recurrentMath.ts: per layer and direction,
+// one GEMM projects the inputs of every time step (x·W_ihᵀ + b_ih, gemmGpu.ts), then one fused
+// dispatch per time step (recurrent_step.wgsl) runs the recurrent matmul, the gates and the
+// state update. GRU with linearBeforeReset = false needs r ⊙ h of the whole row before its n
+// gate, so it takes two dispatches per step (`reset`, then `main`).
+//
+// Buffers: the projection scratch holds both directions of one layer [D][rows, G·H]; the state
+// scratch holds the ping-pong states, GRU's r ⊙ h and the sequence lengths (recurrent_step.wgsl
+// has the layout). Stacked layers run in place in the output y: a layer's projections read all
+// of y (the layer below) before its steps overwrite it, and every layer's output has y's shape.
+import initWgsl from '../../../shaders/recurrent/recurrent_init.wgsl?raw';
+import stepWgsl from '../../../shaders/recurrent/recurrent_step.wgsl?raw';
+import { grid, uniforms, type GpuArg, type GpuRegion, type KernelRecorder, type Shader } from '../kernel.js';
+import { DeviceLimitError, UnsupportedError } from '../../errors.js';
+import { recordGemm } from '../gemm/gemmGpu.js';
+import { GATE_COUNT, type RecurrentMode, type RnnNonlinearity } from './recurrentMath.js';
+
+const stepShader: Shader = { label: 'recurrent_step', code: stepWgsl };
+const initShader: Shader = { label: 'recurrent_init', code: initWgsl };
+const WORKGROUP = 64;
+/** Batch rows whose lengths fit recurrent_init.wgsl's uniform block (MAX_LENGTH_VECS · 4). */
+export const MAX_GPU_SEQUENCE_LENGTHS = 4096;
+/** WGSL has no infinity: "no clip" clamps to the largest f32. */
+const F32_MAX = 3.4028234663852886e38;
+const MODE_CODE: Readonly<Record<RecurrentMode, number>> = { lstm: 0, gru: 1, rnn: 2 };
+
+/**
+ * Invocations per hidden unit in the step kernel (its k-split S), from T = 28 step sequences
+ * (bench/lab/recurrent, ms per sequence). On an H200, 16 was best or near it from 1 × 32 to
+ * 256 × 256 (N × H) and 32 won by 1.4–3× where H ≥ 512 with few rows; 4 was within 1.5× of
+ * 16 up to N·H = 1024. On SwiftShader a step costs about its invocation count (each one waits
+ * at the barrier): at 8 × 64, S = 16 took 2.5 s against 0.2–0.45 s for S = 4. So problems up to
+ * N·H = 1024 take 4, which costs a real GPU little there; and on a software adapter S = 1.
+ */
+export function stepSplit(N: number, H: number, softwareAdapter = false): number {
+  // On a software adapter every lane of a workgroup waits at the barrier: one invocation per
+  // unit (S = 1) ran 8×64 steps 50× faster than S = 16 on SwiftShader (bench/lab/recurrent).
+  if (softwareAdapter) return 1;
+  if (H >= 512 && N * H <= 8192) return 32;
+  return N * H <= 1024 ? 4 : 16;
+}
+
+/** One layer direction's weights as bound buffers (absent optional ones are null). */
+export interface RecurrentGpuWeights {
+  readonly wIh: GpuArg;
+  readonly wHh: GpuArg;
+  readonly bIh: GpuArg | null;
+  readonly bHh: GpuArg | null;
+  readonly wPh: GpuArg | null;
+}
+
+/** Everything one recurrent lowering needs: sizes, attributes and the bound tensors. */
+export interface RecurrentGpuProblem {
+  /** The op's name for errors. */
+  readonly name: string;
+  readonly mode: RecurrentMode;
+  readonly nonlinearity: RnnNonlinearity;
+  readonly linearBeforeReset: boolean;
+  readonly clip: number | null;
+  readonly hiddenSize: number;
+  readonly steps: number;
+  readonly batch: number;
+  readonly inputSize: number;
+  readonly layers: number;
+  readonly directions: number;
+  /** x and y as [N, T, …] (rows in (n, t) order) instead of [T, N, …]. */
+  readonly batchFirst: boolean;
+  readonly sequenceLengths: readonly number[] | null;
+  readonly x: GpuArg;
+  /** Per layer and direction, index l·D + d. */
+  readonly weights: readonly RecurrentGpuWeights[];
+  /** Initial states [D·L, N, H], or null for zeros. */
+  readonly h0: GpuArg | null;
+  readonly c0: GpuArg | null;
+  /** The output sequence [T, N, D·H] (or [N, T, D·H]). */
+  readonly y: GpuArg;
+  /** Final states [D·L, N, H]; null when not wanted (a cell's h' is its y). */
+  readonly hOut: GpuArg | null;
+  readonly cOut: GpuArg | null;
+}
+
+const region = (arg: GpuArg, offsetElems: number, elems: number): GpuRegion => ({
+  buffer: arg.buffer,
+  offset: arg.offset + offsetElems * 4,
+  size: elems * 4,
+});
+
+function scratchOf(k: KernelRecorder, p: RecurrentGpuProblem, what: string, elems: number): GpuArg {
+  const bytes = elems * 4;
+  const limit = Math.min(k.limits.maxStorageBufferBindingSize, k.limits.maxBufferSize);
+  if (bytes > limit) {
+    throw new DeviceLimitError(
+      `${p.name} (WebGPU): the ${what} needs ${bytes} bytes for T = ${p.steps}, N = ${p.batch}, H = ${p.hiddenSize}; one storage binding holds at most ${limit} (maxStorageBufferBindingSize)`,
+    );
+  }
+  return k.scratch(bytes);
+}
+
+/** Records the whole recurrent computation: projections, steps and the final states. */
+export function recordRecurrent(k: KernelRecorder, p: RecurrentGpuProblem): void {
+  const { steps: T, batch: N, hiddenSize: H, directions: D, layers: L } = p;
+  if (N === 0) return; // every output is empty
+  const G = GATE_COUNT[p.mode];
+  const GH = G * H;
+  const NH = N * H;
+  const slots = D * L;
+  const lengths = p.sequenceLengths;
+  const onnxGru = p.mode === 'gru' && !p.linearBeforeReset;
+  if (lengths && N > MAX_GPU_SEQUENCE_LENGTHS) {
+    throw new UnsupportedError(`${p.name} (WebGPU): sequenceLengths supports at most ${MAX_GPU_SEQUENCE_LENGTHS} batch rows, got N = ${N}`);
+  }
+
+  // The state scratch (layout in recurrent_step.wgsl).
+  const components = p.mode === 'lstm' ? 2 : 1;
+  const perComponent = slots * NH;
+  const half = components * perComponent;
+  const resetAt = 2 * half;
+  const lengthsAt = resetAt + (onnxGru ? NH : 0);
+  const state = scratchOf(k, p, 'state buffer', lengthsAt + (lengths ? N : 0));
+
+  // Half 0 starts as h0/c0 (copied) or zeros, and the lengths go where the steps read them.
+  const zeros = !p.h0 || (p.mode === 'lstm' && !p.c0) ? half : 0;
+  if (zeros > 0 || lengths) {
+    const count = lengths ? N : 0;
+    const block = uniforms().u32(zeros, lengthsAt, count, 0);
+    const words = new Array<number>(MAX_GPU_SEQUENCE_LENGTHS).fill(0);
+    lengths?.forEach((len, i) => (words[i] = len));
+    k.dispatch({
+      shader: initShader,
+      uniforms: block.u32(...words).bytes(),
+      bindings: [state],
+      workgroups: grid(Math.max(zeros, count), WORKGROUP),
+    });
+  }
+  if (p.h0) k.copy(p.h0, region(state, 0, perComponent), perComponent * 4);
+  if (p.c0 && p.mode === 'lstm') k.copy(p.c0, region(state, perComponent, perComponent), perComponent * 4);
+
+  const rows = T * N;
+  if (rows > 0) {
+    const projection = scratchOf(k, p, 'input projection', D * rows * GH);
+    const yWidth = D * H;
+    // Rows of x, y and the projection are in memory order: (t, n) time-major, (n, t) batch-first.
+    const xpStrideT = p.batchFirst ? GH : N * GH;
+    const xpStrideN = p.batchFirst ? T * GH : GH;
+    const yStrideT = p.batchFirst ? yWidth : N * yWidth;
+    const yStrideN = p.batchFirst ? T * yWidth : yWidth;
+    const constants = {
+      MODE: MODE_CODE[p.mode],
+      RELU: p.mode === 'rnn' && p.nonlinearity === 'relu' ? 1 : 0,
+      LINEAR_BEFORE_RESET: onnxGru ? 0 : 1,
+      HAS_LENGTHS: lengths ? 1 : 0,
+      S: stepSplit(N, H, k.softwareAdapter),
+    };
+    // Workgroups of WORKGROUP / S units of one batch row each.
+    const workgroups = grid(N * Math.ceil(H / (WORKGROUP / constants.S)) * WORKGROUP, WORKGROUP);
+
+    for (let l = 0; l < L; l++) {
+      const input = l === 0 ? p.x : p.y;
+      const width = l === 0 ? p.inputSize : yWidth;
+      // Both directions are projected before either runs: the steps overwrite y in place.
+      for (let d = 0; d < D; d++) {
+        const w = p.weights[l * D + d];
+        recordGemm(k, { a: input, b: w.wIh, c: projection, m: rows, n: GH, k: width, transB: true, bias: w.bIh, biasPer: 'column', offsetC: d * rows * GH });
+      }
+      for (let d = 0; d < D; d++) {
+        const slot = l * D + d;
+        const w = p.weights[slot];
+        for (let s = 0; s < T; s++) {
+          const block = uniforms()
+            .u32(N, H, T, s, d)
+            .u32((s % 2) * half + slot * NH, ((s + 1) % 2) * half + slot * NH, perComponent)
+            .u32(resetAt, lengthsAt)
+            .u32(d * rows * GH, xpStrideT, xpStrideN)
+            .u32(d * H, yStrideT, yStrideN)
+            .u32(w.bHh ? 1 : 0, w.wPh ? 1 : 0)
+            .f32(p.clip ?? F32_MAX)
+            .bytes();
+          // Absent optional weights are stood in for by w_hh (read-only too; flags say absent).
+          const bindings = [projection, w.wHh, w.bHh ?? w.wHh, state];
+          if (onnxGru) k.dispatch({ shader: stepShader, entryPoint: 'reset', constants, uniforms: block, bindings, workgroups });
+          k.dispatch({ shader: stepShader, constants, uniforms: block, bindings: [...bindings, w.wPh ?? w.wHh, p.y], workgroups });
+        }
+      }
+    }
+  }
+
+  // Step s writes half (s + 1) % 2, so the final states sit in half T % 2.
+  const final = (T % 2) * half;
+  if (p.hOut) k.copy(region(state, final, perComponent), p.hOut, perComponent * 4);
+  if (p.cOut) k.copy(region(state, final + perComponent, perComponent), p.cOut, perComponent * 4);
+}
