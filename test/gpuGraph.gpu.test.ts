@@ -1,7 +1,7 @@
 // Compiled graphs on WebGPU: one command buffer per run, one readback per output read, the
 // same numbers as the CPU, and device limits checked by compile before anything is allocated.
 import { create } from 'webgpu';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
 import * as nn from '../src/index';
 import { createGpuBackend } from './gpu';
@@ -86,5 +86,27 @@ describe('compiled graphs on WebGPU', () => {
     small.dispose();
     expect(() => device.createBuffer({ size: 16, usage: 0x08 }).destroy()).not.toThrow(); // not ours to destroy
     device.destroy();
+  });
+
+  // Regression: { debug } promised every dispatch but logged the eager ones only.
+  it('{ debug } logs the dispatches of compiled runs as well as eager ones: kernel and grid', async () => {
+    const noisy = await createGpuBackend({ debug: true });
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const model = nn.sequential([L.linear(8, 4), L.relu()], { inputShape: [8] });
+      const session = await nn.compile(model, noisy);
+      log.mockClear();
+      await ((await session.run(noisy.tensor(new Float32Array(16), [2, 8]))) as nn.Tensor).data();
+      const lines = log.mock.calls.map((c) => String(c[0]));
+      expect(lines.length).toBeGreaterThan(0);
+      expect(lines[0]).toMatch(/^\[webgpu-nn\] run: matmul.* workgroups \d+×\d+×\d+ bindings \d+$/);
+      log.mockClear();
+      await noisy.ops.relu(noisy.tensor([1, -1], [2])).data();
+      expect(log.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/^\[webgpu-nn\] eager: activation.* workgroups 1×1×1/)]);
+      session.dispose();
+    } finally {
+      log.mockRestore();
+      noisy.dispose();
+    }
   });
 });

@@ -3,8 +3,9 @@
 // back, compare it with the CPU reference, and time trials. Each lab keeps its own cases,
 // variants, number of trials and tables; the pieces here only do the same things the same way.
 import { create } from 'webgpu';
-import type { DispatchSpec, GpuArg, GpuRegion, KernelRecorder } from '../../src/ops/kernel';
-import { UNIFORM_USAGE, WebGpuBackend } from '../../src/backends/webgpu/webgpuBackend';
+import { scratchArg, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder } from '../../src/ops/kernel';
+import { UNIFORM_USAGE } from '../../src/backends/webgpu/device';
+import { WebGpuBackend } from '../../src/backends/webgpu/webgpuBackend';
 import { sizeOf, type Shape } from '../../src/shape';
 
 // GPUBufferUsage.MAP_READ (= GPUMapMode.READ) and COPY_DST: Node has no such globals.
@@ -69,7 +70,7 @@ export function recordCommands(backend: WebGpuBackend, lower: (k: KernelRecorder
     dispatch: (spec) => commands.push({ kind: 'dispatch', spec }),
     scratch: (bytes) => {
       if (!scratch) throw new Error('lab: no scratch');
-      return { buffer: backend.createBuffer(bytes), offset: 0, size: Math.max(4, bytes), shape: [bytes / 4] };
+      return scratchArg(backend.createBuffer(bytes, 'scratch'), bytes);
     },
     copy: (from, to, bytes) => commands.push({ kind: 'copy', from, to, bytes }),
   });

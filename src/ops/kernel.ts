@@ -30,6 +30,31 @@ export interface GpuArg extends GpuRegion {
   readonly parts?: readonly GpuArg[];
 }
 
+/**
+ * A whole buffer as a kernel argument of `shape` (at least 4 bytes: WebGPU rejects empty bindings,
+ * and empty tensors still get a buffer).
+ */
+export function bufferArg(buffer: GPUBuffer, shape: Shape): GpuArg {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return { buffer, offset: 0, size: Math.max(4, n * 4), shape };
+}
+
+/** A scratch buffer of `bytes` (rounded up to whole float32s) as a kernel argument. */
+export function scratchArg(buffer: GPUBuffer, bytes: number): GpuArg {
+  return bufferArg(buffer, [Math.ceil(bytes / 4)]);
+}
+
+/** The most bytes one storage binding may hold: a binding is no larger than its buffer either. */
+export function storageBindingLimit(limits: GPUSupportedLimits): number {
+  return Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+}
+
+/** A byte count as error messages print it. */
+export function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
 export type Workgroups = readonly [number, number, number];
 
 export interface DispatchSpec {

@@ -7,7 +7,7 @@ import { Tensor, type Storage } from '../../tensor.js';
 import type { Graph } from '../../graph/ir.js';
 import type { PreparedGraph } from '../../graph/session.js';
 import { BackendBase } from '../backendBase.js';
-import { prepareCpuGraph } from './cpuGraph.js';
+import { prepareCpuGraph, type CpuGraphHost } from './cpuGraph.js';
 
 export class CpuStorage implements Storage {
   refs = 0;
@@ -16,7 +16,7 @@ export class CpuStorage implements Storage {
 
 const EMPTY = new Float32Array(0);
 
-export class CpuBackend extends BackendBase {
+export class CpuBackend extends BackendBase implements CpuGraphHost {
   readonly name = 'cpu';
 
   constructor(readonly fallbackReason: string | undefined = undefined) {

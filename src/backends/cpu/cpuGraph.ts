@@ -4,11 +4,16 @@ import type { Graph } from '../../graph/ir.js';
 import type { Plan } from '../../graph/plan.js';
 import type { Executable, PreparedGraph } from '../../graph/session.js';
 import type { CpuArg } from '../../ops/op.js';
-import { sizeOf } from '../../shape.js';
+import { sizeOf, type Shape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
-import type { CpuBackend } from './cpuBackend.js';
 
-export function prepareCpuGraph(backend: CpuBackend, graph: Graph): PreparedGraph {
+/** What a compiled graph uses of the CPU backend (cpuBackend.ts implements it). */
+export interface CpuGraphHost {
+  view(t: Tensor): Float32Array;
+  adopt(data: Float32Array, shape: Shape): Tensor;
+}
+
+export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): PreparedGraph {
   // Parameters are read once per session (a later loadWeights needs a new compile).
   const params = new Map(graph.values.filter((v) => v.kind === 'param').map((v) => [v.id, v.data!()]));
   return {
@@ -22,7 +27,7 @@ class CpuExecutable implements Executable {
   readonly stats;
 
   constructor(
-    private readonly backend: CpuBackend,
+    private readonly backend: CpuGraphHost,
     private readonly graph: Graph,
     private readonly plan: Plan,
     private readonly params: Map<number, Float32Array>,

@@ -3,6 +3,13 @@
 // 392 MiB, past the 128 MiB per-binding default.
 import { BackendUnavailableError } from '../../errors.js';
 
+// GPUBufferUsage / GPUMapMode values, spelled out: those globals do not exist where WebGPU does
+// not, and the backends must import everywhere (the CPU fallback).
+export const USAGE = { MAP_READ: 0x01, COPY_SRC: 0x04, COPY_DST: 0x08, UNIFORM: 0x40, STORAGE: 0x80 } as const;
+export const MAP_MODE_READ = 0x01;
+export const STORAGE_USAGE = USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST;
+export const UNIFORM_USAGE = USAGE.UNIFORM | USAGE.COPY_DST;
+
 export interface DeviceOptions {
   /** A GPUDevice you own: used as is, never destroyed by the backend. */
   device?: GPUDevice;

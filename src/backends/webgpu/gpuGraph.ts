@@ -9,11 +9,31 @@ import type { Plan } from '../../graph/plan.js';
 import type { Executable, PreparedGraph } from '../../graph/session.js';
 import { formatShape, sizeOf } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
-import type { DispatchSpec, GpuArg, GpuRegion, KernelRecorder } from '../../ops/kernel.js';
-import { mib, UNIFORM_USAGE, type WebGpuBackend } from './webgpuBackend.js';
+import { bufferArg, mib, scratchArg, storageBindingLimit, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder } from '../../ops/kernel.js';
+import { UNIFORM_USAGE } from './device.js';
+import type { PipelineCache } from './pipelines.js';
 
-export async function prepareGpuGraph(backend: WebGpuBackend, graph: Graph): Promise<PreparedGraph> {
-  const limit = Math.min(backend.limits.maxStorageBufferBindingSize, backend.limits.maxBufferSize);
+/** What a compiled graph uses of the WebGPU backend (webgpuBackend.ts implements it). */
+export interface GpuGraphHost {
+  readonly device: GPUDevice;
+  readonly limits: GPUSupportedLimits;
+  readonly softwareAdapter: boolean;
+  readonly pipelines: PipelineCache;
+  readonly debug: boolean;
+  createBuffer(bytes: number, label?: string): GPUBuffer;
+  createBufferWith(data: Float32Array | Uint32Array | ArrayBuffer, usage?: number, label?: string): GPUBuffer;
+  checkBindingSize(bytes: number, what: string): void;
+  checkUsable(): void;
+  flush(): void;
+  argOf(t: Tensor): GpuArg;
+  adoptBuffer(buffer: GPUBuffer, shape: readonly number[]): Tensor;
+  bindGroup(pipeline: GPUComputePipeline, spec: DispatchSpec, uniform: GpuRegion | null): GPUBindGroup;
+  submit(encoder: GPUCommandEncoder, dispatches: number): void;
+  logDispatch(spec: DispatchSpec, context: string): void;
+}
+
+export async function prepareGpuGraph(backend: GpuGraphHost, graph: Graph): Promise<PreparedGraph> {
+  const limit = storageBindingLimit(backend.limits);
   const readers = new Map<ValueId, { node: Node; index: number }[]>();
   for (const node of graph.nodes) {
     node.inputs.forEach((id, index) => id !== null && readers.set(id, [...(readers.get(id) ?? []), { node, index }]));
@@ -42,7 +62,7 @@ export async function prepareGpuGraph(backend: WebGpuBackend, graph: Graph): Pro
   const upload = (data: Float32Array, shape: readonly number[], label?: string): GpuArg => {
     const buffer = backend.createBufferWith(data, undefined, label);
     buffers.push(buffer);
-    return { buffer, offset: 0, size: Math.max(4, data.byteLength), shape };
+    return bufferArg(buffer, shape);
   };
   try {
     for (const v of paramValues) {
@@ -76,6 +96,7 @@ export async function prepareGpuGraph(backend: WebGpuBackend, graph: Graph): Pro
 type Command = { kind: 'dispatch'; spec: DispatchSpec } | { kind: 'copy'; from: GpuRegion; to: GpuRegion; bytes: number };
 
 interface Recorded {
+  spec: DispatchSpec;
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   workgroups: readonly [number, number, number];
@@ -86,7 +107,7 @@ class GpuExecutable implements Executable {
   #disposed = false;
 
   private constructor(
-    private readonly backend: WebGpuBackend,
+    private readonly backend: GpuGraphHost,
     private readonly graph: Graph,
     private readonly plan: Plan,
     private readonly inputBuffers: GPUBuffer[],
@@ -101,7 +122,7 @@ class GpuExecutable implements Executable {
     };
   }
 
-  static async create(backend: WebGpuBackend, graph: Graph, plan: Plan, params: Map<ValueId, GpuArg>): Promise<GpuExecutable> {
+  static async create(backend: GpuGraphHost, graph: Graph, plan: Plan, params: Map<ValueId, GpuArg>): Promise<GpuExecutable> {
     const producer = new Map<ValueId, Node>();
     for (const node of graph.nodes) for (const id of node.outputs) producer.set(id, node);
     for (const node of graph.nodes) {
@@ -116,7 +137,7 @@ class GpuExecutable implements Executable {
       const slots = plan.slotSizes.map((n, i) => track(backend.createBuffer(n * 4, `slot ${i}`)));
       const inputBuffers = graph.inputs.map((input) => track(backend.createBuffer(sizeOf(plan.shapes[input.id]) * 4, `input ${input.name}`)));
       const args: (GpuArg | undefined)[] = new Array(graph.values.length);
-      const region = (buffer: GPUBuffer, id: ValueId): GpuArg => ({ buffer, offset: 0, size: Math.max(4, sizeOf(plan.shapes[id]) * 4), shape: plan.shapes[id] });
+      const region = (buffer: GPUBuffer, id: ValueId): GpuArg => bufferArg(buffer, plan.shapes[id]);
       graph.inputs.forEach((input, i) => (args[input.id] = region(inputBuffers[i], input.id)));
       for (const [id, arg] of params) args[id] = arg;
 
@@ -129,7 +150,7 @@ class GpuExecutable implements Executable {
         },
         scratch: (bytes) => {
           const buffer = track(backend.createBuffer(bytes, 'scratch'));
-          return { buffer, offset: 0, size: Math.max(4, Math.ceil(bytes / 4) * 4), shape: [Math.ceil(bytes / 4)] };
+          return scratchArg(buffer, bytes);
         },
         copy: (from, to, bytes) => {
           if (bytes > 0) commands.push({ kind: 'copy', from, to, bytes });
@@ -157,7 +178,7 @@ class GpuExecutable implements Executable {
           const { spec } = c;
           const pipeline = backend.pipelines.get(spec);
           const uniform = uniformBuffer.regions.get(spec) ?? null;
-          return { kind: 'dispatch' as const, recorded: { pipeline, bindGroup: backend.bindGroup(pipeline, spec, uniform), workgroups: spec.workgroups } };
+          return { kind: 'dispatch' as const, recorded: { spec, pipeline, bindGroup: backend.bindGroup(pipeline, spec, uniform), workgroups: spec.workgroups } };
         });
       } finally {
         const error = await device.popErrorScope();
@@ -189,6 +210,7 @@ class GpuExecutable implements Executable {
         continue;
       }
       pass ??= encoder.beginComputePass();
+      if (backend.debug) backend.logDispatch(step.recorded.spec, 'run');
       pass.setPipeline(step.recorded.pipeline);
       pass.setBindGroup(0, step.recorded.bindGroup);
       pass.dispatchWorkgroups(...step.recorded.workgroups);
@@ -215,7 +237,7 @@ class GpuExecutable implements Executable {
 }
 
 /** All uniform blocks of a plan in one buffer, each at an offset the device accepts. */
-function packUniforms(backend: WebGpuBackend, specs: readonly DispatchSpec[], track: (b: GPUBuffer) => GPUBuffer) {
+function packUniforms(backend: GpuGraphHost, specs: readonly DispatchSpec[], track: (b: GPUBuffer) => GPUBuffer) {
   const align = backend.limits.minUniformBufferOffsetAlignment;
   const regions = new Map<DispatchSpec, GpuRegion>();
   const withUniforms = specs.filter((s) => s.uniforms);

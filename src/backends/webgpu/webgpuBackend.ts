@@ -8,9 +8,9 @@ import type { OpDef } from '../../ops/op.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import { Tensor, type Storage } from '../../tensor.js';
 import { BackendBase } from '../backendBase.js';
-import { acquireDevice, type DeviceOptions } from './device.js';
-import { prepareGpuGraph } from './gpuGraph.js';
-import type { DispatchSpec, GpuArg, GpuRegion, KernelRecorder } from '../../ops/kernel.js';
+import { acquireDevice, MAP_MODE_READ, STORAGE_USAGE, UNIFORM_USAGE, USAGE, type DeviceOptions } from './device.js';
+import { prepareGpuGraph, type GpuGraphHost } from './gpuGraph.js';
+import { bufferArg, mib, scratchArg, storageBindingLimit, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder } from '../../ops/kernel.js';
 import { PipelineCache } from './pipelines.js';
 
 export class GpuStorage implements Storage {
@@ -21,12 +21,6 @@ export class GpuStorage implements Storage {
   ) {}
 }
 
-// GPUBufferUsage / GPUMapMode values, spelled out: those globals do not exist where WebGPU does
-// not, and this module must import everywhere (the CPU fallback).
-const USAGE = { MAP_READ: 0x01, COPY_SRC: 0x04, COPY_DST: 0x08, UNIFORM: 0x40, STORAGE: 0x80 } as const;
-const MAP_MODE_READ = 0x01;
-export const STORAGE_USAGE = USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST;
-export const UNIFORM_USAGE = USAGE.UNIFORM | USAGE.COPY_DST;
 
 /** Work encoded by eager ops and not yet submitted. */
 interface Pending {
@@ -49,7 +43,11 @@ const UNIFORM_ARENA_BYTES = 64 * 1024;
 const EAGER_FLUSH_DISPATCHES = 256;
 
 export interface WebGpuBackendOptions extends DeviceOptions {
-  /** Log every dispatch (shader, constants, workgroups) to the console. */
+  /**
+   * Log every dispatch to the console, eager and compiled: the kernel (shader label and
+   * override constants), its workgroup grid and binding count; a compiled run logs its
+   * recorded dispatches each time it runs.
+   */
   debug?: boolean;
   /**
    * Which kernel variants to pick where the best one differs between GPUs and CPU-based
@@ -59,7 +57,7 @@ export interface WebGpuBackendOptions extends DeviceOptions {
   tuning?: 'auto' | 'gpu' | 'software';
 }
 
-export class WebGpuBackend extends BackendBase {
+export class WebGpuBackend extends BackendBase implements GpuGraphHost {
   readonly name = 'webgpu';
   readonly fallbackReason = undefined;
   readonly pipelines: PipelineCache;
@@ -124,7 +122,7 @@ export class WebGpuBackend extends BackendBase {
 
   /** Throws DeviceLimitError if one binding cannot hold `bytes`. */
   checkBindingSize(bytes: number, what: string): void {
-    const limit = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
+    const limit = storageBindingLimit(this.limits);
     if (bytes > limit) {
       throw new DeviceLimitError(`${what} is ${mib(bytes)}; the device binds at most ${mib(limit)} per storage buffer (maxStorageBufferBindingSize)`);
     }
@@ -137,8 +135,7 @@ export class WebGpuBackend extends BackendBase {
 
   /** @internal The tensor's buffer as a kernel argument. */
   argOf(t: Tensor): GpuArg {
-    const s = t.storage as GpuStorage;
-    return { buffer: s.buffer, offset: 0, size: Math.max(4, t.size * 4), shape: t.shape };
+    return bufferArg((t.storage as GpuStorage).buffer, t.shape);
   }
 
   /** @internal A tensor that owns `buffer`. */
@@ -195,7 +192,7 @@ export class WebGpuBackend extends BackendBase {
         const pending = this.#begin();
         const pass = (pending.pass ??= pending.encoder.beginComputePass());
         const uniform = spec.uniforms ? this.#writeUniforms(pending, spec.uniforms) : null;
-        this.logDispatch(spec);
+        this.logDispatch(spec, 'eager');
         const pipeline = this.pipelines.get(spec);
         pass.setPipeline(pipeline);
         pass.setBindGroup(0, this.bindGroup(pipeline, spec, uniform));
@@ -205,7 +202,7 @@ export class WebGpuBackend extends BackendBase {
       scratch: (bytes) => {
         const buffer = this.createBuffer(bytes, 'scratch');
         this.#begin().release.push(buffer);
-        return { buffer, offset: 0, size: Math.max(4, Math.ceil(bytes / 4) * 4), shape: [Math.ceil(bytes / 4)] };
+        return scratchArg(buffer, bytes);
       },
       copy: (from, to, bytes) => {
         if (bytes === 0) return;
@@ -254,9 +251,9 @@ export class WebGpuBackend extends BackendBase {
   }
 
   /** @internal */
-  logDispatch(spec: DispatchSpec): void {
+  logDispatch(spec: DispatchSpec, context: string): void {
     if (!this.debug) return;
-    console.log(`[webgpu-nn] ${PipelineCache.key(spec)} workgroups ${spec.workgroups.join('×')} bindings ${spec.bindings.length}`);
+    console.log(`[webgpu-nn] ${context}: ${PipelineCache.key(spec)} workgroups ${spec.workgroups.join('×')} bindings ${spec.bindings.length}`);
   }
 
   /** Submits the pending eager work. */
@@ -335,8 +332,4 @@ function isSoftwareAdapter(device: GPUDevice): boolean {
   if (!info) return false;
   const text = `${info.vendor} ${info.architecture} ${info.description}`.toLowerCase();
   return /swiftshader|llvmpipe|lavapipe|software/.test(text) || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-}
-
-export function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }

@@ -9,10 +9,15 @@ import conv2dTiledWgsl from '../../../shaders/conv/conv2d_tiled.wgsl?raw';
 import conv2dWgsl from '../../../shaders/conv/conv2d.wgsl?raw';
 import { grid, uniforms, type GpuArg, type KernelRecorder } from '../kernel.js';
 import { sizeOf } from '../../shape.js';
-import { activationConstants, withActivationFn } from '../elementwise/activation.js';
-import type { Conv2dAttrs } from './conv2d.js';
+import { activationConstants, withActivationFn, type Activation } from '../elementwise/activation.js';
 import { recordGemm } from '../gemm/gemmGpu.js';
-import { resolveWindow, type Window2d } from '../window.js';
+import { resolveWindow, type Window2d, type WindowAttrs } from '../window.js';
+
+/** What the kernels read of conv2d's attributes (Conv2dAttrs, conv2d.ts). */
+export interface ConvKernelAttrs extends WindowAttrs {
+  readonly groups: number;
+  readonly activation?: Activation;
+}
 
 /** The register block of one invocation and the workgroup size (shaders/conv/conv2d.wgsl). */
 export interface ConvTile {
@@ -34,7 +39,7 @@ export interface ConvGeometry {
   readonly win: Window2d;
 }
 
-export function convGeometry(x: readonly number[], w: readonly number[], attrs: Conv2dAttrs): ConvGeometry {
+export function convGeometry(x: readonly number[], w: readonly number[], attrs: ConvKernelAttrs): ConvGeometry {
   const [N, C, H, W] = x;
   return { N, C, H, W, O: w[0], groups: attrs.groups, win: resolveWindow('conv2d', x, [w[2], w[3]], attrs) };
 }
@@ -76,7 +81,7 @@ const convShader = withActivationFn('conv2d', conv2dWgsl);
 const convTiledShader = withActivationFn('conv2d_tiled', conv2dTiledWgsl);
 
 /** Records the dispatches computing y = act(conv(x, w) + b): x [N, C, H, W], w [O, C/g, kh, kw], b [O] | null. */
-export function recordConv2d(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: Conv2dAttrs): void {
+export function recordConv2d(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: ConvKernelAttrs): void {
   if (sizeOf(y.shape) === 0) return;
   const kernel = chooseConvKernel(convGeometry(x.shape, w.shape, attrs), k.softwareAdapter);
   if (kernel.kind === 'gemm') {
@@ -102,7 +107,7 @@ function isPointwise({ groups, win }: ConvGeometry): boolean {
 }
 
 /** Records shaders/conv/conv2d.wgsl with the given register block (the lab calls it with others). */
-export function recordConv2dRegisterBlocked(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: Conv2dAttrs, tile: ConvTile): void {
+export function recordConv2dRegisterBlocked(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: ConvKernelAttrs, tile: ConvTile): void {
   if (sizeOf(y.shape) === 0) return;
   const { N, C, H, W, O, groups, win } = convGeometry(x.shape, w.shape, attrs);
   const [OH, OW] = win.output;
@@ -127,7 +132,7 @@ export function recordConv2dRegisterBlocked(k: KernelRecorder, x: GpuArg, w: Gpu
 }
 
 /** Records shaders/conv/conv2d_tiled.wgsl: 64-channel × 64-pixel tiles per workgroup of 256. */
-export function recordConv2dTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: Conv2dAttrs): void {
+export function recordConv2dTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: ConvKernelAttrs): void {
   if (sizeOf(y.shape) === 0) return;
   const { N, C, H, W, O, groups, win } = convGeometry(x.shape, w.shape, attrs);
   const [OH, OW] = win.output;

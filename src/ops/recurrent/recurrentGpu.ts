@@ -11,7 +11,7 @@
 // of y (the layer below) before its steps overwrite it, and every layer's output has y's shape.
 import initWgsl from '../../../shaders/recurrent/recurrent_init.wgsl?raw';
 import stepWgsl from '../../../shaders/recurrent/recurrent_step.wgsl?raw';
-import { grid, uniforms, type GpuArg, type GpuRegion, type KernelRecorder, type Shader } from '../kernel.js';
+import { grid, mib, storageBindingLimit, uniforms, type GpuArg, type GpuRegion, type KernelRecorder, type Shader } from '../kernel.js';
 import { DeviceLimitError, UnsupportedError } from '../../errors.js';
 import { recordGemm } from '../gemm/gemmGpu.js';
 import { GATE_COUNT, type RecurrentMode, type RnnNonlinearity } from './recurrentMath.js';
@@ -88,10 +88,10 @@ const region = (arg: GpuArg, offsetElems: number, elems: number): GpuRegion => (
 
 function scratchOf(k: KernelRecorder, p: RecurrentGpuProblem, what: string, elems: number): GpuArg {
   const bytes = elems * 4;
-  const limit = Math.min(k.limits.maxStorageBufferBindingSize, k.limits.maxBufferSize);
+  const limit = storageBindingLimit(k.limits);
   if (bytes > limit) {
     throw new DeviceLimitError(
-      `${p.name} (WebGPU): the ${what} needs ${bytes} bytes for T = ${p.steps}, N = ${p.batch}, H = ${p.hiddenSize}; one storage binding holds at most ${limit} (maxStorageBufferBindingSize)`,
+      `${p.name} (WebGPU): the ${what} needs ${mib(bytes)} for T = ${p.steps}, N = ${p.batch}, H = ${p.hiddenSize}; one storage binding holds at most ${mib(limit)} (maxStorageBufferBindingSize)`,
     );
   }
   return k.scratch(bytes);
