@@ -1,28 +1,6 @@
 // 04_batch4 — LSTM only: W_hh transposed [H, G·H]; one invocation per (unit, 4 batch rows), so
 // each weight read serves four rows.
-struct Step {
-  N: u32,
-  H: u32,
-  T: u32,
-  step: u32,
-  reverse: u32,
-  hIn: u32,          // state offset of half (step % 2), this slot, c = hIn + cOffset
-  hOut: u32,
-  cOffset: u32,
-  resetAt: u32,      // GRU r ⊙ h rows
-  lengthsAt: u32,
-  xpOffset: u32,     // this direction's projection
-  xpStrideT: u32,
-  xpStrideN: u32,
-  yOffset: u32,
-  yStrideT: u32,
-  yStrideN: u32,
-  hasBias: u32,
-  hasPeepholes: u32,
-  clip: f32,
-}
-
-@group(0) @binding(0) var<uniform> u: Step;
+// struct Step and the uniform block `u` (binding 0): recurrent_step_uniforms.wgsl, prepended.
 @group(0) @binding(1) var<storage, read> xp: array<f32>;
 @group(0) @binding(2) var<storage, read> w_t: array<f32>;
 @group(0) @binding(3) var<storage, read> b_hh: array<f32>;

@@ -1,28 +1,6 @@
 // 07_transposed_ksplit — LSTM only: W_hh transposed [H, G·H]; as 05 with S k-slices per unit
 // (invocation = slice·(64 / S) + unit, so a warp reads 64 / S consecutive units per k).
-struct Step {
-  N: u32,
-  H: u32,
-  T: u32,
-  step: u32,
-  reverse: u32,
-  hIn: u32,          // state offset of half (step % 2), this slot, c = hIn + cOffset
-  hOut: u32,
-  cOffset: u32,
-  resetAt: u32,      // GRU r ⊙ h rows
-  lengthsAt: u32,
-  xpOffset: u32,     // this direction's projection
-  xpStrideT: u32,
-  xpStrideN: u32,
-  yOffset: u32,
-  yStrideT: u32,
-  yStrideN: u32,
-  hasBias: u32,
-  hasPeepholes: u32,
-  clip: f32,
-}
-
-@group(0) @binding(0) var<uniform> u: Step;
+// struct Step and the uniform block `u` (binding 0): recurrent_step_uniforms.wgsl, prepended.
 @group(0) @binding(1) var<storage, read> xp: array<f32>;
 @group(0) @binding(2) var<storage, read> w_t: array<f32>;
 @group(0) @binding(3) var<storage, read> b_hh: array<f32>;

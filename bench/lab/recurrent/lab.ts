@@ -13,7 +13,7 @@
 import { grid, uniforms } from '../../../src/ops/kernel';
 import { recurrentStep, stepScratch, type StepWeights } from '../../../src/ops/recurrent/recurrentMath';
 import { Random } from '../../../src/random';
-import { stepSplit } from '../../../src/ops/recurrent/recurrentGpu';
+import { stepSplit, withStepUniforms } from '../../../src/ops/recurrent/recurrentGpu';
 import shippedWgsl from '../../../shaders/recurrent/recurrent_step.wgsl?raw';
 import { dispatchCommand, emptyArg, labKernel, medianAndBest, openBackend, option, repsFor, runLab, timeInRounds, trialsFor, uploadArg, verdict } from '../harness';
 import rowsWgsl from './01_rows.wgsl?raw';
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
         cells.push('–');
         continue;
       }
-      const shader = { label: `lab-recurrent-${v.name}`, code: v.code };
+      const shader = withStepUniforms(`lab-recurrent-${v.name}`, v.code);
       const half = 2 * N * H;
       const steps = Array.from({ length: T }, (_, s) =>
         dispatchCommand({

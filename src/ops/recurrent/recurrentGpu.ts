@@ -11,12 +11,18 @@
 // of y (the layer below) before its steps overwrite it, and every layer's output has y's shape.
 import initWgsl from '../../../shaders/recurrent/recurrent_init.wgsl?raw';
 import stepWgsl from '../../../shaders/recurrent/recurrent_step.wgsl?raw';
+import stepUniformsWgsl from '../../../shaders/recurrent/recurrent_step_uniforms.wgsl?raw';
 import { grid, mib, storageBindingLimit, uniforms, type GpuArg, type GpuRegion, type KernelRecorder, type Shader } from '../kernel.js';
 import { DeviceLimitError, UnsupportedError } from '../../errors.js';
 import { recordGemm } from '../gemm/gemmGpu.js';
 import { GATE_COUNT, type RecurrentMode, type RnnNonlinearity } from './recurrentMath.js';
 
-const stepShader: Shader = { label: 'recurrent_step', code: stepWgsl };
+/** A step kernel with the shared uniform block (struct Step, binding 0) prepended; the labs use it too. */
+export function withStepUniforms(label: string, code: string): Shader {
+  return { label, code: `${stepUniformsWgsl}\n${code}` };
+}
+
+const stepShader = withStepUniforms('recurrent_step', stepWgsl);
 const initShader: Shader = { label: 'recurrent_init', code: initWgsl };
 const WORKGROUP = 64;
 /** Batch rows whose lengths fit recurrent_init.wgsl's uniform block (MAX_LENGTH_VECS · 4). */
