@@ -35,12 +35,24 @@ export interface GraphInput {
   readonly dynamicDims?: Readonly<Record<number, string>>;
 }
 
+/**
+ * State the graph changes: once a run has computed every node, the parameter `target` takes
+ * the value of `source` (a training step's new weights, optimizer state, BatchNorm running
+ * statistics). Parameters stay resident in the backend, so the next run sees the new values.
+ */
+export interface StateUpdate {
+  readonly target: ValueId;
+  readonly source: ValueId;
+}
+
 export interface Graph {
   readonly values: readonly Value[];
   /** In a valid execution order (tracing emits them so; passes keep it). */
   readonly nodes: readonly Node[];
   readonly inputs: readonly GraphInput[];
   readonly outputs: readonly { readonly name: string; readonly id: ValueId }[];
+  /** Parameters overwritten at the end of every run (training graphs); none for inference. */
+  readonly updates?: readonly StateUpdate[];
 }
 
 /** How many nodes read each value (graph outputs count as a reader). */

@@ -4,7 +4,7 @@ import { NNError, ShapeError } from '../errors.js';
 import type { Module } from '../layers/module.js';
 import type { Shape } from '../shape.js';
 import { Tensor, type TensorOwner } from '../tensor.js';
-import type { Graph } from './ir.js';
+import type { Graph, ValueId } from './ir.js';
 import { optimizeGraph } from './passes.js';
 import { planGraph, type Plan } from './plan.js';
 import { scheduleGraph } from './schedule.js';
@@ -18,6 +18,10 @@ export interface GraphBackend extends TensorOwner {
 /** A graph with its weights on the backend, ready to be instantiated for input shapes. */
 export interface PreparedGraph {
   instantiate(plan: Plan): Promise<Executable>;
+  /** The current values of parameters (after the runs so far, for graphs with state updates). */
+  readParams(ids: readonly ValueId[]): Promise<Float32Array[]>;
+  /** Overwrites a parameter's values (a training step's learning rate); later runs see them. */
+  writeParam(id: ValueId, data: Float32Array): void;
   dispose(): void;
 }
 
@@ -54,7 +58,7 @@ export class Session {
     readonly backend: GraphBackend,
     /** The optimised graph this session runs. */
     readonly graph: Graph,
-    private readonly prepared: PreparedGraph,
+    /** @internal */ readonly prepared: PreparedGraph,
   ) {}
 
   get inputNames(): string[] {

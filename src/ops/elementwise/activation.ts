@@ -7,6 +7,7 @@ import { grid, uniforms, type Shader } from '../kernel.js';
 import { ShapeError } from '../../errors.js';
 import { sizeOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
+import { activationGrad } from './activationGrad.js';
 
 export type Activation =
   | { readonly kind: 'relu' }
@@ -96,6 +97,7 @@ export const activationOp: OpDef<Activation> = {
       workgroups: grid(n, 256),
     });
   },
+  grad: (r, { inputs: [x], outputs: [y], dys: [dy], attrs }) => [activationGrad(r, x!, y, dy!, attrs)],
 };
 
 function finite(value: number | undefined, fallback: number, what: string): number {

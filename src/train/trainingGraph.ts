@@ -1,0 +1,82 @@
+// The graph of one training step: the model's forward pass in training mode, the loss, the
+// gradients (graph/reverse.ts) and the optimizer's updates, as one graph with state updates.
+// Training mode differs from inference in two ops: dropout draws a mask (dropoutMask), and
+// BatchNorm normalises with the batch's statistics and updates its running ones. No inference
+// pass (BatchNorm folding, activation fusion) touches this graph.
+import { ShapeError, UnsupportedError } from '../errors.js';
+import type { Graph, StateUpdate, ValueId } from '../graph/ir.js';
+import { appendGradients } from '../graph/reverse.js';
+import { scheduleGraph } from '../graph/schedule.js';
+import { Tracer, type SymbolicTensor } from '../graph/tracer.js';
+import type { Module } from '../layers/module.js';
+import { binaryOp } from '../ops/elementwise/binary.js';
+import { dropoutMaskOp } from '../ops/elementwise/dropoutMask.js';
+import { crossEntropy } from '../ops/loss/crossEntropy.js';
+import { mse } from '../ops/loss/mse.js';
+import { viewOp, type ViewAttrs } from '../ops/shape/reshape.js';
+import { formatShape, sizeOf, type Shape } from '../shape.js';
+import type { Optimizer } from './optimizers.js';
+
+export type LossName = 'crossEntropy' | 'mse';
+
+export interface TrainingGraph {
+  readonly graph: Graph;
+  /** The model's parameters and buffers that a step changes, by state_dict key. */
+  readonly state: ReadonlyMap<string, ValueId>;
+  /** The [step, lr] tensor every update reads. */
+  readonly clock: ValueId;
+  /** The model's output (the loss's input) as traced: [N, …]. */
+  readonly outputShape: Shape;
+}
+
+/** Batch size the step graph is traced at: 2, so a batch axis is never mistaken for a broadcast one. */
+const TRACE_BATCH = 2;
+
+export function buildTrainingGraph(model: Module, loss: LossName, optimizer: Optimizer, seed: number): TrainingGraph {
+  const forward = scheduleGraph(model.trace(TRACE_BATCH));
+  if (forward.outputs.length !== 1) {
+    throw new UnsupportedError(`compileTraining: the model has ${forward.outputs.length} outputs (${forward.outputs.map((o) => o.name).join(', ')}); training takes a model with one`);
+  }
+  const r = Tracer.extending(forward);
+  const updates: StateUpdate[] = [];
+
+  const clock = r.param('(training) clock', [2], () => Float32Array.of(0, optimizer.lr));
+  const nextClock = r.runOp(binaryOp, [clock, r.constant(Float32Array.of(1, 0), [2])], { kind: 'add' })[0];
+  updates.push({ target: clock.id, source: nextClock.id });
+
+  toTrainingMode(r, nextClock, seed);
+
+  const output = r.value(forward.outputs[0].id);
+  const targetShape = loss === 'crossEntropy' ? output.shape.slice(0, -1) : output.shape;
+  if (loss === 'crossEntropy' && output.shape.length < 1) throw new ShapeError(`compileTraining: crossEntropy needs logits [..., C], the model outputs ${formatShape(output.shape)}`);
+  const target = r.input('target', targetShape, { 0: 'N' });
+  const lossValue = loss === 'crossEntropy' ? crossEntropy(r, output, target) : mse(r, output, target);
+
+  const params = new Map(model.namedParameters());
+  const trainable = forward.values.filter((v) => v.kind === 'param' && v.name !== undefined && params.get(v.name)?.trainable);
+  const grads = appendGradients(r, lossValue.id, trainable.map((v) => v.id));
+
+  const state = new Map<string, ValueId>();
+  for (const v of trainable) {
+    const grad = grads.get(v.id);
+    if (!grad) continue; // the loss does not depend on it: PyTorch leaves such a parameter alone too
+    const states = optimizer.stateNames.map((s) => r.param(`${v.name} (${optimizer.kind} ${s})`, v.shape, () => new Float32Array(sizeOf(v.shape))));
+    const next = r.inScope(`${v.name} (${optimizer.kind})`, () => optimizer.update(r, r.value(v.id), grad, states, nextClock));
+    updates.push({ target: v.id, source: next.param.id });
+    states.forEach((s, i) => updates.push({ target: s.id, source: next.states[i].id }));
+    state.set(v.name!, v.id);
+  }
+  const graph = scheduleGraph({ ...r.finish([{ name: 'loss', value: lossValue }, { name: 'output', value: output }]), updates });
+  return { graph, state, clock: clock.id, outputShape: output.shape };
+}
+
+/** Rewrites the forward nodes to their training behaviour: dropout masks (seeded per layer and step). */
+function toTrainingMode(r: Tracer, clock: SymbolicTensor, seed: number): void {
+  r.nodes.forEach((node, i) => {
+    if (node.op === viewOp && (node.attrs as ViewAttrs).kind === 'dropout') {
+      const { p } = node.attrs as Extract<ViewAttrs, { kind: 'dropout' }>;
+      if (p === 0) return;
+      r.nodes[i] = { ...node, op: dropoutMaskOp as typeof node.op, attrs: { p, seed: (Math.imul(seed, 0x9e3779b1) + i) >>> 0 }, inputs: [node.inputs[0], clock.id] };
+    }
+  });
+}
