@@ -83,7 +83,8 @@ export async function train(model: Module, data: TrainData, options: TrainOption
   const backend = options.backend ?? options.trainer?.backend ?? (await createBackend());
   const trainer = options.trainer ?? (await compileTraining(model, backend, { loss, optimizer: options.optimizer, batchSize, seed }));
   if (trainer.model !== model || trainer.loss !== loss) throw new ShapeError('train: options.trainer was compiled for another model or loss');
-  const classes = loss === 'crossEntropy' ? outputClasses(trainer) : 0;
+  const outputShape = await trainer.outputShape(batchSize);
+  const classes = loss === 'crossEntropy' ? outputShape[outputShape.length - 1] : 0;
   if (loss === 'crossEntropy') checkClassIndices(data.y, classes, 'train: data.y');
 
   const rng = new Random(seed);
@@ -139,11 +140,6 @@ export async function train(model: Module, data: TrainData, options: TrainOption
     if (!options.backend && !options.trainer) backend.dispose();
   }
   return result;
-}
-
-function outputClasses(trainer: Trainer): number {
-  const out = trainer.graph.values[trainer.graph.outputs.find((o) => o.name === 'output')!.id].shape;
-  return out[out.length - 1];
 }
 
 /** Rows of `output` [n, classes] whose largest entry is the target class. */

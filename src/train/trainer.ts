@@ -17,13 +17,24 @@ export interface CompileTrainingOptions {
   loss?: LossName;
   /** Default nn.optim.adam(). */
   optimizer?: Optimizer;
-  /** Plans and builds every kernel for this batch size at compile, so the first step does not stall. */
+  /**
+   * The batch size of every step. Given, the step graph is planned and every kernel built at
+   * compile; otherwise at the first step, whose batch size then holds for the trainer's life.
+   */
   batchSize?: number;
   /** Seeds dropout's masks (default 0). */
   seed?: number;
 }
 
+interface Compiled {
+  readonly training: TrainingGraph;
+  readonly session: Session;
+  readonly batchSize: number;
+}
+
 export class Trainer {
+  #compiled: Promise<Compiled> | null = null;
+  #batchSize: number | undefined;
   #disposed = false;
   #steps = 0;
   #lr: number;
@@ -33,16 +44,20 @@ export class Trainer {
     readonly model: Module,
     readonly backend: Backend,
     readonly loss: LossName,
-    private readonly training: TrainingGraph,
-    private readonly session: Session,
-    lr: number,
+    private readonly optimizer: Optimizer,
+    private readonly seed: number,
   ) {
-    this.#lr = lr;
+    this.#lr = optimizer.lr;
   }
 
   /** Steps taken so far. */
   get steps(): number {
     return this.#steps;
+  }
+
+  /** The batch size of every step (undefined until compiled with one or the first step). */
+  get batchSize(): number | undefined {
+    return this.#batchSize;
   }
 
   /** The learning rate the next step uses. */
@@ -55,12 +70,27 @@ export class Trainer {
     if (typeof lr !== 'number' || !(lr >= 0 && lr < Infinity)) throw new ShapeError(`learningRate must be a number ≥ 0, got ${String(lr)}`);
     this.#checkLive('learningRate');
     this.#lr = lr;
-    this.session.prepared.writeParam(this.training.clock, Float32Array.of(this.#steps, lr));
+    // Before the graph exists the rate goes in with the initial clock.
+    void this.#compiled?.then(({ session, training }) => session.prepared.writeParam(training.clock, Float32Array.of(this.#steps, lr)));
   }
 
-  /** The step graph (forward, loss, backward, updates). */
-  get graph() {
-    return this.training.graph;
+  /** @internal Builds the step graph for `batchSize` (once). */
+  compile(batchSize: number): Promise<Compiled> {
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ShapeError(`compileTraining: batchSize must be a positive integer, got ${String(batchSize)}`);
+    if (this.#batchSize !== undefined && batchSize !== this.#batchSize) {
+      throw new ShapeError(`step: this trainer runs batches of ${this.#batchSize}, got a batch of ${batchSize}; compile another trainer for another batch size`);
+    }
+    this.#batchSize = batchSize;
+    this.#compiled ??= (async () => {
+      const training = buildTrainingGraph(this.model, this.loss, { ...this.optimizer, lr: this.#lr }, this.seed, batchSize);
+      const prepared = await this.backend.prepareGraph(training.graph);
+      const session = new Session(this.backend, training.graph, prepared);
+      const graph = training.graph;
+      await session.executableFor(graph.inputs.map((i) => graph.values[i.id].shape));
+      if (this.#disposed) session.dispose();
+      return { training, session, batchSize };
+    })();
+    return this.#compiled;
   }
 
   /**
@@ -77,30 +107,38 @@ export class Trainer {
   /** @internal step() that also returns the model's output for the batch (nn.train's accuracy). */
   async run(x: Tensor, target: Tensor, targetsChecked = false): Promise<{ loss: Tensor; output: Tensor }> {
     this.#checkLive('step');
-    const inputName = this.session.inputNames[0];
     if (!(x instanceof Tensor)) throw new ShapeError(`step: x must be a Tensor, got ${String(x)}`);
     if (!(target instanceof Tensor)) throw new ShapeError(`step: target must be a Tensor, got ${String(target)}`);
     x.assertUsableBy(this.backend, 'step: x');
     target.assertUsableBy(this.backend, 'step: target');
-    const expected = this.#targetShape(x.shape[0] ?? 0);
+    if (x.rank === 0) throw new ShapeError('step: x must have a batch dim [N, ...]');
+    const { training, session } = await this.compile(x.shape[0]);
+    this.#checkLive('step');
+    const out = training.outputShape;
+    const expected = this.loss === 'crossEntropy' ? out.slice(0, -1) : out;
     if (!sameShape(target.shape, expected)) {
       const what = this.loss === 'crossEntropy' ? 'one class index per example (float32)' : "the model output's shape";
       throw new ShapeError(`step: target has shape ${formatShape(target.shape)}; for x ${formatShape(x.shape)} it must be ${formatShape(expected)}, ${what}`);
     }
-    if (this.loss === 'crossEntropy' && !targetsChecked) {
-      checkClassIndices(await target.data(), this.training.outputShape[this.training.outputShape.length - 1], 'step');
-    }
+    if (this.loss === 'crossEntropy' && !targetsChecked) checkClassIndices(await target.data(), out[out.length - 1], 'step');
     this.#checkLive('step');
-    const out = (await this.session.run({ [inputName]: x, target })) as Record<string, Tensor>;
+    const result = (await session.run({ [session.inputNames[0]]: x, target })) as Record<string, Tensor>;
     this.#steps++;
-    return { loss: out.loss, output: out.output };
+    return { loss: result.loss, output: result.output };
+  }
+
+  /** @internal The model output's shape per step ([N, …]); compiles first. */
+  async outputShape(batchSize: number): Promise<Shape> {
+    return (await this.compile(batchSize)).training.outputShape;
   }
 
   /** Copies the trained parameters and BatchNorm running statistics into the model. */
   async syncWeights(): Promise<void> {
     this.#checkLive('syncWeights');
-    const names = [...this.training.state.keys()];
-    const values = await this.session.prepared.readParams(names.map((n) => this.training.state.get(n)!));
+    if (!this.#compiled) return; // no step yet: the model holds the current values
+    const { training, session } = await this.#compiled;
+    const names = [...training.state.keys()];
+    const values = await session.prepared.readParams(names.map((n) => training.state.get(n)!));
     const params = new Map(this.model.namedParameters());
     names.forEach((name, i) => params.get(name)!.assign(values[i]));
   }
@@ -108,13 +146,7 @@ export class Trainer {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.session.dispose();
-  }
-
-  #targetShape(batch: number): Shape {
-    const out = this.training.outputShape;
-    const shape = this.loss === 'crossEntropy' ? out.slice(0, -1) : out;
-    return shape.length > 0 ? [batch, ...shape.slice(1)] : shape;
+    void this.#compiled?.then(({ session }) => session.dispose(), () => {});
   }
 
   #checkLive(what: string): void {
@@ -127,15 +159,7 @@ export async function compileTraining(model: Module, backend: Backend, options: 
   if (loss !== 'crossEntropy' && loss !== 'mse') throw new ShapeError(`compileTraining: loss must be 'crossEntropy' or 'mse', got ${String(loss)}`);
   const optimizer = options.optimizer ?? adam();
   if (!optimizer || typeof optimizer.update !== 'function') throw new ShapeError('compileTraining: optimizer must come from nn.optim.sgd() or nn.optim.adam()');
-  const training = buildTrainingGraph(model, loss, optimizer, options.seed ?? 0);
-  const prepared = await backend.prepareGraph(training.graph);
-  const session = new Session(backend, training.graph, prepared);
-  const trainer = new Trainer(model, backend, loss, training, session, optimizer.lr);
-  if (options.batchSize !== undefined) {
-    const n = options.batchSize;
-    if (!Number.isInteger(n) || n < 1) throw new ShapeError(`compileTraining: batchSize must be a positive integer, got ${String(n)}`);
-    const graph = training.graph;
-    await session.executableFor(graph.inputs.map((i) => [n, ...graph.values[i.id].shape.slice(1)]));
-  }
+  const trainer = new Trainer(model, backend, loss, optimizer, options.seed ?? 0);
+  if (options.batchSize !== undefined) await trainer.compile(options.batchSize);
   return trainer;
 }

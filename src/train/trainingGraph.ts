@@ -29,11 +29,12 @@ export interface TrainingGraph {
   readonly outputShape: Shape;
 }
 
-/** Batch size the step graph is traced at: 2, so a batch axis is never mistaken for a broadcast one. */
-const TRACE_BATCH = 2;
-
-export function buildTrainingGraph(model: Module, loss: LossName, optimizer: Optimizer, seed: number): TrainingGraph {
-  const forward = scheduleGraph(model.trace(TRACE_BATCH));
+/**
+ * The step graph for batches of `batch` examples. The backward ops of convolution and pooling
+ * carry their input's shape, batch included, so a step graph serves one batch size.
+ */
+export function buildTrainingGraph(model: Module, loss: LossName, optimizer: Optimizer, seed: number, batch: number): TrainingGraph {
+  const forward = scheduleGraph(model.trace(batch));
   if (forward.outputs.length !== 1) {
     throw new UnsupportedError(`compileTraining: the model has ${forward.outputs.length} outputs (${forward.outputs.map((o) => o.name).join(', ')}); training takes a model with one`);
   }

@@ -1,11 +1,15 @@
 // 2-D convolution (cross-correlation, as in PyTorch and ONNX) with stride, padding, dilation and
 // groups (depthwise when groups = C), an optional bias and an optional fused activation that the
 // graph fusion pass sets (graph/fuse.ts); the window geometry lives in window.ts.
-import { ShapeError } from '../../errors.js';
+import { ShapeError, UnsupportedError } from '../../errors.js';
 import { formatShape, type Shape } from '../../shape.js';
 import { activateInPlace, type Activation } from '../elementwise/activation.js';
 import { recordConv2d } from './conv2dGpu.js';
+import { gatherPatches, TILE } from './im2col.js';
 import type { OpDef, OpRunner } from '../op.js';
+import { conv2dGradBiasOp } from './conv2dGradBias.js';
+import { conv2dGradInputOp } from './conv2dGradInput.js';
+import { conv2dGradWeightOp } from './conv2dGradWeight.js';
 import {
   paddingAttr,
   positivePair,
@@ -147,50 +151,19 @@ export const conv2dOp: OpDef<Conv2dAttrs> = {
   gpu(k, [x, w, b], [y], attrs) {
     recordConv2d(k, x!, w!, b ?? null, y, attrs);
   },
+  // dx, dw and db from the backward ops (conv/conv2dGradInput.ts, conv2dGradWeight.ts, conv2dGradBias.ts).
+  grad(r, { inputs: [x, w, b], dys: [dy], needs, attrs }) {
+    const { activation, ...conv } = attrs;
+    if (activation) throw new UnsupportedError('conv2d: no gradient for a fused activation (training graphs are not fused)');
+    const inputShape = x!.shape as [number, number, number, number];
+    const weightShape = w!.shape as [number, number, number, number];
+    return [
+      needs[0] ? r.runOp(conv2dGradInputOp, [dy!, w!], { ...conv, inputShape })[0] : null,
+      needs[1] ? r.runOp(conv2dGradWeightOp, [x!, dy!], { ...conv, weightShape })[0] : null,
+      b && needs[2] ? r.runOp(conv2dGradBiasOp, [dy!], {})[0] : null,
+    ];
+  },
 };
-
-/** Output pixels per gathered tile (a multiple of 4, the pixel block of the product). */
-const TILE = 64;
-
-/**
- * im2col for one tile: patches[k·TILE + j] = the input under kernel tap k = (ci, ky, kx) for output
- * pixel p0 + j (row-major over [OH, OW]), 0 where the tap falls in the padding. `xBase` is the
- * offset of the group's first input channel in x.
- */
-function gatherPatches(
-  patches: Float64Array,
-  x: Float32Array,
-  xBase: number,
-  [Cg, H, W]: readonly number[],
-  win: Window2d,
-  p0: number,
-  count: number,
-): void {
-  const [kh, kw] = win.kernel;
-  const [sh, sw] = win.stride;
-  const [dh, dw] = win.dilation;
-  const [pt, pl] = win.pads;
-  const OW = win.output[1];
-  let row = 0;
-  for (let ci = 0; ci < Cg; ci++) {
-    const plane = xBase + ci * H * W;
-    for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++, row += TILE) {
-        let oy = Math.floor(p0 / OW);
-        let ox = p0 - oy * OW;
-        for (let j = 0; j < count; j++) {
-          const iy = oy * sh + ky * dh - pt;
-          const ix = ox * sw + kx * dw - pl;
-          patches[row + j] = iy >= 0 && iy < H && ix >= 0 && ix < W ? x[plane + iy * W + ix] : 0;
-          if (++ox === OW) {
-            ox = 0;
-            oy++;
-          }
-        }
-      }
-    }
-  }
-}
 
 type Shaped = { readonly shape: Shape };
 

@@ -3,6 +3,7 @@
 // the product dW_g [O/g, K] = dY_g [O/g, N·OH·OW] · im2col(x)ᵀ [N·OH·OW, K], K = C/g·kh·kw.
 import type { OpDef } from '../op.js';
 import { checkConvGrad, shapeAttr, type ConvGradAttrs } from './convGradShapes.js';
+import { gatherPatches, TILE } from './im2col.js';
 
 export interface Conv2dGradWeightAttrs extends ConvGradAttrs {
   /** The forward weights' shape [O, C/groups, kh, kw]. */
@@ -23,35 +24,48 @@ export const conv2dGradWeightOp: OpDef<Conv2dGradWeightAttrs> = {
     const [, Cg, kh, kw] = attrs.weightShape;
     return dy![0] * dy![1] * dy![2] * dy![3] * Cg * kh * kw;
   },
+  // Per image, group and tile of output pixels: the tile's patches (im2col), then
+  // dw[o, k] += Σ_j dy[o, p0 + j]·patches[k, j], four taps at a time; float64 sums.
   cpu([x, dy], [dw], attrs) {
     const [N, C, H, W] = x!.shape;
     const [O, Cg, kh, kw] = attrs.weightShape;
-    const { stride, dilation, pads, output } = checkConvGrad(name, x!.shape, attrs.weightShape, dy!.shape, attrs);
-    const [sh, sw] = stride;
-    const [OH, OW] = output;
+    const win = checkConvGrad(name, x!.shape, attrs.weightShape, dy!.shape, attrs);
+    const pixels = win.output[0] * win.output[1];
     const Og = O / attrs.groups;
-    for (let o = 0; o < O; o++) {
-      const c0 = Math.floor(o / Og) * Cg;
-      for (let ci = 0; ci < Cg; ci++) {
-        for (let ky = 0; ky < kh; ky++) {
-          for (let kx = 0; kx < kw; kx++) {
-            let sum = 0;
-            for (let n = 0; n < N; n++) {
-              const dyPlane = (n * O + o) * OH * OW;
-              const xPlane = (n * C + c0 + ci) * H * W;
-              for (let oy = 0; oy < OH; oy++) {
-                const iy = oy * sh + ky * dilation[0] - pads[0];
-                if (iy < 0 || iy >= H) continue;
-                for (let ox = 0; ox < OW; ox++) {
-                  const ix = ox * sw + kx * dilation[1] - pads[1];
-                  if (ix >= 0 && ix < W) sum += dy!.data[dyPlane + oy * OW + ox] * x!.data[xPlane + iy * W + ix];
-                }
+    const K = Cg * kh * kw;
+    const acc = new Float64Array(O * K);
+    const patches = new Float64Array(K * TILE);
+    const d = new Float64Array(TILE);
+    const dyd = dy!.data;
+    for (let n = 0; n < N; n++) {
+      for (let g = 0; g < attrs.groups; g++) {
+        for (let p0 = 0; p0 < pixels; p0 += TILE) {
+          const count = Math.min(TILE, pixels - p0);
+          gatherPatches(patches, x!.data, (n * C + g * Cg) * H * W, [Cg, H, W], win, p0, count);
+          for (let o = g * Og; o < (g + 1) * Og; o++) {
+            const from = (n * O + o) * pixels + p0;
+            for (let j = 0; j < count; j++) d[j] = dyd[from + j];
+            const row = o * K;
+            let k = 0;
+            for (; k + 4 <= K; k += 4) {
+              const r0 = k * TILE, r1 = r0 + TILE, r2 = r1 + TILE, r3 = r2 + TILE;
+              let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+              for (let j = 0; j < count; j++) {
+                const v = d[j];
+                s0 += v * patches[r0 + j]; s1 += v * patches[r1 + j]; s2 += v * patches[r2 + j]; s3 += v * patches[r3 + j];
               }
+              acc[row + k] += s0; acc[row + k + 1] += s1; acc[row + k + 2] += s2; acc[row + k + 3] += s3;
             }
-            dw.data[((o * Cg + ci) * kh + ky) * kw + kx] = sum;
+            for (; k < K; k++) {
+              let sum = 0;
+              for (let j = 0, r = k * TILE; j < count; j++) sum += d[j] * patches[r + j];
+              acc[row + k] += sum;
+            }
           }
         }
       }
     }
+    dw.data.set(acc);
   },
+
 };

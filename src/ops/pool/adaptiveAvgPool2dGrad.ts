@@ -5,7 +5,7 @@
 import { ShapeError } from '../../errors.js';
 import { formatShape } from '../../shape.js';
 import type { OpDef } from '../op.js';
-import { bins } from './adaptiveAvgPool2d.js';
+import { bins } from '../window.js';
 import { inputShapeAttr } from './poolGradShapes.js';
 
 export interface AdaptiveAvgPool2dGradAttrs {

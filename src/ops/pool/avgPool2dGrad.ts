@@ -1,7 +1,7 @@
 // The gradient of average pooling: each output's dy, divided by the divisor the forward pass used
 // (countIncludePad as there), is spread evenly over the input cells of its window.
 import type { OpDef } from '../op.js';
-import { axisTaps } from './pool2d.js';
+import { axisTaps } from '../window.js';
 import { checkPoolGrad, inputShapeAttr, type PoolGradWindowAttrs } from './poolGradShapes.js';
 
 export interface AvgPool2dGradAttrs extends PoolGradWindowAttrs {

@@ -3,7 +3,7 @@
 // number (the last NaN of the window), and a window of −∞ only gives its first cell; windows
 // that lie wholly in the padding give nothing. Cells in several windows add up what they get.
 import type { OpDef } from '../op.js';
-import { axisTaps } from './pool2d.js';
+import { axisTaps } from '../window.js';
 import { checkPoolGrad, type PoolGradWindowAttrs } from './poolGradShapes.js';
 
 const name = 'maxPool2dGrad';
