@@ -14,6 +14,8 @@ import { dropoutMaskOp } from '../ops/elementwise/dropoutMask.js';
 import { crossEntropy } from '../ops/loss/crossEntropy.js';
 import { mse } from '../ops/loss/mse.js';
 import { viewOp, type ViewAttrs } from '../ops/shape/reshape.js';
+import { batchNorm2dOp, batchNormInputs, type BatchNormAttrs } from '../ops/norm/batchNorm2d.js';
+import { batchNorm2dTrainOp, batchNorm2dTrainOutputs, type BatchNorm2dTrainAttrs } from '../ops/norm/batchNorm2dTrain.js';
 import { formatShape, sizeOf, type Shape } from '../shape.js';
 import type { Optimizer } from './optimizers.js';
 
@@ -45,7 +47,7 @@ export function buildTrainingGraph(model: Module, loss: LossName, optimizer: Opt
   const nextClock = r.runOp(binaryOp, [clock, r.constant(Float32Array.of(1, 0), [2])], { kind: 'add' })[0];
   updates.push({ target: clock.id, source: nextClock.id });
 
-  toTrainingMode(r, nextClock, seed);
+  updates.push(...toTrainingMode(r, nextClock, seed));
 
   const output = r.value(forward.outputs[0].id);
   const targetShape = loss === 'crossEntropy' ? output.shape.slice(0, -1) : output.shape;
@@ -71,13 +73,35 @@ export function buildTrainingGraph(model: Module, loss: LossName, optimizer: Opt
   return { graph, state, clock: clock.id, outputShape: output.shape };
 }
 
-/** Rewrites the forward nodes to their training behaviour: dropout masks (seeded per layer and step). */
-function toTrainingMode(r: Tracer, clock: SymbolicTensor, seed: number): void {
+/**
+ * Rewrites the forward nodes to their training behaviour: dropout draws masks (seeded per layer
+ * and step); BatchNorm uses the batch's statistics, and its running statistics (momentum 0.1, as
+ * PyTorch's default) become state updates, which it returns.
+ */
+function toTrainingMode(r: Tracer, clock: SymbolicTensor, seed: number): StateUpdate[] {
+  const updates: StateUpdate[] = [];
   r.nodes.forEach((node, i) => {
+    if (node.op === batchNorm2dOp) {
+      const x = r.values[node.inputs[batchNormInputs.x]!].shape;
+      const stat = () => {
+        const id = r.values.length;
+        r.values.push({ id, kind: 'node', shape: [x[1]] });
+        return id;
+      };
+      const outputs = [node.outputs[0], stat(), stat(), stat(), stat()];
+      const attrs: BatchNorm2dTrainAttrs = { eps: (node.attrs as BatchNormAttrs).eps, momentum: 0.1 };
+      r.nodes[i] = { ...node, op: batchNorm2dTrainOp as typeof node.op, attrs, outputs };
+      for (const [input, output] of [['runningMean', 'runningMean'], ['runningVar', 'runningVar']] as const) {
+        const target = node.inputs[batchNormInputs[input]]!;
+        if (r.values[target].kind === 'param') updates.push({ target, source: outputs[batchNorm2dTrainOutputs[output]] });
+      }
+      return;
+    }
     if (node.op === viewOp && (node.attrs as ViewAttrs).kind === 'dropout') {
       const { p } = node.attrs as Extract<ViewAttrs, { kind: 'dropout' }>;
       if (p === 0) return;
       r.nodes[i] = { ...node, op: dropoutMaskOp as typeof node.op, attrs: { p, seed: (Math.imul(seed, 0x9e3779b1) + i) >>> 0 }, inputs: [node.inputs[0], clock.id] };
     }
   });
+  return updates;
 }

@@ -33,16 +33,19 @@ export function gatherPatches(
     const plane = xBase + ci * H * W;
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++, row += TILE) {
+        // The tile is runs of pixels along output rows: one row test per run, one column test per pixel.
         let oy = Math.floor(p0 / OW);
         let ox = p0 - oy * OW;
-        for (let j = 0; j < count; j++) {
+        for (let j = 0; j < count; oy++, ox = 0) {
+          const run = Math.min(OW - ox, count - j);
           const iy = oy * sh + ky * dh - pt;
-          const ix = ox * sw + kx * dw - pl;
-          patches[row + j] = iy >= 0 && iy < H && ix >= 0 && ix < W ? x[plane + iy * W + ix] : 0;
-          if (++ox === OW) {
-            ox = 0;
-            oy++;
+          if (iy < 0 || iy >= H) {
+            patches.fill(0, row + j, row + j + run);
+          } else {
+            const line = plane + iy * W;
+            for (let t = 0, ix = ox * sw + kx * dw - pl; t < run; t++, ix += sw) patches[row + j + t] = ix >= 0 && ix < W ? x[line + ix] : 0;
           }
+          j += run;
         }
       }
     }
@@ -75,14 +78,14 @@ export function scatterPatches(
       for (let kx = 0; kx < kw; kx++, row += TILE) {
         let oy = Math.floor(p0 / OW);
         let ox = p0 - oy * OW;
-        for (let j = 0; j < count; j++) {
+        for (let j = 0; j < count; oy++, ox = 0) {
+          const run = Math.min(OW - ox, count - j);
           const iy = oy * sh + ky * dh - pt;
-          const ix = ox * sw + kx * dw - pl;
-          if (iy >= 0 && iy < H && ix >= 0 && ix < W) acc[plane + iy * W + ix] += cols[row + j];
-          if (++ox === OW) {
-            ox = 0;
-            oy++;
+          if (iy >= 0 && iy < H) {
+            const line = plane + iy * W;
+            for (let t = 0, ix = ox * sw + kx * dw - pl; t < run; t++, ix += sw) if (ix >= 0 && ix < W) acc[line + ix] += cols[row + j + t];
           }
+          j += run;
         }
       }
     }

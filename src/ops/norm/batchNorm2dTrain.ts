@@ -9,6 +9,7 @@ import { ShapeError } from '../../errors.js';
 import { formatShape, sizeOf } from '../../shape.js';
 import type { OpDef } from '../op.js';
 import { batchNorm2dOp, batchNormInputs } from './batchNorm2d.js';
+import { batchNorm2dTrainGradOp } from './batchNorm2dTrainGrad.js';
 
 export interface BatchNorm2dTrainAttrs {
   /** Added to the variance (PyTorch: 1e-5). */
@@ -24,6 +25,14 @@ const name = 'batchNorm2dTrain';
 
 export const batchNorm2dTrainOp: OpDef<BatchNorm2dTrainAttrs> = {
   name,
+  // Only y carries a gradient (the statistics are outputs for the backward op and the running
+  // update). dweight and dbias come out of the backward op whether or not the layer is affine.
+  grad(r, { inputs, outputs, dys, needs }) {
+    const [x, weight] = [inputs[batchNormInputs.x], inputs[batchNormInputs.weight]];
+    const { mean, invstd } = batchNorm2dTrainOutputs;
+    const [dx, dweight, dbias] = r.runOp(batchNorm2dTrainGradOp, [dys[0]!, x, weight, outputs[mean], outputs[invstd]], {});
+    return inputs.map((_, i) => (!needs[i] ? null : i === batchNormInputs.x ? dx : i === batchNormInputs.weight ? dweight : i === batchNormInputs.bias ? dbias : null));
+  },
   // x [N, C, ...], weight/bias [C] | null, runningMean/runningVar [C]
   //   -> y [N, C, ...], mean [C], invstd [C], runningMean' [C], runningVar' [C]
   inferShapes(inputs, { eps, momentum }) {
