@@ -67,7 +67,11 @@ export function buildTrainingGraph(model: Module, loss: LossName, optimizer: Opt
     const next = r.inScope(`${v.name} (${optimizer.kind})`, () => optimizer.update(r, r.value(v.id), grad, states, nextClock));
     updates.push({ target: v.id, source: next.param.id });
     states.forEach((s, i) => updates.push({ target: s.id, source: next.states[i].id }));
-    state.set(v.name!, v.id);
+  }
+  // Everything of the model's state dict that a step changes: trained weights, running statistics.
+  for (const { target } of updates) {
+    const name = r.values[target].name;
+    if (name !== undefined && params.has(name)) state.set(name, target);
   }
   const graph = scheduleGraph({ ...r.finish([{ name: 'loss', value: lossValue }, { name: 'output', value: output }]), updates });
   return { graph, state, clock: clock.id, outputShape: output.shape };
