@@ -1,8 +1,8 @@
 // npm run train:lenet — trains nn.models.lenet({ activation: 'relu', pooling: 'max' }) on the
 // 60,000 MNIST training images (data/mnist) and writes weights/lenet-mnist.safetensors.
 //   node scripts/train-lenet.mjs [--backend cpu|webgpu] [--epochs 10] [--batch 64] [--lr 0.001]
-//                                [--seed 1] [--resume] [--no-augment]
-// Adam, the learning rate × 0.7 per epoch, random shifts of ±2 pixels; a progress line every 100
+//                                [--decay 0.7] [--seed 1] [--resume] [--no-augment] [--out FILE]
+// Adam, the learning rate × decay per epoch, random shifts of ±2 pixels; a progress line every 100
 // steps (epoch, step, loss, accuracy, images/s) and the test accuracy after every epoch. Each
 // epoch ends with a checkpoint (weights/lenet-mnist.checkpoint.*); --resume continues from it
 // (the weights and the epoch count; Adam's moments start again from zero).
@@ -21,10 +21,12 @@ const backendName = option('backend', 'cpu');
 const epochs = Number(option('epochs', 10));
 const batchSize = Number(option('batch', 64));
 const baseLr = Number(option('lr', 0.001));
+const decay = Number(option('decay', 0.7));
 const seed = Number(option('seed', 1));
+const OUT = option('out', WEIGHTS);
 const augment = !args.includes('--no-augment');
-const CHECKPOINT = WEIGHTS.replace(/\.safetensors$/, '.checkpoint.safetensors');
-const CHECKPOINT_META = WEIGHTS.replace(/\.safetensors$/, '.checkpoint.json');
+const CHECKPOINT = OUT.replace(/\.safetensors$/, '.checkpoint.safetensors');
+const CHECKPOINT_META = OUT.replace(/\.safetensors$/, '.checkpoint.json');
 
 async function createBackend(name) {
   if (name !== 'webgpu') return nn.createBackend('cpu');
@@ -69,9 +71,9 @@ const backend = await createBackend(backendName);
 console.log(`training ${model.parameterCount().toLocaleString('en-US')} parameters on ${backend.name}, batch ${batchSize}, seed ${seed}, ${augment ? 'shifts ±2 px' : 'no augmentation'}`);
 const trainer = await nn.compileTraining(model, backend, { loss: 'crossEntropy', optimizer: nn.optim.adam({ lr: baseLr }), batchSize, seed });
 const started = Date.now();
-mkdirSync(dirname(WEIGHTS), { recursive: true });
+mkdirSync(dirname(OUT), { recursive: true });
 for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
-  const lr = baseLr * 0.7 ** (epoch - 1);
+  const lr = baseLr * decay ** (epoch - 1);
   let last;
   await nn.train(model, train, {
     trainer,
@@ -91,9 +93,9 @@ for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
   const minutes = (Date.now() - started) / 60000;
   console.log(`epoch ${epoch}: lr ${lr.toExponential(2)}, train loss ${last.loss.toFixed(4)}, test accuracy ${(testAccuracy * 100).toFixed(2)}%, ${minutes.toFixed(1)} min so far`);
   writeFileSync(CHECKPOINT, model.saveWeights());
-  writeFileSync(CHECKPOINT_META, JSON.stringify({ epoch, testAccuracy, lr, backend: backend.name, batchSize, seed, augment }, null, 2) + '\n');
+  writeFileSync(CHECKPOINT_META, JSON.stringify({ epoch, testAccuracy, lr, decay, backend: backend.name, batchSize, seed, augment }, null, 2) + '\n');
 }
-writeFileSync(WEIGHTS, model.saveWeights());
-console.log(`wrote ${WEIGHTS}`);
+writeFileSync(OUT, model.saveWeights());
+console.log(`wrote ${OUT}`);
 trainer.dispose();
 backend.dispose();
