@@ -8,13 +8,9 @@ import { ShapeError } from '../../errors.js';
 import { sizeOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
 import { activationGrad } from './activationGrad.js';
+import type { Activation } from './activationKind.js';
 
-export type Activation =
-  | { readonly kind: 'relu' }
-  | { readonly kind: 'sigmoid' }
-  | { readonly kind: 'tanh' }
-  | { readonly kind: 'leakyRelu'; readonly negativeSlope: number }
-  | { readonly kind: 'clip'; readonly min: number; readonly max: number };
+export type { Activation } from './activationKind.js';
 
 export interface LeakyReluOptions {
   /** Slope for x < 0 (PyTorch's default 0.01). */

@@ -7,7 +7,7 @@ import { grid, uniforms } from '../kernel.js';
 import { ShapeError } from '../../errors.js';
 import { formatShape, sameShape, sizeOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
-import type { Activation } from './activation.js';
+import type { Activation } from './activationKind.js';
 
 /** f'(x) · dy for one element, from the input x and the output y. */
 export function activationDerivative(a: Activation, x: number, y: number, dy: number): number {

@@ -7,7 +7,12 @@ import { grid, uniforms } from '../kernel.js';
 import { ShapeError } from '../../errors.js';
 import { formatShape, normalizeAxis, sameShape, sizeOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
-import type { SoftmaxAttrs } from './softmax.js';
+
+/** softmax's attributes (softmax.ts), restated so the two files do not import each other. */
+export interface SoftmaxGradAttrs {
+  readonly dim: number;
+  readonly log: boolean;
+}
 
 /** [outer, n, inner] around the axis; a 0-D tensor is one element (as softmax treats it). */
 function lines(shape: Shape, dim: number): { outer: number; n: number; inner: number } {
@@ -16,7 +21,7 @@ function lines(shape: Shape, dim: number): { outer: number; n: number; inner: nu
   return { outer: sizeOf(dims.slice(0, axis)), n: dims[axis], inner: sizeOf(dims.slice(axis + 1)) };
 }
 
-export const softmaxGradOp: OpDef<SoftmaxAttrs> = {
+export const softmaxGradOp: OpDef<SoftmaxGradAttrs> = {
   name: 'softmaxGrad',
   inferShapes([y, dy], { dim }) {
     if (!y || !dy || !sameShape(y, dy)) throw new ShapeError(`softmax gradient: y and dy must have one shape, got ${formatShape(y)} and ${formatShape(dy)}`);
@@ -56,4 +61,4 @@ export const softmaxGradOp: OpDef<SoftmaxAttrs> = {
 type Shaped = { readonly shape: Shape };
 
 /** dx of softmax (or logSoftmax, attrs.log) whose output was y, given dy. */
-export const softmaxGrad = <T extends Shaped>(r: OpRunner<T>, y: T, dy: T, attrs: SoftmaxAttrs): T => r.runOp(softmaxGradOp, [y, dy], attrs)[0];
+export const softmaxGrad = <T extends Shaped>(r: OpRunner<T>, y: T, dy: T, attrs: SoftmaxGradAttrs): T => r.runOp(softmaxGradOp, [y, dy], attrs)[0];
