@@ -32,3 +32,70 @@ describe('nn.train on the CPU', () => {
     }
   });
 });
+
+describe('training errors', () => {
+  const batch = () => ({ x: cpu.tensor(new Float32Array(8), [2, 4]), target: cpu.tensor([0, 2], [2]) });
+
+  it('a target of the wrong shape, or with a class index out of range, is a ShapeError', async () => {
+    const trainer = await nn.compileTraining(mlp(), cpu, { optimizer: nn.optim.sgd({ lr: 0.1 }) });
+    const { x } = batch();
+    await expect(trainer.step(x, cpu.tensor([0, 1, 2], [3]))).rejects.toThrow(/step: target has shape \[3\]; for x \[2, 4\] it must be \[2\]/);
+    await expect(trainer.step(x, cpu.tensor([0, 3], [2]))).rejects.toThrow(/target 1 is 3, not a class index in \[0, 2\]/);
+    await expect(trainer.step(x, cpu.tensor([0, 0.5], [2]))).rejects.toThrow(nn.ShapeError);
+    const mseTrainer = await nn.compileTraining(mlp(), cpu, { loss: 'mse', optimizer: nn.optim.sgd({ lr: 0.1 }) });
+    await expect(mseTrainer.step(x, cpu.tensor([0, 1], [2]))).rejects.toThrow(/it must be \[2, 3\], the model output's shape/);
+    expect(trainer.steps).toBe(0);
+  });
+
+  it('a model through an op without a gradient rule is an UnsupportedError naming it', async () => {
+    const model = nn.models.rnn({ inputSize: 3, hiddenSize: 4, seqLength: 2 });
+    await expect(nn.compileTraining(model, cpu, { batchSize: 2, loss: 'mse' })).rejects.toThrow(nn.UnsupportedError);
+    await expect(nn.compileTraining(model, cpu, { batchSize: 2, loss: 'mse' })).rejects.toThrow(/rnn \(recurrent\): recurrent has no gradient rule, so the model cannot be trained through it/);
+  });
+
+  it('step, syncWeights and learningRate after dispose are NNErrors; dispose twice is fine', async () => {
+    const trainer = await nn.compileTraining(mlp(), cpu, { optimizer: nn.optim.adam() });
+    const { x, target } = batch();
+    await (await trainer.step(x, target)).data();
+    trainer.dispose();
+    trainer.dispose();
+    await expect(trainer.step(x, target)).rejects.toThrow(/step: the trainer was disposed/);
+    await expect(trainer.syncWeights()).rejects.toThrow(/syncWeights: the trainer was disposed/);
+    expect(() => (trainer.learningRate = 0.1)).toThrow(nn.NNError);
+  });
+
+  it('bad optimizer options and a batch of another size are ShapeErrors', async () => {
+    expect(() => nn.optim.sgd({ lr: -1 })).toThrow(/optim.sgd: lr must be a number ≥ 0/);
+    expect(() => nn.optim.sgd({ lr: 0.1, nesterov: true })).toThrow(/nesterov needs momentum > 0/);
+    expect(() => nn.optim.adam({ betas: [0.9, 1] })).toThrow(/betas\[1\] must be in \[0, 1\)/);
+    const trainer = await nn.compileTraining(mlp(), cpu, { batchSize: 2 });
+    await expect(trainer.step(cpu.tensor(new Float32Array(12), [3, 4]), cpu.tensor([0, 1, 2], [3]))).rejects.toThrow(/runs batches of 2, got a batch of 3/);
+  });
+});
+
+describe('compiled training step', () => {
+  it('leaves the model untouched until syncWeights, then writes trained values and keeps its own copy', async () => {
+    const model = mlp();
+    const before = Float32Array.from(model.stateDict().get('0.weight')!.data);
+    const trainer = await nn.compileTraining(model, cpu, { optimizer: nn.optim.sgd({ lr: 0.5 }) });
+    const x = cpu.tensor(blobs(2, 3).x, [2, 4]);
+    await trainer.step(x, cpu.tensor([0, 2], [2]));
+    expect(model.stateDict().get('0.weight')!.data).toEqual(before);
+    await trainer.syncWeights();
+    const after = model.stateDict().get('0.weight')!.data;
+    expect(after).not.toEqual(before);
+    await trainer.step(x, cpu.tensor([0, 2], [2]));
+    expect(model.stateDict().get('0.weight')!.data).toEqual(after);
+  });
+
+  it('a learning rate of 0 leaves every weight as it was (the rate is read from the device each step)', async () => {
+    const model = mlp();
+    const before = model.stateDict();
+    const trainer = await nn.compileTraining(model, cpu, { optimizer: nn.optim.sgd({ lr: 0.5, momentum: 0.9 }), batchSize: 2 });
+    trainer.learningRate = 0;
+    await trainer.step(cpu.tensor(blobs(2, 4).x, [2, 4]), cpu.tensor([1, 2], [2]));
+    await trainer.syncWeights();
+    for (const [name, { data }] of model.stateDict()) expect(data, name).toEqual(before.get(name)!.data);
+  });
+});
+
