@@ -1,7 +1,7 @@
 // cross_entropy.wgsl — mean cross-entropy of logits [rows, classes] against class indices
-// target [rows] (float32): loss = Σ_r (max_r + log Σ_c exp(x[r, c] − max_r) − x[r, target_r]) / rows.
+// labels [rows] (float32): loss = Σ_r (max_r + log Σ_c exp(x[r, c] − max_r) − x[r, labels_r]) / rows.
 // One workgroup of 256: invocation t sums rows t, t + 256, …; the partial sums meet in a tree
-// reduction in workgroup memory. A target that is not a class index gives NaN (the host checks
+// reduction in workgroup memory. A label that is not a class index gives NaN (the host checks
 // targets before a training step).
 
 struct Params {
@@ -11,7 +11,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
-@group(0) @binding(2) var<storage, read> target: array<f32>;
+@group(0) @binding(2) var<storage, read> labels: array<f32>;
 @group(0) @binding(3) var<storage, read_write> loss: array<f32>;
 
 var<workgroup> partial: array<f32, 256>;
@@ -25,11 +25,12 @@ fn main(@builtin(local_invocation_index) t: u32) {
     for (var c = 1u; c < p.classes; c++) { m = max(m, logits[base + c]); }
     var e = 0.0;
     for (var c = 0u; c < p.classes; c++) { e += exp(logits[base + c] - m); }
-    let label = target[r];
+    let label = labels[r];
     if (label >= 0.0 && label < f32(p.classes) && floor(label) == label) {
       sum += m + log(e) - logits[base + u32(label)];
     } else {
-      sum += bitcast<f32>(0x7fc00000u); // NaN
+      // NaN, built at run time (a constant NaN is a WGSL error).
+      sum += bitcast<f32>(0x7fc00000u + p.rows - p.rows);
     }
   }
   partial[t] = sum;

@@ -1,10 +1,10 @@
-// mse.wgsl — mean squared error: loss = Σ (output[i] − target[i])² / count. One workgroup of 256:
+// mse.wgsl — mean squared error: loss = Σ (output[i] − expected[i])² / count. One workgroup of 256:
 // invocation t sums elements t, t + 256, …; the partial sums meet in a tree reduction in
 // workgroup memory.
 
 @group(0) @binding(0) var<uniform> count: u32;
 @group(0) @binding(1) var<storage, read> output: array<f32>;
-@group(0) @binding(2) var<storage, read> target: array<f32>;
+@group(0) @binding(2) var<storage, read> expected: array<f32>;
 @group(0) @binding(3) var<storage, read_write> loss: array<f32>;
 
 var<workgroup> partial: array<f32, 256>;
@@ -13,7 +13,7 @@ var<workgroup> partial: array<f32, 256>;
 fn main(@builtin(local_invocation_index) t: u32) {
   var sum = 0.0;
   for (var i = t; i < count; i += 256u) {
-    let d = output[i] - target[i];
+    let d = output[i] - expected[i];
     sum += d * d;
   }
   partial[t] = sum;
