@@ -5,11 +5,15 @@
 //   runningVar  ← (1 − momentum)·runningVar  + momentum·var·M/(M − 1)   (unbiased; M = N·positions)
 // Outputs: y, the batch mean and 1/√(var + eps) (what batchNorm2dTrainGrad needs), and the new
 // running mean and variance, which the caller writes back over the old ones.
+// WebGPU: the statistics per channel (shaders/norm/batch_norm_stats.wgsl), then the inference
+// op's normalising kernel with the batch mean and variance in place of the running ones.
+import batchNormStatsWgsl from '../../../shaders/norm/batch_norm_stats.wgsl?raw';
 import { ShapeError } from '../../errors.js';
 import { formatShape, sizeOf } from '../../shape.js';
+import { grid, uniforms } from '../kernel.js';
 import type { OpDef } from '../op.js';
 import { batchNorm2dOp, batchNormInputs } from './batchNorm2d.js';
-import { batchNorm2dTrainGradOp } from './batchNorm2dTrainGrad.js';
+import { batchNorm2dTrainGradOp, channelReductionWidth } from './batchNorm2dTrainGrad.js';
 
 export interface BatchNorm2dTrainAttrs {
   /** Added to the variance (PyTorch: 1e-5). */
@@ -22,6 +26,8 @@ export interface BatchNorm2dTrainAttrs {
 export const batchNorm2dTrainOutputs = { y: 0, mean: 1, invstd: 2, runningMean: 3, runningVar: 4 } as const;
 
 const name = 'batchNorm2dTrain';
+const statsShader = { label: 'batch_norm_stats', code: batchNormStatsWgsl };
+
 
 export const batchNorm2dTrainOp: OpDef<BatchNorm2dTrainAttrs> = {
   name,
@@ -70,5 +76,26 @@ export const batchNorm2dTrainOp: OpDef<BatchNorm2dTrainAttrs> = {
       runningMean.data[c] = (1 - momentum) * inputs[batchNormInputs.runningMean]!.data[c] + momentum * m;
       runningVar.data[c] = (1 - momentum) * inputs[batchNormInputs.runningVar]!.data[c] + (momentum * variance * count) / (count - 1);
     }
+  },
+  gpu(k, inputs, outputs, { eps, momentum }) {
+    const x = inputs[batchNormInputs.x]!;
+    const [y, mean, invstd, runningMean, runningVar] = outputs;
+    const [N, C] = x.shape;
+    const inner = sizeOf(x.shape.slice(2));
+    const variance = { ...k.scratch(C * 4), shape: [C] };
+    k.dispatch({
+      shader: statsShader,
+      constants: { REDUCE_WG: channelReductionWidth(k.softwareAdapter) },
+      uniforms: uniforms().u32(C, inner, N * inner).f32(eps, momentum).bytes(),
+      bindings: [x, inputs[batchNormInputs.runningMean]!, inputs[batchNormInputs.runningVar]!, mean, invstd, variance, runningMean, runningVar],
+      workgroups: grid(C, 1),
+    });
+    const normalise: (typeof inputs[number])[] = [];
+    normalise[batchNormInputs.x] = x;
+    normalise[batchNormInputs.weight] = inputs[batchNormInputs.weight];
+    normalise[batchNormInputs.bias] = inputs[batchNormInputs.bias];
+    normalise[batchNormInputs.runningMean] = mean;
+    normalise[batchNormInputs.runningVar] = variance;
+    batchNorm2dOp.gpu!(k, normalise, [y], { eps });
   },
 };

@@ -5,7 +5,7 @@
 import { ShapeError } from '../../errors.js';
 import { formatShape, sizeOf } from '../../shape.js';
 import type { OpDef } from '../op.js';
-import { localResponseNormOp, type LocalResponseNormAttrs } from './localResponseNorm.js';
+import { checkLrn, recordLrn, type LocalResponseNormAttrs } from './lrnKernel.js';
 
 const name = 'localResponseNormGrad';
 
@@ -13,7 +13,7 @@ export const localResponseNormGradOp: OpDef<LocalResponseNormAttrs> = {
   name,
   // x, dy [N, C, ...] -> dx [N, C, ...]
   inferShapes([x, dy], attrs) {
-    const [shape] = localResponseNormOp.inferShapes([x], attrs);
+    const shape = checkLrn(x, attrs);
     if (!dy || dy.length !== shape.length || dy.some((d, i) => d !== shape[i])) {
       throw new ShapeError(`${name}: dy must have x's shape ${formatShape(shape)}, got ${formatShape(dy)}`);
     }
@@ -46,5 +46,9 @@ export const localResponseNormGradOp: OpDef<LocalResponseNormAttrs> = {
         }
       }
     }
+  },
+  // shaders/norm/lrn.wgsl's `grad`, beside the forward kernel it shares the window sums with.
+  gpu(kr, [x, dy], [dx], attrs) {
+    recordLrn(kr, 'grad', [x!, dx, dy!], attrs);
   },
 };
