@@ -4,10 +4,11 @@
 // WebGPU) and hands back the loss. syncWeights() copies the trained values into the model.
 import type { Backend } from '../backends/createBackend.js';
 import { NNError, ShapeError } from '../errors.js';
+import type { Graph } from '../graph/ir.js';
 import { Session } from '../graph/session.js';
 import type { Module } from '../layers/module.js';
 import { checkClassIndices } from '../ops/loss/classIndices.js';
-import { formatShape, sameShape, type Shape } from '../shape.js';
+import { formatShape, sameShape, sizeOf, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { adam, type Optimizer } from './optimizers.js';
 import { buildTrainingGraph, type LossName, type TrainingGraph } from './trainingGraph.js';
@@ -34,6 +35,7 @@ interface Compiled {
 
 export class Trainer {
   #compiled: Promise<Compiled> | null = null;
+  #graph: Graph | undefined;
   #batchSize: number | undefined;
   #disposed = false;
   #steps = 0;
@@ -58,6 +60,11 @@ export class Trainer {
   /** The batch size of every step (undefined until compiled with one or the first step). */
   get batchSize(): number | undefined {
     return this.#batchSize;
+  }
+
+  /** The step graph (forward, loss, backward, updates), once compiled. */
+  get graph(): Graph | undefined {
+    return this.#graph;
   }
 
   /** The learning rate the next step uses. */
@@ -88,6 +95,7 @@ export class Trainer {
       const graph = training.graph;
       await session.executableFor(graph.inputs.map((i) => graph.values[i.id].shape));
       if (this.#disposed) session.dispose();
+      this.#graph = graph;
       return { training, session, batchSize };
     })();
     return this.#compiled;
@@ -96,35 +104,45 @@ export class Trainer {
   /**
    * One forward + backward + update on the batch `x` with `target` (class indices [N, …] as
    * float32 for crossEntropy; the output's shape for mse). Returns the batch's mean loss as a
-   * scalar Tensor that the caller owns.
+   * scalar Tensor that the caller owns. The class indices are checked before the step: a target
+   * given as a Float32Array (or array) is checked on the host, a WebGPU Tensor is read back first.
    */
-  async step(x: Tensor, target: Tensor): Promise<Tensor> {
+  async step(x: Tensor, target: Tensor | Float32Array | readonly number[]): Promise<Tensor> {
     const { loss, output } = await this.run(x, target);
     output.dispose();
     return loss;
   }
 
   /** @internal step() that also returns the model's output for the batch (nn.train's accuracy). */
-  async run(x: Tensor, target: Tensor, targetsChecked = false): Promise<{ loss: Tensor; output: Tensor }> {
+  async run(x: Tensor, target: Tensor | Float32Array | readonly number[], targetsChecked = false): Promise<{ loss: Tensor; output: Tensor }> {
     this.#checkLive('step');
     if (!(x instanceof Tensor)) throw new ShapeError(`step: x must be a Tensor, got ${String(x)}`);
-    if (!(target instanceof Tensor)) throw new ShapeError(`step: target must be a Tensor, got ${String(target)}`);
+    const onHost = target instanceof Float32Array || Array.isArray(target);
+    if (!(target instanceof Tensor) && !onHost) throw new ShapeError(`step: target must be a Tensor or a Float32Array, got ${String(target)}`);
     x.assertUsableBy(this.backend, 'step: x');
-    target.assertUsableBy(this.backend, 'step: target');
+    if (target instanceof Tensor) target.assertUsableBy(this.backend, 'step: target');
     if (x.rank === 0) throw new ShapeError('step: x must have a batch dim [N, ...]');
     const { training, session } = await this.compile(x.shape[0]);
     this.#checkLive('step');
     const out = training.outputShape;
     const expected = this.loss === 'crossEntropy' ? out.slice(0, -1) : out;
-    if (!sameShape(target.shape, expected)) {
+    const given = target instanceof Tensor ? target.shape : [target.length];
+    if (target instanceof Tensor ? !sameShape(given, expected) : target.length !== sizeOf(expected)) {
       const what = this.loss === 'crossEntropy' ? 'one class index per example (float32)' : "the model output's shape";
-      throw new ShapeError(`step: target has shape ${formatShape(target.shape)}; for x ${formatShape(x.shape)} it must be ${formatShape(expected)}, ${what}`);
+      throw new ShapeError(`step: target has shape ${formatShape(given)}; for x ${formatShape(x.shape)} it must be ${formatShape(expected)}, ${what}`);
     }
-    if (this.loss === 'crossEntropy' && !targetsChecked) checkClassIndices(await target.data(), out[out.length - 1], 'step');
+    if (this.loss === 'crossEntropy' && !targetsChecked) {
+      checkClassIndices(target instanceof Tensor ? await target.data() : Float32Array.from(target), out[out.length - 1], 'step');
+    }
     this.#checkLive('step');
-    const result = (await session.run({ [session.inputNames[0]]: x, target })) as Record<string, Tensor>;
-    this.#steps++;
-    return { loss: result.loss, output: result.output };
+    const targetTensor = target instanceof Tensor ? target : this.backend.tensor(Float32Array.from(target), expected);
+    try {
+      const result = (await session.run({ [session.inputNames[0]]: x, target: targetTensor })) as Record<string, Tensor>;
+      this.#steps++;
+      return { loss: result.loss, output: result.output };
+    } finally {
+      if (targetTensor !== target) targetTensor.dispose();
+    }
   }
 
   /** @internal The model output's shape per step ([N, …]); compiles first. */
