@@ -99,3 +99,34 @@ describe('compiled training step', () => {
   });
 });
 
+describe('what a step changes', () => {
+  it('LeNet-5: its fixed RBF centres and C3 connection mask are never updated; masked weights stay zero', async () => {
+    const model = nn.models.lenet5();
+    const trainer = await nn.compileTraining(model, cpu, { optimizer: nn.optim.sgd({ lr: 0.01, momentum: 0.9, weightDecay: 0.1 }), batchSize: 2, loss: 'mse' });
+    const graph = trainer.graph!;
+    const updated = new Set((graph.updates ?? []).map((u) => graph.values[u.target].name));
+    expect(updated.has('output.weight')).toBe(false);
+    expect([...updated].some((n) => n?.includes('constant'))).toBe(false);
+    expect(updated.has('c3.weight')).toBe(true);
+    const rng = new Random(3);
+    await trainer.step(cpu.tensor(rng.fill(2 * 32 * 32, -1, 1), [2, 1, 32, 32]), rng.fill(20, 0, 1));
+    await trainer.syncWeights();
+    const c3 = model.stateDict().get('c3.weight')!.data;
+    const mask = new Map(model.namedParameters()).get('c3.weight')!.mask!;
+    expect(c3.every((v, i) => mask[i] === 1 || v === 0)).toBe(true);
+  });
+
+  it('BatchNorm trains with batch statistics (no inference folding) and only its affine parameters get optimizer state', async () => {
+    const net = nn.sequential([nn.layers.conv2d(1, 2, 3), nn.layers.batchNorm2d(2), nn.layers.relu(), nn.layers.flatten(), nn.layers.linear(8, 3)], { inputShape: [1, 4, 4] });
+    const trainer = await nn.compileTraining(net, cpu, { optimizer: nn.optim.adam(), batchSize: 2 });
+    const graph = trainer.graph!;
+    expect(graph.nodes.map((n) => n.op.name)).toContain('batchNorm2dTrain');
+    expect(graph.nodes.some((n) => (n.attrs as { activation?: unknown })?.activation)).toBe(false);
+    const names = graph.values.map((v) => v.name ?? '');
+    expect(names.filter((n) => n.includes('(adam'))).toEqual(expect.arrayContaining(['1.weight (adam exp_avg)', '1.bias (adam exp_avg)']));
+    expect(names.some((n) => n.startsWith('1.running_mean ('))).toBe(false);
+    const updated = (graph.updates ?? []).map((u) => graph.values[u.target].name);
+    expect(updated).toEqual(expect.arrayContaining(['1.running_mean', '1.running_var']));
+  });
+});
+
