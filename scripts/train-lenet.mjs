@@ -1,7 +1,7 @@
 // npm run train:lenet — trains nn.models.lenet({ activation: 'relu', pooling: 'max' }) on the
 // 60,000 MNIST training images (data/mnist) and writes weights/lenet-mnist.safetensors.
-//   node scripts/train-lenet.mjs [--backend cpu|webgpu] [--epochs 10] [--batch 64] [--lr 0.001]
-//                                [--decay 0.7] [--seed 1] [--resume] [--no-augment] [--out FILE]
+//   node scripts/train-lenet.mjs [--backend cpu|webgpu] [--epochs 20] [--batch 64] [--lr 0.001]
+//                                [--decay 0.85] [--seed 2] [--resume] [--no-augment] [--out FILE]
 // Adam, the learning rate × decay per epoch, random shifts of ±2 pixels; a progress line every 100
 // steps (epoch, step, loss, accuracy, images/s) and the test accuracy after every epoch. Each
 // epoch ends with a checkpoint (weights/lenet-mnist.checkpoint.*); --resume continues from it
@@ -18,11 +18,11 @@ const option = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const backendName = option('backend', 'cpu');
-const epochs = Number(option('epochs', 10));
+const epochs = Number(option('epochs', 20));
 const batchSize = Number(option('batch', 64));
 const baseLr = Number(option('lr', 0.001));
-const decay = Number(option('decay', 0.7));
-const seed = Number(option('seed', 1));
+const decay = Number(option('decay', 0.85));
+const seed = Number(option('seed', 2));
 const OUT = option('out', WEIGHTS);
 const augment = !args.includes('--no-augment');
 const CHECKPOINT = OUT.replace(/\.safetensors$/, '.checkpoint.safetensors');
