@@ -17,18 +17,8 @@ export interface OracleResult {
   readonly shape: number[];
 }
 
-export const count = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
-
-/** Row-major strides of `shape`. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d];
-  }
-  return s;
-}
+/** Elements of a shape, and row-major strides: the shape arithmetic of shape.ts. */
+export { sizeOf as count, stridesOf } from '../shape.js';
 
 /** The multi-index of flat position `i` in `shape`. */
 export function unravel(i: number, shape: readonly number[]): number[] {

@@ -3,19 +3,10 @@
 // (peepholes, clip, linearBeforeReset = false, sequence lengths). The CPU kernels instead run
 // one GEMM for the input projection of every step and a blocked recurrent product.
 import type { OracleResult, OracleTensor } from '../oracle.js';
-import type { RecurrentMode, RnnNonlinearity } from './recurrentMath.js';
+import type { RecurrentAttrs } from './recurrent.js';
 
-export interface RecurrentOracleOptions {
-  readonly mode: RecurrentMode;
-  readonly hiddenSize: number;
-  readonly numLayers: number;
-  readonly bidirectional: boolean;
-  readonly batchFirst: boolean;
-  readonly nonlinearity: RnnNonlinearity;
-  readonly linearBeforeReset: boolean;
-  readonly clip: number | null;
-  readonly sequenceLengths: readonly number[] | null;
-}
+/** The recurrent attributes the oracle reads (sequence lengths as a plain array). */
+export type RecurrentOracleOptions = Pick<RecurrentAttrs, 'mode' | 'hiddenSize' | 'numLayers' | 'bidirectional' | 'batchFirst' | 'nonlinearity' | 'linearBeforeReset' | 'clip' | 'sequenceLengths'>;
 
 /** One layer direction's weights: W_ih [G·H, I], W_hh [G·H, H], biases [G·H] and peepholes [3, H], absent ones null. */
 export interface StepWeights {
