@@ -84,10 +84,3 @@ export function pair(value: number | readonly number[], what: string): [number, 
   }
   return [v[0], v[1]];
 }
-
-export function requireRank(shape: Shape | null, rank: number, what: string): Shape {
-  if (!shape || shape.length !== rank) {
-    throw new ShapeError(`${what} must have rank ${rank}, got ${formatShape(shape)}`);
-  }
-  return shape;
-}

@@ -3,21 +3,11 @@ import { ShapeError } from '../src/errors';
 import { gemm } from '../src/ops/gemm/gemm';
 import { linear, linearOp } from '../src/ops/gemm/linear';
 import { matmul, matmulOp } from '../src/ops/gemm/matmul';
-import { sizeOf } from '../src/shape';
-import { cpu, expectClose, expectValues, Random, randomTensor } from './helpers';
+import { matmulOracle } from '../src/ops/gemm/matmulOracle';
+import { cpu, expectClose, expectValues, Random } from './helpers';
 
-/** The oracle: C[M, N] = A[M, K] · B[K, N] as a plain triple loop in float64. */
-function naiveMatmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
-  const c = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let sum = 0;
-      for (let p = 0; p < k; p++) sum += a[i * k + p] * b[p * n + j];
-      c[i * n + j] = sum;
-    }
-  }
-  return c;
-}
+/** The oracle's C[M, N] = A[M, K] · B[K, N] (src/ops/gemm/matmulOracle.ts). */
+const naiveMatmul = (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => matmulOracle({ data: a, shape: [m, k] }, { data: b, shape: [k, n] }).data;
 
 /** The transpose of a row-major [rows, cols] matrix. */
 function transpose(x: ArrayLike<number>, rows: number, cols: number): Float32Array {
@@ -25,43 +15,6 @@ function transpose(x: ArrayLike<number>, rows: number, cols: number): Float32Arr
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
   return t;
 }
-
-/**
- * The oracle for batched matmul: for every output batch index, the a and b matrices it reads
- * (a dim of 1 is stretched; missing leading dims count as 1), multiplied by the triple loop.
- */
-function naiveBatched(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[]): Float64Array {
-  const [m, k] = aShape.slice(-2);
-  const n = bShape[bShape.length - 1];
-  const aBatch = aShape.slice(0, -2);
-  const bBatch = bShape.slice(0, -2);
-  const rank = Math.max(aBatch.length, bBatch.length);
-  const pad = (s: number[]) => [...new Array<number>(rank - s.length).fill(1), ...s];
-  const [ab, bb] = [pad(aBatch), pad(bBatch)];
-  const batch = ab.map((d, i) => Math.max(d, bb[i]));
-  const out = new Float64Array(sizeOf(batch) * m * n);
-  for (let e = 0; e < sizeOf(batch); e++) {
-    // Unravel e into a batch index, then ravel it into each operand's (stretched) batch shape.
-    let rest = e;
-    let aIndex = 0;
-    let bIndex = 0;
-    let aScale = 1;
-    let bScale = 1;
-    for (let d = rank - 1; d >= 0; d--) {
-      const i = rest % batch[d];
-      rest = Math.floor(rest / batch[d]);
-      aIndex += (ab[d] === 1 ? 0 : i) * aScale;
-      bIndex += (bb[d] === 1 ? 0 : i) * bScale;
-      aScale *= ab[d];
-      bScale *= bb[d];
-    }
-    const c = naiveMatmul(a.subarray(aIndex * m * k, (aIndex + 1) * m * k), b.subarray(bIndex * k * n, (bIndex + 1) * k * n), m, k, n);
-    out.set(c, e * m * n);
-  }
-  return out;
-}
-
-const ODD_SIZES = [1, 3, 17, 33, 65, 129];
 
 describe('gemm (the shared CPU kernel)', () => {
   const rng = new Random(11);
@@ -151,43 +104,9 @@ describe('gemm (the shared CPU kernel)', () => {
   });
 });
 
+// Random, batched, broadcast and 1-D shapes against the oracle: test/ops/cases.ts.
 describe('matmul (CPU)', () => {
-  const rng = new Random(5);
-
-  async function check(aShape: number[], bShape: number[], outShape: number[]): Promise<void> {
-    const a = randomTensor(rng, aShape);
-    const b = randomTensor(rng, bShape);
-    const y = matmul(cpu, a, b);
-    expect(y.shape).toEqual(outShape);
-    // The oracle sees 1-D operands as the row [1, K] and the column [K, 1].
-    const aMat = aShape.length === 1 ? [1, aShape[0]] : aShape;
-    const bMat = bShape.length === 1 ? [bShape[0], 1] : bShape;
-    expectClose(await y.data(), naiveBatched(await a.data(), aMat, await b.data(), bMat), `${aShape} · ${bShape}`);
-  }
-
-  it('matches the triple loop on random 2-D shapes', async () => {
-    for (let t = 0; t < 12; t++) {
-      const pick = () => ODD_SIZES[rng.int(0, ODD_SIZES.length - 1)];
-      const [m, k, n] = [pick(), rng.int(1, 300), pick()];
-      await check([m, k], [k, n], [m, n]);
-    }
-  });
-
-  it('batches with broadcasting', async () => {
-    await check([2, 1, 3, 4], [5, 4, 6], [2, 5, 3, 6]);
-    await check([3, 17, 9], [3, 9, 33], [3, 17, 33]);
-    await check([4, 3, 5], [5, 7], [4, 3, 7]); // one b for every a: folded into one product
-    await check([5, 7], [2, 3, 7, 9], [2, 3, 5, 9]); // one a for every b
-    await check([1, 2, 3], [4, 1, 3, 2], [4, 1, 2, 2]);
-    await check([3, 1, 2, 3], [4, 3, 2], [3, 4, 2, 2]);
-  });
-
-  it('every 1-D case follows NumPy', async () => {
-    await check([7], [7], []);
-    await check([5], [5, 3], [3]);
-    await check([4, 5], [5], [4]);
-    await check([5], [2, 5, 3], [2, 3]);
-    await check([2, 4, 5], [5], [2, 4]);
+  it('the 1-D dot product follows NumPy', async () => {
     const dot = matmul(cpu, cpu.tensor([1, 2, 3], [3]), cpu.tensor([4, 5, 6], [3]));
     expect(dot.shape).toEqual([]);
     expectValues(await dot.data(), [32]);
@@ -226,38 +145,8 @@ describe('matmul (CPU)', () => {
   });
 });
 
+// Ranks 1-3 with and without bias, odd sizes: test/ops/cases.ts.
 describe('linear (CPU)', () => {
-  const rng = new Random(9);
-
-  /** The oracle: x [rows, in] · wᵀ + b, by the triple loop on an explicitly transposed w. */
-  function reference(x: Float32Array, w: Float32Array, b: Float32Array | null, rows: number, inF: number, outF: number) {
-    const y = naiveMatmul(x, transpose(w, outF, inF), rows, inF, outF);
-    if (b) for (let i = 0; i < y.length; i++) y[i] += b[i % outF];
-    return y;
-  }
-
-  it('with and without bias, rank 1 and rank 3 inputs, odd sizes', async () => {
-    for (const [xShape, outF] of [
-      [[17], 33],
-      [[1, 65], 9],
-      [[2, 3, 33], 129],
-      [[5, 300], 17],
-      [[2, 2, 1029], 8],
-    ] as [number[], number][]) {
-      const inF = xShape[xShape.length - 1];
-      const rows = sizeOf(xShape) / inF;
-      const x = randomTensor(rng, xShape);
-      const w = randomTensor(rng, [outF, inF]);
-      const b = randomTensor(rng, [outF]);
-      const [xd, wd, bd] = [await x.data(), await w.data(), await b.data()];
-      const withBias = linear(cpu, x, w, b);
-      expect(withBias.shape).toEqual([...xShape.slice(0, -1), outF]);
-      expectClose(await withBias.data(), reference(xd, wd, bd, rows, inF, outF), `linear ${xShape} -> ${outF}`);
-      const noBias = linear(cpu, x, w);
-      expectClose(await noBias.data(), reference(xd, wd, null, rows, inF, outF), `linear ${xShape} -> ${outF}, no bias`);
-    }
-  });
-
   it('applies a fused activation after the bias', async () => {
     const x = cpu.tensor([1, 2, -1, 0.5], [2, 2]);
     const w = cpu.tensor([1, 1, 1, -1, -1, 0], [3, 2]);

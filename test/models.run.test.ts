@@ -1,25 +1,11 @@
-// Every nn.models builder runs on the CPU: compiled, at a reduced input size (as small as its
-// pooling allows), batch 1 and 2; outputs are finite, of the right shape, depend on the input,
+// Every row of the zoo registry runs on the CPU: compiled, at its reduced input size (as small as
+// its pooling allows), batch 1 and 2; outputs are finite, of the right shape, depend on the input,
 // and each row of a batch-2 run equals the batch-1 run of that sample.
 import { describe, expect, test } from 'vitest';
 import * as nn from '../src';
-import type { Module } from '../src';
 import { sizeOf } from '../src/shape';
 import type { Tensor } from '../src/tensor';
 import { cpu, expectClose, Random } from './helpers';
-
-/** The case of one model: how a sample looks and where the batch dim sits. */
-interface RunCase {
-  readonly build: () => Module;
-  /** One sample's input shape with the batch dim (of 1) in place. */
-  readonly input: number[];
-  /** One sample's output shape with the batch dim (of 1) in place. */
-  readonly output: number[];
-  /** Index of the batch dim in input and output: 0 for images, 1 for [T, N, ...] sequences. */
-  readonly batchDim: 0 | 1;
-  /** Draws one sample. */
-  readonly sample: (rng: Random, size: number) => Float32Array;
-}
 
 const uniform = (rng: Random, n: number) => rng.fill(n, -1, 1);
 
@@ -30,51 +16,15 @@ const oneHot = (inputSize: number) => (rng: Random, n: number) => {
   return x;
 };
 
-const image = (build: () => Module, input: number[], classes: number): RunCase => ({
-  build,
-  input: [1, ...input],
-  output: [1, classes],
-  batchDim: 0,
-  sample: uniform,
-});
-
-const sequence = (build: () => Module, steps: number, inputSize: number, outputSize: number): RunCase => ({
-  build,
-  input: [steps, 1, inputSize],
-  output: [steps, 1, outputSize],
-  batchDim: 1,
-  sample: oneHot(inputSize),
-});
-
-// Smallest sizes the pooling allows: AlexNet needs 63 px (65 with the lecture's padding 1), NiN
-// 67, the paper's GoogLeNet 47 (its 3×3 pooling before 5a); the other /32 networks 32.
-const CASES: Record<string, RunCase> = {
-  lenet: image(() => nn.models.lenet(), [1, 28, 28], 10),
-  'lenet relu/max': image(() => nn.models.lenet({ activation: 'relu', pooling: 'max' }), [1, 28, 28], 10),
-  lenet5: image(() => nn.models.lenet5(), [1, 32, 32], 10),
-  alexnet: image(() => nn.models.alexnet({ inputSize: 63, numClasses: 10 }), [3, 63, 63], 10),
-  'alexnet lecture': image(() => nn.models.alexnet({ variant: 'lecture', inputSize: 65 }), [1, 65, 65], 10),
-  vgg11: image(() => nn.models.vgg11({ inputSize: 32, numClasses: 10 }), [3, 32, 32], 10),
-  vgg13: image(() => nn.models.vgg13({ inputSize: 32, numClasses: 10 }), [3, 32, 32], 10),
-  vgg16: image(() => nn.models.vgg16({ inputSize: 32, numClasses: 10 }), [3, 32, 32], 10),
-  vgg19: image(() => nn.models.vgg19({ inputSize: 32, numClasses: 10 }), [3, 32, 32], 10),
-  'vgg11 batchNorm': image(() => nn.models.vgg11({ inputSize: 32, numClasses: 10, batchNorm: true }), [3, 32, 32], 10),
-  'vgg C': image(() => nn.models.vgg({ config: 'C', inputSize: 32, numClasses: 10 }), [3, 32, 32], 10),
-  'vgg A-LRN': image(() => nn.models.vgg({ config: 'A-LRN', inputSize: 32, numClasses: 10 }), [3, 32, 32], 10),
-  nin: image(() => nn.models.nin({ inputSize: 67 }), [1, 67, 67], 10),
-  googlenet: image(() => nn.models.googlenet({ inputSize: 48, numClasses: 10 }), [3, 48, 48], 10),
-  'googlenet batchNorm': image(() => nn.models.googlenet({ inputSize: 32, numClasses: 10, batchNorm: true }), [3, 32, 32], 10),
-  resnet18: image(() => nn.models.resnet18({ inputSize: 32, numClasses: 10 }), [3, 32, 32], 10),
-  resnet34: image(() => nn.models.resnet34({ inputSize: 32, numClasses: 10 }), [3, 32, 32], 10),
-  resnet50: image(() => nn.models.resnet50({ inputSize: 32, numClasses: 10 }), [3, 32, 32], 10),
-  'resnet50 v1': image(() => nn.models.resnet50({ inputSize: 32, numClasses: 10, variant: 'v1' }), [3, 32, 32], 10),
-  resnet101: image(() => nn.models.resnet101({ inputSize: 32, numClasses: 10 }), [3, 32, 32], 10),
-  resnet152: image(() => nn.models.resnet152({ inputSize: 32, numClasses: 10 }), [3, 32, 32], 10),
-  rnn: sequence(() => nn.models.rnn(), 6, 28, 28),
-  lstm: sequence(() => nn.models.lstm(), 6, 28, 28),
-  gru: sequence(() => nn.models.gru(), 6, 28, 28),
-  'lstm 2 layers bidirectional': sequence(() => nn.models.lstm({ numLayers: 2, bidirectional: true, outputSize: 5 }), 4, 28, 5),
-};
+/** Every row of the zoo registry at its reduced size; the batch dim is 0 for images, 1 for [T, N, …] sequences. */
+const CASES = nn.models.ZOO.map((e) => ({
+  name: e.name,
+  build: () => e.build(e.reduced.options),
+  input: [...e.reduced.input],
+  output: [...e.reduced.output],
+  batchDim: (e.kind === 'image' ? 0 : 1) as 0 | 1,
+  sample: e.kind === 'image' ? uniform : oneHot(e.reduced.input[2]),
+}));
 
 /** Stacks samples along the batch dim (0, or 1 for [T, N, ...]). */
 function stack(samples: Float32Array[], batchDim: 0 | 1, outer: number): Float32Array {
@@ -110,7 +60,8 @@ async function output(session: nn.Session, x: Tensor): Promise<Tensor> {
 }
 
 describe('every model runs on the CPU at batch 1 and 2', () => {
-  for (const [name, c] of Object.entries(CASES)) {
+  for (const c of CASES) {
+    const name = c.name;
     test(name, async () => {
       const rng = new Random(7);
       const session = await nn.compile(c.build(), cpu);

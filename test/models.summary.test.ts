@@ -17,23 +17,8 @@ const torchvision = JSON.parse(readFileSync(new URL('./data/torchvision-names.js
   models: Record<string, TorchvisionModel>;
 };
 
-const TORCHVISION_BUILDERS: Record<string, () => Module> = {
-  alexnet: () => nn.models.alexnet(),
-  vgg11: () => nn.models.vgg11(),
-  vgg13: () => nn.models.vgg13(),
-  vgg16: () => nn.models.vgg16(),
-  vgg19: () => nn.models.vgg19(),
-  vgg11_bn: () => nn.models.vgg11({ batchNorm: true }),
-  vgg13_bn: () => nn.models.vgg13({ batchNorm: true }),
-  vgg16_bn: () => nn.models.vgg16({ batchNorm: true }),
-  vgg19_bn: () => nn.models.vgg19({ batchNorm: true }),
-  googlenet: () => nn.models.googlenet({ batchNorm: true }),
-  resnet18: () => nn.models.resnet18(),
-  resnet34: () => nn.models.resnet34(),
-  resnet50: () => nn.models.resnet50(),
-  resnet101: () => nn.models.resnet101(),
-  resnet152: () => nn.models.resnet152(),
-};
+// The registry's rows that are torchvision networks, by torchvision's name.
+const TORCHVISION_BUILDERS: Record<string, () => Module> = Object.fromEntries(nn.models.ZOO.filter((e) => e.torchvision).map((e) => [e.torchvision!, () => e.build()]));
 
 /** Summed MACs and parameters of the layers under a dotted prefix. */
 function under(s: ModelSummary, prefix: string): { macs: number; params: number } {
@@ -52,6 +37,24 @@ function layer(s: ModelSummary, name: string) {
 function expectPrinted(computed: number, printed: number, unit: number, what: string): void {
   expect(Math.abs(computed / unit - printed), `${what}: ${computed} against the table's ${printed}×${unit}`).toBeLessThan(1);
 }
+
+describe('the zoo registry', () => {
+  for (const entry of nn.models.ZOO) {
+    test(`${entry.name}: its parameters, MACs and input as registered`, () => {
+      const model = entry.build();
+      const s = model.summary();
+      expect([s.totalParams, s.totalMacs]).toEqual([entry.params, entry.macs]);
+      const graph = model.trace(1);
+      expect(graph.values[graph.inputs[0].id].shape).toEqual(entry.input);
+    });
+  }
+
+  test('names are unique and each is the call that builds the row', () => {
+    const names = nn.models.ZOO.map((e) => e.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const e of nn.models.ZOO) expect(Object.keys(nn.models)).toContain(nn.models.builderName(e));
+  });
+});
 
 describe('torchvision state dicts', () => {
   test('the fixture covers every torchvision builder', () => {

@@ -21,17 +21,8 @@
 // (activation_fn.wgsl, prepended). Workgroups of WG invocations are spread over x and y
 // (index = gid.x + gid.y·groups_x·WG) when there are more than 65 535.
 //
-// Why this shape: bench/lab/conv2d, SwiftShader on 2 cores, GFLOP/s (medians; ±15% run to run):
-//   case                                   this kernel   01 arrays   02 nested   04 tiled64
-//   ResNet [1,64,56,56]·[64,64,3,3] p1      2.35 (8×8)       0.42        1.01        1.23
-//   stem [1,3,224,224]·[64,3,7,7] s2 p3     1.30 (8×8)       0.39        0.99
-//   VGG [1,128,112,112]·[128,128,3,3] p1    2.75 (8×8)                   1.05
-//   depthwise [1,32,112,112] g32 3×3        0.31 (1×8)       0.04        0.07
-//   LeNet [1,1,28,28]·[6,1,5,5] p2          0.65 (8×8)       0.14        0.40        0.02
-//   LeNet [1,6,14,14]·[16,6,5,5]            0.78 (8×8)       0.08        0.28        0.08
-// (01: accumulators in an array indexed by loop counters, which SwiftShader keeps in memory;
-// 02: three nested tap loops; 04: 64 × 64 workgroup-memory tiles, whose barriers SwiftShader
-// runs slowly.) The block sizes per shape are chosen in src/ops/conv/conv2dGpu.ts.
+// Why this shape (named accumulators, one tap loop, no workgroup memory): the measurements in
+// bench/lab/conv2d/README.md. The block sizes per shape are chosen in src/ops/conv/conv2dGpu.ts.
 
 struct Params {
   C: u32, H: u32, W: u32,              // input channels and size

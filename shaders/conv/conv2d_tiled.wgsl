@@ -12,8 +12,7 @@
 // The epilogue adds the bias and applies the fused activation (activation_fn.wgsl, prepended).
 // Tiles are numbered pixel tile fastest, then channel tile, then group; workgroups spread over
 // x and y (tile = wg.x + wg.y·groups_x) past 65 535.
-// SwiftShader (bench/lab/conv2d, 2 cores): 1.23 GFLOP/s on the ResNet 3×3 layer against 2.35 for
-// conv2d.wgsl. Not yet timed on a discrete GPU.
+// Slower than conv2d.wgsl on SwiftShader; not yet timed on a discrete GPU (bench/lab/conv2d/README.md).
 
 struct Params {
   C: u32, H: u32, W: u32,

@@ -17,28 +17,8 @@
 // Loads past the last row / column are clamped to it and past k to k − 1 (the A quad is zeroed
 // there), so no load leaves the matrices; outputs past the edges are simply not stored.
 //
-// Measured with bench/lab/matmul (GFLOP/s = 2·m·n·k / time, medians; checked against the CPU):
-// (1) SwiftShader 5.0.0 (Subzero) pinned to 2 cores of an idle Intel Xeon (the H200 machine's
-//     host), lab variants written out by registers.ts, before this kernel existed:
-//     | case            | first 4×4 | 8×8  | 8×8 vec4 | 8×16 vec4 | 1×8 vec4 | 2×8 vec4 | tiled 128² | gemv |
-//     | 512³            | 1.11      | 1.88 | 1.67     | 2.77      | 0.83     | 1.44     | 0.30       | –    |
-//     | 512³ A·Bᵀ       | 1.33      | 1.11 | 1.08     | 2.53      | 1.00     | 1.46     | 0.14       | –    |
-//     | 1×4096 → 4096   | 0.23      | 0.28 | 0.16     | 0.30      | 0.58     | 0.43     | 0.00       | 0.18 |
-//     | 8×9216 → 4096   | 1.47      | 2.21 | 1.75     | 2.03      | 1.09     | 0.74     | –          | –    |
-//     ("first 4×4": this file's first version; tiled: matmul_tiled.wgsl at 8×8 per invocation.)
-// (2) This kernel against the best of (1) on the project's 2-core AMD EPYC while other jobs ran
-//     (load 5–10: absolute figures ~3× low), variants interleaved, 5 rounds:
-//     | case                     | this (as chosen) | 4×4 (≈ first) | 8×16 vec4 | 1×8 vec4 |
-//     | 512³                     | 0.84 (8×16)      | 0.37          | 0.87      | 0.26     |
-//     | 512³ A·Bᵀ                | 0.89 (8×16)      | 0.39          | 1.15      | 0.26     |
-//     | linear 1×4096 → 4096     | 0.14 (1×8)       | 0.08          | 0.08      | 0.17     |
-//     | linear 8×9216 → 4096     | 0.81 (8×16)      | 0.37          | 0.88      | 0.25     |
-//     | 1×1 conv 64×3136×256     | 1.01 (8×16)      | 0.36          | 0.76      | 0.27     |
-//     | odd 127×255×129          | 0.65 (8×16)      | 0.32          | n/a       | n/a      |
-//     | odd 33×1001×515 A·Bᵀ     | 0.92 (8×16)      | 0.39          | n/a       | n/a      |
-// Scalar loads in k quads match vec4 loads here (vec4 needs aligned strides, this needs none);
-// workgroup memory loses on SwiftShader (barriers), which is why GPUs get matmul_tiled.wgsl.
-// DESIGN.md's 5–6 GFLOP/s were not reached on either machine.
+// Why register blocks and not workgroup memory: on SwiftShader the barriers cost more than the
+// shared reads save; GPUs get matmul_tiled.wgsl. Measurements: bench/lab/matmul/README.md.
 
 struct Gemm {
   m: u32, n: u32, k: u32,

@@ -12,8 +12,7 @@
 // for 16 multiply-adds. Outputs past the edges are not stored.
 // Why a second kernel: on GPUs, workgroup memory turns the (TM + TN) loads per k of the
 // register-blocked kernel into cheap shared reads; on SwiftShader the barriers cost more than
-// they save (bench/lab/matmul: 128 × 128 tiles ran 0.3 GFLOP/s on 512³ against 2.8 for register
-// blocks). Not yet timed on a GPU: bench/lab/matmul runs there (03-tiled-*, 04-gemv-*).
+// they save (measurements: bench/lab/matmul/README.md).
 
 struct Gemm {
   m: u32, n: u32, k: u32,

@@ -8,8 +8,7 @@
 // reads S neighbouring words of each weight row. The G partial sums (a vec4) meet in workgroup
 // memory (`partial`, 64 vec4); the unit's slice 0 adds them up, adds xp and b_hh, applies the
 // gates and writes unit u of the new state and of the output y. Splitting k buys parallelism
-// where N·H is small: on an H200, S = 16 ran an LSTM step 2.5–10× faster than one invocation
-// per unit (bench/lab/recurrent; recurrentGpu.ts chooses S by shape).
+// where N·H is small (measurements: bench/lab/recurrent/README.md; recurrentGpu.ts chooses S).
 //
 // The states live in one scratch buffer in two halves (ping-pong: step s reads half s % 2 and
 // writes the other), so an invocation never overwrites a value another one still reads, and a

@@ -9,3 +9,4 @@ export { nin } from './nin.js';
 export { googlenet, type GoogLeNetOptions } from './googlenet.js';
 export { resnet18, resnet34, resnet50, resnet101, resnet152, type ResNetOptions } from './resnet.js';
 export { rnn, lstm, gru, RecurrentModel, type RecurrentModelOptions } from './recurrent.js';
+export { ZOO, builderName, type ZooEntry } from './registry.js';

@@ -1,5 +1,6 @@
-// The contract every op implements. An op is one file in src/ops: its attributes, its shape
-// rule, its MAC count, its CPU reference kernel and (part 2) how its WebGPU kernels are bound.
+// The contract every op implements. An op is one file in its family folder (src/ops/<family>/):
+// its attributes, its shape rule, its MAC count, its CPU reference kernel and how its WebGPU
+// kernels are bound (through the recording vocabulary of kernel.ts).
 // Eager calls (backend.ops.*) and compiled graphs both run ops through this one definition.
 import type { GpuLowering } from './kernel.js';
 import type { Shape } from '../shape.js';
@@ -27,7 +28,11 @@ export interface OpDef<A> {
    * dropout at inference): backends share the storage instead of copying, and `cpu` is unused.
    */
   readonly view?: boolean;
-  /** The WebGPU kernels (backends/webgpu/kernel.ts); every op has one. */
+  /**
+   * The WebGPU lowering (kernel.ts). Every op of the op table (ops/index.ts) has one; it is
+   * optional for ops made in tests, and a backend asked to run an op without one raises an
+   * UnsupportedError.
+   */
   readonly gpu?: GpuLowering<A>;
   /**
    * Inputs (by index) whose GpuArg may come split into `parts` because the tensor is larger

@@ -1,6 +1,6 @@
 // 2-D convolution (cross-correlation, as in PyTorch and ONNX) with stride, padding, dilation and
 // groups (depthwise when groups = C), an optional bias and an optional fused activation that the
-// graph fusion pass sets (graph/fuse.ts); the window geometry lives in window.ts.
+// graph's fusion pass sets (graph/passes.ts); the window geometry lives in window.ts.
 import { ShapeError, UnsupportedError } from '../../errors.js';
 import { formatShape, type Shape } from '../../shape.js';
 import { activateInPlace, type Activation } from '../elementwise/activation.js';

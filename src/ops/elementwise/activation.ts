@@ -1,6 +1,6 @@
 // Elementwise activations: relu, sigmoid, tanh, leakyRelu, clip. One op whose attribute says
 // which function, because the same descriptor is what convolution and linear fuse into their
-// epilogue (graph/fuse.ts): a fused activation and a standalone one compute the same thing.
+// epilogue (graph/passes.ts): a fused activation and a standalone one compute the same thing.
 import activationFnWgsl from '../../../shaders/elementwise/activation_fn.wgsl?raw';
 import activationWgsl from '../../../shaders/elementwise/activation.wgsl?raw';
 import { grid, uniforms, type Shader } from '../kernel.js';

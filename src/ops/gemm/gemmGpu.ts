@@ -91,7 +91,7 @@ const multipleOf4 = (...values: number[]) => values.every((v) => v % 4 === 0);
 
 /** Every kernel recordGemm may choose (exported so tests run each on every case it accepts). */
 export const GEMM_KERNELS = {
-  // Software adapters, by rows of A (measured, see shaders/gemm/matmul.wgsl).
+  // Software adapters, by rows of A (measured: bench/lab/matmul/README.md).
   rows1: registerKernel(1, 8, 64, 1),
   rows2: registerKernel(2, 8, 32, 2),
   rows4: registerKernel(4, 16, 16, 4),
