@@ -63,7 +63,7 @@ export const adaptiveAvgPool2dOp: OpDef<AdaptiveAvgPool2dAttrs> = {
 };
 
 /** PyTorch's bins of an input axis of `size` for `outSize` outputs. */
-function bins(size: number, outSize: number) {
+export function bins(size: number, outSize: number) {
   const start = new Int32Array(outSize);
   const end = new Int32Array(outSize);
   for (let i = 0; i < outSize; i++) {

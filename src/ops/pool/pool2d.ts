@@ -207,8 +207,8 @@ export function dispatchPlaneReduction(
   });
 }
 
-/** The tap ranges of every output along one axis (see pool2dOp.cpu). */
-function axisTaps(outSize: number, stride: number, padBegin: number, dilation: number, kernel: number, size: number, padEnd: number) {
+/** The tap ranges of every output along one axis (see pool2dOp.cpu; the pooling gradients share them). */
+export function axisTaps(outSize: number, stride: number, padBegin: number, dilation: number, kernel: number, size: number, padEnd: number) {
   const lo = new Int32Array(outSize);
   const hi = new Int32Array(outSize);
   const padded = new Int32Array(outSize);
