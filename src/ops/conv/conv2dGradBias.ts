@@ -1,7 +1,9 @@
 // The gradient of conv2d's bias: db[o] = the sum of dy[n, o, ...] over the images and pixels.
-// Any rank ≥ 2 ([N, O], [N, O, L], [N, O, H, W], …), so linear's bias can use it too.
+// Any rank ≥ 2 ([N, O], [N, O, L], [N, O, H, W], …), so linear's bias can use it too. On WebGPU
+// it is the channel sum of BatchNorm's gradient kernel (batchNorm2dTrainGrad.ts).
 import { ShapeError } from '../../errors.js';
 import { formatShape, sizeOf } from '../../shape.js';
+import { recordChannelSums } from '../norm/batchNorm2dTrainGrad.js';
 import type { OpDef } from '../op.js';
 
 export const conv2dGradBiasOp: OpDef<Record<string, never>> = {
@@ -22,5 +24,8 @@ export const conv2dGradBiasOp: OpDef<Record<string, never>> = {
       }
       db.data[o] = sum;
     }
+  },
+  gpu(k, [dy], [db]) {
+    recordChannelSums(k, dy!, db);
   },
 };

@@ -1,8 +1,13 @@
 // The gradient of conv2d with respect to its input: dx = conv2dᵀ(dy, w). Every output pixel
 // (n, o, oy, ox) scatters dy·w back onto the input cells its window read, so dx is a convolution
 // of dy with the weights flipped in space and transposed per group, over dy spread out by the
-// stride (see conv2dGpu.ts for how the WebGPU kernels run it as that convolution).
+// stride. On WebGPU it runs as exactly that convolution, through conv2d's kernels (conv2dGpu.ts);
+// with a stride s the spread-out dy holds s² − 1 zeros per cell, multiplied like any other
+// (sub-pixel decomposition would skip them, at the price of s² convolutions).
+import { sizeOf } from '../../shape.js';
 import type { OpDef } from '../op.js';
+import { recordStridedCopy } from '../shape/stridedCopyGpu.js';
+import { recordConvolution, type ConvGeometry } from './conv2dGpu.js';
 import { checkConvGrad, shapeAttr, type ConvGradAttrs } from './convGradShapes.js';
 
 export interface Conv2dGradInputAttrs extends ConvGradAttrs {
@@ -54,5 +59,52 @@ export const conv2dGradInputOp: OpDef<Conv2dGradInputAttrs> = {
       }
     }
     dx.data.set(acc);
+  },
+  gpu(k, [dy, w], [dx], attrs) {
+    if (sizeOf(dx.shape) === 0) return;
+    const [N, C, H, W] = attrs.inputShape;
+    const [O, Cg, kh, kw] = w!.shape;
+    const { groups } = attrs;
+    const Og = O / groups;
+    const win = checkConvGrad(name, attrs.inputShape, w!.shape, dy!.shape, attrs);
+    const [OH, OW] = win.output;
+    const [dh, dw] = win.dilation;
+    // The weights of the transposed convolution, wT [C, O/g, kh, kw]: per group the input and
+    // output channels swapped and each kernel turned by 180°. The copy walks w in order and
+    // writes each kernel backwards (negative strides, which the u32 offset arithmetic wraps).
+    const flipped = { ...k.scratch(sizeOf(w!.shape) * 4), shape: [C, Og, kh, kw] };
+    const taps = kh * kw;
+    recordStridedCopy(k, {
+      from: w!,
+      to: flipped,
+      shape: [groups, Og, Cg, kh, kw],
+      toStrides: [Cg * Og * taps, taps, Og * taps, -kw, -1],
+      toOffset: taps - 1,
+    }, name);
+    // With a stride, dy is first spread out onto the grid the forward windows started on: cell
+    // (oy, ox) at (oy·sh, ox·sw), zeros between (scratch buffers start zeroed and the copy never
+    // writes there). Then dx[iy] gathers that grid at iy + padTop − ky·dh, a stride-1 convolution
+    // with the flipped kernel and padTop' = (kh − 1)·dh − padTop, negative when the padding is
+    // wider than the kernel reaches (the window then starts inside the grid).
+    const [sh, sw] = win.stride;
+    const grid: [number, number] = [(OH - 1) * sh + 1, (OW - 1) * sw + 1];
+    let spread = dy!;
+    if (sh > 1 || sw > 1) {
+      spread = { ...k.scratch(N * O * grid[0] * grid[1] * 4), shape: [N, O, ...grid] };
+      recordStridedCopy(k, { from: dy!, to: spread, shape: [N * O, OH, OW], toStrides: [grid[0] * grid[1], sh * grid[1], sw] }, name);
+    }
+    const top = (kh - 1) * dh - win.pads[0];
+    const left = (kw - 1) * dw - win.pads[1];
+    const geo: ConvGeometry = {
+      N, C: O, H: grid[0], W: grid[1], O: C, groups,
+      win: {
+        kernel: [kh, kw],
+        stride: [1, 1],
+        dilation: win.dilation,
+        pads: [top, left, H - grid[0] - top + (kh - 1) * dh, W - grid[1] - left + (kw - 1) * dw],
+        output: [H, W],
+      },
+    };
+    recordConvolution(k, spread, flipped, null, dx, geo);
   },
 };

@@ -5,8 +5,12 @@
 //   runningVar  ← (1 − momentum)·runningVar  + momentum·var·M/(M − 1)   (unbiased; M = N·positions)
 // Outputs: y, the batch mean and 1/√(var + eps) (what batchNorm2dTrainGrad needs), and the new
 // running mean and variance, which the caller writes back over the old ones.
+// WebGPU: the statistics per channel (shaders/norm/batch_norm_stats.wgsl), then the inference
+// op's normalising kernel with the batch mean and variance in place of the running ones.
+import batchNormStatsWgsl from '../../../shaders/norm/batch_norm_stats.wgsl?raw';
 import { ShapeError } from '../../errors.js';
 import { formatShape, sizeOf } from '../../shape.js';
+import { grid, uniforms } from '../kernel.js';
 import type { OpDef } from '../op.js';
 import { batchNorm2dOp, batchNormInputs } from './batchNorm2d.js';
 
@@ -21,6 +25,14 @@ export interface BatchNorm2dTrainAttrs {
 export const batchNorm2dTrainOutputs = { y: 0, mean: 1, invstd: 2, runningMean: 3, runningVar: 4 } as const;
 
 const name = 'batchNorm2dTrain';
+const statsShader = { label: 'batch_norm_stats', code: batchNormStatsWgsl };
+
+/**
+ * Invocations per channel for the per-channel sums of the training BatchNorm kernels: 256 on a
+ * GPU; 64 on a software adapter, where each barrier step costs more than the arithmetic it
+ * spreads (as for global pooling, globalPool2d.ts).
+ */
+export const channelReductionWidth = (software: boolean): number => (software ? 64 : 256);
 
 export const batchNorm2dTrainOp: OpDef<BatchNorm2dTrainAttrs> = {
   name,
@@ -61,5 +73,26 @@ export const batchNorm2dTrainOp: OpDef<BatchNorm2dTrainAttrs> = {
       runningMean.data[c] = (1 - momentum) * inputs[batchNormInputs.runningMean]!.data[c] + momentum * m;
       runningVar.data[c] = (1 - momentum) * inputs[batchNormInputs.runningVar]!.data[c] + (momentum * variance * count) / (count - 1);
     }
+  },
+  gpu(k, inputs, outputs, { eps, momentum }) {
+    const x = inputs[batchNormInputs.x]!;
+    const [y, mean, invstd, runningMean, runningVar] = outputs;
+    const [N, C] = x.shape;
+    const inner = sizeOf(x.shape.slice(2));
+    const variance = { ...k.scratch(C * 4), shape: [C] };
+    k.dispatch({
+      shader: statsShader,
+      constants: { REDUCE_WG: channelReductionWidth(k.softwareAdapter) },
+      uniforms: uniforms().u32(C, inner, N * inner).f32(eps, momentum).bytes(),
+      bindings: [x, inputs[batchNormInputs.runningMean]!, inputs[batchNormInputs.runningVar]!, mean, invstd, variance, runningMean, runningVar],
+      workgroups: grid(C, 1),
+    });
+    const normalise: (typeof inputs[number])[] = [];
+    normalise[batchNormInputs.x] = x;
+    normalise[batchNormInputs.weight] = inputs[batchNormInputs.weight];
+    normalise[batchNormInputs.bias] = inputs[batchNormInputs.bias];
+    normalise[batchNormInputs.runningMean] = mean;
+    normalise[batchNormInputs.runningVar] = variance;
+    batchNorm2dOp.gpu!(k, normalise, [y], { eps });
   },
 };

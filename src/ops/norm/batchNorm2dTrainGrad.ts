@@ -3,14 +3,41 @@
 //   dbias = Σ dy,   dweight = Σ dy·x̂,   dx = weight·invstd·(dy − dbias/M − x̂·dweight/M)
 // (the mean and variance depend on x, hence the two subtracted terms). dweight and dbias are
 // produced even when the layer has no affine parameters (weight null means 1).
+// WebGPU: the two sums per channel, then dx elementwise (shaders/norm/batch_norm_grad.wgsl).
+import batchNormGradWgsl from '../../../shaders/norm/batch_norm_grad.wgsl?raw';
 import { ShapeError } from '../../errors.js';
 import { formatShape, sizeOf } from '../../shape.js';
+import { grid, uniforms, type GpuArg, type KernelRecorder } from '../kernel.js';
 import type { OpDef } from '../op.js';
+import { channelReductionWidth } from './batchNorm2dTrain.js';
 
 /** The inputs' positions. */
 export const batchNorm2dTrainGradInputs = { dy: 0, x: 1, weight: 2, mean: 3, invstd: 4 } as const;
 
 const name = 'batchNorm2dTrainGrad';
+const gradShader = { label: 'batch_norm_grad', code: batchNormGradWgsl };
+
+/** The uniform block of batch_norm_grad.wgsl for x [N, C, ...]. */
+function gradUniforms(shape: readonly number[]): ArrayBuffer {
+  const [N, C] = shape;
+  const inner = sizeOf(shape.slice(2));
+  return uniforms().u32(C, inner, N * inner, N * C * inner).bytes();
+}
+
+/**
+ * db[c] = the sum of dy[n, c, ...] over n and the positions: batch_norm_grad.wgsl's channel sums
+ * without the x̂ term (conv2dGradBias). The unused bindings take dy, and dweight a 4-byte scratch.
+ */
+export function recordChannelSums(k: KernelRecorder, dy: GpuArg, db: GpuArg): void {
+  k.dispatch({
+    shader: gradShader,
+    entryPoint: 'grad_sums',
+    constants: { REDUCE_WG: channelReductionWidth(k.softwareAdapter), SUM_ONLY: 1 },
+    uniforms: gradUniforms(dy.shape),
+    bindings: [dy, dy, dy, dy, db, k.scratch(4)],
+    workgroups: grid(dy.shape[1], 1),
+  });
+}
 
 export const batchNorm2dTrainGradOp: OpDef<Record<string, never>> = {
   name,
@@ -53,5 +80,26 @@ export const batchNorm2dTrainGradOp: OpDef<Record<string, never>> = {
       dweight.data[c] = sumDyXhat;
       dbias.data[c] = sumDy;
     }
+  },
+  gpu(k, [dy, x, weight, mean, invstd], [dx, dweight, dbias]) {
+    const block = gradUniforms(x!.shape);
+    k.dispatch({
+      shader: gradShader,
+      entryPoint: 'grad_sums',
+      constants: { REDUCE_WG: channelReductionWidth(k.softwareAdapter), SUM_ONLY: 0 },
+      uniforms: block,
+      bindings: [dy!, x!, mean!, invstd!, dbias, dweight],
+      workgroups: grid(x!.shape[1], 1),
+    });
+    const total = sizeOf(x!.shape);
+    k.dispatch({
+      shader: gradShader,
+      entryPoint: 'grad_input',
+      constants: { HAS_WEIGHT: weight ? 1 : 0 },
+      uniforms: block,
+      // Without a weight its binding takes the mean, which the shader then does not read.
+      bindings: [dy!, x!, mean!, invstd!, dbias, dweight, weight ?? mean!, dx],
+      workgroups: grid(total, 256),
+    });
   },
 };

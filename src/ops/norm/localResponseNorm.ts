@@ -4,7 +4,7 @@
 // and ONNX agree (c ± (size−1)/2); for even sizes PyTorch reaches one channel further back
 // (size/2 before, size/2 − 1 after) and ONNX one further ahead, so the attrs say how many before.
 import lrnWgsl from '../../../shaders/norm/lrn.wgsl?raw';
-import { grid, uniforms } from '../kernel.js';
+import { grid, uniforms, type GpuArg, type KernelRecorder } from '../kernel.js';
 import { ShapeError } from '../../errors.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
@@ -72,19 +72,29 @@ export const localResponseNormOp: OpDef<LocalResponseNormAttrs> = {
       }
     }
   },
-  gpu(kr, [x], [y], { size, alpha, beta, k, before }) {
-    const count = sizeOf(x!.shape);
-    kr.dispatch({
-      shader: lrnShader,
-      uniforms: uniforms()
-        .u32(count, x!.shape[1], sizeOf(x!.shape.slice(2)), before, size - 1 - before)
-        .f32(alpha / size, beta, k)
-        .bytes(),
-      bindings: [x!, y],
-      workgroups: grid(count, 256),
-    });
+  gpu(kr, [x], [y], attrs) {
+    recordLrn(kr, 'main', [x!, y], attrs);
   },
 };
+
+/**
+ * Records shaders/norm/lrn.wgsl's `main` (bindings [x, y]) or `grad` (bindings [x, dx, dy], for
+ * localResponseNormGrad.ts): one invocation per element of x.
+ */
+export function recordLrn(kr: KernelRecorder, entryPoint: 'main' | 'grad', bindings: readonly GpuArg[], { size, alpha, beta, k, before }: LocalResponseNormAttrs): void {
+  const x = bindings[0];
+  const count = sizeOf(x.shape);
+  kr.dispatch({
+    shader: lrnShader,
+    entryPoint,
+    uniforms: uniforms()
+      .u32(count, x.shape[1], sizeOf(x.shape.slice(2)), before, size - 1 - before)
+      .f32(alpha / size, beta, k)
+      .bytes(),
+    bindings,
+    workgroups: grid(count, 256),
+  });
+}
 
 /**
  * Validates the options and builds the attrs. `window` 'pytorch' (the API's) puts floor(size/2)

@@ -5,7 +5,7 @@
 import { ShapeError } from '../../errors.js';
 import { formatShape, sizeOf } from '../../shape.js';
 import type { OpDef } from '../op.js';
-import { localResponseNormOp, type LocalResponseNormAttrs } from './localResponseNorm.js';
+import { localResponseNormOp, recordLrn, type LocalResponseNormAttrs } from './localResponseNorm.js';
 
 const name = 'localResponseNormGrad';
 
@@ -46,5 +46,9 @@ export const localResponseNormGradOp: OpDef<LocalResponseNormAttrs> = {
         }
       }
     }
+  },
+  // shaders/norm/lrn.wgsl's `grad`, beside the forward kernel it shares the window sums with.
+  gpu(kr, [x, dy], [dx], attrs) {
+    recordLrn(kr, 'grad', [x!, dx, dy!], attrs);
   },
 };

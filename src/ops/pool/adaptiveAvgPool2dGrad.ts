@@ -6,6 +6,7 @@ import { ShapeError } from '../../errors.js';
 import { formatShape } from '../../shape.js';
 import type { OpDef } from '../op.js';
 import { bins } from './adaptiveAvgPool2d.js';
+import { recordPoolGrad } from './poolGradGpu.js';
 import { inputShapeAttr } from './poolGradShapes.js';
 
 export interface AdaptiveAvgPool2dGradAttrs {
@@ -43,5 +44,8 @@ export const adaptiveAvgPool2dGradOp: OpDef<AdaptiveAvgPool2dGradAttrs> = {
       }
     }
     dx.data.set(acc);
+  },
+  gpu(k, [dy], [dx]) {
+    recordPoolGrad(k, 'adaptive', null, dy!, dx, null);
   },
 };

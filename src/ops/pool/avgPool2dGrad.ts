@@ -2,6 +2,7 @@
 // (countIncludePad as there), is spread evenly over the input cells of its window.
 import type { OpDef } from '../op.js';
 import { axisTaps } from './pool2d.js';
+import { recordPoolGrad } from './poolGradGpu.js';
 import { checkPoolGrad, inputShapeAttr, type PoolGradWindowAttrs } from './poolGradShapes.js';
 
 export interface AvgPool2dGradAttrs extends PoolGradWindowAttrs {
@@ -44,5 +45,8 @@ export const avgPool2dGradOp: OpDef<AvgPool2dGradAttrs> = {
       }
     }
     dx.data.set(acc);
+  },
+  gpu(k, [dy], [dx], attrs) {
+    recordPoolGrad(k, 'avg', null, dy!, dx, checkPoolGrad(name, attrs.inputShape, dy!.shape, attrs), attrs.countIncludePad);
   },
 };

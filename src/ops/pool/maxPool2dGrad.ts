@@ -4,6 +4,7 @@
 // that lie wholly in the padding give nothing. Cells in several windows add up what they get.
 import type { OpDef } from '../op.js';
 import { axisTaps } from './pool2d.js';
+import { recordPoolGrad } from './poolGradGpu.js';
 import { checkPoolGrad, type PoolGradWindowAttrs } from './poolGradShapes.js';
 
 const name = 'maxPool2dGrad';
@@ -46,5 +47,8 @@ export const maxPool2dGradOp: OpDef<PoolGradWindowAttrs> = {
       }
     }
     dx.data.set(acc);
+  },
+  gpu(k, [x, dy], [dx], attrs) {
+    recordPoolGrad(k, 'max', x, dy!, dx, checkPoolGrad(name, x!.shape, dy!.shape, attrs));
   },
 };
