@@ -1,72 +1,98 @@
 // The gradient of conv2d with respect to its input: dx = conv2dᵀ(dy, w). Every output pixel
 // (n, o, oy, ox) scatters dy·w back onto the input cells its window read, so dx is a convolution
 // of dy with the weights flipped in space and transposed per group, over dy spread out by the
-// stride. On WebGPU it runs as exactly that convolution, through conv2d's kernels (conv2dGpu.ts);
-// with a stride s the spread-out dy holds s² − 1 zeros per cell, multiplied like any other
-// (sub-pixel decomposition would skip them, at the price of s² convolutions).
-import { sizeOf } from '../../shape.js';
+// stride. Both backends run it as exactly that convolution, through conv2d's kernels (the CPU
+// one, conv2dGpu.ts); with a stride s the spread-out dy holds s² − 1 zeros per cell, multiplied
+// like any other (sub-pixel decomposition would skip them, at the price of s² convolutions).
+// The tests check it against finite differences of a plain convolution (test/train/).
+import { sizeOf, type Shape } from '../../shape.js';
 import type { OpDef } from '../op.js';
 import { recordStridedCopy } from '../shape/stridedCopyGpu.js';
+import { conv2dOp } from './conv2d.js';
 import { recordConvolution, type ConvGeometry } from './conv2dGpu.js';
 import { checkConvGrad, shapeAttr, type ConvGradAttrs } from './convGradShapes.js';
 
 export interface Conv2dGradInputAttrs extends ConvGradAttrs {
-  /** The forward input's shape [N, C, H, W] (the stride may leave its last rows unread). */
+  /**
+   * The forward input's shape [N, C, H, W] (the stride may leave its last rows unread, so dy
+   * does not tell H and W). The batch N is dy's whatever dim 0 says, so that a graph traced at
+   * one batch size runs at others.
+   */
   readonly inputShape: readonly [number, number, number, number];
 }
 
 const name = 'conv2dGradInput';
 
+/** dx's shape: the stated input shape with dy's batch. */
+function inputOf(dy: Shape | null, attrs: Conv2dGradInputAttrs): Shape {
+  const x = shapeAttr(name, 'inputShape', attrs.inputShape);
+  return [dy && dy.length === 4 ? dy[0] : x[0], x[1], x[2], x[3]];
+}
+
 export const conv2dGradInputOp: OpDef<Conv2dGradInputAttrs> = {
   name,
   // dy [N, O, OH, OW], w [O, C/g, kh, kw] -> dx [N, C, H, W]
   inferShapes([dy, w], attrs) {
-    const x = shapeAttr(name, 'inputShape', attrs.inputShape);
+    const x = inputOf(dy, attrs);
     checkConvGrad(name, x, w ?? [], dy, attrs);
-    return [[...x]];
+    return [x];
   },
   macs([dy, w]) {
     return dy![0] * dy![2] * dy![3] * w![0] * w![1] * w![2] * w![3];
   },
   cpu([dy, w], [dx], attrs) {
-    const [N, C, H, W] = attrs.inputShape;
+    // As on the GPU, conv2d's own kernel does the work: dy spread out by the stride onto a grid
+    // padded so that a whole window lands on every cell of dx (cells that would fall outside it
+    // reach no cell of dx and are dropped), convolved with the flipped, transposed weights.
+    const [N, C, H, W] = dx.shape;
     const [O, Cg, kh, kw] = w!.shape;
-    const { stride, dilation, pads, output } = checkConvGrad(name, attrs.inputShape, w!.shape, dy!.shape, attrs);
-    const [sh, sw] = stride;
-    const [OH, OW] = output;
-    const Og = O / attrs.groups;
-    const acc = new Float64Array(dx.data.length);
-    for (let n = 0; n < N; n++) {
-      for (let o = 0; o < O; o++) {
-        const dyPlane = (n * O + o) * OH * OW;
-        const c0 = Math.floor(o / Og) * Cg;
+    const { groups } = attrs;
+    const Og = O / groups;
+    const win = checkConvGrad(name, dx.shape, w!.shape, dy!.shape, attrs);
+    const [OH, OW] = win.output;
+    const [sh, sw] = win.stride;
+    const [dh, dw] = win.dilation;
+    const PH = H + (kh - 1) * dh;
+    const PW = W + (kw - 1) * dw;
+    const top = (kh - 1) * dh - win.pads[0];
+    const left = (kw - 1) * dw - win.pads[1];
+    const grid = new Float32Array(N * O * PH * PW);
+    for (let plane = 0; plane < N * O; plane++) {
+      for (let oy = 0; oy < OH; oy++) {
+        const t = oy * sh + top;
+        if (t < 0 || t >= PH) continue;
+        for (let ox = 0; ox < OW; ox++) {
+          const u = ox * sw + left;
+          if (u >= 0 && u < PW) grid[(plane * PH + t) * PW + u] = dy!.data[(plane * OH + oy) * OW + ox];
+        }
+      }
+    }
+    // wT [C, O/g, kh, kw]: per group the channels swapped, each kernel turned by 180°.
+    const flipped = new Float32Array(w!.data.length);
+    for (let g = 0; g < groups; g++) {
+      for (let o = 0; o < Og; o++) {
         for (let ci = 0; ci < Cg; ci++) {
-          const dxPlane = (n * C + c0 + ci) * H * W;
           for (let ky = 0; ky < kh; ky++) {
             for (let kx = 0; kx < kw; kx++) {
-              const wv = w!.data[((o * Cg + ci) * kh + ky) * kw + kx];
-              for (let oy = 0; oy < OH; oy++) {
-                const iy = oy * sh + ky * dilation[0] - pads[0];
-                if (iy < 0 || iy >= H) continue;
-                for (let ox = 0; ox < OW; ox++) {
-                  const ix = ox * sw + kx * dilation[1] - pads[1];
-                  if (ix >= 0 && ix < W) acc[dxPlane + iy * W + ix] += wv * dy!.data[dyPlane + oy * OW + ox];
-                }
-              }
+              flipped[(((g * Cg + ci) * Og + o) * kh + kh - 1 - ky) * kw + kw - 1 - kx] = w!.data[(((g * Og + o) * Cg + ci) * kh + ky) * kw + kx];
             }
           }
         }
       }
     }
-    dx.data.set(acc);
+    conv2dOp.cpu(
+      [{ data: grid, shape: [N, O, PH, PW] }, { data: flipped, shape: [C, Og, kh, kw] }, null],
+      [dx],
+      { stride: [1, 1], padding: [0, 0, 0, 0], dilation: win.dilation, groups },
+    );
   },
   gpu(k, [dy, w], [dx], attrs) {
     if (sizeOf(dx.shape) === 0) return;
-    const [N, C, H, W] = attrs.inputShape;
+    const [N, C, H, W] = dx.shape;
     const [O, Cg, kh, kw] = w!.shape;
     const { groups } = attrs;
     const Og = O / groups;
-    const win = checkConvGrad(name, attrs.inputShape, w!.shape, dy!.shape, attrs);
+    const win = checkConvGrad(name, dx.shape, w!.shape, dy!.shape, attrs);
     const [OH, OW] = win.output;
     const [dh, dw] = win.dilation;
     // The weights of the transposed convolution, wT [C, O/g, kh, kw]: per group the input and

@@ -10,7 +10,10 @@ import { recordPoolGrad } from './poolGradGpu.js';
 import { inputShapeAttr } from './poolGradShapes.js';
 
 export interface AdaptiveAvgPool2dGradAttrs {
-  /** The forward input's shape [N, C, H, W]; the output size is dy's [OH, OW]. */
+  /**
+   * The forward input's shape [N, C, H, W]; the output size is dy's [OH, OW], and N is dy's
+   * whatever dim 0 says (graphs run at any batch size).
+   */
   readonly inputShape: readonly [number, number, number, number];
 }
 
@@ -20,14 +23,14 @@ export const adaptiveAvgPool2dGradOp: OpDef<AdaptiveAvgPool2dGradAttrs> = {
   name,
   // dy [N, C, OH, OW] -> dx [N, C, H, W]
   inferShapes([dy], attrs) {
-    const x = inputShapeAttr(name, attrs.inputShape);
+    const x = inputShapeAttr(name, attrs.inputShape, dy);
     if (!dy || dy.length !== 4 || dy[0] !== x[0] || dy[1] !== x[1] || dy[2] === 0 || dy[3] === 0 || x[2] === 0 || x[3] === 0) {
       throw new ShapeError(`${name}: dy must be [N, C, OH, OW] (OH, OW ≥ 1) for the input ${formatShape(x)}, got ${formatShape(dy)}`);
     }
-    return [[...x]];
+    return [x];
   },
-  cpu([dy], [dx], attrs) {
-    const [N, C, H, W] = attrs.inputShape;
+  cpu([dy], [dx]) {
+    const [N, C, H, W] = dx.shape;
     const [, , OH, OW] = dy!.shape;
     const rows = bins(H, OH);
     const cols = bins(W, OW);

@@ -7,7 +7,7 @@ import { checkPoolGrad, inputShapeAttr, type PoolGradWindowAttrs } from './poolG
 
 export interface AvgPool2dGradAttrs extends PoolGradWindowAttrs {
   readonly countIncludePad: boolean;
-  /** The forward input's shape [N, C, H, W]. */
+  /** The forward input's shape [N, C, H, W]; N is dy's whatever dim 0 says (graphs run at any batch size). */
   readonly inputShape: readonly [number, number, number, number];
 }
 
@@ -17,13 +17,13 @@ export const avgPool2dGradOp: OpDef<AvgPool2dGradAttrs> = {
   name,
   // dy [N, C, OH, OW] -> dx [N, C, H, W]
   inferShapes([dy], attrs) {
-    const x = inputShapeAttr(name, attrs.inputShape);
+    const x = inputShapeAttr(name, attrs.inputShape, dy);
     checkPoolGrad(name, x, dy, attrs);
-    return [[...x]];
+    return [x];
   },
   cpu([dy], [dx], attrs) {
-    const [N, C, H, W] = attrs.inputShape;
-    const { kernel, stride, dilation, pads, output } = checkPoolGrad(name, attrs.inputShape, dy!.shape, attrs);
+    const [N, C, H, W] = dx.shape;
+    const { kernel, stride, dilation, pads, output } = checkPoolGrad(name, dx.shape, dy!.shape, attrs);
     const [OH, OW] = output;
     const rows = axisTaps(OH, stride[0], pads[0], dilation[0], kernel[0], H, pads[2]);
     const cols = axisTaps(OW, stride[1], pads[1], dilation[1], kernel[1], W, pads[3]);
@@ -47,6 +47,6 @@ export const avgPool2dGradOp: OpDef<AvgPool2dGradAttrs> = {
     dx.data.set(acc);
   },
   gpu(k, [dy], [dx], attrs) {
-    recordPoolGrad(k, 'avg', null, dy!, dx, checkPoolGrad(name, attrs.inputShape, dy!.shape, attrs), attrs.countIncludePad);
+    recordPoolGrad(k, 'avg', null, dy!, dx, checkPoolGrad(name, dx.shape, dy!.shape, attrs), attrs.countIncludePad);
   },
 };

@@ -27,10 +27,10 @@ export function checkPoolGrad(op: string, x: Shape | null, dy: Shape | null, att
   return win;
 }
 
-/** A stated input shape attribute as a rank-4 shape of counts. */
-export function inputShapeAttr(op: string, value: unknown): Shape {
+/** The stated input shape attribute, with dy's batch (a graph traced at one batch size runs at others). */
+export function inputShapeAttr(op: string, value: unknown, dy: Shape | null): Shape {
   if (!Array.isArray(value) || value.length !== 4 || !value.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new ShapeError(`${op}: inputShape must be four non-negative integers [N, C, H, W], got ${JSON.stringify(value)}`);
   }
-  return value as Shape;
+  return [dy && dy.length === 4 ? dy[0] : value[0], value[1], value[2], value[3]];
 }
