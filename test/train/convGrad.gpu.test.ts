@@ -43,12 +43,13 @@ function randomCase(rng: Random): Case {
 }
 
 /**
- * Fixed layers: with tuning 'gpu', ≥ 32 channels per group take the tiled kernel for dx, and a
- * 1×1 stride-1 layer the GEMM; strided, depthwise and LeNet's layers.
+ * Fixed layers: with tuning 'gpu', ≥ 32 channels per group take the tiled kernel for dx (kernels
+ * kept small: SwiftShader runs the GPU variants slowly), and a 1×1 stride-1 layer the GEMM;
+ * strided, depthwise and LeNet's layers.
  */
 const LAYERS: Case[] = [
-  { x: [1, 32, 6, 6], w: [33, 32, 3, 3], opts: { padding: 1 } },
-  { x: [1, 32, 7, 7], w: [32, 32, 3, 3], opts: { stride: 2, padding: 1 } },
+  { x: [1, 32, 6, 6], w: [33, 32, 3, 1], opts: { padding: [1, 0] } },
+  { x: [1, 32, 7, 7], w: [32, 32, 1, 3], opts: { stride: 2, padding: [0, 1] } },
   { x: [2, 33, 4, 4], w: [40, 33, 1, 1], opts: {} },
   { x: [2, 16, 5, 5], w: [24, 16, 1, 1], opts: { stride: 2 } },
   { x: [1, 32, 8, 8], w: [32, 1, 3, 3], opts: { padding: 1, groups: 32 } },
