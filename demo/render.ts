@@ -18,7 +18,7 @@ export function probabilityBars(container: HTMLElement): (p: Float32Array | null
     bars.forEach((bar, d) => {
       const v = p ? p[d] : 0;
       bar.querySelector<HTMLElement>('.fill')!.style.height = `${(v * 100).toFixed(1)}%`;
-      bar.classList.toggle('top', d === best);
+      bar.classList.toggle('best', d === best);
       bar.title = `${d}: ${(v * 100).toFixed(1)}%`;
       bar.setAttribute('aria-label', bar.title);
       bar.dataset.p = v.toFixed(4);
