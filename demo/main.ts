@@ -4,7 +4,8 @@ import * as nn from '../src/index';
 import { buildLeNet, Classifier, fetchWeights, FEATURE_LAYERS, WEIGHTS_URL } from './model';
 import { createPad } from './pad';
 import { normalise, toMnist } from './preprocess';
-import { drawGrey, featureMaps, probabilityBars, summaryTable } from './render';
+import { drawGrey, featureMaps, probabilityBars, summaryTable, type FeatureMapView } from './render';
+import { setupTraining } from './training';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.querySelector<T>(`[data-testid="${id}"]`)!;
 
@@ -56,17 +57,18 @@ const inputCanvas = $<HTMLCanvasElement>('input');
 const showBars = probabilityBars($('probabilities'));
 
 let classifier: Classifier | null = null;
-let showMaps: ReturnType<typeof featureMaps> | null = null;
+let shipped: Classifier | null = null;
+let maps: FeatureMapView | null = null;
 const recentMs: number[] = [];
 
-/** The model the page classifies with (the shipped one, or one trained here). */
-export function useClassifier(next: Classifier): void {
+/** The model the page classifies with: the shipped one, or one trained here. */
+function useClassifier(next: Classifier, label: string): void {
   classifier = next;
+  const name = $('model-name');
+  name.textContent = label;
+  name.classList.toggle('own', next !== shipped);
+  maps?.showFilters(next.firstFilters());
   requestInference();
-}
-
-export function currentClassifier(): Classifier | null {
-  return classifier;
 }
 
 function showNothing(): void {
@@ -74,7 +76,7 @@ function showNothing(): void {
   confidenceEl.textContent = '';
   showBars(null);
   drawGrey(inputCanvas, null);
-  showMaps?.(null);
+  maps?.show(null);
 }
 
 async function inferOnce(): Promise<void> {
@@ -88,7 +90,7 @@ async function inferOnce(): Promise<void> {
   predictionEl.textContent = String(best);
   confidenceEl.textContent = `${(p[best] * 100).toFixed(1)}% sure`;
   showBars(p);
-  showMaps?.(result.maps);
+  maps?.show(result.maps);
   recentMs.push(result.ms);
   if (recentMs.length > 30) recentMs.shift();
   const median = [...recentMs].sort((a, b) => a - b)[recentMs.length >> 1];
@@ -140,7 +142,7 @@ studentsButton.addEventListener('click', () => {
 });
 const summary = shippedNet.summary();
 summaryTable(summaryEl, summary, FEATURE_LAYERS.map((f) => f.layer));
-showMaps = featureMaps(
+maps = featureMaps(
   $('feature-maps'),
   FEATURE_LAYERS,
   FEATURE_LAYERS.map((f) => summary.layers.find((l) => l.name === f.layer)!.outputShape.slice(1)),
@@ -148,14 +150,16 @@ showMaps = featureMaps(
 showNothing();
 
 start()
-  .then(({ backend, classifier: shipped }) => {
+  .then(({ backend, classifier: compiled }) => {
     const el = $('backend');
     el.textContent = describeBackend(backend);
     el.classList.add(backend.name === 'webgpu' ? 'gpu' : 'cpu');
     progress.hidden = true;
     // Time from navigation to ready, for the README's figure (the e2e test prints it).
     document.body.dataset.readyMs = performance.now().toFixed(0);
-    if (!WEIGHTS_URL) $('model-name').textContent = 'untrained (no weights file yet)';
-    useClassifier(shipped);
+    shipped = compiled;
+    const label = WEIGHTS_URL ? 'shipped weights' : 'untrained (no weights file yet)';
+    useClassifier(shipped, label);
+    setupTraining({ backend, shipped, onModel: (c, l) => useClassifier(c, c === shipped ? label : l) });
   })
   .catch(showError);

@@ -9,8 +9,8 @@ import * as nn from '../src/index';
 const SHIPPED = import.meta.glob<string>('../weights/lenet-mnist.safetensors', { query: '?url', import: 'default', eager: true });
 export const WEIGHTS_URL: string | undefined = Object.values(SHIPPED)[0];
 
-/** The architecture the weights belong to. */
-export const buildLeNet = (): nn.Sequential => nn.models.lenet({ activation: 'relu', pooling: 'max' });
+/** The architecture the weights belong to; `seed` picks its default (untrained) weights. */
+export const buildLeNet = (seed = 0): nn.Sequential => nn.models.lenet({ activation: 'relu', pooling: 'max', seed });
 
 /** A feature map output: the layer whose output it is, and how the page labels it. */
 export interface FeatureLayer {
@@ -59,16 +59,31 @@ export interface Prediction {
 
 /** A compiled LeNet on a backend: classify() takes the normalised 28×28 input. */
 export class Classifier {
+  /** The run in flight: dispose() waits for it. */
+  #running: Promise<unknown> = Promise.resolve();
+
   private constructor(
     readonly backend: nn.Backend,
+    readonly net: nn.Sequential,
     private readonly session: nn.Session,
   ) {}
 
   static async compile(net: nn.Sequential, backend: nn.Backend): Promise<Classifier> {
-    return new Classifier(backend, await nn.compile(new WithFeatureMaps(net), backend));
+    return new Classifier(backend, net, await nn.compile(new WithFeatureMaps(net), backend));
   }
 
-  async classify(input: Float32Array): Promise<Prediction> {
+  /** The first convolution's filters [6, 1, 5, 5] (what conv 1's maps are made with). */
+  firstFilters(): { data: Float32Array; shape: readonly number[] } {
+    return this.net.stateDict().get('0.weight')!;
+  }
+
+  classify(input: Float32Array): Promise<Prediction> {
+    const run = this.#classify(input);
+    this.#running = run.catch(() => {});
+    return run;
+  }
+
+  async #classify(input: Float32Array): Promise<Prediction> {
     const start = performance.now();
     const x = this.backend.tensor(input, [1, 1, 28, 28]);
     const out = (await this.session.run(x)) as Record<string, nn.Tensor>;
@@ -81,8 +96,9 @@ export class Classifier {
     return { probabilities: softmax(logits), maps: maps.map((data, i) => ({ data, shape: shapes[i] })), ms };
   }
 
+  /** Frees the compiled model once the run in flight (if any) is done. */
   dispose(): void {
-    this.session.dispose();
+    void this.#running.then(() => this.session.dispose());
   }
 }
 

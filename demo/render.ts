@@ -28,13 +28,10 @@ export function probabilityBars(container: HTMLElement): (p: Float32Array | null
 
 /** Grey image (0 … 1 → black … white) into a canvas of the image's size. */
 export function drawGrey(canvas: HTMLCanvasElement, image: Float32Array | null): void {
-  const ctx = canvas.getContext('2d')!;
-  const pixels = ctx.createImageData(canvas.width, canvas.height);
-  for (let i = 0; i < canvas.width * canvas.height; i++) {
+  paint(canvas, (i) => {
     const g = image ? Math.round(Math.max(0, Math.min(1, image[i])) * 255) : 0;
-    pixels.data.set([g, g, g, 255], i * 4);
-  }
-  ctx.putImageData(pixels, 0, 0);
+    return [g, g, g];
+  });
 }
 
 // The 'inferno' colour map (matplotlib), nine stops interpolated: dark for 0, bright for strong.
@@ -51,46 +48,76 @@ function inferno(t: number): [number, number, number] {
   return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
 }
 
-/** One canvas per channel of each feature layer; update() paints them all, scaled per layer. */
-export function featureMaps(
-  container: HTMLElement,
-  layers: readonly FeatureLayer[],
-  shapes: readonly (readonly number[])[],
-): (maps: readonly { data: Float32Array; shape: readonly number[] }[] | null) => void {
+export interface FeatureMapView {
+  /** Paints every map, scaled per layer (null: blank). */
+  show(maps: readonly { data: Float32Array; shape: readonly number[] }[] | null): void;
+  /** Paints the first layer's filters [C, 1, k, k] (shown in the students' view). */
+  showFilters(filters: { data: Float32Array; shape: readonly number[] }): void;
+}
+
+/** A canvas of w×h pixels in `parent`. */
+function pixelCanvas(parent: Element, w: number, h: number, title: string): HTMLCanvasElement {
+  const canvas = document.createElement('canvas');
+  canvas.width = w;
+  canvas.height = h;
+  canvas.title = title;
+  parent.append(canvas);
+  return canvas;
+}
+
+function paint(canvas: HTMLCanvasElement, colour: (i: number) => readonly number[]): void {
+  const ctx = canvas.getContext('2d')!;
+  const pixels = ctx.createImageData(canvas.width, canvas.height);
+  for (let i = 0; i < canvas.width * canvas.height; i++) pixels.data.set([...colour(i), 255], i * 4);
+  ctx.putImageData(pixels, 0, 0);
+}
+
+/** Negative weights blue, positive red, zero white. */
+function diverging(t: number): [number, number, number] {
+  const a = Math.min(1, Math.abs(t));
+  return t < 0 ? [255 - 196 * a, 255 - 150 * a, 255 - 20 * a] : [255 - 20 * a, 255 - 190 * a, 255 - 196 * a];
+}
+
+/** One canvas per channel of each feature layer, and the first layer's filters. */
+export function featureMaps(container: HTMLElement, layers: readonly FeatureLayer[], shapes: readonly (readonly number[])[]): FeatureMapView {
+  let filterGrid: Element | null = null;
   const canvases = layers.map((layer, l) => {
     const [c, h, w] = shapes[l];
     const section = document.createElement('div');
     section.className = 'map-layer';
     section.dataset.layer = layer.layer;
-    section.innerHTML = `<h3>${layer.title} <span>· ${c} maps of ${h}×${w} (layer ${layer.layer})</span></h3><div class="map-grid"></div>`;
+    section.innerHTML =
+      `<h3>${layer.title} <span>· ${c} maps of ${h}×${w} (layer ${layer.layer})</span></h3>` +
+      (l === 0 ? `<p class="filters-title">made by these ${c} learned 5×5 filters (red positive, blue negative):</p><div class="map-grid filters"></div>` : '') +
+      `<div class="map-grid maps-of-layer"></div>`;
     container.append(section);
-    const grid = section.querySelector('.map-grid')!;
-    return Array.from({ length: c }, (_, k) => {
-      const canvas = document.createElement('canvas');
-      canvas.width = w;
-      canvas.height = h;
-      canvas.title = `map ${k + 1} of ${c}`;
-      grid.append(canvas);
-      return canvas;
-    });
+    if (l === 0) filterGrid = section.querySelector('.filters');
+    const grid = section.querySelector('.maps-of-layer')!;
+    return Array.from({ length: c }, (_, k) => pixelCanvas(grid, w, h, `map ${k + 1} of ${c}`));
   });
-  return (maps) => {
-    canvases.forEach((list, l) => {
-      const map = maps?.[l];
-      // One scale for the whole layer, so strong and weak maps compare at a glance.
-      const max = map ? Math.max(1e-6, ...map.data) : 1;
-      list.forEach((canvas, k) => {
-        const { width: w, height: h } = canvas;
-        const ctx = canvas.getContext('2d')!;
-        const pixels = ctx.createImageData(w, h);
-        for (let i = 0; i < w * h; i++) {
-          // The square root lifts weak activations out of the dark end.
-          const [r, g, b] = inferno(map ? Math.sqrt(map.data[k * w * h + i] / max) : 0);
-          pixels.data.set([r, g, b, 255], i * 4);
-        }
-        ctx.putImageData(pixels, 0, 0);
+  let filterCanvases: HTMLCanvasElement[] = [];
+  return {
+    show(maps) {
+      canvases.forEach((list, l) => {
+        const map = maps?.[l];
+        // One scale for the whole layer, so strong and weak maps compare at a glance; the
+        // square root lifts weak activations out of the dark end.
+        const max = map ? Math.max(1e-6, ...map.data) : 1;
+        list.forEach((canvas, k) => {
+          const size = canvas.width * canvas.height;
+          paint(canvas, (i) => inferno(map ? Math.sqrt(map.data[k * size + i] / max) : 0));
+        });
       });
-    });
+    },
+    showFilters({ data, shape }) {
+      const [count, , kh, kw] = shape;
+      if (filterCanvases.length !== count) {
+        filterGrid!.replaceChildren();
+        filterCanvases = Array.from({ length: count }, (_, k) => pixelCanvas(filterGrid!, kw, kh, `filter ${k + 1} of ${count}`));
+      }
+      const max = Math.max(1e-6, ...data.map(Math.abs));
+      filterCanvases.forEach((canvas, k) => paint(canvas, (i) => diverging(data[k * kh * kw + i] / max)));
+    },
   };
 }
 
@@ -159,6 +186,11 @@ export function drawPlot(canvas: HTMLCanvasElement, points: readonly PlotPoint[]
     points.forEach((p, i) => (i === 0 ? ctx.moveTo(x(p.step), y(p)) : ctx.lineTo(x(p.step), y(p))));
     ctx.stroke();
   };
+  if (points.length === 0) {
+    ctx.fillStyle = '#98a2b3';
+    ctx.font = '13px system-ui, sans-serif';
+    ctx.fillText('Press Train: the loss and the accuracy appear here, step by step.', pad.left + w / 2, pad.top + h / 2);
+  }
   line('#4f46e5', (p) => yAcc(p.accuracy));
   line('#ef4444', (p) => yLoss(p.loss));
 }

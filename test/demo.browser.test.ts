@@ -91,7 +91,7 @@ async function checkPage(page: Page): Promise<void> {
   const probabilities = await page.$$eval(`${byTestId('probabilities')} .bar`, (bars) => bars.map((b) => Number((b as HTMLElement).dataset.p)));
   expect(probabilities).toHaveLength(10);
   expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
-  expect(await page.$$eval(`${byTestId('feature-maps')} canvas`, (c) => c.length)).toBe(6 + 16);
+  expect(await page.$$eval(`${byTestId('feature-maps')} .maps-of-layer canvas`, (c) => c.length)).toBe(6 + 16);
   expect(await text(page, 'inference-time')).toMatch(/^\d+(\.\d+)? ms/);
   expect(await page.$eval(byTestId('progress'), (el) => (el as HTMLElement).hidden)).toBe(true);
   // The 28×28 input has ink, centred: its centre of mass within a pixel of (14, 14).
