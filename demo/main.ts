@@ -28,6 +28,7 @@ function describeBackend(backend: nn.Backend): string {
 const shippedNet = buildLeNet();
 
 async function start(): Promise<{ backend: nn.Backend; classifier: Classifier }> {
+  performance.mark('demo:script-start');
   setProgress(0.05, WEIGHTS_URL ? 'Starting the backend and fetching the trained weights…' : 'Starting the backend…');
   // The device and the weights' download do not wait for each other.
   const [backend] = await Promise.all([
@@ -124,6 +125,10 @@ function requestInference(): void {
 
 const pad = createPad($<HTMLCanvasElement>('pad'), () => requestInference());
 $('clear').addEventListener('click', () => pad.clear());
+// Escape, Backspace or Delete clear the pad too (unless typing somewhere).
+document.addEventListener('keydown', (e) => {
+  if (['Escape', 'Backspace', 'Delete'].includes(e.key) && !(e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement)) pad.clear();
+});
 
 function showError(e: unknown): void {
   console.error(e);

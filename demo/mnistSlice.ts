@@ -27,13 +27,18 @@ export async function loadSlice(url = SLICE_URL): Promise<MnistSlice> {
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
     bytes = new Uint8Array(await new Response(stream).arrayBuffer());
   }
+  return parseSlice(bytes, url);
+}
+
+/** The unpacked slice file (layout in scripts/make-demo-slice.mjs). */
+export function parseSlice(bytes: Uint8Array, name = 'the slice'): MnistSlice {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = String.fromCharCode(...bytes.subarray(0, 4));
-  if (magic !== 'MNSL' || view.getUint32(4, true) !== 1) throw new Error(`MNIST slice: ${url} is not a version 1 slice (magic '${magic}')`);
+  if (bytes.length < 16 || magic !== 'MNSL' || view.getUint32(4, true) !== 1) throw new Error(`MNIST slice: ${name} is not a version 1 slice (magic '${magic}')`);
   const trainCount = view.getUint32(8, true);
   const testCount = view.getUint32(12, true);
   const expected = 16 + (trainCount + testCount) * (1 + PIXELS);
-  if (bytes.length !== expected) throw new Error(`MNIST slice: ${url} has ${bytes.length} bytes, expected ${expected}`);
+  if (bytes.length !== expected) throw new Error(`MNIST slice: ${name} has ${bytes.length} bytes, expected ${expected}`);
   let at = 16;
   const take = (n: number) => bytes.subarray(at, (at += n));
   const trainLabels = take(trainCount);
