@@ -130,6 +130,31 @@ describe('draw-a-digit demo (headless Chromium)', () => {
     await page.close();
   });
 
+  it('trains a fresh LeNet in the page on the CPU: the loss falls, the page draws against it, then goes back to the shipped model', async () => {
+    const { page, errors } = await openDemo({ withoutWebGpu: true });
+    // A few steps in the test; the README's screenshot shows a longer run.
+    const steps = SCREENSHOTS ? '300' : '20';
+    await page.select(byTestId('train-steps'), steps);
+    await page.click(byTestId('train'));
+    await page.waitForFunction((sel) => ['done', 'failed'].includes(document.querySelector<HTMLElement>(sel)!.dataset.state ?? ''), { timeout: 300_000 }, byTestId('train-card'));
+    const card = await page.$eval(byTestId('train-card'), (el) => ({ ...(el as HTMLElement).dataset }));
+    const stats = await Promise.all(['train-step', 'train-loss', 'train-accuracy', 'train-speed', 'train-heldout'].map((id) => text(page, id)));
+    console.log(`in-page training on the CPU: ${stats.join(' | ')}; mean loss of the first 10 steps ${card.firstLoss}, of the last 10 ${card.lastLoss}`);
+    expect(card.state).toBe('done');
+    expect(Number(card.lastLoss)).toBeLessThan(0.8 * Number(card.firstLoss));
+    expect(stats[4]).toMatch(/^\d+(\.\d)?%$/);
+    // The page now classifies with the model trained here…
+    expect(await text(page, 'model-name')).toBe(`your model · ${steps} steps`);
+    await drawDigit(page, 7);
+    expect(await text(page, 'prediction')).toMatch(/^\d/);
+    if (SCREENSHOTS) await (await page.$(byTestId('train-card')))!.screenshot({ path: path.join(repo, 'docs/demo-train.png') });
+    // …and goes back to the shipped one.
+    await page.click(byTestId('use-model'));
+    expect(await text(page, 'model-name')).toBe('shipped weights');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('classifies hand-drawn 0–9 on the CPU path when navigator.gpu is missing, on a 360 px wide screen', async () => {
     const { page, errors } = await openDemo({ withoutWebGpu: true, width: 360 });
     expect(await text(page, 'backend')).toMatch(/^CPU .*navigator\.gpu is missing/);
