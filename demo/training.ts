@@ -68,10 +68,11 @@ export function setupTraining({ onModel, shipped, backend }: TrainingPanel): voi
       const data = await slice;
       const model = buildLeNet(++runs);
       stat('train-step', 'compiling…');
-      const trainer = await nn.compileTraining(model, backend, { loss: 'crossEntropy', optimizer: optimizer(), batchSize: BATCH });
+      const trainer = await compileTrainer(model);
       const taken = await trainSteps(model, trainer, data, steps);
       await trainer.syncWeights();
       trainer.dispose();
+      stat('train-heldout', 'measuring…');
       stat('train-heldout', `${(100 * (await heldOutAccuracy(model, backend, data.testX, data.slice.test.labels))).toFixed(1)}%`);
       const previous = trained;
       trained = { classifier: await Classifier.compile(model, backend), label: `your model · ${taken} steps` };
@@ -88,6 +89,23 @@ export function setupTraining({ onModel, shipped, backend }: TrainingPanel): voi
       stopper = null;
     }
   });
+
+  /**
+   * The training step on the page's backend; where WebGPU lacks a kernel the step needs, on the
+   * CPU instead, and the panel says so.
+   */
+  let cpu: nn.Backend | null = null;
+  async function compileTrainer(model: nn.Sequential): Promise<nn.Trainer> {
+    const options = { loss: 'crossEntropy', optimizer: optimizer(), batchSize: BATCH } as const;
+    try {
+      return await nn.compileTraining(model, backend, options);
+    } catch (e) {
+      if (backend.name === 'cpu' || !(e instanceof nn.UnsupportedError)) throw e;
+      $('train-backend').textContent = `on the CPU: WebGPU cannot train it yet (${e.message})`;
+      cpu ??= await nn.createBackend('cpu');
+      return nn.compileTraining(model, cpu, options);
+    }
+  }
 
   /** nn.train for `total` steps (epochs of the slice, stopped after the last step); returns the steps taken. */
   async function trainSteps(model: nn.Sequential, trainer: nn.Trainer, data: { x: Float32Array; y: Float32Array }, total: number): Promise<number> {
