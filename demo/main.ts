@@ -29,14 +29,13 @@ const shippedNet = buildLeNet();
 
 async function start(): Promise<{ backend: nn.Backend; classifier: Classifier }> {
   performance.mark('demo:script-start');
-  setProgress(0.05, WEIGHTS_URL ? 'Starting the backend and fetching the trained weights…' : 'Starting the backend…');
+  setProgress(0.05, 'Starting the backend and fetching the trained weights…');
   // The device and the weights' download do not wait for each other.
   const [backend] = await Promise.all([
     nn.createBackend(),
-    WEIGHTS_URL &&
-      fetchWeights(WEIGHTS_URL, (f) => setProgress(0.05 + 0.55 * f, `Fetching the trained weights… ${Math.round(f * 100)}%`)).then((bytes) =>
-        shippedNet.loadWeights(bytes),
-      ),
+    fetchWeights(WEIGHTS_URL, (f) => setProgress(0.05 + 0.55 * f, `Fetching the trained weights… ${Math.round(f * 100)}%`)).then((bytes) =>
+      shippedNet.loadWeights(bytes),
+    ),
   ]);
   performance.mark('demo:backend-and-weights');
   setProgress(0.65, backend.name === 'webgpu' ? 'Compiling the WebGPU pipelines…' : 'Preparing the CPU kernels…');
@@ -163,8 +162,7 @@ start()
     // Time from navigation to ready, for the README's figure (the e2e test prints it).
     document.body.dataset.readyMs = performance.now().toFixed(0);
     shipped = compiled;
-    const label = WEIGHTS_URL ? 'shipped weights' : 'untrained (no weights file yet)';
-    useClassifier(shipped, label);
-    setupTraining({ backend, shipped, onModel: (c, l) => useClassifier(c, c === shipped ? label : l) });
+    useClassifier(shipped, 'shipped weights');
+    setupTraining({ backend, shipped, onModel: useClassifier });
   })
   .catch(showError);

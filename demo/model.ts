@@ -2,12 +2,8 @@
 // with its convolution layers' activations as extra outputs so the page can draw them.
 import * as nn from '../src/index';
 
-/**
- * The shipped weights, fetched once. Vite resolves the file at build time (and fingerprints
- * it); while the file is absent the glob is empty and the page runs the seeded default weights.
- */
-const SHIPPED = import.meta.glob<string>('../weights/lenet-mnist.safetensors', { query: '?url', import: 'default', eager: true });
-export const WEIGHTS_URL: string | undefined = Object.values(SHIPPED)[0];
+/** The shipped weights (`npm run train:lenet`), fetched once; Vite fingerprints the file when it builds the page. */
+export { default as WEIGHTS_URL } from '../weights/lenet-mnist.safetensors?url';
 
 /** The architecture the weights belong to; `seed` picks its default (untrained) weights. */
 export const buildLeNet = (seed = 0): nn.Sequential => nn.models.lenet({ activation: 'relu', pooling: 'max', seed });

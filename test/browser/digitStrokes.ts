@@ -34,7 +34,7 @@ export const DIGIT_STROKES: readonly (readonly (readonly Point[])[])[] = [
 ];
 
 /** A Catmull-Rom curve through the stroke's points, `perSegment` points per segment. */
-export function strokePath(points: readonly Point[], perSegment = 5): Point[] {
+export function strokePath(points: readonly Point[], perSegment = 3): Point[] {
   if (points.length < 2) return [...points];
   const at = (i: number) => points[Math.max(0, Math.min(points.length - 1, i))];
   const out: Point[] = [];
