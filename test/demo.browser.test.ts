@@ -142,7 +142,7 @@ describe('draw-a-digit demo (headless Chromium)', () => {
   it('trains a fresh LeNet in the page on the CPU: the loss falls, the page draws against it, then goes back to the shipped model', async () => {
     const { page, errors } = await openDemo({ withoutWebGpu: true });
     // A few steps in the test; the README's screenshot shows a longer run.
-    const steps = SCREENSHOTS ? '300' : '20';
+    const steps = SCREENSHOTS ? '100' : '20';
     await page.select(byTestId('train-steps'), steps);
     await page.click(byTestId('train'));
     const done = (sel: string) => ['done', 'failed'].includes(document.querySelector<HTMLElement>(sel)!.dataset.state ?? '');
