@@ -14,6 +14,9 @@ export function createModelAdapter(kind: 'webgpu' | 'cpu', options: { gpu?: GPU 
       await model.loadWeights(await files.bytes('weights.safetensors'));
       session = await nn.compile(model, backend);
       shape = [...files.graph.input.shape];
+      // compile() plans and builds pipelines for batch 1; plan the benchmark's batch now too, as the
+      // peers' sessions are built for the file's fixed input shape.
+      await session.executableFor([shape]);
       return { backend: backend.name };
     },
     async run(input) {
