@@ -306,6 +306,7 @@ async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: 
         if (lane.variant.library === 'onnxruntime-web') {
           lane.console.length = 0;
           await page.evaluate(() => (window.bench as { verify(): Promise<unknown> }).verify());
+          if (process.env.BENCH_DEBUG) for (const line of lane.console) log(`${tag} ${variantName(lane.variant)} console: ${line}`);
           const placement = ortPlacement(lane.console);
           if (placement.providers.length) row.ranOn = `${row.ranOn} (${placement.providers.join(', ')})`;
           if (lane.variant.backend !== 'wasm' && placement.cpuNodes.length) row.fallbacks = [...(row.fallbacks ?? []), ...placement.cpuNodes];
