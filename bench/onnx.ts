@@ -36,9 +36,15 @@ export function onnxModel(graph: BenchGraph, params: Float32Array): Uint8Array {
   const nodes: NodeProto[] = [];
   const initializers: TensorProto[] = [];
   const extra = (suffix: string) => `extra${initializers.length}_${suffix}`;
-  for (const v of graph.values) if (v.kind === 'param') initializers.push(floatTensor(name(v.id), v.shape, paramData(graph, params, v.id)));
+  // The LSTM's weights are written reordered (ONNX gate order) under new names; the originals are unused.
+  const rewritten = new Set(graph.nodes.filter((n) => n.op === 'recurrent').flatMap((n) => n.inputs.slice(3)));
+  for (const n of graph.nodes) if (n.op !== 'recurrent') for (const id of n.inputs) rewritten.delete(id);
+  for (const v of graph.values) {
+    if (v.kind === 'param' && !rewritten.has(v.id)) initializers.push(floatTensor(name(v.id), v.shape, paramData(graph, params, v.id)));
+  }
 
-  for (const node of graph.nodes) nodes.push(...translate(node));
+  // Node names carry the module (layer1.0.conv1), so ORT's placement log names the layer.
+  for (const node of graph.nodes) for (const n of translate(node)) nodes.push({ ...n, name: `${node.scope || node.op}#${nodes.length}` });
 
   function translate(node: BenchNode): NodeProto[] {
     const a = node.attrs;

@@ -1,13 +1,13 @@
 // npm run bench: the same models, seeded weights and inputs in webgpu-nn (WebGPU, CPU),
 // TensorFlow.js (WebGPU, CPU), ONNX Runtime Web (native WebGPU EP, JSEP, wasm) and LiteRT.js
-// (WebGPU fp32, wasm), each in its own page of one headless Chromium per model, timed in
+// (WebGPU fp32, wasm), each in its own headless Chromium (fresh per model), timed in
 // interleaved rounds; every output checked against a float64 reference. Flags:
 //   --models a,b   models by key (default: all but those behind --full)
 //   --libs a,b     libraries (webgpu-nn, tfjs, onnxruntime-web or ort, litert) or library/backend
 //   --runs N       warm runs per library (default per model)
 //   --full         add the full-size models (vgg11 at 224)
 //   --node         webgpu-nn only, in Node through Dawn (the `webgpu` package): no browser
-//   --budget S     stop timing a library on a model after S seconds of warm runs (default 60)
+//   --budget S     stop timing a library on a model after S seconds of warm runs (default 30)
 //   --out DIR      where results go (default bench/results)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -77,7 +77,7 @@ function parseArgs(argv: string[]): Options {
   const runsFlag = value('--runs');
   const runs = runsFlag === undefined ? null : Number(runsFlag);
   if (runs !== null && !(Number.isInteger(runs) && runs >= 1)) throw new Error(`bench: --runs must be a positive integer, got ${runsFlag}`);
-  const budgetS = Number(value('--budget') ?? 60);
+  const budgetS = Number(value('--budget') ?? 30);
   return { models, variants, runs, node: argv.includes('--node'), budgetS, out: path.resolve(value('--out') ?? path.join(ROOT, 'bench/results')) };
 }
 
@@ -203,7 +203,7 @@ export function ortPlacement(lines: string[]): { providers: string[]; cpuNodes: 
     if (placed) {
       providers.add(placed[1]);
       onCpu = placed[1] === 'CPUExecutionProvider';
-      if (onCpu && /All nodes/.test(line)) cpuNodes.push(`all ${placed[2]} nodes`);
+      if (onCpu && /All nodes/.test(line)) cpuNodes.push(`all ${placed[2]} node(s)`);
       continue;
     }
     const node = onCpu ? /^\s*(\w+) \(([^)]*)\)/.exec(line.replace(/^.*\]\s/, '')) : null;
@@ -216,15 +216,22 @@ export function ortPlacement(lines: string[]): { providers: string[]; cpuNodes: 
 async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: Options, url: string, adapterInfo: { value?: BenchResults['adapter']; browser?: string }): Promise<Row[]> {
   const tag = `[${model.key}]`;
   const lanes: Lane[] = opts.variants.map((variant) => ({ variant, row: emptyRow(variant, model.key), console: [], urls: [], warmMs: 0, done: false }));
-  const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'webgpu-nn-bench-'));
-  const browser: Browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [...CHROMIUM_ARGS, '--disable-gpu-shader-disk-cache', '--disable-quic'],
-    userDataDir,
-    protocolTimeout: 30 * 60_000,
-  });
-  try {
+  // One browser per library, each with a fresh profile: a crash (a GPU process lost to one
+  // library's shader) costs that library's row only, and no library inherits another's caches.
+  const browsers: { browser: Browser; dir: string }[] = [];
+  const launch = async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'webgpu-nn-bench-'));
+    const browser = await puppeteer.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [...CHROMIUM_ARGS, '--disable-gpu-shader-disk-cache', '--disable-quic'],
+      userDataDir: dir,
+      protocolTimeout: 30 * 60_000,
+    });
+    browsers.push({ browser, dir });
     adapterInfo.browser ??= await browser.version();
+    return browser;
+  };
+  try {
     for (const lane of lanes) {
       const { variant, row } = lane;
       const name = variantName(variant);
@@ -235,7 +242,7 @@ async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: 
         continue;
       }
       try {
-        const page = await browser.newPage();
+        const page = await (await launch()).newPage();
         lane.page = page;
         page.on('console', (m) => lane.console.push(m.text()));
         page.on('pageerror', (e) => lane.console.push(`pageerror: ${String(e)}`));
@@ -266,7 +273,6 @@ async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: 
         row.error = e instanceof Error ? e.message : String(e);
         lane.done = true;
         log(`${tag} ${name}: FAILED ${row.error.split('\n')[0]}`);
-        await lane.page?.close().catch(() => {});
         lane.page = undefined;
       }
     }
@@ -316,8 +322,10 @@ async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: 
       }
     }
   } finally {
-    await browser.close();
-    rmSync(userDataDir, { recursive: true, force: true });
+    for (const { browser, dir } of browsers) {
+      await browser.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
   for (const { row } of lanes) {
     row.runs = row.samples.length;
