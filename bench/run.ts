@@ -21,6 +21,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { CHROMIUM_ARGS } from '../test/browser/server.js';
 import { MODELS, type BenchModel } from './models.js';
 import { prepareModel, type PreparedModel } from './prepare.js';
+import { ortPlacement } from './placement.js';
 import { checkOutput } from './reference.js';
 import { median, ratiosOf, variantName, writeResults, type BenchResults, type LibBackend, type Library, type Row } from './report.js';
 
@@ -191,26 +192,6 @@ function recordCheck(row: Row, out: Float32Array, ref: Float64Array) {
   row.maxAbsErr = Math.max(row.maxAbsErr ?? 0, c.maxAbsErr);
   row.tolerance = c.tolerance;
   row.ok = row.maxAbsErr <= c.tolerance;
-}
-
-/** ORT's verbose log lists the nodes each provider got; the CPU provider's are fallbacks. */
-export function ortPlacement(lines: string[]): { providers: string[]; cpuNodes: string[] } {
-  const providers = new Set<string>();
-  const cpuNodes: string[] = [];
-  let onCpu = false;
-  for (const line of lines) {
-    const placed = /placed on \[(\w+)\]\. Number of nodes: (\d+)/.exec(line);
-    if (placed) {
-      providers.add(placed[1]);
-      onCpu = placed[1] === 'CPUExecutionProvider';
-      if (onCpu && /All nodes/.test(line)) cpuNodes.push(`all ${placed[2]} node(s)`);
-      continue;
-    }
-    const node = onCpu ? /^\s*(\w+) \(([^)]*)\)/.exec(line.replace(/^.*\]\s/, '')) : null;
-    if (node && !node[1].startsWith('Memcpy')) cpuNodes.push(`${node[1]} ${node[2]}`);
-    else if (!node) onCpu = onCpu && /^\s/.test(line);
-  }
-  return { providers: [...providers], cpuNodes };
 }
 
 async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: Options, url: string, adapterInfo: { value?: BenchResults['adapter']; browser?: string }): Promise<Row[]> {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchModel } from '../bench/models';
 import { createModelAdapter } from '../bench/pages/webgpu-nn-adapter';
+import { ortPlacement } from '../bench/placement';
 import { prepareModel } from '../bench/prepare';
 import { checkOutput } from '../bench/reference';
 import { markdown, ratiosOf, writeResults, type BenchResults, type Row } from '../bench/report';
@@ -90,5 +91,24 @@ describe('bench (reference check and results writer)', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('webgpu-nn/webgpu ÷ tfjs/webgpu');
     expect(svg).toContain('>0.50<');
+  });
+
+  it("reads ORT's node placement log: CPU nodes are fallbacks, memory copies are not", () => {
+    const at = '2026-12-05 08:29:01.211299 [V:onnxruntime:, session_state.cc:1581 VerifyEachNodeIsAssignedToAnEp]';
+    expect(ortPlacement([`${at} Node placements`, `${at}  All nodes placed on [CPUExecutionProvider]. Number of nodes: 1`, `${at} SaveMLValueNameIndexMapping`])).toEqual({
+      providers: ['CPUExecutionProvider'],
+      cpuNodes: ['all 1 node(s)'],
+    });
+    const mixed = [
+      `${at} Node placements`,
+      `${at}  Node(s) placed on [JsExecutionProvider]. Number of nodes: 2`,
+      `${at}   Conv (conv1#0)`,
+      `${at}   Relu (conv1#1)`,
+      `${at}  Node(s) placed on [CPUExecutionProvider]. Number of nodes: 2`,
+      `${at}   LSTM (recurrent#2)`,
+      `${at}   MemcpyToHost (Memcpy)`,
+      '2026-12-05 08:29:01.212799 [I:onnxruntime:, session_state.cc:239 CreateGraphInfo] Done saving OrtValue mappings.',
+    ];
+    expect(ortPlacement(mixed)).toEqual({ providers: ['JsExecutionProvider', 'CPUExecutionProvider'], cpuNodes: ['LSTM recurrent#2'] });
   });
 });
