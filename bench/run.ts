@@ -8,7 +8,8 @@
 //   --full         add the full-size models (vgg11 at 224)
 //   --node         webgpu-nn only, in Node through Dawn (the `webgpu` package): no browser
 //   --budget S     stop timing a library on a model after S seconds of warm runs (default 30)
-//   --out DIR      where results go (default bench/results)
+//   --out DIR      where results go (default bench/results); written after every model
+//   --merge a,b    writes one result set from several results JSON files (runs made side by side)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
@@ -66,7 +67,7 @@ function parseArgs(argv: string[]): Options {
     if (v === undefined || v.startsWith('--')) throw new Error(`bench: ${flag} needs a value`);
     return v;
   };
-  const known = new Set(['--models', '--libs', '--runs', '--full', '--node', '--budget', '--out']);
+  const known = new Set(['--models', '--libs', '--runs', '--full', '--node', '--budget', '--out', '--merge']);
   for (const a of argv) if (a.startsWith('--') && !known.has(a)) throw new Error(`bench: unknown flag ${a} (flags: ${[...known].join(' ')})`);
   const full = argv.includes('--full');
   const modelKeys = value('--models')?.split(',');
@@ -378,12 +379,50 @@ function convertTflite(prep: PreparedModel, key: string) {
   return { ...prep, tflite: true };
 }
 
+/** Results of several runs (JSON files) as one: models in the benchmark's order, ratios recomputed. */
+function mergeResults(files: string[]): BenchResults {
+  const parts = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as BenchResults);
+  const order = (key: string) => MODELS.findIndex((m) => m.key === key);
+  const models = parts.flatMap((p) => p.models).sort((x, y) => order(x.key) - order(y.key));
+  const rows = parts.flatMap((p) => p.rows).sort((x, y) => order(x.model) - order(y.model));
+  const notes = [...new Set(parts.flatMap((p) => p.notes))];
+  notes.push(`Merged from ${parts.length} runs that ran at the same time (${parts.map((p) => `${p.models.map((m) => m.key).join(', ')}: started ${p.date}`).join('; ')}).`);
+  return { ...parts[0], date: parts.map((p) => p.date).sort()[0], models, rows, ratios: ratiosOf(rows), notes };
+}
+
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const merge = argv.indexOf('--merge');
+  if (merge >= 0) {
+    const results = mergeResults(argv[merge + 1].split(','));
+    const out = argv.indexOf('--out') >= 0 ? path.resolve(argv[argv.indexOf('--out') + 1]) : path.join(ROOT, 'bench/results');
+    for (const f of writeResults(out, results)) log(`wrote ${path.relative(process.cwd(), f)}`);
+    return;
+  }
+  const opts = parseArgs(argv);
   const started = new Date();
   const adapterInfo: { value?: BenchResults['adapter']; browser?: string } = {};
   const rows: Row[] = [];
   const notes: string[] = [];
+  if (opts.node) notes.push('--node: webgpu-nn only, in Node through Dawn (the webgpu package); the peers run in the browser only.');
+  notes.push('Every library runs single-threaded on the CPU side (pages are not cross-origin isolated), the same for all.');
+  const done: BenchModel[] = [];
+  // Written after every model, so that a run cut short keeps what it measured.
+  const write = () => {
+    const cpu = os.cpus();
+    const results: BenchResults = {
+      date: started.toISOString(),
+      adapter: adapterInfo.value ?? { vendor: '', architecture: '', description: 'no WebGPU adapter', device: '' },
+      browser: opts.node ? `Node ${process.version} + Dawn` : (adapterInfo.browser ?? 'chromium'),
+      machine: { cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown', loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+      mode: opts.node ? 'node' : 'chromium',
+      models: done.map((m) => ({ key: m.key, title: m.title })),
+      rows,
+      ratios: ratiosOf(rows),
+      notes,
+    };
+    return writeResults(opts.out, results);
+  };
   const server = opts.node ? null : await serveRoot();
   try {
     for (const model of opts.models) {
@@ -391,25 +430,13 @@ async function main() {
       let prep = prepareModel(CACHE, model, log);
       if (!opts.node && opts.variants.some((v) => v.library === 'litert')) prep = convertTflite(prep, model.key);
       rows.push(...(opts.node ? await runModelInNode(model, prep, opts, adapterInfo) : await runModelInChromium(model, prep, opts, server!.url, adapterInfo)));
+      done.push(model);
+      write();
     }
   } finally {
     await server?.close();
   }
-  if (opts.node) notes.push('--node: webgpu-nn only, in Node through Dawn (the webgpu package); the peers run in the browser only.');
-  notes.push('Every library runs single-threaded on the CPU side (pages are not cross-origin isolated), the same for all.');
-  const cpu = os.cpus();
-  const results: BenchResults = {
-    date: started.toISOString(),
-    adapter: adapterInfo.value ?? { vendor: '', architecture: '', description: 'no WebGPU adapter', device: '' },
-    browser: opts.node ? `Node ${process.version} + Dawn` : (adapterInfo.browser ?? 'chromium'),
-    machine: { cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown', loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) },
-    mode: opts.node ? 'node' : 'chromium',
-    models: opts.models.map((m) => ({ key: m.key, title: m.title })),
-    rows,
-    ratios: ratiosOf(rows),
-    notes,
-  };
-  for (const f of writeResults(opts.out, results)) log(`wrote ${path.relative(process.cwd(), f)}`);
+  for (const f of write()) log(`wrote ${path.relative(process.cwd(), f)}`);
   const flagged = rows.filter((r) => r.maxAbsErr !== null && !r.ok);
   for (const r of flagged) log(`FLAGGED: ${r.model} ${variantName(r)} max |err| ${r.maxAbsErr} > ${r.tolerance}`);
 }
