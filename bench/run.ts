@@ -379,15 +379,22 @@ function convertTflite(prep: PreparedModel, key: string) {
   return { ...prep, tflite: true };
 }
 
-/** Results of several runs (JSON files) as one: models in the benchmark's order, ratios recomputed. */
+/**
+ * Results of several runs (JSON files) as one. Each model comes whole from the first file that has
+ * it, so every ratio still compares libraries timed in the same rounds; models keep the benchmark's order.
+ */
 function mergeResults(files: string[]): BenchResults {
   const parts = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as BenchResults);
   const order = (key: string) => MODELS.findIndex((m) => m.key === key);
-  const models = parts.flatMap((p) => p.models).sort((x, y) => order(x.key) - order(y.key));
-  const rows = parts.flatMap((p) => p.rows).sort((x, y) => order(x.model) - order(y.model));
+  const source = new Map<string, BenchResults>();
+  for (const p of parts) for (const m of p.models) if (!source.has(m.key)) source.set(m.key, p);
+  const keys = [...source.keys()].sort((x, y) => order(x) - order(y));
+  const models = keys.map((k) => source.get(k)!.models.find((m) => m.key === k)!);
+  const rows = keys.flatMap((k) => source.get(k)!.rows.filter((r) => r.model === k));
   const notes = [...new Set(parts.flatMap((p) => p.notes))];
-  notes.push(`Merged from ${parts.length} runs that ran at the same time (${parts.map((p) => `${p.models.map((m) => m.key).join(', ')}: started ${p.date}`).join('; ')}).`);
-  return { ...parts[0], date: parts.map((p) => p.date).sort()[0], models, rows, ratios: ratiosOf(rows), notes };
+  const used = parts.filter((p) => keys.some((k) => source.get(k) === p));
+  notes.push(`Merged from ${used.length} runs: ${used.map((p) => `${keys.filter((k) => source.get(k) === p).join(', ')} from the run started ${p.date} (${[...new Set(p.rows.map(variantName))].join(', ')})`).join('; ')}.`);
+  return { ...parts[0], date: used.map((p) => p.date).sort()[0], models, rows, ratios: ratiosOf(rows), notes };
 }
 
 async function main() {
