@@ -394,7 +394,8 @@ function mergeResults(files: string[]): BenchResults {
   const notes = [...new Set(parts.flatMap((p) => p.notes))];
   const used = parts.filter((p) => keys.some((k) => source.get(k) === p));
   notes.push(`Merged from ${used.length} runs: ${used.map((p) => `${keys.filter((k) => source.get(k) === p).join(', ')} from the run started ${p.date} (${[...new Set(p.rows.map(variantName))].join(', ')})`).join('; ')}.`);
-  return { ...parts[0], date: used.map((p) => p.date).sort()[0], models, rows, ratios: ratiosOf(rows), notes };
+  // Dated when merged: each source keeps its own dated file.
+  return { ...parts[0], date: new Date().toISOString(), models, rows, ratios: ratiosOf(rows), notes };
 }
 
 async function main() {
