@@ -1,11 +1,11 @@
 // ONNX files (ModelProto) to and from plain objects, with protobufjs and the ONNX schema
-// (schema/onnx.proto, Apache-2.0; schema/onnx.json is its reflection JSON). Field names are
+// (schema/onnx.proto, Apache-2.0; schema/onnxSchema.ts is its reflection JSON). Field names are
 // ONNX's own (op_type, raw_data, dim_param), as in the Python onnx package. Only importOnnx
 // (and tools such as the benchmark's model writer) load this module, by dynamic import, so
 // the core bundle stays free of protobufjs.
 import protobuf from 'protobufjs/light.js';
 import { ModelFormatError } from '../../errors.js';
-import schema from './schema/onnx.json';
+import { ONNX_SCHEMA } from './schema/onnxSchema.js';
 
 // ---- the parts of the schema the runtime reads (all fields optional, as in proto2)
 
@@ -94,11 +94,24 @@ export interface ModelProto {
 
 // ---- decoding and encoding
 
-let modelType: protobuf.Type | undefined;
+let root: protobuf.Root | undefined;
 
-function model(): protobuf.Type {
-  modelType ??= protobuf.Root.fromJSON(schema as protobuf.INamespace).lookupType('onnx.ModelProto');
-  return modelType;
+function type(name: 'ModelProto' | 'TensorProto'): protobuf.Type {
+  root ??= protobuf.Root.fromJSON(ONNX_SCHEMA as protobuf.INamespace);
+  return root.lookupType(`onnx.${name}`);
+}
+
+function decode<T>(name: 'ModelProto' | 'TensorProto', bytes: Uint8Array | ArrayBuffer): T {
+  const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+  if (!(view instanceof Uint8Array)) throw new ModelFormatError(`ONNX: expected the file's bytes (Uint8Array or ArrayBuffer), got ${String(bytes)}`);
+  const t = type(name);
+  try {
+    return t.toObject(t.decode(view), { longs: Number, arrays: true, defaults: false }) as T;
+  } catch (e) {
+    // protobufjs throws RangeError (truncated), Error (bad wire type) or ProtocolError; a deeply
+    // nested bit-flipped file can even exhaust the stack. All of them mean a malformed file.
+    throw new ModelFormatError(`ONNX: the file is not a valid ${name} (${e instanceof Error ? e.message : String(e)})`);
+  }
 }
 
 /**
@@ -107,25 +120,20 @@ function model(): protobuf.Type {
  * file is a ModelFormatError that carries the protobuf library's message.
  */
 export function decodeModel(bytes: Uint8Array | ArrayBuffer): ModelProto {
-  const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
-  if (!(view instanceof Uint8Array)) throw new ModelFormatError(`ONNX: expected the file's bytes (Uint8Array or ArrayBuffer), got ${String(bytes)}`);
-  const type = model();
-  try {
-    const message = type.decode(view);
-    return type.toObject(message, { longs: Number, arrays: true, defaults: false }) as ModelProto;
-  } catch (e) {
-    // protobufjs throws RangeError (truncated), Error (bad wire type) or ProtocolError; a deeply
-    // nested bit-flipped file can even exhaust the stack. All of them mean a malformed file.
-    throw new ModelFormatError(`ONNX: the file is not a valid ModelProto (${e instanceof Error ? e.message : String(e)})`);
-  }
+  return decode('ModelProto', bytes);
+}
+
+/** Decodes one TensorProto (the .pb files of ONNX test data sets). */
+export function decodeTensor(bytes: Uint8Array | ArrayBuffer): TensorProto {
+  return decode('TensorProto', bytes);
 }
 
 /** Encodes a ModelProto (plain object as decodeModel returns, or built by hand) as an ONNX file. */
 export function encodeModel(proto: ModelProto): Uint8Array {
-  const type = model();
-  const problem = type.verify(proto);
+  const t = type('ModelProto');
+  const problem = t.verify(proto);
   if (problem) throw new ModelFormatError(`ONNX: cannot encode the model: ${problem}`);
-  return type.encode(type.fromObject(proto)).finish();
+  return t.encode(t.fromObject(proto)).finish();
 }
 
 /** ONNX TensorProto.DataType codes by name, for writers. */
