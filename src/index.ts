@@ -25,6 +25,9 @@ export type { LossName } from './train/trainingGraph.js';
 export type { Optimizer, SgdOptions, AdamOptions } from './train/optimizers.js';
 /** Optimizers for compileTraining and train: torch.optim.SGD and torch.optim.Adam. */
 export const optim = { sgd, adam };
+export { importOnnx } from './io/onnx/importOnnx.js';
+export { OnnxModel, type ImportOnnxOptions } from './io/onnx/onnxModel.js';
+export type { OnnxGraphInput } from './io/onnx/onnxGraph.js';
 
 /** Layers run in order; with { inputShape } the result is a runnable model. */
 export function sequential(layers: readonly Module[] | Readonly<Record<string, Module>>, options?: ModelOptions): Sequential {

@@ -4,7 +4,7 @@ import { NNError, ShapeError } from '../errors.js';
 import type { Module } from '../layers/module.js';
 import type { Shape } from '../shape.js';
 import { Tensor, type TensorOwner } from '../tensor.js';
-import type { Graph, ValueId } from './ir.js';
+import { sameComputation, type Graph, type ValueId } from './ir.js';
 import { optimizeGraph } from './passes.js';
 import { planGraph, type Plan } from './plan.js';
 import { scheduleGraph } from './schedule.js';
@@ -59,6 +59,8 @@ export class Session {
     /** The optimised graph this session runs. */
     readonly graph: Graph,
     /** @internal */ readonly prepared: PreparedGraph,
+    /** For models whose graph depends on the input shapes: the graph for new shapes (compileModule). */
+    private readonly retrace?: (shapes: readonly Shape[]) => Graph | null,
   ) {}
 
   get inputNames(): string[] {
@@ -81,11 +83,33 @@ export class Session {
     const key = shapes.map((s) => s.join('x')).join('|');
     let e = this.#executables.get(key);
     if (!e) {
-      e = Promise.resolve().then(() => this.prepared.instantiate(planGraph(this.graph, shapes)));
+      e = Promise.resolve().then(() => this.#instantiate(shapes, key));
       this.#executables.set(key, e);
       e.catch(() => this.#executables.delete(key));
     }
     return e;
+  }
+
+  async #instantiate(shapes: readonly Shape[], key: string): Promise<Executable> {
+    const traced = this.graph.inputs.map((i) => this.graph.values[i.id].shape.join('x')).join('|');
+    const graph = this.retrace && key !== traced ? this.retrace(shapes) : null;
+    if (!graph || sameComputation(graph, this.graph)) return this.prepared.instantiate(planGraph(this.graph, shapes));
+    // A graph of its own for these shapes, with its own copy of the weights on the backend.
+    const prepared = await this.backend.prepareGraph(graph);
+    try {
+      const executable = await prepared.instantiate(planGraph(graph, shapes));
+      return {
+        run: (inputs) => executable.run(inputs),
+        stats: executable.stats,
+        dispose() {
+          executable.dispose();
+          prepared.dispose();
+        },
+      };
+    } catch (e) {
+      prepared.dispose();
+      throw e;
+    }
   }
 
   dispose(): void {
@@ -123,10 +147,14 @@ export class Session {
 
 /** Traces and schedules the model, optimises the graph, and prepares it on the backend (weights, pipelines). */
 export async function compileModule(model: Module, backend: GraphBackend, options: CompileOptions = {}): Promise<Session> {
-  const traced = scheduleGraph(model.trace(1));
-  const graph = options.optimize === false ? traced : optimizeGraph(traced);
+  const finish = (traced: Graph) => (options.optimize === false ? scheduleGraph(traced) : optimizeGraph(scheduleGraph(traced)));
+  const graph = finish(model.trace(1));
   const prepared = await backend.prepareGraph(graph);
-  const session = new Session(backend, graph, prepared);
+  const retrace = (shapes: readonly Shape[]) => {
+    const traced = model.traceForShapes(shapes);
+    return traced && finish(traced);
+  };
+  const session = new Session(backend, graph, prepared, retrace);
   // Plan and build for batch 1 now, so the first run does not stall.
   await session.executableFor(graph.inputs.map((i) => graph.values[i.id].shape));
   return session;
