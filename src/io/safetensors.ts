@@ -52,6 +52,12 @@ export interface SafetensorsFile {
 /** The reference implementation's limit; a larger header is a corrupt length, not a real file. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
+/**
+ * How deep the header's JSON may nest. A real header is 3 deep (file, entry, shape); the bound
+ * is checked before JSON.parse so a hostile file cannot exhaust the stack anywhere.
+ */
+export const MAX_HEADER_DEPTH = 32;
+
 const METADATA_KEY = '__metadata__';
 
 /** A name for a message, quoted, cut if a hostile file made it enormous. */
@@ -112,8 +118,12 @@ export function readSafetensors(input: Uint8Array | ArrayBuffer): SafetensorsFil
   return { tensors, metadata };
 }
 
+/**
+ * A plain Uint8Array over exactly the caller's bytes. A Node Buffer (a Uint8Array subclass, often a
+ * slice of a shared pool) or any view with a byteOffset becomes a plain view of the same range, so
+ * nothing downstream sees the rest of the underlying ArrayBuffer or a subclass's `slice`.
+ */
 function asBytes(input: unknown): Uint8Array {
-  if (input instanceof Uint8Array) return input;
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
   if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const got = input === null ? 'null' : typeof input === 'object' ? (input.constructor?.name ?? 'object') : typeof input;
@@ -129,11 +139,57 @@ function parseHeader(raw: Uint8Array): Record<string, unknown> {
   } catch {
     return fail('the header is not valid UTF-8');
   }
+  checkHeaderStructure(text);
   try {
     // Valid JSON that starts with '{' is an object.
     return JSON.parse(text) as Record<string, unknown>;
   } catch (err) {
     return fail(`the header is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/**
+ * What JSON.parse would let through silently, checked on the raw text first: nesting deeper
+ * than MAX_HEADER_DEPTH, and a key given twice in one object (JSON.parse keeps the last copy, so
+ * a file could show one tensor to one reader and another to us). The JSON's validity is left to
+ * JSON.parse; this only tracks strings, brackets, commas and colons.
+ */
+function checkHeaderStructure(text: string): void {
+  const open: (Set<string> | null)[] = []; // per open container: an object's keys, or null for an array
+  let keyNext = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let j = i + 1;
+      while (j < text.length && text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
+      const keys = open[open.length - 1];
+      if (keyNext && keys) {
+        const key = decodeJsonString(text.slice(i, j + 1));
+        if (key !== null && keys.has(key)) fail(`the header names ${quoteName(key)} twice in one object (duplicate keys are ambiguous)`);
+        if (key !== null) keys.add(key);
+      }
+      keyNext = false;
+      i = j;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      open.push(c === 0x7b ? new Set() : null);
+      if (open.length > MAX_HEADER_DEPTH) fail(`the header nests deeper than ${MAX_HEADER_DEPTH} levels (a real header nests 3)`);
+      keyNext = c === 0x7b;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      open.pop();
+      keyNext = false;
+    } else if (c === 0x2c /* , */) {
+      keyNext = open[open.length - 1] instanceof Set;
+    } else if (c === 0x3a /* : */) {
+      keyNext = false;
+    }
+  }
+}
+
+function decodeJsonString(literal: string): string | null {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return null; // malformed: JSON.parse of the whole header reports it
   }
 }
 
@@ -193,10 +249,30 @@ function describeByte(b: number | undefined): string {
   return b === undefined ? 'none: the header is empty' : `0x${b.toString(16).padStart(2, '0')}`;
 }
 
-/** A short rendering of a JSON value for messages (long values are cut). */
+/**
+ * A short rendering of a JSON value for messages. The value comes from the file, so it is never
+ * stringified whole: only its first few items, two levels deep, are looked at.
+ */
 function describeJson(v: unknown): string {
-  const text = JSON.stringify(v) ?? String(v);
+  const text = preview(v, 2);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function preview(v: unknown, depth: number): string {
+  const ITEMS = 6;
+  if (Array.isArray(v)) {
+    if (depth === 0) return v.length === 0 ? '[]' : '[...]';
+    const items = v.slice(0, ITEMS).map((x) => preview(x, depth - 1));
+    return `[${items.join(',')}${v.length > ITEMS ? ',...' : ''}]`;
+  }
+  if (isRecord(v)) {
+    const keys = Object.keys(v);
+    if (depth === 0) return keys.length === 0 ? '{}' : '{...}';
+    const items = keys.slice(0, ITEMS).map((k) => `${preview(k, 0)}:${preview(v[k], depth - 1)}`);
+    return `{${items.join(',')}${keys.length > ITEMS ? ',...' : ''}}`;
+  }
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  return String(v);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -204,20 +280,24 @@ function describeJson(v: unknown): string {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** A tensor's elements as float32: F32 copied, F16 and BF16 widened exactly. */
+/**
+ * A tensor's elements as float32: F32 copied, F16 and BF16 widened exactly. The result always
+ * has exactly as many elements as the shape says, read from the tensor's own bytes.
+ */
 export function toFloat32(t: SafetensorsTensor): Float32Array {
   const n = t.data.length / DTYPE_BYTES[t.dtype];
+  const elements = t.shape.reduce((a, d) => a * d, 1);
+  if (n !== elements) fail(`a ${t.dtype} tensor ${formatShape(t.shape)} needs ${elements} elements, its data holds ${n}`);
   const view = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   switch (t.dtype) {
     case 'F32': {
-      // On a little-endian host (every WebGPU platform) the bytes are the floats: one copy. (Not
-      // t.data.slice(): on a Node Buffer that is a view of the whole file, not a copy.)
+      // On a little-endian host (every WebGPU platform) the bytes are the floats: one copy, of
+      // this tensor's bytes only (never `data.buffer` whole, nor a subclass's `slice`).
+      const out = new Float32Array(n);
       if (LITTLE_ENDIAN) {
-        const out = new Float32Array(n);
         new Uint8Array(out.buffer).set(t.data);
         return out;
       }
-      const out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
       return out;
     }
