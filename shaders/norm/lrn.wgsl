@@ -47,7 +47,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let j = i % p.inner;
   let c = (i / p.inner) % p.channels;
   let image = i - j - c * p.inner; // element (n, 0, 0)
-  y[i] = x[i] / pow(denominator(image, c, j), p.beta);
+  // pow may drop a NaN of the window (is_nan from nan.wgsl); PyTorch's result is then NaN.
+  let d = denominator(image, c, j);
+  y[i] = select(x[i] / pow(d, p.beta), d, is_nan(d));
 }
 
 @compute @workgroup_size(256)

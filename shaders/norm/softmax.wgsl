@@ -9,6 +9,9 @@
 //   Invocation t takes the elements t, t + WG, …; the line's max and then its sum are each a tree
 //   reduction over WG partial results in workgroup memory (`partial`); then each invocation writes
 //   its own elements.
+// NaN as in PyTorch: a line with a NaN (or where x − max is NaN: ∞ − ∞) is NaN throughout. max and
+// exp may drop a NaN, so it is tested by its bit pattern (is_nan from nan.wgsl) and carried in the
+// sum, then selected into every output.
 
 override LOG: bool = false;
 override WG: u32 = 64u; // per_workgroup's workgroup size, a power of two
@@ -28,10 +31,22 @@ fn line_start(l: u32) -> u32 {
   return (l / p.inner) * p.n * p.inner + l % p.inner;
 }
 
-/** y from x, the line's max and its Σ exp(x − max). */
+/** max that keeps a NaN of either side. */
+fn max_nan(a: f32, b: f32) -> f32 {
+  return select(max(a, b), a + b, is_nan(a) || is_nan(b));
+}
+
+/** exp(v − line_max) for the sum: NaN when the difference is. */
+fn shifted_exp(v: f32, line_max: f32) -> f32 {
+  let d = v - line_max;
+  return select(exp(d), nan_f32(), is_nan(d));
+}
+
+/** y from x, the line's max and its Σ exp(x − max) (NaN when the line holds one). */
 fn normalised(v: f32, line_max: f32, sum: f32) -> f32 {
-  if (LOG) { return v - line_max - log(sum); }
-  return exp(v - line_max) / sum;
+  var y: f32;
+  if (LOG) { y = v - line_max - log(sum); } else { y = exp(v - line_max) / sum; }
+  return select(y, sum, is_nan(sum));
 }
 
 @compute @workgroup_size(64)
@@ -40,9 +55,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   if (l >= p.lines) { return; }
   let base = line_start(l);
   var line_max = x[base];
-  for (var k = 1u; k < p.n; k++) { line_max = max(line_max, x[base + k * p.inner]); }
+  for (var k = 1u; k < p.n; k++) { line_max = max_nan(line_max, x[base + k * p.inner]); }
   var sum = 0.0;
-  for (var k = 0u; k < p.n; k++) { sum += exp(x[base + k * p.inner] - line_max); }
+  for (var k = 0u; k < p.n; k++) { sum += shifted_exp(x[base + k * p.inner], line_max); }
   for (var k = 0u; k < p.n; k++) {
     let at = base + k * p.inner;
     y[at] = normalised(x[at], line_max, sum);
@@ -59,18 +74,18 @@ fn per_workgroup(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id)
 
   // The lowest finite f32: the identity of max for an invocation without elements.
   var line_max = -3.402823466e38;
-  for (var k = t; k < p.n; k += WG) { line_max = max(line_max, x[base + k * p.inner]); }
+  for (var k = t; k < p.n; k += WG) { line_max = max_nan(line_max, x[base + k * p.inner]); }
   partial[t] = line_max;
   workgroupBarrier();
   for (var half = WG / 2u; half > 0u; half >>= 1u) {
-    if (t < half) { partial[t] = max(partial[t], partial[t + half]); }
+    if (t < half) { partial[t] = max_nan(partial[t], partial[t + half]); }
     workgroupBarrier();
   }
   line_max = partial[0];
   workgroupBarrier(); // everyone has read the max before `partial` is reused
 
   var sum = 0.0;
-  for (var k = t; k < p.n; k += WG) { sum += exp(x[base + k * p.inner] - line_max); }
+  for (var k = t; k < p.n; k += WG) { sum += shifted_exp(x[base + k * p.inner], line_max); }
   partial[t] = sum;
   workgroupBarrier();
   for (var half = WG / 2u; half > 0u; half >>= 1u) {

@@ -71,9 +71,9 @@ fn axis_taps(o: i32, size: i32, out: i32, kernel: i32, stride: i32, dilation: i3
   return Taps(start, dilation, first, end, padded);
 }
 
-/** max that lets NaN through, as the CPU kernel (PyTorch) does. */
+/** max that lets NaN through, as the CPU kernel (PyTorch) does (is_nan from nan.wgsl). */
 fn max_nan(a: f32, b: f32) -> f32 {
-  return select(a, b, b > a || b != b);
+  return select(a, b, b > a || is_nan(b));
 }
 
 @compute @workgroup_size(256)

@@ -40,10 +40,12 @@ override S: u32 = 16u;              // invocations per hidden unit (k-slices): 1
 @group(0) @binding(5) var<storage, read> w_ph: array<f32>;   // w_hh again when absent
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
 
-fn sigmoid(v: f32) -> f32 { return 1.0 / (1.0 + exp(-v)); }
+// exp, tanh, clamp and max may drop a NaN; PyTorch's gates keep it (is_nan from nan.wgsl).
+fn sigmoid(v: f32) -> f32 { return select(1.0 / (1.0 + exp(-v)), v, is_nan(v)); }
 // tanh of a large argument can come out NaN on some drivers; ±20 is already ±1 in f32.
-fn tanh_safe(v: f32) -> f32 { return tanh(clamp(v, -20.0, 20.0)); }
-fn clipped(v: f32) -> f32 { return clamp(v, -u.clip, u.clip); }
+fn tanh_safe(v: f32) -> f32 { return select(tanh(clamp(v, -20.0, 20.0)), v, is_nan(v)); }
+fn clipped(v: f32) -> f32 { return select(clamp(v, -u.clip, u.clip), v, is_nan(v)); }
+fn relu(v: f32) -> f32 { return select(max(v, 0.0), v, is_nan(v)); }
 
 fn bias(j: u32) -> f32 {
   if (u.hasBias != 0u) { return b_hh[j]; }
@@ -148,7 +150,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var hNew: f32;
   if (MODE == 2u) {
     let v = clipped(xp[x + unit] + a.x + bias(unit));
-    hNew = select(tanh_safe(v), max(v, 0.0), RELU);
+    hNew = select(tanh_safe(v), relu(v), RELU);
   } else if (MODE == 0u) {
     let cAt = u.cOffset + unit;
     let cPrev = state[hIn + cAt];

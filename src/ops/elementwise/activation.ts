@@ -3,6 +3,7 @@
 // epilogue (graph/passes.ts): a fused activation and a standalone one compute the same thing.
 import activationFnWgsl from '../../../shaders/elementwise/activation_fn.wgsl?raw';
 import activationWgsl from '../../../shaders/elementwise/activation.wgsl?raw';
+import { withNanTest } from '../nan.js';
 import { grid, uniforms, type Shader } from '../kernel.js';
 import { ShapeError } from '../../errors.js';
 import { sizeOf, type Shape } from '../../shape.js';
@@ -68,7 +69,7 @@ export function activationConstants(a: Activation | undefined): Record<string, n
 
 /** A shader whose source starts with activation_fn.wgsl, so it can call activate(). */
 export function withActivationFn(label: string, code: string): Shader {
-  return { label, code: `${activationFnWgsl}\n${code}` };
+  return withNanTest(label, `${activationFnWgsl}\n${code}`);
 }
 
 const activationShader = withActivationFn('activation', activationWgsl);

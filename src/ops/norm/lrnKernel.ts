@@ -4,6 +4,7 @@ import lrnWgsl from '../../../shaders/norm/lrn.wgsl?raw';
 import { ShapeError } from '../../errors.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import { grid, uniforms, type GpuArg, type KernelRecorder } from '../kernel.js';
+import { withNanTest } from '../nan.js';
 
 export interface LocalResponseNormAttrs {
   readonly size: number;
@@ -27,7 +28,7 @@ export function checkLrn(x: Shape | null, { size, alpha, beta, k, before }: Loca
     return x;
 }
 
-const lrnShader = { label: 'lrn', code: lrnWgsl };
+const lrnShader = withNanTest('lrn', lrnWgsl);
 
 /**
  * Records shaders/norm/lrn.wgsl's `main` (bindings [x, y]) or `grad` (bindings [x, dx, dy], for

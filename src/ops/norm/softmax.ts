@@ -2,6 +2,7 @@
 // two share the max-shifted, float64 reduction and differ only in the last step.
 import softmaxWgsl from '../../../shaders/norm/softmax.wgsl?raw';
 import { grid, uniforms } from '../kernel.js';
+import { withNanTest } from '../nan.js';
 import { ShapeError } from '../../errors.js';
 import { normalizeAxis, sizeOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
@@ -85,7 +86,7 @@ export const softmaxOp: OpDef<SoftmaxAttrs> = {
   grad: (r, { outputs: [y], dys: [dy], attrs }) => [softmaxGrad(r, y, dy!, attrs)],
 };
 
-const softmaxShader = { label: 'softmax', code: softmaxWgsl };
+const softmaxShader = withNanTest('softmax', softmaxWgsl);
 /**
  * Lines of at least WORKGROUP_LINE_MIN elements get a workgroup each (softmax.wgsl per_workgroup),
  * 256 wide from WIDE_LINE_MIN on; shorter lines an invocation each (main). Measured in

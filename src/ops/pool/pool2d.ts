@@ -2,6 +2,7 @@
 // window geometry as convolution (window.ts), applied to each channel on its own.
 import poolWgsl from '../../../shaders/pool/pool2d.wgsl?raw';
 import { grid, uniforms, type GpuArg, type KernelRecorder } from '../kernel.js';
+import { withNanTest } from '../nan.js';
 import { ShapeError } from '../../errors.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
@@ -30,7 +31,16 @@ export interface Pool2dAttrs {
   readonly ceilMode: boolean;
   /** avg only: divide by the cells of the padded input under the window, not only the real ones. */
   readonly countIncludePad: boolean;
+  /** How much padding a side may have (see PadLimitOption); default 'pytorch'. */
+  readonly padLimit?: PadLimit;
 }
+
+/**
+ * 'pytorch' (default): each side's padding at most half the kernel, as torch.nn.MaxPool2d and
+ * AvgPool2d require. 'onnx': less than the kernel, as ONNX Runtime requires (the ONNX importer
+ * sets this). Either way every window keeps a real input cell, so no output is a bare −∞ or 0/0.
+ */
+export type PadLimit = 'pytorch' | 'onnx';
 
 export interface MaxPool2dOptions {
   /** Required. */
@@ -43,6 +53,8 @@ export interface MaxPool2dOptions {
   dilation?: PairOption;
   /** Default false. */
   ceilMode?: boolean;
+  /** Default 'pytorch': padding at most half the kernel per side; see PadLimit. */
+  padLimit?: PadLimit;
 }
 
 export interface AvgPool2dOptions {
@@ -61,6 +73,8 @@ export interface AvgPool2dOptions {
   countIncludePad?: boolean;
   /** Default 1 (beyond PyTorch: ONNX AveragePool has dilations). */
   dilation?: PairOption;
+  /** Default 'pytorch': padding at most half the kernel per side; see PadLimit. */
+  padLimit?: PadLimit;
 }
 
 const opName = (mode: 'max' | 'avg') => (mode === 'max' ? 'maxPool2d' : 'avgPool2d');
@@ -69,8 +83,20 @@ function checkPool(x: Shape | null, attrs: Pool2dAttrs): Window2d {
   if (attrs.mode !== 'max' && attrs.mode !== 'avg') throw new ShapeError(`pool2d: mode must be 'max' or 'avg', got ${String(attrs.mode)}`);
   const name = opName(attrs.mode);
   if (!x || x.length !== 4) throw new ShapeError(`${name}: x must have rank 4 [N, C, H, W], got ${formatShape(x)}`);
-  return resolveWindow(name, x, attrs.kernel, attrs, attrs.ceilMode);
+  const window = resolveWindow(name, x, attrs.kernel, attrs, attrs.ceilMode);
+  const { kernel, pads } = window;
+  const onnx = attrs.padLimit === 'onnx';
+  pads.forEach((pad, side) => {
+    const k = kernel[side % 2];
+    if (onnx ? pad >= k : pad > Math.floor(k / 2)) {
+      const limit = onnx ? `less than the kernel (${k})` : `at most half the kernel (${k} // 2 = ${Math.floor(k / 2)}), as in PyTorch`;
+      throw new ShapeError(`${name}: padding [${pads.join(', ')}] has ${pad} on the ${SIDES[side]} side; it must be ${limit}`);
+    }
+  });
+  return window;
 }
+
+const SIDES = ['top', 'left', 'bottom', 'right'];
 
 export const pool2dOp: OpDef<Pool2dAttrs> = {
   name: 'pool2d',
@@ -153,7 +179,7 @@ export interface GpuPoolWindow {
   readonly pads: Pads;
 }
 
-const poolShader = { label: 'pool2d', code: poolWgsl };
+const poolShader = withNanTest('pool2d', poolWgsl);
 /** Invocations per workgroup of pool2d.wgsl's `main`. */
 const POOL_WORKGROUP = 256;
 
@@ -219,7 +245,7 @@ export function dispatchPlaneReduction(
 
 function poolAttrs(
   mode: 'max' | 'avg',
-  opts: { kernelSize?: PairOption; stride?: PairOption; padding?: PaddingOption; dilation?: PairOption; ceilMode?: boolean },
+  opts: { kernelSize?: PairOption; stride?: PairOption; padding?: PaddingOption; dilation?: PairOption; ceilMode?: boolean; padLimit?: PadLimit },
   countIncludePad: boolean,
 ): Pool2dAttrs {
   const name = opName(mode);
@@ -235,7 +261,14 @@ function poolAttrs(
     dilation: positivePair(opts.dilation ?? 1, `${name}: dilation`),
     ceilMode: flag(opts.ceilMode, false, `${name}: ceilMode`),
     countIncludePad,
+    padLimit: padLimitOption(opts.padLimit, name),
   };
+}
+
+function padLimitOption(value: unknown, name: string): PadLimit {
+  if (value === undefined) return 'pytorch';
+  if (value !== 'pytorch' && value !== 'onnx') throw new ShapeError(`${name}: padLimit must be 'pytorch' or 'onnx', got ${String(value)}`);
+  return value;
 }
 
 function flag(value: unknown, fallback: boolean, what: string): boolean {

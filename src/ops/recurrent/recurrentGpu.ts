@@ -13,6 +13,7 @@ import initWgsl from '../../../shaders/recurrent/recurrent_init.wgsl?raw';
 import stepWgsl from '../../../shaders/recurrent/recurrent_step.wgsl?raw';
 import stepUniformsWgsl from '../../../shaders/recurrent/recurrent_step_uniforms.wgsl?raw';
 import { grid, mib, storageBindingLimit, uniforms, type GpuArg, type GpuRegion, type KernelRecorder, type Shader } from '../kernel.js';
+import { withNanTest } from '../nan.js';
 import { DeviceLimitError, UnsupportedError } from '../../errors.js';
 import { recordGemm } from '../gemm/gemmGpu.js';
 import { GATE_COUNT, type RecurrentMode, type RnnNonlinearity } from './recurrentMath.js';
@@ -22,7 +23,8 @@ export function withStepUniforms(label: string, code: string): Shader {
   return { label, code: `${stepUniformsWgsl}\n${code}` };
 }
 
-const stepShader = withStepUniforms('recurrent_step', stepWgsl);
+// The shipped kernel also tests NaN by its bit pattern (nan.wgsl) in its gates.
+const stepShader = withNanTest('recurrent_step', withStepUniforms('recurrent_step', stepWgsl).code);
 const initShader: Shader = { label: 'recurrent_init', code: initWgsl };
 const WORKGROUP = 64;
 /** Batch rows whose lengths fit recurrent_init.wgsl's uniform block (MAX_LENGTH_VECS · 4). */
