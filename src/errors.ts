@@ -55,3 +55,14 @@ export class BackendUnavailableError extends NNError {
     this.name = 'BackendUnavailableError';
   }
 }
+
+/**
+ * The GPU device was lost (driver reset, device destroyed, …): every later call on the backend
+ * fails with this at once. Recover with a new backend and a new compile (see `backend.lost`).
+ */
+export class DeviceLostError extends BackendUnavailableError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeviceLostError';
+  }
+}

@@ -7,7 +7,10 @@ export type DType = 'float32';
 
 /** What a backend keeps for a tensor's data; shared by views, freed when the last one goes. */
 export interface Storage {
+  /** Tensors (and runs in progress) holding the storage. */
   refs: number;
+  /** Bytes the storage holds (for memory()). */
+  readonly bytes: number;
 }
 
 /** The part of a backend that tensors talk to. */
@@ -16,6 +19,9 @@ export interface TensorOwner {
   /** Copies the tensor's elements out (flushing queued work first). */
   readTensor(tensor: Tensor): Promise<Float32Array>;
   releaseStorage(storage: Storage): void;
+  /** Accounting for memory(): a tensor was made, and disposed. */
+  tensorCreated?(tensor: Tensor): void;
+  tensorDisposed?(tensor: Tensor): void;
 }
 
 export class Tensor {
@@ -33,6 +39,7 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
     storage.refs++;
+    owner.tensorCreated?.(this);
   }
 
   get rank(): number {
@@ -53,7 +60,23 @@ export class Tensor {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    this.owner.tensorDisposed?.(this);
     if (--this.storage.refs === 0) this.owner.releaseStorage(this.storage);
+  }
+
+  /**
+   * @internal Keeps the storage alive past a dispose() until the returned release is called: a
+   * run takes its inputs when called, so disposing them before it resolves is safe.
+   */
+  hold(): () => void {
+    const { storage, owner } = this;
+    storage.refs++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      if (--storage.refs === 0) owner.releaseStorage(storage);
+    };
   }
 
   /** @internal Throws unless the tensor is alive and belongs to `owner`. */

@@ -13,6 +13,10 @@ import { scheduleGraph } from './schedule.js';
 export interface GraphBackend extends TensorOwner {
   readonly name: string;
   prepareGraph(graph: Graph): Promise<PreparedGraph>;
+  /** Throws a typed error if the plan is beyond what the backend holds; allocates nothing. */
+  checkPlan?(graph: Graph, plan: Plan): void;
+  /** Backpressure: resolves when another run may be submitted (see MAX_RUNS_IN_FLIGHT). */
+  waitForCapacity?(): Promise<void>;
 }
 
 /** A graph with its weights on the backend, ready to be instantiated for input shapes. */
@@ -67,18 +71,33 @@ export class Session {
     return this.graph.inputs.map((i) => i.name);
   }
 
-  /** Runs the model. A new batch size re-plans once; plans are cached by input shapes. */
-  async run(input: SessionInput): Promise<SessionOutput> {
-    if (this.#disposed) throw new NNError('run: the session was disposed');
-    const tensors = this.#orderInputs(input);
+  /**
+   * Runs the model. A new batch size re-plans once; plans are cached by input shapes. The inputs
+   * are taken when run() is called: disposing them before the promise settles is safe. Past
+   * MAX_RUNS_IN_FLIGHT unfinished runs (WebGPU), a run waits for an earlier one to finish.
+   */
+  run(input: SessionInput): Promise<SessionOutput> {
+    let tensors: Tensor[];
+    try {
+      if (this.#disposed) throw new NNError('run: the session was disposed');
+      tensors = this.#orderInputs(input);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const releases = tensors.map((t) => t.hold());
+    return this.#run(tensors).finally(() => releases.forEach((release) => release()));
+  }
+
+  async #run(tensors: Tensor[]): Promise<SessionOutput> {
     const executable = await this.executableFor(tensors.map((t) => t.shape));
+    await this.backend.waitForCapacity?.();
     if (this.#disposed) throw new NNError('run: the session was disposed');
     const outputs = executable.run(tensors);
     if (outputs.length === 1 && this.graph.outputs[0].name === 'output') return outputs[0];
     return Object.fromEntries(this.graph.outputs.map((o, i) => [o.name, outputs[i]]));
   }
 
-  /** @internal The executable for these input shapes (planned once). */
+  /** @internal The executable for these input shapes (planned once, checked before anything is allocated). */
   executableFor(shapes: readonly Shape[]): Promise<Executable> {
     const key = shapes.map((s) => s.join('x')).join('|');
     let e = this.#executables.get(key);
@@ -93,11 +112,17 @@ export class Session {
   async #instantiate(shapes: readonly Shape[], key: string): Promise<Executable> {
     const traced = this.graph.inputs.map((i) => this.graph.values[i.id].shape.join('x')).join('|');
     const graph = this.retrace && key !== traced ? this.retrace(shapes) : null;
-    if (!graph || sameComputation(graph, this.graph)) return this.prepared.instantiate(planGraph(this.graph, shapes));
+    if (!graph || sameComputation(graph, this.graph)) {
+      const plan = planGraph(this.graph, shapes);
+      this.backend.checkPlan?.(this.graph, plan); // before anything is allocated
+      return this.prepared.instantiate(plan);
+    }
     // A graph of its own for these shapes, with its own copy of the weights on the backend.
+    const plan = planGraph(graph, shapes);
+    this.backend.checkPlan?.(graph, plan);
     const prepared = await this.backend.prepareGraph(graph);
     try {
-      const executable = await prepared.instantiate(planGraph(graph, shapes));
+      const executable = await prepared.instantiate(plan);
       return {
         run: (inputs) => executable.run(inputs),
         stats: executable.stats,
@@ -149,13 +174,21 @@ export class Session {
 export async function compileModule(model: Module, backend: GraphBackend, options: CompileOptions = {}): Promise<Session> {
   const finish = (traced: Graph) => (options.optimize === false ? scheduleGraph(traced) : optimizeGraph(scheduleGraph(traced)));
   const graph = finish(model.trace(1));
+  const shapes = graph.inputs.map((i) => graph.values[i.id].shape);
+  // Every limit is checked before the weights are uploaded: a refused compile allocates nothing.
+  backend.checkPlan?.(graph, planGraph(graph, shapes));
   const prepared = await backend.prepareGraph(graph);
-  const retrace = (shapes: readonly Shape[]) => {
-    const traced = model.traceForShapes(shapes);
+  const retrace = (inputShapes: readonly Shape[]) => {
+    const traced = model.traceForShapes(inputShapes);
     return traced && finish(traced);
   };
   const session = new Session(backend, graph, prepared, retrace);
-  // Plan and build for batch 1 now, so the first run does not stall.
-  await session.executableFor(graph.inputs.map((i) => graph.values[i.id].shape));
+  try {
+    // Plan and build for batch 1 now, so the first run does not stall.
+    await session.executableFor(shapes);
+  } catch (e) {
+    session.dispose(); // and the weights with it, whatever failed
+    throw e;
+  }
   return session;
 }

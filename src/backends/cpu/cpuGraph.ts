@@ -1,20 +1,30 @@
 // Running a planned graph on the CPU: one Float32Array per liveness slot, allocated once per
 // plan and reused by every run; each node calls its op's reference kernel on views of them.
 import { NNError } from '../../errors.js';
-import type { Graph } from '../../graph/ir.js';
+import { describeNode, type Graph } from '../../graph/ir.js';
 import type { Plan } from '../../graph/plan.js';
-import type { Executable, PreparedGraph } from '../../graph/session.js';
+import type { Executable } from '../../graph/session.js';
 import type { CpuArg } from '../../ops/op.js';
-import { sizeOf, type Shape } from '../../shape.js';
+import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
+import type { TrackedGraph } from '../backendBase.js';
 
 /** What a compiled graph uses of the CPU backend (cpuBackend.ts implements it). */
 export interface CpuGraphHost {
   view(t: Tensor): Float32Array;
   adopt(data: Float32Array, shape: Shape): Tensor;
+  checkTensorSize(shape: Shape, what: string): void;
 }
 
-export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): PreparedGraph {
+/** Every tensor of the plan within the CPU backend's per-tensor limit, checked before allocating. */
+export function checkCpuPlan(backend: CpuGraphHost, graph: Graph, plan: Plan): void {
+  graph.inputs.forEach((input) => backend.checkTensorSize(plan.shapes[input.id], `input '${input.name}' ${formatShape(plan.shapes[input.id])}`));
+  for (const node of graph.nodes) {
+    node.outputs.forEach((id, k) => backend.checkTensorSize(plan.shapes[id], `${describeNode(node)}: output ${k} ${formatShape(plan.shapes[id])}`));
+  }
+}
+
+export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): TrackedGraph {
   // Parameters are read once per session (a later loadWeights needs a new compile). Those the
   // graph updates are copied, so training never writes into the model's own arrays.
   const updated = new Set((graph.updates ?? []).map((u) => u.target));
@@ -26,16 +36,33 @@ export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): PreparedGr
     if (!data) throw new NNError(`${what}: value ${id} is not a parameter of this graph`);
     return data;
   };
+  const executables = new Set<CpuExecutable>();
   return {
-    instantiate: (plan) => Promise.resolve(new CpuExecutable(backend, graph, plan, params)),
+    instantiate: (plan) => {
+      checkCpuPlan(backend, graph, plan);
+      const e = new CpuExecutable(backend, graph, plan, params);
+      executables.add(e);
+      return Promise.resolve(e);
+    },
     readParams: (ids) => Promise.resolve(ids.map((id) => param(id, 'readParams').slice())),
     writeParam: (id, data) => param(id, 'writeParam').set(data),
-    dispose: () => params.clear(),
+    bytes: () => {
+      let n = 0;
+      for (const p of params.values()) n += p.byteLength;
+      for (const e of executables) n += e.bytes();
+      return n;
+    },
+    dispose: () => {
+      params.clear();
+      for (const e of executables) e.dispose();
+      executables.clear();
+    },
   };
 }
 
 class CpuExecutable implements Executable {
   readonly #slots: Float32Array[];
+  #disposed = false;
   readonly stats;
 
   constructor(
@@ -48,7 +75,12 @@ class CpuExecutable implements Executable {
     this.stats = { buffers: plan.slotSizes.length };
   }
 
+  bytes(): number {
+    return this.#slots.reduce((n, s) => n + s.byteLength, 0);
+  }
+
   run(inputs: readonly Tensor[]): Tensor[] {
+    if (this.#disposed) throw new NNError('run: the session was disposed (or its backend)');
     const { graph, plan } = this;
     const args: (CpuArg | undefined)[] = new Array(graph.values.length);
     graph.inputs.forEach((input, i) => (args[input.id] = { data: this.backend.view(inputs[i]), shape: inputs[i].shape }));
@@ -71,6 +103,7 @@ class CpuExecutable implements Executable {
   }
 
   dispose(): void {
+    this.#disposed = true;
     this.#slots.length = 0;
   }
 }

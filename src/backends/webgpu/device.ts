@@ -1,7 +1,7 @@
 // Getting a GPUDevice and checking, in one place, the limits the kernels rely on. A device we
 // request asks for the adapter's largest buffer limits: VGG's first dense weight alone is
 // 392 MiB, past the 128 MiB per-binding default.
-import { BackendUnavailableError } from '../../errors.js';
+import { BackendUnavailableError, DeviceLostError } from '../../errors.js';
 
 // GPUBufferUsage / GPUMapMode values, spelled out: those globals do not exist where WebGPU does
 // not, and the backends must import everywhere (the CPU fallback).
@@ -53,6 +53,7 @@ export interface AcquiredDevice {
 
 export async function acquireDevice(options: DeviceOptions = {}): Promise<AcquiredDevice> {
   if (options.device) {
+    await checkNotLost(options.device);
     checkLimits(options.device.limits);
     return { device: options.device, owned: false, gpu: options.gpu ?? null };
   }
@@ -79,6 +80,19 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
     throw new BackendUnavailableError(`webgpu: requestDevice failed: ${(e as Error).message}`);
   }
   return { device, owned: true, gpu };
+}
+
+/**
+ * A device passed in may already be lost (destroyed, or its GPU reset). Its `lost` promise is
+ * then resolved, or resolves within a task (Dawn reports the loss on its next event tick): wait
+ * one task for it rather than accept a device that fails at first use.
+ */
+async function checkNotLost(device: GPUDevice): Promise<void> {
+  const info = await Promise.race([device.lost, new Promise<null>((resolve) => setTimeout(() => resolve(null), 0))]);
+  if (info) {
+    const why = [info.reason, info.message].filter(Boolean).join(': ') || 'no reason given';
+    throw new DeviceLostError(`webgpu: the GPUDevice passed in was lost (${why}); pass a live device or let the backend request one`);
+  }
 }
 
 function checkLimits(limits: GPUSupportedLimits): void {

@@ -6,7 +6,8 @@
 import { DeviceLimitError, NNError, UnsupportedError } from '../../errors.js';
 import { describeNode, type Graph, type Node, type ValueId } from '../../graph/ir.js';
 import type { Plan } from '../../graph/plan.js';
-import type { Executable, PreparedGraph } from '../../graph/session.js';
+import type { Executable } from '../../graph/session.js';
+import type { TrackedGraph } from '../backendBase.js';
 import { formatShape, sizeOf } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import { bufferArg, mib, scratchArg, storageBindingLimit, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder } from '../../ops/kernel.js';
@@ -26,13 +27,29 @@ export interface GpuGraphHost {
   checkUsable(): void;
   flush(): void;
   argOf(t: Tensor): GpuArg;
-  adoptBuffer(buffer: GPUBuffer, shape: readonly number[]): Tensor;
+  adoptBuffer(buffer: GPUBuffer, shape: readonly number[], failure?: Promise<string | null> | null): Tensor;
   bindGroup(pipeline: GPUComputePipeline, spec: DispatchSpec, uniform: GpuRegion | null): GPUBindGroup;
   submit(encoder: GPUCommandEncoder, dispatches: number): void;
+  submitRun(encoder: GPUCommandEncoder, dispatches: number): void;
   logDispatch(spec: DispatchSpec, context: string): void;
+  destroyWhenIdle(buffers: readonly GPUBuffer[]): void;
+  captureFailure<T>(encode: () => T): [T, Promise<string | null>];
+  failureOf(tensors: readonly (Tensor | null)[]): Promise<string | null> | null;
 }
 
-export async function prepareGpuGraph(backend: GpuGraphHost, graph: Graph): Promise<PreparedGraph> {
+/**
+ * Refuses, before anything is allocated, a plan with an op that has no WebGPU kernel or a tensor
+ * larger than one binding allows (a DeviceLimitError naming it, its size and the limit).
+ */
+export function checkGpuPlan(backend: GpuGraphHost, graph: Graph, plan: Plan): void {
+  for (const node of graph.nodes) {
+    if (!node.op.view && !node.op.gpu) throw new UnsupportedError(`${describeNode(node)}: no WebGPU kernel`);
+    node.outputs.forEach((id, k) => backend.checkBindingSize(sizeOf(plan.shapes[id]) * 4, `${describeNode(node)}: output ${k} ${formatShape(plan.shapes[id])}`));
+  }
+  graph.inputs.forEach((input) => backend.checkBindingSize(sizeOf(plan.shapes[input.id]) * 4, `input '${input.name}' ${formatShape(plan.shapes[input.id])}`));
+}
+
+export async function prepareGpuGraph(backend: GpuGraphHost, graph: Graph): Promise<TrackedGraph> {
   const limit = storageBindingLimit(backend.limits);
   const readers = new Map<ValueId, { node: Node; index: number }[]>();
   for (const node of graph.nodes) {
@@ -81,12 +98,12 @@ export async function prepareGpuGraph(backend: GpuGraphHost, graph: Graph): Prom
       params.set(v.id, { ...parts[0], shape: v.shape, parts });
     }
   } catch (e) {
-    for (const b of buffers) b.destroy();
+    backend.destroyWhenIdle(buffers);
     throw e;
   }
   for (const u of graph.updates ?? []) {
     if (params.get(u.target)?.parts) {
-      for (const b of buffers) b.destroy();
+      backend.destroyWhenIdle(buffers);
       throw new DeviceLimitError(`parameter '${graph.values[u.target].name}' is larger than one storage binding allows; a graph cannot update it`);
     }
   }
@@ -95,8 +112,14 @@ export async function prepareGpuGraph(backend: GpuGraphHost, graph: Graph): Prom
     if (!arg) throw new NNError(`${what}: value ${id} is not a parameter of this graph`);
     return arg;
   };
+  const executables = new Set<GpuExecutable>();
   return {
-    instantiate: (plan) => GpuExecutable.create(backend, graph, plan, params),
+    instantiate: async (plan) => {
+      const e = await GpuExecutable.create(backend, graph, plan, params);
+      executables.add(e);
+      return e;
+    },
+    bytes: () => [...buffers, ...[...executables].flatMap((e) => e.buffers)].reduce((n, b) => n + b.size, 0),
     readParams: async (ids) => {
       // One command buffer copies them all out; then each is read back.
       const copies = ids.map((id) => {
@@ -122,7 +145,9 @@ export async function prepareGpuGraph(backend: GpuGraphHost, graph: Graph): Prom
       backend.device.queue.writeBuffer(arg.buffer, arg.offset, data.buffer, data.byteOffset, data.byteLength);
     },
     dispose: () => {
-      for (const b of buffers) b.destroy();
+      for (const e of executables) e.dispose();
+      executables.clear();
+      backend.destroyWhenIdle(buffers);
       params.clear();
     },
   };
@@ -158,13 +183,7 @@ class GpuExecutable implements Executable {
   }
 
   static async create(backend: GpuGraphHost, graph: Graph, plan: Plan, params: Map<ValueId, GpuArg>): Promise<GpuExecutable> {
-    const producer = new Map<ValueId, Node>();
-    for (const node of graph.nodes) for (const id of node.outputs) producer.set(id, node);
-    for (const node of graph.nodes) {
-      if (!node.op.view && !node.op.gpu) throw new UnsupportedError(`${describeNode(node)}: no WebGPU kernel`);
-      node.outputs.forEach((id, k) => backend.checkBindingSize(sizeOf(plan.shapes[id]) * 4, `${describeNode(node)}: output ${k} ${formatShape(plan.shapes[id])}`));
-    }
-    graph.inputs.forEach((input) => backend.checkBindingSize(sizeOf(plan.shapes[input.id]) * 4, `input '${input.name}' ${formatShape(plan.shapes[input.id])}`));
+    checkGpuPlan(backend, graph, plan);
 
     const owned: GPUBuffer[] = [];
     const track = (b: GPUBuffer) => (owned.push(b), b);
@@ -223,16 +242,30 @@ class GpuExecutable implements Executable {
       }
       return new GpuExecutable(backend, graph, plan, inputBuffers, args, steps, owned);
     } catch (e) {
-      for (const b of owned) b.destroy();
+      backend.destroyWhenIdle(owned);
       throw e;
     }
   }
 
+  /** The buffers this plan owns (slots, inputs, scratch, uniforms). */
+  get buffers(): readonly GPUBuffer[] {
+    return this.#disposed ? [] : this.owned;
+  }
+
   run(inputs: readonly Tensor[]): Tensor[] {
     if (this.#disposed) throw new NNError('run: the session was disposed');
-    const { backend, graph, plan } = this;
+    const { backend } = this;
     backend.checkUsable();
     backend.flush(); // eager work that produced the inputs is submitted first
+    // Errors WebGPU reports for this run belong to its outputs (data() raises them), as do the failures of its inputs.
+    const inherited = backend.failureOf(inputs);
+    const [outputs, failure] = backend.captureFailure(() => this.#encode(inputs));
+    const combined = inherited ? Promise.all([inherited, failure]).then(([a, b]) => a ?? b) : failure;
+    return outputs.map(({ buffer, shape }) => backend.adoptBuffer(buffer, shape, combined));
+  }
+
+  #encode(inputs: readonly Tensor[]): { buffer: GPUBuffer; shape: readonly number[] }[] {
+    const { backend, graph, plan } = this;
     const encoder = backend.device.createCommandEncoder({ label: 'run' });
     inputs.forEach((t, i) => {
       const bytes = t.size * 4;
@@ -260,16 +293,16 @@ class GpuExecutable implements Executable {
       const buffer = backend.createBuffer(bytes, `output ${o.name}`);
       const src = this.args[o.id]!;
       if (bytes > 0) encoder.copyBufferToBuffer(src.buffer, src.offset, buffer, 0, bytes);
-      return backend.adoptBuffer(buffer, shape);
+      return { buffer, shape };
     });
-    backend.submit(encoder, this.stats.dispatches);
+    backend.submitRun(encoder, this.stats.dispatches);
     return outputs;
   }
 
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const b of this.owned) b.destroy();
+    this.backend.destroyWhenIdle(this.owned);
   }
 }
 

@@ -51,6 +51,13 @@ export class PipelineCache {
     return this.#pipelines.size;
   }
 
+  /** Drops every module and pipeline (backend.dispose(); WebGPU frees them when unreferenced). */
+  clear(): void {
+    this.#modules.clear();
+    this.#pipelines.clear();
+    this.#pending.clear();
+  }
+
   #descriptor(spec: DispatchSpec, key: string): GPUComputePipelineDescriptor {
     let module = this.#modules.get(spec.shader.label);
     if (!module) {

@@ -1,15 +1,16 @@
 // The WebGPU backend. Eager ops encode their dispatches at once into a pending command encoder
 // that data() (or a compiled run) submits, so a chain of eager ops is one submit. Compiled
 // graphs (gpuGraph.ts) record everything at compile and replay it as one command buffer per run.
-import { DeviceLimitError, NNError, UnsupportedError } from '../../errors.js';
+import { DeviceLimitError, DeviceLostError, NNError, UnsupportedError } from '../../errors.js';
 import type { Graph } from '../../graph/ir.js';
+import type { Plan } from '../../graph/plan.js';
 import type { PreparedGraph } from '../../graph/session.js';
 import type { OpDef } from '../../ops/op.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import { Tensor, type Storage } from '../../tensor.js';
-import { BackendBase } from '../backendBase.js';
+import { BackendBase, type DeviceLossInfo, type MemoryInfo } from '../backendBase.js';
 import { acquireDevice, MAP_MODE_READ, STORAGE_USAGE, UNIFORM_USAGE, USAGE, type DeviceOptions } from './device.js';
-import { prepareGpuGraph, type GpuGraphHost } from './gpuGraph.js';
+import { checkGpuPlan, prepareGpuGraph, type GpuGraphHost } from './gpuGraph.js';
 import { bufferArg, mib, scratchArg, storageBindingLimit, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder } from '../../ops/kernel.js';
 import { PipelineCache } from './pipelines.js';
 
@@ -18,6 +19,11 @@ export class GpuStorage implements Storage {
   constructor(
     public buffer: GPUBuffer,
     readonly bytes: number,
+    /**
+     * Set when the work that writes the buffer may have failed: resolves with WebGPU's error
+     * message (or null), so data() reports the failure on the tensor it belongs to.
+     */
+    readonly failure: Promise<string | null> | null = null,
   ) {}
 }
 
@@ -41,6 +47,13 @@ const UNIFORM_ARENA_BYTES = 64 * 1024;
 
 /** Submit eager work after this many dispatches, so memory held by released buffers stays bounded. */
 const EAGER_FLUSH_DISPATCHES = 256;
+
+/**
+ * Backpressure: compiled runs submitted and not yet finished by the GPU, at most. A run() past
+ * this waits (asynchronously) for the oldest to finish, so an app that calls run() in a loop
+ * without awaiting results queues a bounded amount of GPU work and memory.
+ */
+export const MAX_RUNS_IN_FLIGHT = 8;
 
 export interface WebGpuBackendOptions extends DeviceOptions {
   /**
@@ -66,9 +79,14 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
   readonly counters = { submits: 0, commandBuffers: 0, dispatches: 0, readbacks: 0 };
   /** See KernelRecorder.softwareAdapter. */
   readonly softwareAdapter: boolean;
+  readonly lost: Promise<DeviceLossInfo>;
   #pending: Pending | null = null;
   #lost: string | null = null;
   #disposed = false;
+  /** Every GPU buffer this backend (and its sessions) made and has not destroyed yet, with its size. */
+  readonly #buffers = new Map<GPUBuffer, number>();
+  /** Completion of the compiled runs in flight (see MAX_RUNS_IN_FLIGHT). */
+  readonly #runsInFlight = new Set<Promise<unknown>>();
   /** Validation and out-of-memory errors of eager work, raised by the next data(). */
   readonly #deviceErrors: string[] = [];
   readonly #onDeviceError = (e: GPUUncapturedErrorEvent) => void this.#deviceErrors.push(e.error.message);
@@ -85,8 +103,11 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     this.debug = options.debug ?? false;
     const tuning = options.tuning ?? 'auto';
     this.softwareAdapter = tuning === 'auto' ? isSoftwareAdapter(device) : tuning === 'software';
-    device.lost.then((info) => {
-      this.#lost = info.message || info.reason || 'device lost';
+    this.lost = device.lost.then((info) => {
+      this.#lost = [info.reason, info.message].filter(Boolean).join(': ') || 'device lost';
+      // Our own dispose() destroying our own device is not a loss to announce.
+      if (this.#disposed) return new Promise<never>(() => {});
+      return { reason: String(info.reason ?? 'unknown'), message: info.message ?? '' };
     });
     // Eager ops cannot await an error scope: errors WebGPU reports later surface at data().
     device.addEventListener('uncapturederror', this.#onDeviceError);
@@ -104,17 +125,24 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
   // ---------------------------------------------------------------------------------------
   // Buffers
 
+  /** Every buffer is made here, so dispose() and memory() see them all. */
+  #newBuffer(descriptor: GPUBufferDescriptor): GPUBuffer {
+    const buffer = this.device.createBuffer(descriptor);
+    this.#buffers.set(buffer, descriptor.size);
+    return buffer;
+  }
+
   /** A storage buffer for `bytes` (at least 16, so empty tensors still have one). */
   createBuffer(bytes: number, label?: string): GPUBuffer {
     this.checkUsable();
-    return this.device.createBuffer({ label, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage: STORAGE_USAGE });
+    return this.#newBuffer({ label, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage: STORAGE_USAGE });
   }
 
   /** A buffer holding `data`, written at creation (no queue write that could race pending work). */
   createBufferWith(data: Float32Array | Uint32Array | ArrayBuffer, usage = STORAGE_USAGE, label?: string): GPUBuffer {
     this.checkUsable();
     const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const buffer = this.device.createBuffer({ label, size: Math.max(16, Math.ceil(bytes.byteLength / 4) * 4), usage, mappedAtCreation: true });
+    const buffer = this.#newBuffer({ label, size: Math.max(16, Math.ceil(bytes.byteLength / 4) * 4), usage, mappedAtCreation: true });
     new Uint8Array(buffer.getMappedRange()).set(bytes);
     buffer.unmap();
     return buffer;
@@ -128,6 +156,10 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     }
   }
 
+  checkTensorSize(shape: Shape, what: string): void {
+    this.checkBindingSize(sizeOf(shape) * 4, what);
+  }
+
   protected upload(data: Float32Array, shape: Shape): Tensor {
     this.checkBindingSize(data.byteLength, `tensor ${formatShape(shape)}`);
     return new Tensor(this, shape, new GpuStorage(this.createBufferWith(data), data.byteLength));
@@ -138,12 +170,12 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     return bufferArg((t.storage as GpuStorage).buffer, t.shape);
   }
 
-  /** @internal A tensor that owns `buffer`. */
-  adoptBuffer(buffer: GPUBuffer, shape: Shape): Tensor {
-    return new Tensor(this, shape, new GpuStorage(buffer, sizeOf(shape) * 4));
+  /** @internal A tensor that owns `buffer`; `failure` as in GpuStorage. */
+  adoptBuffer(buffer: GPUBuffer, shape: Shape, failure: Promise<string | null> | null = null): Tensor {
+    return new Tensor(this, shape, new GpuStorage(buffer, sizeOf(shape) * 4, failure));
   }
 
-  releaseStorage(storage: Storage): void {
+  protected freeStorage(storage: Storage): void {
     const { buffer } = storage as GpuStorage;
     // Destroying a buffer that unsubmitted eager work reads would invalidate that work.
     if (this.#pending) this.#pending.release.push(buffer);
@@ -156,12 +188,36 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
    * when a buffer in flight was destroyed; waiting costs nothing.
    */
   destroyWhenIdle(buffers: readonly GPUBuffer[]): void {
-    if (buffers.length === 0) return;
-    if (this.#disposed && this.ownsDevice) return; // the device is gone, and its buffers with it
-    this.device.queue.onSubmittedWorkDone().then(
-      () => buffers.forEach((b) => b.destroy()),
-      () => {},
-    );
+    if (buffers.length === 0 || this.#disposed) return; // dispose() destroys whatever is left
+    const destroy = () => {
+      for (const b of buffers) if (this.#buffers.delete(b)) b.destroy();
+    };
+    this.device.queue.onSubmittedWorkDone().then(destroy, destroy);
+  }
+
+  /**
+   * @internal Runs `encode` (which records and submits GPU work) inside error scopes; the
+   * promise resolves with the first validation or out-of-memory error of that work, or null.
+   */
+  captureFailure<T>(encode: () => T): [T, Promise<string | null>] {
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    const pop = () => this.device.popErrorScope().then((e) => e?.message ?? null, () => null);
+    let result: T;
+    try {
+      result = encode();
+    } catch (e) {
+      void pop();
+      void pop();
+      throw e;
+    }
+    return [result, firstFailure([pop(), pop()])];
+  }
+
+  /** @internal The failures of the tensors' storages combined (null when none can fail). */
+  failureOf(tensors: readonly (Tensor | null)[]): Promise<string | null> | null {
+    const failures = tensors.flatMap((t) => (t && (t.storage as GpuStorage).failure ? [(t.storage as GpuStorage).failure!] : []));
+    return failures.length > 0 ? firstFailure(failures) : null;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -171,8 +227,9 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     this.checkUsable();
     if (op.view) return [new Tensor(this, outShapes[0], inputs[0]!.storage)];
     if (!op.gpu) throw new UnsupportedError(`${op.name}: no WebGPU kernel`);
-    outShapes.forEach((s, i) => this.checkBindingSize(sizeOf(s) * 4, `${op.name}: output ${i} ${formatShape(s)}`));
-    const outs = outShapes.map((s) => this.adoptBuffer(this.createBuffer(sizeOf(s) * 4), s));
+    // A result computed from a failed run's output is failed too (data() says so, never zeros).
+    const failure = this.failureOf(inputs);
+    const outs = outShapes.map((s) => this.adoptBuffer(this.createBuffer(sizeOf(s) * 4), s, failure));
     op.gpu(
       this.#eagerRecorder(),
       inputs.map((t) => (t ? this.argOf(t) : null)),
@@ -231,7 +288,7 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     let arena = pending.uniforms;
     if (!arena || arena.used + block.byteLength > arena.bytes.byteLength) {
       const size = Math.max(UNIFORM_ARENA_BYTES, Math.ceil(block.byteLength / align) * align);
-      const buffer = this.device.createBuffer({ label: 'eager uniforms', size, usage: UNIFORM_USAGE, mappedAtCreation: true });
+      const buffer = this.#newBuffer({ label: 'eager uniforms', size, usage: UNIFORM_USAGE, mappedAtCreation: true });
       arena = pending.uniforms = { buffer, bytes: new Uint8Array(buffer.getMappedRange()), used: 0 };
       pending.mappedUniforms.push(buffer);
       pending.release.push(buffer);
@@ -275,12 +332,31 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     this.counters.dispatches += dispatches;
   }
 
+  /** @internal A compiled run's submit: counted among the runs in flight until the GPU is done with it. */
+  submitRun(encoder: GPUCommandEncoder, dispatches: number): void {
+    this.submit(encoder, dispatches);
+    const done: Promise<unknown> = this.device.queue.onSubmittedWorkDone().then(
+      () => this.#runsInFlight.delete(done),
+      () => this.#runsInFlight.delete(done),
+    );
+    this.#runsInFlight.add(done);
+  }
+
+  /** @internal Backpressure: resolves once fewer than MAX_RUNS_IN_FLIGHT runs are in flight. */
+  async waitForCapacity(): Promise<void> {
+    while (this.#runsInFlight.size >= MAX_RUNS_IN_FLIGHT) await this.#runsInFlight.values().next().value;
+  }
+
   async readTensor(t: Tensor): Promise<Float32Array> {
     this.checkUsable();
     this.flush();
+    const failure = (t.storage as GpuStorage).failure;
     const bytes = t.size * 4;
     if (bytes === 0) return new Float32Array(0);
-    const staging = this.device.createBuffer({ size: bytes, usage: USAGE.MAP_READ | USAGE.COPY_DST });
+    const staging = this.#newBuffer({ size: bytes, usage: USAGE.MAP_READ | USAGE.COPY_DST });
+    const release = () => {
+      if (this.#buffers.delete(staging)) staging.destroy();
+    };
     const encoder = this.device.createCommandEncoder({ label: 'readback' });
     encoder.copyBufferToBuffer((t.storage as GpuStorage).buffer, 0, staging, 0, bytes);
     this.submit(encoder, 0);
@@ -288,20 +364,35 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     try {
       await staging.mapAsync(MAP_MODE_READ);
     } catch (e) {
-      staging.destroy();
+      release();
       this.checkUsable();
       throw new NNError(`data(): reading ${formatShape(t.shape)} back from the GPU failed: ${(e as Error).message}`);
     }
+    if (!this.#buffers.has(staging)) throw new NNError('data(): the webgpu backend was disposed during the read');
     const out = new Float32Array(staging.getMappedRange().slice(0));
     staging.unmap();
-    staging.destroy();
+    release();
+    const error = failure && (await failure);
+    if (error) throw new NNError(`data(): the work that computed ${formatShape(t.shape)} failed on the GPU, so it has no values: ${error}`);
     this.throwDeviceErrors();
     return out;
   }
 
-  prepareGraph(graph: Graph): Promise<PreparedGraph> {
+  /** @internal Refuses a plan beyond the device's limits (or with an op without a WebGPU kernel), before anything is allocated. */
+  checkPlan(graph: Graph, plan: Plan): void {
     this.checkUsable();
-    return prepareGpuGraph(this, graph);
+    checkGpuPlan(this, graph, plan);
+  }
+
+  async prepareGraph(graph: Graph): Promise<PreparedGraph> {
+    this.checkUsable();
+    return this.trackGraph(await prepareGpuGraph(this, graph));
+  }
+
+  override memory(): MemoryInfo {
+    let gpuBytes = 0;
+    for (const size of this.#buffers.values()) gpuBytes += size;
+    return { ...super.memory(), gpuBuffers: this.#buffers.size, gpuBytes };
   }
 
   /** @internal Raises, once, the errors WebGPU reported for work queued so far. */
@@ -314,15 +405,25 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
   /** @internal Throws if the device was lost or the backend disposed. */
   checkUsable(): void {
     if (this.#disposed) throw new NNError('webgpu: the backend was disposed');
-    if (this.#lost !== null) throw new NNError(`webgpu: the GPU device was lost (${this.#lost}); create a new backend`);
+    if (this.#lost !== null) throw new DeviceLostError(`webgpu: the GPU device was lost (${this.#lost}); create a new backend (see backend.lost)`);
   }
 
   dispose(): void {
     if (this.#disposed) return;
     this.flush();
     this.#disposed = true;
+    this.disposeAll();
+    this.pipelines.clear();
     this.device.removeEventListener('uncapturederror', this.#onDeviceError);
-    if (this.ownsDevice) this.device.destroy();
+    const buffers = [...this.#buffers.keys()];
+    this.#buffers.clear();
+    if (this.ownsDevice) {
+      this.device.destroy();
+      return;
+    }
+    // A caller's device stays usable: destroy only what this backend made, once the GPU is done with it.
+    const destroy = () => buffers.forEach((b) => b.destroy());
+    this.device.queue.onSubmittedWorkDone().then(destroy, destroy);
   }
 }
 
@@ -332,4 +433,9 @@ function isSoftwareAdapter(device: GPUDevice): boolean {
   if (!info) return false;
   const text = `${info.vendor} ${info.architecture} ${info.description}`.toLowerCase();
   return /swiftshader|llvmpipe|lavapipe|software/.test(text) || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+}
+
+/** The first non-null error message of `failures`. */
+function firstFailure(failures: readonly Promise<string | null>[]): Promise<string | null> {
+  return Promise.all(failures).then((errors) => errors.find((e) => e !== null) ?? null);
 }

@@ -531,7 +531,7 @@ function translateMaxPool<T extends Shaped>(n: NodeReader<T>): T[] {
   const dims = spatialDims(n, x.shape);
   const { kernel, stride, pads, dilation } = windowOf(n, x.shape, poolKernel(n));
   const ceilMode = n.int('ceil_mode', 0) !== 0;
-  const y = n.ops.maxPool2d(as2d(n, x), { kernelSize: kernel, stride, padding: pads, dilation, ceilMode });
+  const y = n.ops.maxPool2d(as2d(n, x), { kernelSize: kernel, stride, padding: pads, dilation, ceilMode, padLimit: 'onnx' });
   return [from2d(n, y, dims)];
 }
 
@@ -544,7 +544,7 @@ function translateAveragePool<T extends Shaped>(n: NodeReader<T>): T[] {
   // ONNX averages over the input elements only unless count_include_pad = 1 (PyTorch's default
   // is the opposite).
   const countIncludePad = n.int('count_include_pad', 0) !== 0;
-  const y = n.ops.avgPool2d(as2d(n, x), { kernelSize: kernel, stride, padding: pads, dilation, ceilMode, countIncludePad });
+  const y = n.ops.avgPool2d(as2d(n, x), { kernelSize: kernel, stride, padding: pads, dilation, ceilMode, countIncludePad, padLimit: 'onnx' });
   return [from2d(n, y, dims)];
 }
 
