@@ -72,8 +72,9 @@ fn per_workgroup(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id)
   if (l >= p.lines) { return; }
   let base = line_start(l);
 
-  // The lowest finite f32: the identity of max for an invocation without elements.
-  var line_max = -3.402823466e38;
+  // Every invocation starts from the line's element 0: max is idempotent, so this is right for
+  // invocations without elements too, and a line of −∞ keeps its max −∞ (∞ − ∞ is then NaN, as in PyTorch).
+  var line_max = x[base];
   for (var k = t; k < p.n; k += WG) { line_max = max_nan(line_max, x[base + k * p.inner]); }
   partial[t] = line_max;
   workgroupBarrier();

@@ -15,8 +15,11 @@ export interface GraphBackend extends TensorOwner {
   prepareGraph(graph: Graph): Promise<PreparedGraph>;
   /** Throws a typed error if the plan is beyond what the backend holds; allocates nothing. */
   checkPlan?(graph: Graph, plan: Plan): void;
-  /** Backpressure: resolves when another run may be submitted (see MAX_RUNS_IN_FLIGHT). */
-  waitForCapacity?(): Promise<void>;
+  /**
+   * Backpressure: resolves when another run may be submitted (see MAX_RUNS_IN_FLIGHT), with the
+   * function that ends the run's turn (true: once its submitted work is done; false: at once).
+   */
+  admitRun?(): Promise<(afterSubmittedWork: boolean) => void>;
 }
 
 /** A graph with its weights on the backend, ready to be instantiated for input shapes. */
@@ -90,9 +93,16 @@ export class Session {
 
   async #run(tensors: Tensor[]): Promise<SessionOutput> {
     const executable = await this.executableFor(tensors.map((t) => t.shape));
-    await this.backend.waitForCapacity?.();
-    if (this.#disposed) throw new NNError('run: the session was disposed');
-    const outputs = executable.run(tensors);
+    const release = await this.backend.admitRun?.();
+    let outputs: Tensor[];
+    try {
+      if (this.#disposed) throw new NNError('run: the session was disposed');
+      outputs = executable.run(tensors);
+    } catch (e) {
+      release?.(false);
+      throw e;
+    }
+    release?.(true);
     if (outputs.length === 1 && this.graph.outputs[0].name === 'output') return outputs[0];
     return Object.fromEntries(this.graph.outputs.map((o, i) => [o.name, outputs[i]]));
   }

@@ -295,7 +295,7 @@ class GpuExecutable implements Executable {
       if (bytes > 0) encoder.copyBufferToBuffer(src.buffer, src.offset, buffer, 0, bytes);
       return { buffer, shape };
     });
-    backend.submitRun(encoder, this.stats.dispatches);
+    backend.submit(encoder, this.stats.dispatches);
     return outputs;
   }
 

@@ -85,8 +85,9 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
   #disposed = false;
   /** Every GPU buffer this backend (and its sessions) made and has not destroyed yet, with its size. */
   readonly #buffers = new Map<GPUBuffer, number>();
-  /** Completion of the compiled runs in flight (see MAX_RUNS_IN_FLIGHT). */
-  readonly #runsInFlight = new Set<Promise<unknown>>();
+  /** Compiled runs admitted and not finished on the GPU (see MAX_RUNS_IN_FLIGHT), and the runs waiting for a turn. */
+  #runsAdmitted = 0;
+  readonly #runsWaiting: (() => void)[] = [];
   /** Validation and out-of-memory errors of eager work, raised by the next data(). */
   readonly #deviceErrors: string[] = [];
   readonly #onDeviceError = (e: GPUUncapturedErrorEvent) => void this.#deviceErrors.push(e.error.message);
@@ -105,6 +106,7 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     this.softwareAdapter = tuning === 'auto' ? isSoftwareAdapter(device) : tuning === 'software';
     this.lost = device.lost.then((info) => {
       this.#lost = [info.reason, info.message].filter(Boolean).join(': ') || 'device lost';
+      for (const next of this.#runsWaiting.splice(0)) next(); // they fail at once with DeviceLostError
       // Our own dispose() destroying our own device is not a loss to announce.
       if (this.#disposed) return new Promise<never>(() => {});
       return { reason: String(info.reason ?? 'unknown'), message: info.message ?? '' };
@@ -332,19 +334,34 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     this.counters.dispatches += dispatches;
   }
 
-  /** @internal A compiled run's submit: counted among the runs in flight until the GPU is done with it. */
-  submitRun(encoder: GPUCommandEncoder, dispatches: number): void {
-    this.submit(encoder, dispatches);
-    const done: Promise<unknown> = this.device.queue.onSubmittedWorkDone().then(
-      () => this.#runsInFlight.delete(done),
-      () => this.#runsInFlight.delete(done),
-    );
-    this.#runsInFlight.add(done);
+  /**
+   * @internal Backpressure: resolves when the run may go (fewer than MAX_RUNS_IN_FLIGHT admitted,
+   * first come first served) with the function that ends its turn: `release(true)` once the work
+   * submitted so far is done on the GPU, `release(false)` at once (the run submitted nothing).
+   */
+  admitRun(): Promise<(afterSubmittedWork: boolean) => void> {
+    let released = false;
+    const release = (afterSubmittedWork: boolean) => {
+      if (released) return;
+      released = true;
+      if (!afterSubmittedWork || this.#disposed) return this.#endRun();
+      this.device.queue.onSubmittedWorkDone().then(
+        () => this.#endRun(),
+        () => this.#endRun(),
+      );
+    };
+    if (this.#runsAdmitted < MAX_RUNS_IN_FLIGHT) {
+      this.#runsAdmitted++;
+      return Promise.resolve(release);
+    }
+    return new Promise((resolve) => this.#runsWaiting.push(() => resolve(release)));
   }
 
-  /** @internal Backpressure: resolves once fewer than MAX_RUNS_IN_FLIGHT runs are in flight. */
-  async waitForCapacity(): Promise<void> {
-    while (this.#runsInFlight.size >= MAX_RUNS_IN_FLIGHT) await this.#runsInFlight.values().next().value;
+  /** A run's turn ended: the next waiting run takes it over. */
+  #endRun(): void {
+    const next = this.#runsWaiting.shift();
+    if (next) next();
+    else this.#runsAdmitted--;
   }
 
   async readTensor(t: Tensor): Promise<Float32Array> {
@@ -412,6 +429,8 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     if (this.#disposed) return;
     this.flush();
     this.#disposed = true;
+    // Runs waiting for a turn go on, and fail at once (the backend is disposed).
+    for (const next of this.#runsWaiting.splice(0)) next();
     this.disposeAll();
     this.pipelines.clear();
     this.device.removeEventListener('uncapturederror', this.#onDeviceError);
