@@ -30,7 +30,6 @@ export interface GpuGraphHost {
   adoptBuffer(buffer: GPUBuffer, shape: readonly number[], failure?: Promise<string | null> | null): Tensor;
   bindGroup(pipeline: GPUComputePipeline, spec: DispatchSpec, uniform: GpuRegion | null): GPUBindGroup;
   submit(encoder: GPUCommandEncoder, dispatches: number): void;
-  submitRun(encoder: GPUCommandEncoder, dispatches: number): void;
   logDispatch(spec: DispatchSpec, context: string): void;
   destroyWhenIdle(buffers: readonly GPUBuffer[]): void;
   captureFailure<T>(encode: () => T): [T, Promise<string | null>];

@@ -357,6 +357,11 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     return new Promise((resolve) => this.#runsWaiting.push(() => resolve(release)));
   }
 
+  /** Compiled runs admitted and not yet finished on the GPU (at most MAX_RUNS_IN_FLIGHT). */
+  get runsInFlight(): number {
+    return this.#runsAdmitted;
+  }
+
   /** A run's turn ended: the next waiting run takes it over. */
   #endRun(): void {
     const next = this.#runsWaiting.shift();
