@@ -274,7 +274,11 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
   }
 
   #begin(): Pending {
-    return (this.#pending ??= {
+    if (this.#pending) return this.#pending;
+    // Submitted at the latest when the current task ends: the ops of one synchronous chain share
+    // a command buffer, and work nobody reads still runs and frees the buffers it released.
+    setTimeout(() => this.flush(), 0);
+    return (this.#pending = {
       encoder: this.device.createCommandEncoder({ label: 'eager' }),
       pass: null,
       release: [],
@@ -318,7 +322,7 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
   /** Submits the pending eager work. */
   flush(): void {
     const pending = this.#pending;
-    if (!pending) return;
+    if (!pending || this.#disposed) return;
     this.#pending = null;
     pending.pass?.end();
     for (const b of pending.mappedUniforms) b.unmap();
