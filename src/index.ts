@@ -12,6 +12,7 @@ export * from './errors.js';
 export { Tensor } from './tensor.js';
 export type { Shape } from './shape.js';
 export { createBackend, type Backend, type BackendName, type CreateBackendOptions } from './backends/createBackend.js';
+export type { DeviceLossInfo, MemoryInfo } from './backends/backendBase.js';
 export * as layers from './layers/index.js';
 export * as models from './models/index.js';
 export { Module, Parameter, type ForwardContext, type LayerSummary, type ModelSummary } from './layers/module.js';
