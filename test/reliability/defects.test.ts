@@ -137,21 +137,23 @@ describe('issue 13 defects', () => {
 
   it('defect 4: a compile refused with DeviceLimitError has allocated nothing, on every failure path', async () => {
     await counted.settle();
-    const before = counted.live.size;
+    // Buffers made since a snapshot (earlier tests' buffers may still be on their way out).
+    const madeSince = (snapshot: Set<GPUBuffer>) => [...counted.live].filter((b) => !snapshot.has(b));
+    const earlier = new Set(counted.live);
     for (let i = 0; i < 3; i++) {
       await expect(nn.compile(paddedConv(62_451), gpu)).rejects.toBeInstanceOf(nn.DeviceLimitError);
-      expect(counted.live.size).toBe(before); // checked before uploading, not freed after
+      expect(madeSince(earlier)).toEqual([]); // checked before uploading, not freed after
     }
     // A later batch size whose plan is past the limits (the input itself is small) is refused the same way.
     const session = await nn.compile(paddedConv(4001), gpu); // 2·4001² floats = 128 MiB per sample
     const batch = gpu.zeros([16, 1, 1, 1]);
-    const withSession = counted.live.size;
+    const withSession = new Set(counted.live);
     await expect(session.run(batch)).rejects.toBeInstanceOf(nn.DeviceLimitError);
-    expect(counted.live.size).toBe(withSession);
+    expect(madeSince(withSession)).toEqual([]);
     batch.dispose();
     session.dispose();
     await counted.settle();
-    expect(counted.live.size).toBe(before);
+    expect(madeSince(earlier)).toEqual([]);
     expect(gpu.memory().numSessions).toBe(0);
   });
 
