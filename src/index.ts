@@ -1,6 +1,6 @@
 // webgpu-nn: the public API, nothing else.
 import type { Backend } from './backends/createBackend.js';
-import { compileModule, type CompileOptions, type Session } from './graph/session.js';
+import { compileModule, type CompileOptions, type ModelOutput, type Session } from './graph/session.js';
 import { ShapeError } from './errors.js';
 import { Module } from './layers/module.js';
 import { Sequential, type ModelOptions } from './layers/sequential.js';
@@ -14,7 +14,7 @@ export * as models from './models/index.js';
 export { Module, Parameter, type ForwardContext, type LayerSummary, type ModelSummary } from './layers/module.js';
 export { Sequential, type ModelOptions } from './layers/sequential.js';
 export { SymbolicTensor } from './graph/tracer.js';
-export { Session, type CompileOptions, type SessionInput, type SessionOutput } from './graph/session.js';
+export { Session, type CompileOptions, type ModelOutput, type RunOutput, type SessionInput, type SessionOutput } from './graph/session.js';
 export type { Ops } from './ops/index.js';
 
 /** Layers run in order; with { inputShape } the result is a runnable model. */
@@ -23,7 +23,7 @@ export function sequential(layers: readonly Module[] | Readonly<Record<string, M
 }
 
 /** Plans buffers and builds every kernel; the session's run() executes the model. */
-export function compile(model: Module, backend: Backend, options?: CompileOptions): Promise<Session> {
+export function compile<M extends Module>(model: M, backend: Backend, options?: CompileOptions): Promise<Session<ModelOutput<M>>> {
   if (!(model instanceof Module)) return Promise.reject(new ShapeError(`compile: expected a model (nn.Module), got ${String(model)}`));
   return compileModule(model, backend, options);
 }

@@ -5,6 +5,7 @@ import type { Module } from '../layers/module.js';
 import type { Shape } from '../shape.js';
 import { Tensor, type TensorOwner } from '../tensor.js';
 import type { Graph } from './ir.js';
+import type { SymbolicTensor } from './tracer.js';
 import { optimizeGraph } from './passes.js';
 import { planGraph, type Plan } from './plan.js';
 import { scheduleGraph } from './schedule.js';
@@ -40,12 +41,27 @@ export interface Executable {
 export type SessionInput = Tensor | { readonly [name: string]: Tensor };
 export type SessionOutput = Tensor | { [name: string]: Tensor };
 
+/**
+ * What `run()` returns for a model whose `forward` returns `R`: a Tensor for one tensor, a
+ * record by output name for a record (`output0`, `output1`, … for an array).
+ */
+export type RunOutput<R> = R extends SymbolicTensor
+  ? Tensor
+  : R extends readonly SymbolicTensor[]
+    ? { [name: `output${number}`]: Tensor }
+    : R extends { readonly [name: string]: SymbolicTensor }
+      ? { [K in keyof R]: Tensor }
+      : SessionOutput;
+
+/** What `run()` returns for model type `M` (from the return type of its `forward`). */
+export type ModelOutput<M extends Module> = RunOutput<ReturnType<M['forward']>>;
+
 export interface CompileOptions {
   /** Fold inference BatchNorm into the convolution before it and fuse activations (default true). */
   optimize?: boolean;
 }
 
-export class Session {
+export class Session<Output extends SessionOutput = SessionOutput> {
   readonly #executables = new Map<string, Promise<Executable>>();
   #disposed = false;
 
@@ -62,14 +78,14 @@ export class Session {
   }
 
   /** Runs the model. A new batch size re-plans once; plans are cached by input shapes. */
-  async run(input: SessionInput): Promise<SessionOutput> {
+  async run(input: SessionInput): Promise<Output> {
     if (this.#disposed) throw new NNError('run: the session was disposed');
     const tensors = this.#orderInputs(input);
     const executable = await this.executableFor(tensors.map((t) => t.shape));
     if (this.#disposed) throw new NNError('run: the session was disposed');
     const outputs = executable.run(tensors);
-    if (outputs.length === 1 && this.graph.outputs[0].name === 'output') return outputs[0];
-    return Object.fromEntries(this.graph.outputs.map((o, i) => [o.name, outputs[i]]));
+    if (outputs.length === 1 && this.graph.outputs[0].name === 'output') return outputs[0] as Output;
+    return Object.fromEntries(this.graph.outputs.map((o, i) => [o.name, outputs[i]])) as Output;
   }
 
   /** @internal The executable for these input shapes (planned once). */
@@ -118,11 +134,11 @@ export class Session {
 }
 
 /** Traces and schedules the model, optimises the graph, and prepares it on the backend (weights, pipelines). */
-export async function compileModule(model: Module, backend: GraphBackend, options: CompileOptions = {}): Promise<Session> {
+export async function compileModule<M extends Module>(model: M, backend: GraphBackend, options: CompileOptions = {}): Promise<Session<ModelOutput<M>>> {
   const traced = scheduleGraph(model.trace(1));
   const graph = options.optimize === false ? traced : optimizeGraph(traced);
   const prepared = await backend.prepareGraph(graph);
-  const session = new Session(backend, graph, prepared);
+  const session = new Session<ModelOutput<M>>(backend, graph, prepared);
   // Plan and build for batch 1 now, so the first run does not stall.
   await session.executableFor(graph.inputs.map((i) => graph.values[i.id].shape));
   return session;
