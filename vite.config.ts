@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { minifyWgsl } from './scripts/minifyWgsl.ts';
 
 /**
  * Every library build writes the same complete dist/: the bundle, then the declarations
@@ -24,9 +26,22 @@ function declarations(): Plugin {
   };
 }
 
+/** Shaders (`*.wgsl?raw`) ship without comments and indentation; tests run the sources as written. */
+function minifiedWgsl(): Plugin {
+  return {
+    name: 'webgpu-nn:minified-wgsl',
+    apply: 'build',
+    enforce: 'pre',
+    async load(id) {
+      if (!id.endsWith('.wgsl?raw')) return null;
+      return `export default ${JSON.stringify(minifyWgsl(await readFile(id.slice(0, -'?raw'.length), 'utf8')))};`;
+    },
+  };
+}
+
 // One config for the three jobs: the library build (dist/), the demo page (vite demo) and vitest.
 export default defineConfig({
-  plugins: [declarations()],
+  plugins: [minifiedWgsl(), declarations()],
   build: {
     lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'webgpu-nn' },
     target: 'es2022',

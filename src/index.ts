@@ -11,6 +11,11 @@ export type { Shape } from './shape.js';
 export { createBackend, type Backend, type BackendName, type CreateBackendOptions } from './backends/createBackend.js';
 export * as layers from './layers/index.js';
 export * as models from './models/index.js';
+// Each builder on its own too, so that an app importing one ships only that one.
+export {
+  alexnet, googlenet, gru, lenet, lenet5, lstm, nin, resnet101, resnet152, resnet18, resnet34, resnet50, rnn,
+  vgg, vgg11, vgg13, vgg16, vgg19,
+} from './models/index.js';
 export { Module, Parameter, type ForwardContext, type LayerSummary, type ModelSummary } from './layers/module.js';
 export { Sequential, type ModelOptions } from './layers/sequential.js';
 export { SymbolicTensor } from './graph/tracer.js';
