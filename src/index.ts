@@ -19,7 +19,11 @@ export {
 export { Module, Parameter, type ForwardContext, type LayerSummary, type ModelSummary } from './layers/module.js';
 export { Sequential, type ModelOptions } from './layers/sequential.js';
 export { SymbolicTensor } from './graph/tracer.js';
-export { Session, type CompileOptions, type ModelOutput, type RunOutput, type SessionInput, type SessionOutput } from './graph/session.js';
+export {
+  Session, type CompileOptions, type CompileProgress, type InputShapes, type ModelOutput, type RunOptions, type RunOutput, type SessionInput,
+  type SessionOutput,
+} from './graph/session.js';
+export type { BytesSource, DownloadProgress, FetchBytesOptions } from './io/fetchBytes.js';
 export type { Ops } from './ops/index.js';
 
 /** Layers run in order; with { inputShape } the result is a runnable model. */

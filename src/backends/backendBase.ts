@@ -50,6 +50,7 @@ export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
   protected abstract upload(data: Float32Array, shape: Shape): Tensor;
   protected abstract execute<A>(op: OpDef<A>, inputs: readonly (Tensor | null)[], outShapes: Shape[], attrs: A): Tensor[];
   abstract readTensor(tensor: Tensor): Promise<Float32Array>;
+  abstract writeTensor(tensor: Tensor, data: Float32Array): void;
   abstract releaseStorage(storage: Storage): void;
   /** Frees what the backend allocated; never destroys a GPUDevice the caller passed in. */
   abstract dispose(): void;

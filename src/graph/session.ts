@@ -2,7 +2,7 @@
 // backend prepare it (upload weights, build pipelines), then plan per input shape on demand.
 import { NNError, ShapeError } from '../errors.js';
 import type { Module } from '../layers/module.js';
-import type { Shape } from '../shape.js';
+import { checkShape, formatShape, type Shape } from '../shape.js';
 import { Tensor, type TensorOwner } from '../tensor.js';
 import type { Graph } from './ir.js';
 import type { SymbolicTensor } from './tracer.js';
@@ -16,9 +16,21 @@ export interface GraphBackend extends TensorOwner {
   prepareGraph(graph: Graph): Promise<PreparedGraph>;
 }
 
+/** How far compile() has come: pipelines (WebGPU kernels) built of those the plan needs. */
+export interface CompileProgress {
+  readonly built: number;
+  readonly total: number;
+}
+
+/** What instantiate() reports to and stops on. */
+export interface BuildControl {
+  onProgress?: (progress: CompileProgress) => void;
+  signal?: AbortSignal;
+}
+
 /** A graph with its weights on the backend, ready to be instantiated for input shapes. */
 export interface PreparedGraph {
-  instantiate(plan: Plan): Promise<Executable>;
+  instantiate(plan: Plan, control?: BuildControl): Promise<Executable>;
   dispose(): void;
 }
 
@@ -32,9 +44,14 @@ export interface ExecutableStats {
 }
 
 export interface Executable {
-  /** Runs the graph; the outputs are new tensors owned by the caller. */
-  run(inputs: readonly Tensor[]): Tensor[];
+  /**
+   * Runs the graph; the outputs are new tensors owned by the caller, or the results are
+   * written into `into` (checked tensors of the plan's output shapes) and those are returned.
+   */
+  run(inputs: readonly Tensor[], into?: readonly Tensor[]): Tensor[];
   readonly stats: ExecutableStats;
+  /** The shape of each graph output for this plan. */
+  readonly outputShapes: readonly Shape[];
   dispose(): void;
 }
 
@@ -56,9 +73,36 @@ export type RunOutput<R> = R extends SymbolicTensor
 /** What `run()` returns for model type `M` (from the return type of its `forward`). */
 export type ModelOutput<M extends Module> = RunOutput<ReturnType<M['forward']>>;
 
+/** Input shapes with the batch (and, for sequences, the length): one shape, or one per input name. */
+export type InputShapes = readonly number[] | { readonly [name: string]: readonly number[] };
+
 export interface CompileOptions {
   /** Fold inference BatchNorm into the convolution before it and fuse activations (default true). */
   optimize?: boolean;
+  /**
+   * The full input shape the first runs will use, batch included (`[256, 1, 28, 28]`), or a
+   * record by input name. compile() plans and builds for it, so the first run does not re-plan
+   * (default: batch 1 of the model's input shape). For a module without an input shape of its
+   * own (a custom `nn.Module`), this is what makes it runnable: dim 0 is the batch, the one dim
+   * later runs may change.
+   */
+  inputShape?: InputShapes;
+  /** Called as kernels are built: `{ built, total }` pipelines (WebGPU; the CPU reports `{ 0, 0 }` once). */
+  onProgress?: (progress: CompileProgress) => void;
+  /**
+   * Stops compile() early: it rejects with the signal's reason (an `AbortError` DOMException
+   * by default) and frees the buffers it made. Pipelines already built stay in the backend's cache.
+   */
+  signal?: AbortSignal;
+}
+
+/** Options of `session.run`. */
+export interface RunOptions<Output extends SessionOutput = SessionOutput> {
+  /**
+   * Tensors to write the results into (a Tensor, or a record by output name, as run() returns),
+   * of this backend and the output shapes: a run then allocates nothing. They are returned.
+   */
+  output?: Output;
 }
 
 export class Session<Output extends SessionOutput = SessionOutput> {
@@ -77,23 +121,27 @@ export class Session<Output extends SessionOutput = SessionOutput> {
     return this.graph.inputs.map((i) => i.name);
   }
 
-  /** Runs the model. A new batch size re-plans once; plans are cached by input shapes. */
-  async run(input: SessionInput): Promise<Output> {
+  /**
+   * Runs the model. A new batch size re-plans once; plans are cached by input shapes. The
+   * outputs are new tensors the caller owns, or `options.output`'s tensors, overwritten.
+   */
+  async run(input: SessionInput, options: RunOptions<Output> = {}): Promise<Output> {
     if (this.#disposed) throw new NNError('run: the session was disposed');
     const tensors = this.#orderInputs(input);
     const executable = await this.executableFor(tensors.map((t) => t.shape));
     if (this.#disposed) throw new NNError('run: the session was disposed');
-    const outputs = executable.run(tensors);
+    const into = options.output === undefined ? undefined : this.#orderOutputs(options.output, executable);
+    const outputs = executable.run(tensors, into);
     if (outputs.length === 1 && this.graph.outputs[0].name === 'output') return outputs[0] as Output;
     return Object.fromEntries(this.graph.outputs.map((o, i) => [o.name, outputs[i]])) as Output;
   }
 
   /** @internal The executable for these input shapes (planned once). */
-  executableFor(shapes: readonly Shape[]): Promise<Executable> {
+  executableFor(shapes: readonly Shape[], control?: BuildControl): Promise<Executable> {
     const key = shapes.map((s) => s.join('x')).join('|');
     let e = this.#executables.get(key);
     if (!e) {
-      e = Promise.resolve().then(() => this.prepared.instantiate(planGraph(this.graph, shapes)));
+      e = Promise.resolve().then(() => this.prepared.instantiate(planGraph(this.graph, shapes), control));
       this.#executables.set(key, e);
       e.catch(() => this.#executables.delete(key));
     }
@@ -106,6 +154,31 @@ export class Session<Output extends SessionOutput = SessionOutput> {
     for (const e of this.#executables.values()) e.then((x) => x.dispose(), () => {});
     this.#executables.clear();
     this.prepared.dispose();
+  }
+
+  #orderOutputs(output: SessionOutput, executable: Executable): Tensor[] {
+    const names = this.graph.outputs.map((o) => o.name);
+    const single = names.length === 1 && names[0] === 'output';
+    let list: unknown[];
+    if (output instanceof Tensor) {
+      if (!single) throw new ShapeError(`run: the model has outputs ${names.join(', ')}; pass options.output as a record by name`);
+      list = [output];
+    } else if (output && typeof output === 'object' && !single) {
+      const extra = Object.keys(output).filter((k) => !names.includes(k));
+      if (extra.length) throw new ShapeError(`run: options.output has unknown output(s) ${extra.join(', ')}; the model has ${names.join(', ')}`);
+      list = names.map((n) => (output as Record<string, Tensor>)[n]);
+    } else {
+      throw new ShapeError(`run: options.output must be ${single ? 'a Tensor' : 'a record of Tensors by output name'}, got ${String(output)}`);
+    }
+    return list.map((t, i) => {
+      if (!(t instanceof Tensor)) throw new ShapeError(`run: options.output '${names[i]}' is not a Tensor`);
+      t.assertUsableBy(this.backend, `run: options.output '${names[i]}'`);
+      const shape = executable.outputShapes[i];
+      if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
+        throw new ShapeError(`run: options.output '${names[i]}' has shape ${formatShape(t.shape)}, the output is ${formatShape(shape)}`);
+      }
+      return t;
+    });
   }
 
   #orderInputs(input: SessionInput): Tensor[] {
@@ -135,11 +208,40 @@ export class Session<Output extends SessionOutput = SessionOutput> {
 
 /** Traces and schedules the model, optimises the graph, and prepares it on the backend (weights, pipelines). */
 export async function compileModule<M extends Module>(model: M, backend: GraphBackend, options: CompileOptions = {}): Promise<Session<ModelOutput<M>>> {
-  const traced = scheduleGraph(model.trace(1));
+  const { signal, onProgress } = options;
+  signal?.throwIfAborted();
+  const given = options.inputShape === undefined ? undefined : inputShapesByName(model, options.inputShape);
+  // A module with no input shape of its own is traced at the given shapes (dim 0 the batch).
+  const traceInputs = given && !model.inputShapes
+    ? Object.entries(given).map(([name, shape]) => ({ name, shape, dynamicDims: { 0: 'N' } }))
+    : undefined;
+  const traced = scheduleGraph(model.trace(1, undefined, traceInputs));
   const graph = options.optimize === false ? traced : optimizeGraph(traced);
+  if (given) {
+    const missing = graph.inputs.filter((i) => !given[i.name]).map((i) => i.name);
+    if (missing.length) throw new ShapeError(`compile: inputShape has no shape for input(s) ${missing.join(', ')}`);
+  }
+  signal?.throwIfAborted();
   const prepared = await backend.prepareGraph(graph);
   const session = new Session<ModelOutput<M>>(backend, graph, prepared);
-  // Plan and build for batch 1 now, so the first run does not stall.
-  await session.executableFor(graph.inputs.map((i) => graph.values[i.id].shape));
+  try {
+    signal?.throwIfAborted();
+    // Plan and build now (for the given shapes, else batch 1), so the first run does not stall.
+    const shapes = graph.inputs.map((i) => (given ? given[i.name] : graph.values[i.id].shape));
+    await session.executableFor(shapes, { onProgress, signal });
+    signal?.throwIfAborted();
+  } catch (e) {
+    session.dispose();
+    throw e;
+  }
   return session;
+}
+
+/** The compile option as full shapes by input name, checked. */
+function inputShapesByName(model: Module, shapes: InputShapes): Record<string, Shape> {
+  const byName: Record<string, readonly number[]> = Array.isArray(shapes)
+    ? { [model.inputShapes ? (Object.keys(model.inputShapes)[0] ?? 'input') : 'input']: shapes as readonly number[] }
+    : (shapes as Record<string, readonly number[]>);
+  if (!byName || typeof byName !== 'object') throw new ShapeError(`compile: inputShape must be a shape or a record of shapes by input name, got ${String(shapes)}`);
+  return Object.fromEntries(Object.entries(byName).map(([name, s]) => [name, checkShape(s, `compile: inputShape '${name}'`)]));
 }

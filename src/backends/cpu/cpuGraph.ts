@@ -17,7 +17,11 @@ export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): PreparedGr
   // Parameters are read once per session (a later loadWeights needs a new compile).
   const params = new Map(graph.values.filter((v) => v.kind === 'param').map((v) => [v.id, v.data!()]));
   return {
-    instantiate: (plan) => Promise.resolve(new CpuExecutable(backend, graph, plan, params)),
+    instantiate: (plan, control) => {
+      control?.signal?.throwIfAborted();
+      control?.onProgress?.({ built: 0, total: 0 }); // no kernels to build on the CPU
+      return Promise.resolve(new CpuExecutable(backend, graph, plan, params));
+    },
     dispose: () => params.clear(),
   };
 }
@@ -25,6 +29,7 @@ export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): PreparedGr
 class CpuExecutable implements Executable {
   readonly #slots: Float32Array[];
   readonly stats;
+  readonly outputShapes;
 
   constructor(
     private readonly backend: CpuGraphHost,
@@ -34,9 +39,10 @@ class CpuExecutable implements Executable {
   ) {
     this.#slots = plan.slotSizes.map((n) => new Float32Array(n));
     this.stats = { buffers: plan.slotSizes.length };
+    this.outputShapes = graph.outputs.map((o) => plan.shapes[o.id]);
   }
 
-  run(inputs: readonly Tensor[]): Tensor[] {
+  run(inputs: readonly Tensor[], into?: readonly Tensor[]): Tensor[] {
     const { graph, plan } = this;
     const args: (CpuArg | undefined)[] = new Array(graph.values.length);
     graph.inputs.forEach((input, i) => (args[input.id] = { data: this.backend.view(inputs[i]), shape: inputs[i].shape }));
@@ -54,6 +60,10 @@ class CpuExecutable implements Executable {
       node.op.cpu(ins, outs, node.attrs);
     }
     // Outputs are copies: they must stay valid after later runs reuse the slots.
+    if (into) {
+      graph.outputs.forEach((o, i) => this.backend.view(into[i]).set(args[o.id]!.data));
+      return [...into];
+    }
     return graph.outputs.map((o) => this.backend.adopt(args[o.id]!.data.slice(), plan.shapes[o.id]));
   }
 

@@ -6,7 +6,7 @@
 import { DeviceLimitError, NNError, UnsupportedError } from '../../errors.js';
 import { describeNode, type Graph, type Node, type ValueId } from '../../graph/ir.js';
 import type { Plan } from '../../graph/plan.js';
-import type { Executable, PreparedGraph } from '../../graph/session.js';
+import type { BuildControl, Executable, PreparedGraph } from '../../graph/session.js';
 import { formatShape, sizeOf } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import { bufferArg, mib, scratchArg, storageBindingLimit, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder } from '../../ops/kernel.js';
@@ -85,7 +85,7 @@ export async function prepareGpuGraph(backend: GpuGraphHost, graph: Graph): Prom
     throw e;
   }
   return {
-    instantiate: (plan) => GpuExecutable.create(backend, graph, plan, params),
+    instantiate: (plan, control) => GpuExecutable.create(backend, graph, plan, params, control),
     dispose: () => {
       for (const b of buffers) b.destroy();
       params.clear();
@@ -104,6 +104,7 @@ interface Recorded {
 
 class GpuExecutable implements Executable {
   readonly stats;
+  readonly outputShapes;
   #disposed = false;
 
   private constructor(
@@ -120,9 +121,10 @@ class GpuExecutable implements Executable {
       dispatches: steps.filter((s) => s.kind === 'dispatch').length,
       commandBuffers: 1,
     };
+    this.outputShapes = graph.outputs.map((o) => plan.shapes[o.id]);
   }
 
-  static async create(backend: GpuGraphHost, graph: Graph, plan: Plan, params: Map<ValueId, GpuArg>): Promise<GpuExecutable> {
+  static async create(backend: GpuGraphHost, graph: Graph, plan: Plan, params: Map<ValueId, GpuArg>, control: BuildControl = {}): Promise<GpuExecutable> {
     const producer = new Map<ValueId, Node>();
     for (const node of graph.nodes) for (const id of node.outputs) producer.set(id, node);
     for (const node of graph.nodes) {
@@ -171,7 +173,7 @@ class GpuExecutable implements Executable {
       device.pushErrorScope('validation');
       let steps: GpuExecutable['steps'];
       try {
-        await backend.pipelines.prepare(specs);
+        await backend.pipelines.prepare(specs, control.onProgress, control.signal);
         const uniformBuffer = packUniforms(backend, specs, track);
         steps = commands.map((c) => {
           if (c.kind === 'copy') return c;
@@ -191,7 +193,7 @@ class GpuExecutable implements Executable {
     }
   }
 
-  run(inputs: readonly Tensor[]): Tensor[] {
+  run(inputs: readonly Tensor[], into?: readonly Tensor[]): Tensor[] {
     if (this.#disposed) throw new NNError('run: the session was disposed');
     const { backend, graph, plan } = this;
     backend.checkUsable();
@@ -216,14 +218,14 @@ class GpuExecutable implements Executable {
       pass.dispatchWorkgroups(...step.recorded.workgroups);
     }
     pass?.end();
-    // Outputs are copied out: they belong to the caller and must survive later runs.
-    const outputs = graph.outputs.map((o) => {
+    // Outputs are copied out (into new buffers, or the caller's): they must survive later runs.
+    const outputs = graph.outputs.map((o, i) => {
       const shape = plan.shapes[o.id];
       const bytes = sizeOf(shape) * 4;
-      const buffer = backend.createBuffer(bytes, `output ${o.name}`);
+      const target = into ? into[i] : backend.adoptBuffer(backend.createBuffer(bytes, `output ${o.name}`), shape);
       const src = this.args[o.id]!;
-      if (bytes > 0) encoder.copyBufferToBuffer(src.buffer, src.offset, buffer, 0, bytes);
-      return backend.adoptBuffer(buffer, shape);
+      if (bytes > 0) encoder.copyBufferToBuffer(src.buffer, src.offset, backend.argOf(target).buffer, 0, bytes);
+      return target;
     });
     backend.submit(encoder, this.stats.dispatches);
     return outputs;
