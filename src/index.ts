@@ -25,6 +25,26 @@ export {
 } from './graph/session.js';
 export type { BytesSource, DownloadProgress, FetchBytesOptions } from './io/fetchBytes.js';
 export type { Ops } from './ops/index.js';
+// The types that public signatures name, so that consumers can name them too.
+export type { CpuBackend } from './backends/cpu/cpuBackend.js';
+export type { WebGpuBackend } from './backends/webgpu/webgpuBackend.js';
+export type { Init } from './layers/module.js';
+export type { Conv2dLayerOptions } from './layers/conv.js';
+export type { LinearLayerOptions } from './layers/linear.js';
+export type { BatchNorm2dLayerOptions } from './layers/normalization.js';
+export type { RecurrentLayerOptions } from './layers/recurrent.js';
+export type { RecurrentMode } from './ops/recurrent/recurrentMath.js';
+export type { AdaptiveAvgPool2dSize } from './ops/pool/adaptiveAvgPool2d.js';
+export type { AvgPool2dOptions, MaxPool2dOptions } from './ops/pool/pool2d.js';
+export type { LocalResponseNormOptions } from './ops/norm/localResponseNorm.js';
+export type { SoftmaxOptions } from './ops/norm/softmax.js';
+export type { LeakyReluOptions, ClipOptions } from './ops/elementwise/activation.js';
+export type { ConcatOptions } from './ops/shape/concat.js';
+export type { Conv2dOptions } from './ops/conv/conv2d.js';
+export type { BatchNorm2dOptions } from './ops/norm/batchNorm2d.js';
+export type { DropoutOptions, FlattenOptions } from './ops/shape/reshape.js';
+export type { GruOptions, LstmOptions, RnnOptions } from './ops/recurrent/recurrent.js';
+export type { GruCellOptions, RnnCellOptions } from './ops/recurrent/recurrentCell.js';
 
 /** Layers run in order; with { inputShape } the result is a runnable model. */
 export function sequential(layers: readonly Module[] | Readonly<Record<string, Module>>, options?: ModelOptions): Sequential {

@@ -28,7 +28,7 @@ export function readmeTypeScriptBlocks(markdown: string): string[] {
 
 function run(cmd: string, args: string[], cwd: string): string {
   try {
-    return execFileSync(cmd, args, { cwd, encoding: 'utf8', timeout: 180_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync(cmd, args, { cwd, encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; message: string };
     throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}\n${err.message}`);
@@ -110,7 +110,7 @@ describe('the packed tarball installed into a fresh project', () => {
 
   it("published types are self-sufficient: TypeScript 5 type-checks the Vite app, the type assertions and the README's TypeScript blocks (strict, skipLibCheck off, no @webgpu/types in tsconfig)", () => {
     run(process.execPath, [packageFile('typescript', 'bin/tsc'), '-p', '.'], work);
-  });
+  }, 300_000);
 
   // TypeScript 6 and 7 have WebGPU in their DOM library, so the package's types@<6 entry keeps
   // @webgpu/types away from them. (The README's Node blocks import the `webgpu` package, whose
@@ -120,7 +120,7 @@ describe('the packed tarball installed into a fresh project', () => {
     run(process.execPath, [tsgo, '-p', 'tsconfig.ts7.json'], work);
     // The assertions in types.ts fail (an unused @ts-expect-error) if GPUDevice became `any`.
     run(process.execPath, [tsgo, '-p', 'tsconfig.ts7.json', '--skipLibCheck'], work);
-  });
+  }, 300_000);
 
   describe('in headless Chromium', () => {
     let browser: Browser;
@@ -141,7 +141,7 @@ describe('the packed tarball installed into a fresh project', () => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(String(e)));
       await page.goto(url);
-      await page.waitForFunction('window.result !== undefined', { timeout: 90_000 });
+      await page.waitForFunction('window.result !== undefined', { timeout: 240_000 });
       const result = await page.evaluate('window.result');
       await page.close();
       expect(errors).toEqual([]);
@@ -158,13 +158,13 @@ describe('the packed tarball installed into a fresh project', () => {
       expect([result.page.backend, result.worker.backend]).toEqual(['webgpu', 'webgpu']);
       expectClose(result.page.scores, reference, 'Vite page vs the source');
       expectClose(result.worker.scores, reference, 'module worker vs the source');
-    });
+    }, 300_000);
 
     it('the plain HTML page runs LeNet on WebGPU from the one-file build (no bundler, no CDN)', async () => {
       const result = (await pageResult(`${server.url}/html/index.html`)) as { error?: string; backend: string; scores: number[] };
       expect(result.error).toBeUndefined();
       expect(result.backend).toBe('webgpu');
       expectClose(result.scores, reference, 'plain page vs the source');
-    });
+    }, 300_000);
   });
 });

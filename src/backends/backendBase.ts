@@ -33,7 +33,7 @@ export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
     return this.upload(new Float32Array(sizeOf(dims)), dims);
   }
 
-  /** @internal Validates the arguments, infers the output shapes, then runs the op. */
+  /** What `ops` calls: validates the arguments, infers the output shapes, then runs the op (kept public: the class implements OpRunner). */
   runOp<A>(op: OpDef<A>, inputs: readonly (Tensor | null)[], attrs: A): Tensor[] {
     inputs.forEach((t, i) => {
       if (t === null) return;

@@ -85,7 +85,14 @@ export interface ForwardContext {
   readonly ops: Ops<SymbolicTensor>;
   /** The module's own parameter (or buffer) `name` as a graph value. */
   param(name: string): SymbolicTensor;
-  /** Calls a child module registered with addModule. */
+  /**
+   * Calls a child module registered with addModule. A child whose forward returns a record
+   * (a recurrent layer with `returnState`) gives that record; any other child one tensor.
+   */
+  call<R extends { readonly [name: string]: SymbolicTensor | undefined }>(
+    child: Module & { forward(ctx: ForwardContext, ...inputs: SymbolicTensor[]): R },
+    ...inputs: SymbolicTensor[]
+  ): R;
   call(child: Module, ...inputs: SymbolicTensor[]): SymbolicTensor;
   /** The parameter `name` if the module has one, else null (optional biases). */
   optionalParam(name: string): SymbolicTensor | null;
@@ -377,12 +384,12 @@ function callModule(
       }
       return tracer.param(`${fullName(local)} (constant)`, shape, () => values);
     },
-    call(child, ...xs) {
+    call(child: Module, ...xs: SymbolicTensor[]): SymbolicTensor {
       const childName = childNames.get(child);
       if (childName === undefined) throw new ShapeError(`${name || module.type}: ctx.call() of a module that was not registered with addModule`);
       const out = callModule(tracer, root, child, fullName(childName), xs, onCall);
-      if (!(out instanceof SymbolicTensor)) throw new ShapeError(`${fullName(childName)}: a child module must return one tensor`);
-      return out;
+      if (Array.isArray(out)) throw new ShapeError(`${fullName(childName)}: a child module must return one tensor or a record of tensors`);
+      return out as SymbolicTensor;
     },
   };
   const local = name.slice(name.lastIndexOf('.') + 1);
