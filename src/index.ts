@@ -4,6 +4,9 @@ import { compileModule, type CompileOptions, type ModelOutput, type Session } fr
 import { ShapeError } from './errors.js';
 import { Module } from './layers/module.js';
 import { Sequential, type ModelOptions } from './layers/sequential.js';
+import { adam, sgd } from './train/optimizers.js';
+import { train as trainLoop, type TrainData, type TrainOptions, type TrainResult } from './train/train.js';
+import { compileTraining as compileTrainer, type CompileTrainingOptions, type Trainer } from './train/trainer.js';
 
 export * from './errors.js';
 export { Tensor } from './tensor.js';
@@ -45,6 +48,15 @@ export type { BatchNorm2dOptions } from './ops/norm/batchNorm2d.js';
 export type { DropoutOptions, FlattenOptions } from './ops/shape/reshape.js';
 export type { GruOptions, LstmOptions, RnnOptions } from './ops/recurrent/recurrent.js';
 export type { GruCellOptions, RnnCellOptions } from './ops/recurrent/recurrentCell.js';
+export { Trainer, type CompileTrainingOptions } from './train/trainer.js';
+export type { TrainData, TrainOptions, TrainProgress, TrainResult } from './train/train.js';
+export type { LossName } from './train/trainingGraph.js';
+export type { Optimizer, SgdOptions, AdamOptions } from './train/optimizers.js';
+/** Optimizers for compileTraining and train: torch.optim.SGD and torch.optim.Adam. */
+export const optim = { sgd, adam };
+export { importOnnx } from './io/onnx/importOnnx.js';
+export { OnnxModel, type ImportOnnxOptions } from './io/onnx/onnxModel.js';
+export type { OnnxGraphInput } from './io/onnx/onnxGraph.js';
 
 /** Layers run in order; with { inputShape } the result is a runnable model. */
 export function sequential(layers: readonly Module[] | Readonly<Record<string, Module>>, options?: ModelOptions): Sequential {
@@ -55,4 +67,19 @@ export function sequential(layers: readonly Module[] | Readonly<Record<string, M
 export function compile<M extends Module>(model: M, backend: Backend, options?: CompileOptions): Promise<Session<ModelOutput<M>>> {
   if (!(model instanceof Module)) return Promise.reject(new ShapeError(`compile: expected a model (nn.Module), got ${String(model)}`));
   return compileModule(model, backend, options);
+}
+
+/**
+ * Builds the training step of `model` on `backend`: forward in training mode, the loss, reverse
+ * mode and the optimizer's updates in one graph, with parameters and optimizer state resident.
+ */
+export function compileTraining(model: Module, backend: Backend, options?: CompileTrainingOptions): Promise<Trainer> {
+  if (!(model instanceof Module)) return Promise.reject(new ShapeError(`compileTraining: expected a model (nn.Module), got ${String(model)}`));
+  return compileTrainer(model, backend, options);
+}
+
+/** Trains `model` on in-memory data for some epochs, then writes the trained values into it. */
+export function train(model: Module, data: TrainData, options?: TrainOptions): Promise<TrainResult> {
+  if (!(model instanceof Module)) return Promise.reject(new ShapeError(`train: expected a model (nn.Module), got ${String(model)}`));
+  return trainLoop(model, data, options);
 }

@@ -164,22 +164,60 @@ function firstMismatch(got: Float32Array, want: Float32Array, atol: number, rtol
 }
 
 /**
- * The describe/it blocks for every case on one backend. `backend` may be a function (async or
- * not) that makes it, for backends that need an adapter first.
+ * How a case runs: its outputs (null where the case leaves one out) as tensors the caller
+ * disposes, with whatever else the runner made pushed onto `made` (disposed after the check).
+ * A refused case must throw its UnsupportedError.
  */
-export function runConformance(backendName: string, backend: BackendBase | (() => BackendBase | Promise<BackendBase>)): void {
+export type CaseRunner = (b: BackendBase, c: ConformanceCase, made: Tensor[]) => Promise<(Tensor | null)[]>;
+
+/**
+ * The case's node through applyOnnxNode on the backend's eager ops. The data input runs as a
+ * tensor, as an importer's graph input would; the other inputs are constants, as initializers
+ * are (the node cases feed e.g. Clip's bounds and Reshape's shape as graph inputs, which an
+ * importer sees as folded constants).
+ */
+export const runNodeOps: CaseRunner = async (b, c, made) => {
+  const ctx = {
+    constant: (data: Float32Array, shape: readonly number[]) => b.tensor(data, shape),
+    release: (t: Tensor) => t.dispose(),
+  };
+  const inputs = c.inputs.map((t, i): OnnxInput<Tensor> | null => {
+    if (t === null) return null;
+    const data = decodeTensor(t);
+    if (i === 0 && t.dtype === 'float32') {
+      const value = b.tensor(data as Float32Array, t.shape);
+      made.push(value);
+      return { kind: 'tensor', value, name: t.name };
+    }
+    return { kind: 'constant', dtype: t.dtype, shape: t.shape, data, name: t.name };
+  });
+  const node = { opType: c.op, opset: c.opset, attributes: c.attributes, outputs: c.outputs.map((o) => o !== null) };
+  return applyOnnxNode(b.ops, ctx, node, inputs);
+};
+
+/**
+ * The describe/it blocks for every case on one backend. `backend` may be a function (async or
+ * not) that makes it, for backends that need an adapter first; `execute` is the path a case
+ * takes (the node translation on eager ops by default; test/onnx runs the whole importer).
+ */
+export function runConformance(
+  backendName: string,
+  backend: BackendBase | (() => BackendBase | Promise<BackendBase>),
+  execute: CaseRunner = runNodeOps,
+  label = '',
+): void {
   const cases = loadConformanceCases();
   const key = (c: ConformanceCase) => `${c.folder}/${c.case}`;
   const counts = { passed: 0, refused: 0 };
   let b!: BackendBase;
 
-  describe(`ONNX conformance (${backendName})`, () => {
+  describe(`ONNX conformance${label} (${backendName})`, () => {
     beforeAll(async () => {
       b = typeof backend === 'function' ? await backend() : backend;
     });
 
     afterAll(() => {
-      console.log(`conformance (${backendName}): ${counts.passed} passed, ${counts.refused} refused (of ${cases.length} cases)`);
+      console.log(`conformance${label} (${backendName}): ${counts.passed} passed, ${counts.refused} refused (of ${cases.length} cases)`);
     });
 
     it('has every case of both folders, and every listed refusal names a case', () => {
@@ -195,29 +233,11 @@ export function runConformance(backendName: string, backend: BackendBase | (() =
       const refusal = REFUSED[key(c)];
       it(`${key(c)} (${c.op}${refusal ? ', refused' : ''})`, async () => {
         const made: Tensor[] = [];
-        const ctx = {
-          constant: (data: Float32Array, shape: readonly number[]) => b.tensor(data, shape),
-          release: (t: Tensor) => t.dispose(),
-        };
-        // The data input runs as a tensor, as an importer's graph input would; the other inputs
-        // are constants, as initializers are (the node cases feed e.g. Clip's bounds and
-        // Reshape's shape as graph inputs, which an importer sees as folded constants).
-        const inputs = c.inputs.map((t, i): OnnxInput<Tensor> | null => {
-          if (t === null) return null;
-          const data = decodeTensor(t);
-          if (i === 0 && t.dtype === 'float32') {
-            const value = b.tensor(data as Float32Array, t.shape);
-            made.push(value);
-            return { kind: 'tensor', value, name: t.name };
-          }
-          return { kind: 'constant', dtype: t.dtype, shape: t.shape, data, name: t.name };
-        });
-        const node = { opType: c.op, opset: c.opset, attributes: c.attributes, outputs: c.outputs.map((o) => o !== null) };
         try {
           if (refusal) {
             let error: unknown = null;
             try {
-              applyOnnxNode(b.ops, ctx, node, inputs).forEach((t) => t && made.push(t));
+              made.push(...(await execute(b, c, made)).flatMap((t) => (t ? [t] : [])));
             } catch (e) {
               error = e;
             }
@@ -227,7 +247,7 @@ export function runConformance(backendName: string, backend: BackendBase | (() =
             counts.refused++;
             return;
           }
-          const outputs = applyOnnxNode(b.ops, ctx, node, inputs);
+          const outputs = await execute(b, c, made);
           outputs.forEach((t) => t && made.push(t));
           const { atol, rtol } = TOLERANCE_OVERRIDES[key(c)] ?? { atol: ATOL, rtol: RTOL };
           for (const [i, want] of c.outputs.entries()) {

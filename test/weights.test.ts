@@ -87,6 +87,13 @@ describe('loadWeights: PyTorch fixtures', () => {
     expectClose(await runCpu(model, record.input), record.output.data, 'LeNet F32');
   });
 
+  it('LeNet, F32 from a Node Buffer as readFileSync returns it (regression: every tensor got the whole file)', async () => {
+    const model = lenet();
+    await model.loadWeights(readFileSync(new URL('./data/weights/lenet_f32.safetensors', import.meta.url)));
+    expect(model.stateDict().get('0.bias')!.data.length).toBe(6);
+    expectClose(await runCpu(model, record.input), record.output.data, 'LeNet F32 from a Buffer');
+  });
+
   it('LeNet, F16 and BF16: exactly the widened weights (torch run with them), and near the F32 output', async () => {
     for (const [dtype, rounded] of [['f16', record.output_f16], ['bf16', record.output_bf16]] as const) {
       const model = lenet();

@@ -6,6 +6,10 @@
 // one channel, so each step of the window loop reads contiguous memory. The window is a few
 // channels (5 in AlexNet), so each invocation re-reads it rather than sharing sums through
 // workgroup memory.
+//
+// grad (src/ops/norm/localResponseNormGrad.ts): with s_c = k + alpha/size · Σ_window(c) x², the
+// gradient dx[n, j] = dy_j·s_j^−β − 2β·alpha/size · x_j · Σ_{c = j − after … j + before} dy_c·x_c·s_c^(−β−1)
+// (the channels whose window holds j), one invocation per element, dx written to y's binding.
 
 struct Params {
   count: u32,    // N·C·inner
@@ -20,7 +24,21 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;   // grad: dx
+@group(0) @binding(3) var<storage, read> dy: array<f32>;         // grad only
+
+// s_c = k + alpha/size · the window's sum of squares at position j of channel c; `image` is the
+// offset of element (n, 0, 0).
+fn denominator(image: u32, c: u32, j: u32) -> f32 {
+  let lo = select(0u, c - p.before, c >= p.before);
+  let hi = min(p.channels - 1u, c + p.after);
+  var sum_sq = 0.0;
+  for (var w = lo; w <= hi; w++) {
+    let v = x[image + w * p.inner + j];
+    sum_sq += v * v;
+  }
+  return p.k + p.scale * sum_sq;
+}
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -29,12 +47,22 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let j = i % p.inner;
   let c = (i / p.inner) % p.channels;
   let image = i - j - c * p.inner; // element (n, 0, 0)
-  let lo = select(0u, c - p.before, c >= p.before);
-  let hi = min(p.channels - 1u, c + p.after);
-  var sum_sq = 0.0;
+  y[i] = x[i] / pow(denominator(image, c, j), p.beta);
+}
+
+@compute @workgroup_size(256)
+fn grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * 256u;
+  if (i >= p.count) { return; }
+  let j = i % p.inner;
+  let c = (i / p.inner) % p.channels;
+  let image = i - j - c * p.inner;
+  let lo = select(0u, c - p.after, c >= p.after);
+  let hi = min(p.channels - 1u, c + p.before);
+  var cross = 0.0;
   for (var w = lo; w <= hi; w++) {
-    let v = x[image + w * p.inner + j];
-    sum_sq += v * v;
+    let at = image + w * p.inner + j;
+    cross += dy[at] * x[at] * pow(denominator(image, w, j), -p.beta - 1.0);
   }
-  y[i] = x[i] / pow(p.k + p.scale * sum_sq, p.beta);
+  y[i] = dy[i] * pow(denominator(image, c, j), -p.beta) - 2.0 * p.beta * p.scale * x[i] * cross;
 }

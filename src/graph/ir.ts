@@ -35,12 +35,24 @@ export interface GraphInput {
   readonly dynamicDims?: Readonly<Record<number, string>>;
 }
 
+/**
+ * State the graph changes: once a run has computed every node, the parameter `target` takes
+ * the value of `source` (a training step's new weights, optimizer state, BatchNorm running
+ * statistics). Parameters stay resident in the backend, so the next run sees the new values.
+ */
+export interface StateUpdate {
+  readonly target: ValueId;
+  readonly source: ValueId;
+}
+
 export interface Graph {
   readonly values: readonly Value[];
   /** In a valid execution order (tracing emits them so; passes keep it). */
   readonly nodes: readonly Node[];
   readonly inputs: readonly GraphInput[];
   readonly outputs: readonly { readonly name: string; readonly id: ValueId }[];
+  /** Parameters overwritten at the end of every run (training graphs); none for inference. */
+  readonly updates?: readonly StateUpdate[];
 }
 
 /** How many nodes read each value (graph outputs count as a reader). */
@@ -62,4 +74,29 @@ export function producers(graph: Graph): Map<ValueId, Node> {
 /** A short description of a node for error messages: "features.0 (conv2d)". */
 export function describeNode(node: Node): string {
   return node.scope ? `${node.scope} (${node.op.name})` : node.op.name;
+}
+
+/**
+ * Whether two graphs compute the same thing: the same nodes with equal attributes over the same
+ * value ids, and parameters with equal elements. Their traced shapes may differ — a graph traced
+ * again for new input shapes that is the same computation can be planned for them as it is.
+ */
+export function sameComputation(a: Graph, b: Graph): boolean {
+  const json = (v: unknown) => JSON.stringify(v);
+  if (a.values.length !== b.values.length || a.nodes.length !== b.nodes.length) return false;
+  if (json(a.inputs.map((i) => [i.name, i.id, i.dynamicDims])) !== json(b.inputs.map((i) => [i.name, i.id, i.dynamicDims]))) return false;
+  if (json(a.outputs) !== json(b.outputs)) return false;
+  const sameNodes = a.nodes.every((n, i) => {
+    const m = b.nodes[i];
+    return n.op === m.op && json(n.inputs) === json(m.inputs) && json(n.outputs) === json(m.outputs) && json(n.attrs) === json(m.attrs);
+  });
+  if (!sameNodes) return false;
+  return a.values.every((v, i) => {
+    const w = b.values[i];
+    if (v.kind !== w.kind || v.name !== w.name) return false;
+    if (v.kind !== 'param') return true;
+    const x = v.data!();
+    const y = w.data!();
+    return x === y || (x.length === y.length && x.every((e, k) => Object.is(e, y[k])));
+  });
 }

@@ -62,6 +62,7 @@ export function planGraph(graph: Graph, inputShapes: readonly Shape[]): Plan {
     for (const id of node.inputs) if (id !== null) lastUse.set(storageOf[id], i);
   });
   for (const out of graph.outputs) lastUse.set(storageOf[out.id], Infinity);
+  for (const u of graph.updates ?? []) lastUse.set(storageOf[u.source], Infinity);
 
   const slotOf = graph.values.map(() => -1);
   const slotSizes: number[] = [];

@@ -4,7 +4,7 @@ import { NNError, ShapeError } from '../errors.js';
 import type { Module } from '../layers/module.js';
 import { checkShape, formatShape, type Shape } from '../shape.js';
 import { Tensor, type TensorOwner } from '../tensor.js';
-import type { Graph } from './ir.js';
+import { sameComputation, type Graph, type ValueId } from './ir.js';
 import type { SymbolicTensor } from './tracer.js';
 import { optimizeGraph } from './passes.js';
 import { planGraph, type Plan } from './plan.js';
@@ -31,6 +31,10 @@ export interface BuildControl {
 /** A graph with its weights on the backend, ready to be instantiated for input shapes. */
 export interface PreparedGraph {
   instantiate(plan: Plan, control?: BuildControl): Promise<Executable>;
+  /** The current values of parameters (after the runs so far, for graphs with state updates). */
+  readParams(ids: readonly ValueId[]): Promise<Float32Array[]>;
+  /** Overwrites a parameter's values (a training step's learning rate); later runs see them. */
+  writeParam(id: ValueId, data: Float32Array): void;
   dispose(): void;
 }
 
@@ -114,7 +118,9 @@ export class Session<Output extends SessionOutput = SessionOutput> {
     readonly backend: GraphBackend,
     /** The optimised graph this session runs. */
     readonly graph: Graph,
-    private readonly prepared: PreparedGraph,
+    /** @internal */ readonly prepared: PreparedGraph,
+    /** For models whose graph depends on the input shapes: the graph for new shapes (compileModule). */
+    private readonly retrace?: (shapes: readonly Shape[]) => Graph | null,
   ) {}
 
   get inputNames(): string[] {
@@ -141,11 +147,34 @@ export class Session<Output extends SessionOutput = SessionOutput> {
     const key = shapes.map((s) => s.join('x')).join('|');
     let e = this.#executables.get(key);
     if (!e) {
-      e = Promise.resolve().then(() => this.prepared.instantiate(planGraph(this.graph, shapes), control));
+      e = Promise.resolve().then(() => this.#instantiate(shapes, key, control));
       this.#executables.set(key, e);
       e.catch(() => this.#executables.delete(key));
     }
     return e;
+  }
+
+  async #instantiate(shapes: readonly Shape[], key: string, control?: BuildControl): Promise<Executable> {
+    const traced = this.graph.inputs.map((i) => this.graph.values[i.id].shape.join('x')).join('|');
+    const graph = this.retrace && key !== traced ? this.retrace(shapes) : null;
+    if (!graph || sameComputation(graph, this.graph)) return this.prepared.instantiate(planGraph(this.graph, shapes), control);
+    // A graph of its own for these shapes, with its own copy of the weights on the backend.
+    const prepared = await this.backend.prepareGraph(graph);
+    try {
+      const executable = await prepared.instantiate(planGraph(graph, shapes), control);
+      return {
+        run: (inputs, into) => executable.run(inputs, into),
+        stats: executable.stats,
+        outputShapes: executable.outputShapes,
+        dispose() {
+          executable.dispose();
+          prepared.dispose();
+        },
+      };
+    } catch (e) {
+      prepared.dispose();
+      throw e;
+    }
   }
 
   dispose(): void {
@@ -215,15 +244,19 @@ export async function compileModule<M extends Module>(model: M, backend: GraphBa
   const traceInputs = given && !model.inputShapes
     ? Object.entries(given).map(([name, shape]) => ({ name, shape, dynamicDims: { 0: 'N' } }))
     : undefined;
-  const traced = scheduleGraph(model.trace(1, undefined, traceInputs));
-  const graph = options.optimize === false ? traced : optimizeGraph(traced);
+  const finish = (traced: Graph) => (options.optimize === false ? scheduleGraph(traced) : optimizeGraph(scheduleGraph(traced)));
+  const graph = finish(model.trace(1, undefined, traceInputs));
   if (given) {
     const missing = graph.inputs.filter((i) => !given[i.name]).map((i) => i.name);
     if (missing.length) throw new ShapeError(`compile: inputShape has no shape for input(s) ${missing.join(', ')}`);
   }
   signal?.throwIfAborted();
   const prepared = await backend.prepareGraph(graph);
-  const session = new Session<ModelOutput<M>>(backend, graph, prepared);
+  const retrace = (shapes: readonly Shape[]) => {
+    const traced = model.traceForShapes(shapes);
+    return traced && finish(traced);
+  };
+  const session = new Session<ModelOutput<M>>(backend, graph, prepared, retrace);
   try {
     signal?.throwIfAborted();
     // Plan and build now (for the given shapes, else batch 1), so the first run does not stall.

@@ -3,7 +3,7 @@
 // op's shape rule runs as the node is added, and its errors are prefixed with the module name.
 import { NNError, ShapeError } from '../errors.js';
 import { makeOps, type Ops } from '../ops/index.js';
-import type { OpDef, OpRunner } from '../ops/op.js';
+import type { GradRunner, OpDef } from '../ops/op.js';
 import type { Shape } from '../shape.js';
 import type { Graph, GraphInput, Node, Value, ValueId, ValueKind } from './ir.js';
 
@@ -17,13 +17,37 @@ export class SymbolicTensor {
   ) {}
 }
 
-export class Tracer implements OpRunner<SymbolicTensor> {
+export class Tracer implements GradRunner<SymbolicTensor> {
   readonly ops: Ops<SymbolicTensor> = makeOps<SymbolicTensor>(this);
   readonly values: Value[] = [];
   readonly nodes: Node[] = [];
   readonly #params = new Map<string, SymbolicTensor>();
   readonly #scopes: string[] = [];
   readonly inputs: GraphInput[] = [];
+  #constants = 0;
+
+  /** A tracer that continues `graph`: new nodes are appended to a copy of its values and nodes. */
+  static extending(graph: Graph): Tracer {
+    const t = new Tracer();
+    t.values.push(...graph.values);
+    t.nodes.push(...graph.nodes);
+    t.inputs.push(...graph.inputs);
+    for (const v of graph.values) if (v.kind === 'param' && v.name !== undefined) t.#params.set(v.name, new SymbolicTensor(t, v.id, v.shape));
+    return t;
+  }
+
+  /** The symbolic tensor of a value already in the graph. */
+  value(id: ValueId): SymbolicTensor {
+    const v = this.values[id];
+    if (!v) throw new ShapeError(`value ${id} is not in this graph`);
+    return new SymbolicTensor(this, id, v.shape);
+  }
+
+  /** A fixed tensor of the computation (a scale, a row of ones); not part of any state dict. */
+  constant(values: Float32Array, shape: Shape): SymbolicTensor {
+    const data = Float32Array.from(values);
+    return this.param(`(constant ${this.#constants++})`, shape, () => data);
+  }
 
   get scope(): string {
     return this.#scopes.join('.');

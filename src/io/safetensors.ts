@@ -210,8 +210,13 @@ export function toFloat32(t: SafetensorsTensor): Float32Array {
   const view = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   switch (t.dtype) {
     case 'F32': {
-      // On a little-endian host (every WebGPU platform) the bytes are the floats: one copy.
-      if (LITTLE_ENDIAN) return new Float32Array(t.data.slice().buffer);
+      // On a little-endian host (every WebGPU platform) the bytes are the floats: one copy. (Not
+      // t.data.slice(): on a Node Buffer that is a view of the whole file, not a copy.)
+      if (LITTLE_ENDIAN) {
+        const out = new Float32Array(n);
+        new Uint8Array(out.buffer).set(t.data);
+        return out;
+      }
       const out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
       return out;

@@ -265,6 +265,15 @@ export abstract class Module {
     return tracer.finish(namedOutputs(result));
   }
 
+  /**
+   * The graph for exactly these input shapes (one per input) when the model's graph depends on
+   * them — an imported ONNX model folds its shape arithmetic while tracing — or null when the
+   * graph of trace() re-plans for any shape. compile() re-traces on each new input shape.
+   */
+  traceForShapes(_shapes: readonly Shape[]): Graph | null {
+    return null;
+  }
+
   /** The layer table: per leaf module, output shape (batch 1), parameters and MACs. */
   summary(): ModelSummary {
     const records: ModuleCallRecord[] = [];
@@ -410,7 +419,8 @@ function firstShape(result: ForwardResult): Shape {
   return first?.shape ?? [];
 }
 
-function makeSummary(layers: LayerSummary[], totalParams: number, totalMacs: number): ModelSummary {
+/** A summary with its printable table (for models that list their layers themselves). */
+export function makeSummary(layers: LayerSummary[], totalParams: number, totalMacs: number): ModelSummary {
   return {
     layers,
     totalParams,

@@ -78,7 +78,12 @@ export interface KernelRecorder {
    */
   readonly softwareAdapter: boolean;
   dispatch(spec: DispatchSpec): void;
-  /** A temporary buffer of `bytes`, valid for this op's dispatches only (recurrent states, …). */
+  /**
+   * A temporary buffer of `bytes`, valid for this op's dispatches only (recurrent states, …). It
+   * starts zeroed (WebGPU zero-fills new buffers) and is this op's alone: a compiled graph
+   * creates it once for every run, so cells the op never writes stay zero (conv2dGradInput
+   * relies on that for the gaps of its spread-out dy).
+   */
   scratch(bytes: number): GpuArg;
   /** Copies bytes between regions (encoded in order with the dispatches). */
   copy(from: GpuRegion, to: GpuRegion, bytes: number): void;

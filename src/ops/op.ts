@@ -40,7 +40,34 @@ export interface OpDef<A> {
    * DeviceLimitError at compile.
    */
   readonly gpuAcceptsParts?: readonly number[];
+  /**
+   * Reverse mode (graph/reverse.ts): given the loss's gradient with respect to each output,
+   * emits the ops that compute its gradient with respect to each input that `needs` one. An op
+   * without a rule cannot be trained through (UnsupportedError naming it).
+   */
+  readonly grad?: GradRule<A>;
 }
+
+type Shaped = { readonly shape: Shape };
+
+/** What a gradient rule may use: the op table of the graph being built, and constants. */
+export interface GradRunner<T extends Shaped> extends OpRunner<T> {
+  /** A fixed tensor (a scale, a row of ones). */
+  constant(values: Float32Array, shape: Shape): T;
+}
+
+export interface GradArgs<T, A> {
+  readonly inputs: readonly (T | null)[];
+  readonly outputs: readonly T[];
+  /** The gradient with respect to each output; null where none flows back (an unused output). */
+  readonly dys: readonly (T | null)[];
+  /** Which inputs need a gradient; a rule returns null for the others and skips their work. */
+  readonly needs: readonly boolean[];
+  readonly attrs: A;
+}
+
+/** Gradients of the inputs (null where not needed or not defined, such as an integer index input). */
+export type GradRule<A> = <T extends Shaped>(r: GradRunner<T>, g: GradArgs<T, A>) => readonly (T | null)[];
 
 /** Something that runs ops on values of type T: a backend (eager Tensors) or a graph tracer. */
 export interface OpRunner<T extends { readonly shape: Shape }> {

@@ -160,3 +160,28 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
   return String(value);
 }
+
+/** The tap ranges of every output along one axis (see pool2dOp.cpu; the pooling gradients share them). */
+export function axisTaps(outSize: number, stride: number, padBegin: number, dilation: number, kernel: number, size: number, padEnd: number) {
+  const lo = new Int32Array(outSize);
+  const hi = new Int32Array(outSize);
+  const padded = new Int32Array(outSize);
+  for (let o = 0; o < outSize; o++) {
+    const start = o * stride - padBegin;
+    [lo[o], hi[o]] = tapRange(start, dilation, kernel, 0, size);
+    const [first, end] = tapRange(start, dilation, kernel, -padBegin, size + padEnd);
+    padded[o] = end - first;
+  }
+  return { lo, hi, padded };
+}
+
+/** PyTorch's bins of an input axis of `size` for `outSize` outputs. */
+export function bins(size: number, outSize: number) {
+  const start = new Int32Array(outSize);
+  const end = new Int32Array(outSize);
+  for (let i = 0; i < outSize; i++) {
+    start[i] = Math.floor((i * size) / outSize);
+    end[i] = Math.ceil(((i + 1) * size) / outSize);
+  }
+  return { start, end };
+}

@@ -1,5 +1,6 @@
 // Running a planned graph on the CPU: one Float32Array per liveness slot, allocated once per
 // plan and reused by every run; each node calls its op's reference kernel on views of them.
+import { NNError } from '../../errors.js';
 import type { Graph } from '../../graph/ir.js';
 import type { Plan } from '../../graph/plan.js';
 import type { Executable, PreparedGraph } from '../../graph/session.js';
@@ -14,14 +15,25 @@ export interface CpuGraphHost {
 }
 
 export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): PreparedGraph {
-  // Parameters are read once per session (a later loadWeights needs a new compile).
-  const params = new Map(graph.values.filter((v) => v.kind === 'param').map((v) => [v.id, v.data!()]));
+  // Parameters are read once per session (a later loadWeights needs a new compile). Those the
+  // graph updates are copied, so training never writes into the model's own arrays.
+  const updated = new Set((graph.updates ?? []).map((u) => u.target));
+  const params = new Map(
+    graph.values.filter((v) => v.kind === 'param').map((v) => [v.id, updated.has(v.id) ? v.data!().slice() : v.data!()]),
+  );
+  const param = (id: number, what: string) => {
+    const data = params.get(id);
+    if (!data) throw new NNError(`${what}: value ${id} is not a parameter of this graph`);
+    return data;
+  };
   return {
     instantiate: (plan, control) => {
       control?.signal?.throwIfAborted();
       control?.onProgress?.({ built: 0, total: 0 }); // no kernels to build on the CPU
       return Promise.resolve(new CpuExecutable(backend, graph, plan, params));
     },
+    readParams: (ids) => Promise.resolve(ids.map((id) => param(id, 'readParams').slice())),
+    writeParam: (id, data) => param(id, 'writeParam').set(data),
     dispose: () => params.clear(),
   };
 }
@@ -59,6 +71,7 @@ class CpuExecutable implements Executable {
       });
       node.op.cpu(ins, outs, node.attrs);
     }
+    for (const u of graph.updates ?? []) this.params.get(u.target)!.set(args[u.source]!.data);
     // Outputs are copies: they must stay valid after later runs reuse the slots.
     if (into) {
       graph.outputs.forEach((o, i) => this.backend.view(into[i]).set(args[o.id]!.data));

@@ -84,8 +84,43 @@ export async function prepareGpuGraph(backend: GpuGraphHost, graph: Graph): Prom
     for (const b of buffers) b.destroy();
     throw e;
   }
+  for (const u of graph.updates ?? []) {
+    if (params.get(u.target)?.parts) {
+      for (const b of buffers) b.destroy();
+      throw new DeviceLimitError(`parameter '${graph.values[u.target].name}' is larger than one storage binding allows; a graph cannot update it`);
+    }
+  }
+  const param = (id: ValueId, what: string): GpuArg => {
+    const arg = params.get(id);
+    if (!arg) throw new NNError(`${what}: value ${id} is not a parameter of this graph`);
+    return arg;
+  };
   return {
     instantiate: (plan, control) => GpuExecutable.create(backend, graph, plan, params, control),
+    readParams: async (ids) => {
+      // One command buffer copies them all out; then each is read back.
+      const copies = ids.map((id) => {
+        const arg = param(id, 'readParams');
+        return { arg, tensor: backend.adoptBuffer(backend.createBuffer(sizeOf(arg.shape) * 4, 'parameter readback'), arg.shape) };
+      });
+      backend.flush();
+      const encoder = backend.device.createCommandEncoder({ label: 'read parameters' });
+      for (const { arg, tensor } of copies) {
+        if (tensor.size > 0) encoder.copyBufferToBuffer(arg.buffer, arg.offset, backend.argOf(tensor).buffer, 0, tensor.size * 4);
+      }
+      backend.submit(encoder, 0);
+      try {
+        return await Promise.all(copies.map(({ tensor }) => tensor.data()));
+      } finally {
+        for (const { tensor } of copies) tensor.dispose();
+      }
+    },
+    writeParam: (id, data) => {
+      const arg = param(id, 'writeParam');
+      backend.checkUsable();
+      backend.flush(); // queued work that reads the old values goes first
+      backend.device.queue.writeBuffer(arg.buffer, arg.offset, data.buffer, data.byteOffset, data.byteLength);
+    },
     dispose: () => {
       for (const b of buffers) b.destroy();
       params.clear();
@@ -167,6 +202,8 @@ class GpuExecutable implements Executable {
         const outs = node.outputs.map((id) => (args[id] = region(slots[plan.slotOf[id]], id)));
         node.op.gpu!(recorder, ins, outs, node.attrs);
       }
+      // State updates last, in the same command buffer: new values over the resident ones.
+      for (const u of graph.updates ?? []) recorder.copy(args[u.source]!, params.get(u.target)!, sizeOf(plan.shapes[u.source]) * 4);
 
       const specs = commands.flatMap((c) => (c.kind === 'dispatch' ? [c.spec] : []));
       const device = backend.device;

@@ -59,8 +59,12 @@ export interface OnnxNode {
 }
 
 export interface OnnxContext<T> {
-  /** A float32 value holding `data`: weights in the layout the ops API expects, scalars. */
-  constant(data: Float32Array, shape: Shape): T;
+  /**
+   * A float32 value holding `data`: weights in the layout the ops API expects, scalars. `name`
+   * is the constant input's own name (an initializer's) when `data` is that input's elements
+   * unchanged; absent for values the translation made.
+   */
+  constant(data: Float32Array, shape: Shape, name?: string): T;
   /** Frees a value the translation made for itself and no longer needs (eager backends). */
   release?(value: T): void;
 }
@@ -166,7 +170,7 @@ class NodeReader<T extends Shaped> {
   tensor(i: number): T {
     const input = this.input(i);
     if (input.kind === 'tensor') return input.value;
-    return this.temp(this.ctx.constant(this.floatData(i), input.shape));
+    return this.temp(this.ctx.constant(this.floatData(i), input.shape, input.name));
   }
 
   optionalTensor(i: number): T | null {

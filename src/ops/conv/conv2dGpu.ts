@@ -5,6 +5,8 @@
 //  - 'register': the register-blocked implicit GEMM (shaders/conv/conv2d.wgsl), whose block (TM output
 //    channels × TN pixels per invocation) follows the shape; everything else, and every
 //    convolution on a software adapter, where workgroup barriers are slow.
+// The input gradient (conv2dGradInput.ts) is a convolution too, with a geometry of its own: it
+// goes through the same table and kernels (recordConvolution).
 import conv2dTiledWgsl from '../../../shaders/conv/conv2d_tiled.wgsl?raw';
 import conv2dWgsl from '../../../shaders/conv/conv2d.wgsl?raw';
 import { grid, uniforms, type GpuArg, type KernelRecorder } from '../kernel.js';
@@ -36,6 +38,7 @@ export interface ConvGeometry {
   readonly W: number;
   readonly O: number;
   readonly groups: number;
+  /** The window; its pads may be negative (the input gradient's window can start inside x). */
   readonly win: Window2d;
 }
 
@@ -82,21 +85,25 @@ const convTiledShader = withActivationFn('conv2d_tiled', conv2dTiledWgsl);
 
 /** Records the dispatches computing y = act(conv(x, w) + b): x [N, C, H, W], w [O, C/g, kh, kw], b [O] | null. */
 export function recordConv2d(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: ConvKernelAttrs): void {
+  recordConvolution(k, x, w, b, y, convGeometry(x.shape, w.shape, attrs), attrs.activation);
+}
+
+/** Records the convolution `geo` of x with w (+ b, then the activation) into y, by the kernel table. */
+export function recordConvolution(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, geo: ConvGeometry, activation?: Activation): void {
   if (sizeOf(y.shape) === 0) return;
-  const kernel = chooseConvKernel(convGeometry(x.shape, w.shape, attrs), k.softwareAdapter);
+  const kernel = chooseConvKernel(geo, k.softwareAdapter);
   if (kernel.kind === 'gemm') {
-    const [N, C, H, W] = x.shape;
-    const O = w.shape[0];
+    const { N, C, H, W, O } = geo;
     const pixels = H * W;
     recordGemm(k, {
       a: w, b: x, c: y, m: O, n: pixels, k: C,
       batch: N, strideA: 0, strideB: C * pixels, strideC: O * pixels,
-      bias: b, biasPer: 'row', activation: attrs.activation,
+      bias: b, biasPer: 'row', activation,
     });
   } else if (kernel.kind === 'tiled') {
-    recordConv2dTiled(k, x, w, b, y, attrs);
+    dispatchTiled(k, x, w, b, y, geo, activation);
   } else {
-    recordConv2dRegisterBlocked(k, x, w, b, y, attrs, kernel.tile);
+    dispatchRegisterBlocked(k, x, w, b, y, geo, activation, kernel.tile);
   }
 }
 
@@ -109,21 +116,31 @@ function isPointwise({ groups, win }: ConvGeometry): boolean {
 /** Records shaders/conv/conv2d.wgsl with the given register block (the lab calls it with others). */
 export function recordConv2dRegisterBlocked(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: ConvKernelAttrs, tile: ConvTile): void {
   if (sizeOf(y.shape) === 0) return;
-  const { N, C, H, W, O, groups, win } = convGeometry(x.shape, w.shape, attrs);
+  dispatchRegisterBlocked(k, x, w, b, y, convGeometry(x.shape, w.shape, attrs), attrs.activation, tile);
+}
+
+/** Records shaders/conv/conv2d_tiled.wgsl: 64-channel × 64-pixel tiles per workgroup of 256. */
+export function recordConv2dTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: ConvKernelAttrs): void {
+  if (sizeOf(y.shape) === 0) return;
+  dispatchTiled(k, x, w, b, y, convGeometry(x.shape, w.shape, attrs), attrs.activation);
+}
+
+function dispatchRegisterBlocked(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, geo: ConvGeometry, activation: Activation | undefined, tile: ConvTile): void {
+  const { N, C, H, W, O, groups, win } = geo;
   const [OH, OW] = win.output;
-  const [, Cg, kh, kw] = w.shape;
+  const [kh, kw] = win.kernel;
   const Og = O / groups;
   const rowBlocks = Math.ceil(OW / tile.tn);
   const pixelBlocks = N * OH * rowBlocks;
   const channelBlocks = Math.ceil(Og / tile.tm);
   const total = pixelBlocks * channelBlocks * groups;
   const block = uniforms()
-    .u32(C, H, W, O, OH, OW, Cg, Og, kh, kw)
+    .u32(C, H, W, O, OH, OW, C / groups, Og, kh, kw)
     .i32(...win.stride, ...win.dilation, win.pads[0], win.pads[1])
     .u32(rowBlocks, pixelBlocks, channelBlocks, total);
   k.dispatch({
     shader: convShader,
-    constants: { ...activationConstants(attrs.activation), TM: tile.tm, TN: tile.tn, HAS_BIAS: b ? 1 : 0, WG: tile.workgroupSize },
+    constants: { ...activationConstants(activation), TM: tile.tm, TN: tile.tn, HAS_BIAS: b ? 1 : 0, WG: tile.workgroupSize },
     uniforms: block.bytes(),
     // Without a bias the shader's bias binding still needs a buffer: w, read-only like it.
     bindings: [x, w, b ?? w, y],
@@ -131,12 +148,10 @@ export function recordConv2dRegisterBlocked(k: KernelRecorder, x: GpuArg, w: Gpu
   });
 }
 
-/** Records shaders/conv/conv2d_tiled.wgsl: 64-channel × 64-pixel tiles per workgroup of 256. */
-export function recordConv2dTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: ConvKernelAttrs): void {
-  if (sizeOf(y.shape) === 0) return;
-  const { N, C, H, W, O, groups, win } = convGeometry(x.shape, w.shape, attrs);
+function dispatchTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, geo: ConvGeometry, activation: Activation | undefined): void {
+  const { N, C, H, W, O, groups, win } = geo;
   const [OH, OW] = win.output;
-  const [, Cg, kh, kw] = w.shape;
+  const [kh, kw] = win.kernel;
   const Og = O / groups;
   const pixels = N * OH * OW;
   const pixelTiles = Math.ceil(pixels / 64);
@@ -144,9 +159,9 @@ export function recordConv2dTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: Gp
   const tiles = pixelTiles * channelTiles * groups;
   k.dispatch({
     shader: convTiledShader,
-    constants: { ...activationConstants(attrs.activation), HAS_BIAS: b ? 1 : 0 },
+    constants: { ...activationConstants(activation), HAS_BIAS: b ? 1 : 0 },
     uniforms: uniforms()
-      .u32(C, H, W, O, OH, OW, Cg, Og, kh, kw)
+      .u32(C, H, W, O, OH, OW, C / groups, Og, kh, kw)
       .i32(...win.stride, ...win.dilation, win.pads[0], win.pads[1])
       .u32(pixels, pixelTiles, channelTiles, tiles)
       .bytes(),

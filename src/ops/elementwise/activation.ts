@@ -7,13 +7,10 @@ import { grid, uniforms, type Shader } from '../kernel.js';
 import { ShapeError } from '../../errors.js';
 import { sizeOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
+import { activationGrad } from './activationGrad.js';
+import type { Activation } from './activationKind.js';
 
-export type Activation =
-  | { readonly kind: 'relu' }
-  | { readonly kind: 'sigmoid' }
-  | { readonly kind: 'tanh' }
-  | { readonly kind: 'leakyRelu'; readonly negativeSlope: number }
-  | { readonly kind: 'clip'; readonly min: number; readonly max: number };
+export type { Activation } from './activationKind.js';
 
 export interface LeakyReluOptions {
   /** Slope for x < 0 (PyTorch's default 0.01). */
@@ -97,6 +94,7 @@ export const activationOp: OpDef<Activation> = {
       workgroups: grid(n, 256),
     });
   },
+  grad: (r, { inputs: [x], outputs: [y], dys: [dy], attrs }) => [activationGrad(r, x!, y, dy!, attrs)],
 };
 
 function finite(value: number | undefined, fallback: number, what: string): number {

@@ -5,6 +5,7 @@ import { grid } from '../kernel.js';
 import { ShapeError, UnsupportedError } from '../../errors.js';
 import { broadcastShapes, broadcastStrides, formatShape, sizeOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
+import { sumTo } from '../reduce/reduceSum.js';
 import { MAX_GPU_AXES, mergeAxes, stridedUniforms, withStridedOffsets } from '../shape/stridedCopyGpu.js';
 
 export interface BinaryAttrs {
@@ -92,6 +93,12 @@ export const binaryOp: OpDef<BinaryAttrs> = {
       bindings: [a!, b!, y],
       workgroups: grid(invocations, 256),
     });
+  },
+  // Each operand's gradient is dy (times the other operand for mul), summed back over the axes
+  // broadcasting stretched.
+  grad(r, { inputs: [a, b], dys: [dy], needs, attrs: { kind } }) {
+    const other = (t: typeof a) => (kind === 'add' ? dy! : r.runOp(binaryOp, [dy!, t], { kind: 'mul' })[0]);
+    return [needs[0] ? sumTo(r, other(b), a!.shape) : null, needs[1] ? sumTo(r, other(a), b!.shape) : null];
   },
 };
 

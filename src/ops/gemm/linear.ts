@@ -1,11 +1,15 @@
 // linear: y = x · wᵀ + b, PyTorch's nn.Linear (and ONNX Gemm with transB = 1), with an optional
 // fused activation that the graph fusion pass sets (graph/passes.ts).
-import { ShapeError } from '../../errors.js';
+import { ShapeError, UnsupportedError } from '../../errors.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import { activateInPlace, type Activation } from '../elementwise/activation.js';
 import { gemm } from './gemm.js';
 import { recordGemm } from './gemmGpu.js';
 import type { OpDef, OpRunner } from '../op.js';
+import { sumTo } from '../reduce/reduceSum.js';
+import { permute } from '../shape/permute.js';
+import { reshape } from '../shape/reshape.js';
+import { matmul } from './matmul.js';
 
 export interface LinearAttrs {
   /** Applied after the bias (fused epilogue); absent for a plain linear layer. */
@@ -63,6 +67,17 @@ export const linearOp: OpDef<LinearAttrs> = {
     }
   },
   gpuAcceptsParts: [1],
+  // dx = dy · w; dw = dyᵀ · x over all rows; db = Σ_rows dy.
+  grad(r, { inputs: [x, w, b], dys: [dy], needs, attrs }) {
+    if (attrs.activation) throw new UnsupportedError('linear: no gradient for a fused activation (training graphs are not fused)');
+    const [outFeatures, inFeatures] = w!.shape;
+    const dx = needs[0] ? matmul(r, dy!, w!) : null;
+    const dw = needs[1]
+      ? matmul(r, permute(r, reshape(r, dy!, [-1, outFeatures]), [1, 0]), reshape(r, x!, [-1, inFeatures]))
+      : null;
+    const db = b && needs[2] ? sumTo(r, dy!, b.shape) : null;
+    return [dx, dw, db];
+  },
 };
 
 /** x · wᵀ + b for x [..., in], w [out, in] (PyTorch's layout) and b [out] or null. */

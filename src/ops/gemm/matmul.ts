@@ -7,6 +7,9 @@ import type { GpuArg, KernelRecorder } from '../kernel.js';
 import { gemm } from './gemm.js';
 import { recordGemm, type GemmGpuArgs } from './gemmGpu.js';
 import type { OpDef, OpRunner } from '../op.js';
+import { sumTo } from '../reduce/reduceSum.js';
+import { permute } from '../shape/permute.js';
+import { reshape, reshapeTo } from '../shape/reshape.js';
 
 /** matmul has no attributes. */
 export type MatmulAttrs = Record<string, never>;
@@ -122,6 +125,22 @@ export const matmulOp: OpDef<MatmulAttrs> = {
     }
   },
   gpuAcceptsParts: [1],
+  // On matrices (a 1-D side given its unit dim back): da = dy · bᵀ, db = aᵀ · dy, each summed
+  // back over the batch dims that broadcasting stretched.
+  grad(r, { inputs: [a, b], dys: [dy], needs }) {
+    const { m, k, n } = geometry(a!.shape, b!.shape);
+    const a2 = a!.shape.length === 1 ? reshape(r, a!, [1, k]) : a!;
+    const b2 = b!.shape.length === 1 ? reshape(r, b!, [k, 1]) : b!;
+    const dy2 = a!.shape.length === 1 || b!.shape.length === 1 ? reshapeTo(r, dy!, [...dy!.shape.slice(0, dy!.shape.length - (a!.shape.length === 1 ? 0 : 1) - (b!.shape.length === 1 ? 0 : 1)), m, n]) : dy!;
+    const transpose = (t: typeof a2) => {
+      const dims = t.shape.map((_, i) => i);
+      dims.splice(-2, 2, dims.length - 1, dims.length - 2);
+      return permute(r, t, dims);
+    };
+    const da = needs[0] ? reshapeTo(r, sumTo(r, matmul(r, dy2, transpose(b2)), a2.shape), a!.shape) : null;
+    const db = needs[1] ? reshapeTo(r, sumTo(r, matmul(r, transpose(a2), dy2), b2.shape), b!.shape) : null;
+    return [da, db];
+  },
 };
 
 /** The GEMM fields matmul sets itself (the offsets always, as it walks the batch). */

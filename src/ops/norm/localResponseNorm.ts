@@ -3,20 +3,13 @@
 // with a window of `size` channels around c, clipped to the channel range. For odd sizes PyTorch
 // and ONNX agree (c ± (size−1)/2); for even sizes PyTorch reaches one channel further back
 // (size/2 before, size/2 − 1 after) and ONNX one further ahead, so the attrs say how many before.
-import lrnWgsl from '../../../shaders/norm/lrn.wgsl?raw';
-import { grid, uniforms } from '../kernel.js';
 import { ShapeError } from '../../errors.js';
-import { formatShape, sizeOf, type Shape } from '../../shape.js';
+import { sizeOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
+import { localResponseNormGradOp } from './localResponseNormGrad.js';
+import { checkLrn, recordLrn, type LocalResponseNormAttrs } from './lrnKernel.js';
 
-export interface LocalResponseNormAttrs {
-  readonly size: number;
-  readonly alpha: number;
-  readonly beta: number;
-  readonly k: number;
-  /** Channels of the window before c; the other size − 1 − before lie after it. */
-  readonly before: number;
-}
+export type { LocalResponseNormAttrs } from './lrnKernel.js';
 
 export interface LocalResponseNormOptions {
   /** Channels in the window (required, as in torch.nn.LocalResponseNorm). */
@@ -29,20 +22,10 @@ export interface LocalResponseNormOptions {
   k?: number;
 }
 
-const lrnShader = { label: 'lrn', code: lrnWgsl };
-
 export const localResponseNormOp: OpDef<LocalResponseNormAttrs> = {
   name: 'localResponseNorm',
-  inferShapes([x], { size, alpha, beta, k, before }) {
-    if (!x || x.length < 3) throw new ShapeError(`localResponseNorm: x must have rank ≥ 3 ([N, C, ...]), got ${formatShape(x)}`);
-    if (!Number.isInteger(size) || size < 1) throw new ShapeError(`localResponseNorm: size must be a positive integer, got ${size}`);
-    if (!Number.isInteger(before) || before < 0 || before >= size) {
-      throw new ShapeError(`localResponseNorm: the window must start 0..${size - 1} channels before c, got ${before}`);
-    }
-    for (const [what, v] of [['alpha', alpha], ['beta', beta], ['k', k]] as const) {
-      if (typeof v !== 'number' || Number.isNaN(v)) throw new ShapeError(`localResponseNorm: ${what} must be a number, got ${String(v)}`);
-    }
-    return [x];
+  inferShapes([x], attrs) {
+    return [checkLrn(x, attrs)];
   },
   // x [N, C, ...] -> y [N, C, ...]
   cpu([x], [y], { size, alpha, beta, k, before }) {
@@ -72,19 +55,12 @@ export const localResponseNormOp: OpDef<LocalResponseNormAttrs> = {
       }
     }
   },
-  gpu(kr, [x], [y], { size, alpha, beta, k, before }) {
-    const count = sizeOf(x!.shape);
-    kr.dispatch({
-      shader: lrnShader,
-      uniforms: uniforms()
-        .u32(count, x!.shape[1], sizeOf(x!.shape.slice(2)), before, size - 1 - before)
-        .f32(alpha / size, beta, k)
-        .bytes(),
-      bindings: [x!, y],
-      workgroups: grid(count, 256),
-    });
+  gpu(kr, [x], [y], attrs) {
+    recordLrn(kr, 'main', [x!, y], attrs);
   },
+  grad: (r, { inputs: [x], dys: [dy], attrs }) => [r.runOp(localResponseNormGradOp, [x!, dy!], attrs)[0]],
 };
+
 
 /**
  * Validates the options and builds the attrs. `window` 'pytorch' (the API's) puts floor(size/2)

@@ -5,6 +5,7 @@ import { grid, uniforms } from '../kernel.js';
 import { ShapeError } from '../../errors.js';
 import { normalizeAxis, sizeOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
+import { softmaxGrad } from './softmaxGrad.js';
 
 export interface SoftmaxAttrs {
   /** The axis reduced over, as given (negative counts from the end). */
@@ -81,6 +82,7 @@ export const softmaxOp: OpDef<SoftmaxAttrs> = {
       workgroups: perWorkgroup ? grid(lines, 1) : grid(lines, 64),
     });
   },
+  grad: (r, { outputs: [y], dys: [dy], attrs }) => [softmaxGrad(r, y, dy!, attrs)],
 };
 
 const softmaxShader = { label: 'softmax', code: softmaxWgsl };

@@ -4,8 +4,9 @@
 import { ShapeError } from '../../errors.js';
 import { formatShape, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
+import { adaptiveAvgPool2dGradOp } from './adaptiveAvgPool2dGrad.js';
 import { dispatchPoolWindows } from './pool2d.js';
-import { positivePair, type Pair } from '../window.js';
+import { bins, positivePair, type Pair } from '../window.js';
 
 /** A number (square output) or [OH, OW]. */
 export type AdaptiveAvgPool2dSize = number | readonly [number, number];
@@ -60,18 +61,9 @@ export const adaptiveAvgPool2dOp: OpDef<AdaptiveAvgPool2dAttrs> = {
       pads: [0, 0, 0, 0],
     });
   },
+  grad: (r, { inputs: [x], dys: [dy] }) => [r.runOp(adaptiveAvgPool2dGradOp, [dy!], { inputShape: x!.shape as [number, number, number, number] })[0]],
 };
 
-/** PyTorch's bins of an input axis of `size` for `outSize` outputs. */
-function bins(size: number, outSize: number) {
-  const start = new Int32Array(outSize);
-  const end = new Int32Array(outSize);
-  for (let i = 0; i < outSize; i++) {
-    start[i] = Math.floor((i * size) / outSize);
-    end[i] = Math.ceil(((i + 1) * size) / outSize);
-  }
-  return { start, end };
-}
 
 type Shaped = { readonly shape: Shape };
 

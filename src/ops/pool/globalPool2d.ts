@@ -4,6 +4,9 @@
 import { ShapeError } from '../../errors.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
+import { reshape } from '../shape/reshape.js';
+import { adaptiveAvgPool2dGradOp } from './adaptiveAvgPool2dGrad.js';
+import { maxPool2dGradOp } from './maxPool2dGrad.js';
 import { dispatchPlaneReduction, dispatchPoolWindows, wholePlaneWindow } from './pool2d.js';
 
 export interface GlobalPool2dAttrs {
@@ -67,6 +70,18 @@ export const globalPool2dOp: OpDef<GlobalPool2dAttrs> = {
       return;
     }
     dispatchPoolWindows(k, x!, y, wholePlaneWindow(mode, area));
+  },
+  // On x viewed as [N, C, 1, S] (S the spatial positions), global pooling is a 1 × S window.
+  grad(r, { inputs: [x], dys: [dy], attrs }) {
+    const [N, C] = x!.shape;
+    const S = sizeOf(x!.shape.slice(2));
+    const plane: [number, number, number, number] = [N, C, 1, S];
+    const dy4 = reshape(r, dy!, [N, C, 1, 1]);
+    const dx =
+      attrs.mode === 'avg'
+        ? r.runOp(adaptiveAvgPool2dGradOp, [dy4], { inputShape: plane })[0]
+        : r.runOp(maxPool2dGradOp, [reshape(r, x!, plane), dy4], { kernel: [1, S], stride: [1, S], padding: [0, 0, 0, 0], dilation: [1, 1], ceilMode: false })[0];
+    return [reshape(r, dx, x!.shape)];
   },
 };
 

@@ -5,11 +5,13 @@ import { grid, uniforms, type GpuArg, type KernelRecorder } from '../kernel.js';
 import { ShapeError } from '../../errors.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
+import { avgPool2dGradOp } from './avgPool2dGrad.js';
+import { maxPool2dGradOp } from './maxPool2dGrad.js';
 import {
   paddingAttr,
   positivePair,
   resolveWindow,
-  tapRange,
+  axisTaps,
   type Pads,
   type Pair,
   type PaddingAttr,
@@ -129,6 +131,13 @@ export const pool2dOp: OpDef<Pool2dAttrs> = {
     const mode = attrs.mode === 'max' ? 0 : 1;
     dispatchPoolWindows(k, x!, y, { mode, countIncludePad: attrs.countIncludePad, input: [H, W], output, kernel, stride, dilation, pads });
   },
+  // dx from the backward ops (pool/maxPool2dGrad.ts, pool/avgPool2dGrad.ts).
+  grad(r, { inputs: [x], dys: [dy], attrs }) {
+    const { mode, countIncludePad, ...window } = attrs;
+    if (mode === 'max') return [r.runOp(maxPool2dGradOp, [x!, dy!], window)[0]];
+    const inputShape = x!.shape as [number, number, number, number];
+    return [r.runOp(avgPool2dGradOp, [dy!], { ...window, countIncludePad, inputShape })[0]];
+  },
 };
 
 /** The window of shaders/pool/pool2d.wgsl's `main` for one dispatch (sizes of one plane). */
@@ -207,19 +216,6 @@ export function dispatchPlaneReduction(
   });
 }
 
-/** The tap ranges of every output along one axis (see pool2dOp.cpu). */
-function axisTaps(outSize: number, stride: number, padBegin: number, dilation: number, kernel: number, size: number, padEnd: number) {
-  const lo = new Int32Array(outSize);
-  const hi = new Int32Array(outSize);
-  const padded = new Int32Array(outSize);
-  for (let o = 0; o < outSize; o++) {
-    const start = o * stride - padBegin;
-    [lo[o], hi[o]] = tapRange(start, dilation, kernel, 0, size);
-    const [first, end] = tapRange(start, dilation, kernel, -padBegin, size + padEnd);
-    padded[o] = end - first;
-  }
-  return { lo, hi, padded };
-}
 
 function poolAttrs(
   mode: 'max' | 'avg',

@@ -3,6 +3,7 @@
 import { ShapeError } from '../../errors.js';
 import { formatShape, normalizeAxis, sizeOf, stridesOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
+import { slice } from './slice.js';
 import { recordStridedCopy } from './stridedCopyGpu.js';
 
 export interface ConcatAttrs {
@@ -62,6 +63,16 @@ export const concatOp: OpDef<ConcatAttrs> = {
       recordStridedCopy(k, { from: x!, to: y, shape: x!.shape, toStrides: yStrides, toOffset: start * yStrides[axis] }, 'concat');
       start += x!.shape[axis];
     }
+  },
+  // Each input's gradient is its slab of dy.
+  grad(r, { inputs, dys: [dy], needs, attrs: { dim } }) {
+    let start = 0;
+    return inputs.map((x, i) => {
+      const axis = normalizeAxis(dim, x!.shape.length, 'concat');
+      const at = start;
+      start += x!.shape[axis];
+      return needs[i] ? slice(r, dy!, axis, at, x!.shape[axis]) : null;
+    });
   },
 };
 

@@ -67,6 +67,12 @@ export const permuteOp: OpDef<PermuteAttrs> = {
     const fromStrides = resolvePermutation(x!.shape, dims).map((axis) => xStrides[axis]);
     recordStridedCopy(k, { from: x!, to: y, shape: y.shape, fromStrides }, 'permute');
   },
+  // The inverse permutation carries dy back: axis perm[i] of dx is axis i of dy.
+  grad(r, { inputs: [x], dys: [dy], attrs: { dims } }) {
+    const inverse: number[] = [];
+    resolvePermutation(x!.shape, dims).forEach((axis, i) => (inverse[axis] = i));
+    return [r.runOp(permuteOp, [dy!], { dims: inverse })[0]];
+  },
 };
 
 type Shaped = { readonly shape: Shape };

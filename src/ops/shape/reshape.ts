@@ -2,7 +2,7 @@
 // change only the shape, so backends hand output 0 the input's storage (OpDef.view). Their cpu()
 // still copies, so each remains a correct reference kernel on its own.
 import { ShapeError } from '../../errors.js';
-import { formatShape, normalizeAxis, sizeOf, type Shape } from '../../shape.js';
+import { formatShape, normalizeAxis, sameShape, sizeOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
 
 /**
@@ -88,7 +88,20 @@ export const viewOp: OpDef<ViewAttrs> = {
   cpu([x], [y]) {
     y.data.set(x!.data);
   },
+  // The gradient has x's shape. (In training graphs dropout is a masked op of its own; this
+  // rule sees it only where p is 0 or the graph is not a training graph.)
+  grad: (r, { inputs: [x], dys: [dy] }) => [reshapeTo(r, dy!, x!.shape)],
 };
+
+/**
+ * `x` reshaped to `shape`, with dim 0 inferred (−1): graphs are planned again for other batch
+ * sizes, and dim 0 is the batch, so a gradient rule must not freeze it.
+ */
+export function reshapeTo<T extends Shaped>(r: OpRunner<T>, x: T, shape: Shape): T {
+  if (sameShape(x.shape, shape)) return x;
+  const target = shape.length > 0 && sizeOf(shape) > 0 ? [-1, ...shape.slice(1)] : [...shape];
+  return r.runOp(viewOp, [x], { kind: 'reshape', shape: target })[0];
+}
 
 function integer(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) throw new ShapeError(`${what} must be an integer, got ${String(value)}`);

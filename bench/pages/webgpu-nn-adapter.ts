@@ -1,0 +1,31 @@
+// The webgpu-nn adapter, shared by the page and by `npm run bench -- --node` (Dawn in Node).
+import * as nn from '../../src/index.js';
+import { benchModel } from '../models.js';
+import type { Adapter } from './harness.js';
+
+export function createModelAdapter(kind: 'webgpu' | 'cpu', options: { gpu?: GPU } = {}): Adapter {
+  let backend: nn.Backend;
+  let session: nn.Session;
+  let shape: number[];
+  return {
+    async init(files) {
+      backend = kind === 'webgpu' && options.gpu ? await nn.createBackend('webgpu', { gpu: options.gpu }) : await nn.createBackend(kind);
+      const model = benchModel(files.key).build();
+      await model.loadWeights(await files.bytes('weights.safetensors'));
+      session = await nn.compile(model, backend);
+      shape = [...files.graph.input.shape];
+      // compile() plans and builds pipelines for batch 1; plan the benchmark's batch now too, as the
+      // peers' sessions are built for the file's fixed input shape.
+      await session.executableFor([shape]);
+      return { backend: backend.name };
+    },
+    async run(input) {
+      const x = backend.tensor(input, shape);
+      const y = (await session.run(x)) as nn.Tensor;
+      const out = await y.data();
+      x.dispose();
+      y.dispose();
+      return out;
+    },
+  };
+}
