@@ -127,7 +127,9 @@ describe('the packed tarball installed into a fresh project', () => {
     let server: Awaited<ReturnType<typeof serveDirectory>>;
     beforeAll(async () => {
       run(process.execPath, [packageFile('vite', 'bin/vite.js'), 'build', '--base', './', '--logLevel', 'warn'], path.join(work, 'vite-ts'));
-      cpSync(path.join(work, 'node_modules', pkg.name, 'dist/webgpu-nn.js'), path.join(work, 'html/webgpu-nn.js'));
+      // The library's build: webgpu-nn.js and the chunks it loads (the ONNX importer's protobuf reader).
+      const dist = path.join(work, 'node_modules', pkg.name, 'dist');
+      for (const f of readdirSync(dist).filter((f) => f.endsWith('.js'))) cpSync(path.join(dist, f), path.join(work, 'html', f));
       server = await serveDirectory(work);
       browser = await puppeteer.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     }, 180_000);
@@ -160,7 +162,7 @@ describe('the packed tarball installed into a fresh project', () => {
       expectClose(result.worker.scores, reference, 'module worker vs the source');
     }, 300_000);
 
-    it('the plain HTML page runs LeNet on WebGPU from the one-file build (no bundler, no CDN)', async () => {
+    it('the plain HTML page runs LeNet on WebGPU from the built files (no bundler, no CDN)', async () => {
       const result = (await pageResult(`${server.url}/html/index.html`)) as { error?: string; backend: string; scores: number[] };
       expect(result.error).toBeUndefined();
       expect(result.backend).toBe('webgpu');
