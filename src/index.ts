@@ -1,6 +1,6 @@
 // webgpu-nn: the public API, nothing else.
 import type { Backend } from './backends/createBackend.js';
-import { compileModule, type CompileOptions, type Session } from './graph/session.js';
+import { compileModule, type CompileOptions, type ModelOutput, type Session } from './graph/session.js';
 import { ShapeError } from './errors.js';
 import { Module } from './layers/module.js';
 import { Sequential, type ModelOptions } from './layers/sequential.js';
@@ -15,11 +15,40 @@ export { createBackend, type Backend, type BackendName, type CreateBackendOption
 export type { DeviceLossInfo, MemoryInfo } from './backends/backendBase.js';
 export * as layers from './layers/index.js';
 export * as models from './models/index.js';
+// Each builder on its own too, so that an app importing one ships only that one.
+export {
+  alexnet, googlenet, gru, lenet, lenet5, lstm, nin, resnet101, resnet152, resnet18, resnet34, resnet50, rnn,
+  vgg, vgg11, vgg13, vgg16, vgg19,
+} from './models/index.js';
 export { Module, Parameter, type ForwardContext, type LayerSummary, type ModelSummary } from './layers/module.js';
 export { Sequential, type ModelOptions } from './layers/sequential.js';
 export { SymbolicTensor } from './graph/tracer.js';
-export { Session, type CompileOptions, type SessionInput, type SessionOutput } from './graph/session.js';
+export {
+  Session, type CompileOptions, type CompileProgress, type InputShapes, type ModelOutput, type RunOptions, type RunOutput, type SessionInput,
+  type SessionOutput,
+} from './graph/session.js';
+export type { BytesSource, DownloadProgress, FetchBytesOptions } from './io/fetchBytes.js';
 export type { Ops } from './ops/index.js';
+// The types that public signatures name, so that consumers can name them too.
+export type { CpuBackend } from './backends/cpu/cpuBackend.js';
+export type { WebGpuBackend } from './backends/webgpu/webgpuBackend.js';
+export type { Init } from './layers/module.js';
+export type { Conv2dLayerOptions } from './layers/conv.js';
+export type { LinearLayerOptions } from './layers/linear.js';
+export type { BatchNorm2dLayerOptions } from './layers/normalization.js';
+export type { RecurrentLayerOptions } from './layers/recurrent.js';
+export type { RecurrentMode } from './ops/recurrent/recurrentMath.js';
+export type { AdaptiveAvgPool2dSize } from './ops/pool/adaptiveAvgPool2d.js';
+export type { AvgPool2dOptions, MaxPool2dOptions } from './ops/pool/pool2d.js';
+export type { LocalResponseNormOptions } from './ops/norm/localResponseNorm.js';
+export type { SoftmaxOptions } from './ops/norm/softmax.js';
+export type { LeakyReluOptions, ClipOptions } from './ops/elementwise/activation.js';
+export type { ConcatOptions } from './ops/shape/concat.js';
+export type { Conv2dOptions } from './ops/conv/conv2d.js';
+export type { BatchNorm2dOptions } from './ops/norm/batchNorm2d.js';
+export type { DropoutOptions, FlattenOptions } from './ops/shape/reshape.js';
+export type { GruOptions, LstmOptions, RnnOptions } from './ops/recurrent/recurrent.js';
+export type { GruCellOptions, RnnCellOptions } from './ops/recurrent/recurrentCell.js';
 export { Trainer, type CompileTrainingOptions } from './train/trainer.js';
 export type { TrainData, TrainOptions, TrainProgress, TrainResult } from './train/train.js';
 export type { LossName } from './train/trainingGraph.js';
@@ -36,7 +65,7 @@ export function sequential(layers: readonly Module[] | Readonly<Record<string, M
 }
 
 /** Plans buffers and builds every kernel; the session's run() executes the model. */
-export function compile(model: Module, backend: Backend, options?: CompileOptions): Promise<Session> {
+export function compile<M extends Module>(model: M, backend: Backend, options?: CompileOptions): Promise<Session<ModelOutput<M>>> {
   if (!(model instanceof Module)) return Promise.reject(new ShapeError(`compile: expected a model (nn.Module), got ${String(model)}`));
   return compileModule(model, backend, options);
 }

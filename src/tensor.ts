@@ -18,6 +18,8 @@ export interface TensorOwner {
   readonly name: string;
   /** Copies the tensor's elements out (flushing queued work first). */
   readTensor(tensor: Tensor): Promise<Float32Array>;
+  /** Replaces the tensor's elements in place (after the work queued so far has read them). */
+  writeTensor(tensor: Tensor, data: Float32Array): void;
   releaseStorage(storage: Storage): void;
   /** Accounting for memory(): a tensor was made, and disposed. */
   tensorCreated?(tensor: Tensor): void;
@@ -54,6 +56,22 @@ export class Tensor {
   data(): Promise<Float32Array> {
     if (this.#disposed) return Promise.reject(new NNError(`data(): tensor ${formatShape(this.shape)} was disposed`));
     return this.owner.readTensor(this);
+  }
+
+  /**
+   * Replaces the elements in place, keeping the tensor (and its GPU buffer): for a per-frame
+   * input, write the new frame into the same tensor instead of making one per run. Work queued
+   * before the write still sees the old values. Views of this tensor (reshape, flatten) share
+   * its storage and see the new values too.
+   */
+  write(data: Float32Array | readonly number[]): this {
+    if (this.#disposed) throw new NNError(`write(): tensor ${formatShape(this.shape)} was disposed`);
+    if (!(data instanceof Float32Array) && !Array.isArray(data)) {
+      throw new ShapeError(`write(): data must be a Float32Array or an array of numbers, got ${ArrayBuffer.isView(data) ? (data as object).constructor.name : typeof data}`);
+    }
+    if (data.length !== this.size) throw new ShapeError(`write(): tensor ${formatShape(this.shape)} has ${this.size} elements, data has ${data.length}`);
+    this.owner.writeTensor(this, data instanceof Float32Array ? data : Float32Array.from(data));
+    return this;
   }
 
   /** Frees the storage once no view of it is left. Safe to call twice. */

@@ -22,6 +22,8 @@ const RUNGS: readonly (readonly [prefix: string, rung: number, why: string])[] =
   ['random.ts', 1, 'the seeded generator'],
   // A byte codec (errors and shapes only): Module.loadWeights / saveWeights (layers/) use it.
   ['io/safetensors.ts', 1, 'the safetensors reader and writer'],
+  // Bytes from a Response or a URL (errors only): Module.loadWeights uses it.
+  ['io/fetchBytes.ts', 1, 'weights bytes from fetch, with progress'],
   ['tensor.ts', 2, 'Tensor'],
   ['ops/', 3, 'OpDef, the kernel vocabulary, every op (CPU reference, WebGPU lowering)'],
   ['graph/', 4, 'graph IR, passes, planning, sessions'],
@@ -31,6 +33,7 @@ const RUNGS: readonly (readonly [prefix: string, rung: number, why: string])[] =
   ['train/', 7, 'optimizers, losses, training sessions'],
   ['io/', 7, 'model import (ONNX) and other formats built on layers'],
   ['index.ts', 8, 'the public API'],
+  ['webgpu-types.ts', 8, 'the entry TypeScript < 6 resolves: the public API plus @webgpu/types'],
 ];
 
 function rungOf(file: string): number {

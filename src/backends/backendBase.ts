@@ -90,7 +90,7 @@ export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
     return this.upload(new Float32Array(sizeOf(dims)), dims);
   }
 
-  /** @internal Validates the arguments, infers the output shapes, then runs the op. */
+  /** What `ops` calls: validates the arguments, infers the output shapes, then runs the op (kept public: the class implements OpRunner). */
   runOp<A>(op: OpDef<A>, inputs: readonly (Tensor | null)[], attrs: A): Tensor[] {
     inputs.forEach((t, i) => {
       if (t === null) return;
@@ -166,6 +166,7 @@ export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
   protected abstract upload(data: Float32Array, shape: Shape): Tensor;
   protected abstract execute<A>(op: OpDef<A>, inputs: readonly (Tensor | null)[], outShapes: Shape[], attrs: A): Tensor[];
   abstract readTensor(tensor: Tensor): Promise<Float32Array>;
+  abstract writeTensor(tensor: Tensor, data: Float32Array): void;
   protected abstract freeStorage(storage: Storage): void;
   /**
    * Frees everything the backend made: tensors' storage, sessions, pending readbacks. Never

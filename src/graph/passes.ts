@@ -78,7 +78,7 @@ function foldWeights(w: Float32Array, b: Float32Array | null, [gamma, beta, mean
   return { w: wOut, b: bOut };
 }
 
-const FUSABLE: ReadonlySet<OpDef<unknown>> = new Set([conv2dOp, linearOp] as OpDef<unknown>[]);
+const FUSABLE: ReadonlySet<OpDef<unknown>> = /* @__PURE__ */ new Set([conv2dOp, linearOp] as OpDef<unknown>[]);
 
 export function fuseActivations(graph: Graph): Graph {
   const readers = countReaders(graph);

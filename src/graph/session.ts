@@ -2,9 +2,10 @@
 // backend prepare it (upload weights, build pipelines), then plan per input shape on demand.
 import { NNError, ShapeError } from '../errors.js';
 import type { Module } from '../layers/module.js';
-import type { Shape } from '../shape.js';
+import { checkShape, formatShape, type Shape } from '../shape.js';
 import { Tensor, type TensorOwner } from '../tensor.js';
 import { sameComputation, type Graph, type ValueId } from './ir.js';
+import type { SymbolicTensor } from './tracer.js';
 import { optimizeGraph } from './passes.js';
 import { planGraph, type Plan } from './plan.js';
 import { scheduleGraph } from './schedule.js';
@@ -22,9 +23,21 @@ export interface GraphBackend extends TensorOwner {
   admitRun?(): Promise<(afterSubmittedWork: boolean) => void>;
 }
 
+/** How far compile() has come: pipelines (WebGPU kernels) built of those the plan needs. */
+export interface CompileProgress {
+  readonly built: number;
+  readonly total: number;
+}
+
+/** What instantiate() reports to and stops on. */
+export interface BuildControl {
+  onProgress?: (progress: CompileProgress) => void;
+  signal?: AbortSignal;
+}
+
 /** A graph with its weights on the backend, ready to be instantiated for input shapes. */
 export interface PreparedGraph {
-  instantiate(plan: Plan): Promise<Executable>;
+  instantiate(plan: Plan, control?: BuildControl): Promise<Executable>;
   /** The current values of parameters (after the runs so far, for graphs with state updates). */
   readParams(ids: readonly ValueId[]): Promise<Float32Array[]>;
   /** Overwrites a parameter's values (a training step's learning rate); later runs see them. */
@@ -42,21 +55,68 @@ export interface ExecutableStats {
 }
 
 export interface Executable {
-  /** Runs the graph; the outputs are new tensors owned by the caller. */
-  run(inputs: readonly Tensor[]): Tensor[];
+  /**
+   * Runs the graph; the outputs are new tensors owned by the caller, or the results are
+   * written into `into` (checked tensors of the plan's output shapes) and those are returned.
+   */
+  run(inputs: readonly Tensor[], into?: readonly Tensor[]): Tensor[];
   readonly stats: ExecutableStats;
+  /** The shape of each graph output for this plan. */
+  readonly outputShapes: readonly Shape[];
   dispose(): void;
 }
 
 export type SessionInput = Tensor | { readonly [name: string]: Tensor };
 export type SessionOutput = Tensor | { [name: string]: Tensor };
 
+/**
+ * What `run()` returns for a model whose `forward` returns `R`: a Tensor for one tensor, a
+ * record by output name for a record (`output0`, `output1`, … for an array).
+ */
+export type RunOutput<R> = R extends SymbolicTensor
+  ? Tensor
+  : R extends readonly SymbolicTensor[]
+    ? { [name: `output${number}`]: Tensor }
+    : R extends { readonly [name: string]: SymbolicTensor }
+      ? { [K in keyof R]: Tensor }
+      : SessionOutput;
+
+/** What `run()` returns for model type `M` (from the return type of its `forward`). */
+export type ModelOutput<M extends Module> = RunOutput<ReturnType<M['forward']>>;
+
+/** Input shapes with the batch (and, for sequences, the length): one shape, or one per input name. */
+export type InputShapes = readonly number[] | { readonly [name: string]: readonly number[] };
+
 export interface CompileOptions {
   /** Fold inference BatchNorm into the convolution before it and fuse activations (default true). */
   optimize?: boolean;
+  /**
+   * The full input shape the first runs will use, batch included (`[256, 1, 28, 28]`), or a
+   * record by input name. compile() plans and builds for it, so the first run does not re-plan
+   * (default: batch 1 of the model's input shape). For a module without an input shape of its
+   * own (a custom `nn.Module`), this is what makes it runnable: dim 0 is the batch, the one dim
+   * later runs may change.
+   */
+  inputShape?: InputShapes;
+  /** Called as kernels are built: `{ built, total }` pipelines (WebGPU; the CPU reports `{ 0, 0 }` once). */
+  onProgress?: (progress: CompileProgress) => void;
+  /**
+   * Stops compile() early: it rejects with the signal's reason (an `AbortError` DOMException
+   * by default) and frees the buffers it made. Pipelines already built stay in the backend's cache.
+   */
+  signal?: AbortSignal;
 }
 
-export class Session {
+/** Options of `session.run`. */
+export interface RunOptions<Output extends SessionOutput = SessionOutput> {
+  /**
+   * Tensors to write the results into (a Tensor, or a record by output name, as run() returns),
+   * of this backend and the output shapes: a run then allocates nothing. They are returned.
+   */
+  output?: Output;
+}
+
+export class Session<Output extends SessionOutput = SessionOutput> {
   readonly #executables = new Map<string, Promise<Executable>>();
   #disposed = false;
 
@@ -77,9 +137,10 @@ export class Session {
   /**
    * Runs the model. A new batch size re-plans once; plans are cached by input shapes. The inputs
    * are taken when run() is called: disposing them before the promise settles is safe. Past
-   * MAX_RUNS_IN_FLIGHT unfinished runs (WebGPU), a run waits for an earlier one to finish.
+   * MAX_RUNS_IN_FLIGHT unfinished runs (WebGPU), a run waits for an earlier one to finish. The
+   * outputs are new tensors the caller owns, or `options.output`'s tensors, overwritten.
    */
-  run(input: SessionInput): Promise<SessionOutput> {
+  run(input: SessionInput, options: RunOptions<Output> = {}): Promise<Output> {
     let tensors: Tensor[];
     try {
       if (this.#disposed) throw new NNError('run: the session was disposed');
@@ -88,54 +149,56 @@ export class Session {
       return Promise.reject(e);
     }
     const releases = tensors.map((t) => t.hold());
-    return this.#run(tensors).finally(() => releases.forEach((release) => release()));
+    return this.#run(tensors, options).finally(() => releases.forEach((release) => release()));
   }
 
-  async #run(tensors: Tensor[]): Promise<SessionOutput> {
+  async #run(tensors: Tensor[], options: RunOptions<Output>): Promise<Output> {
     const executable = await this.executableFor(tensors.map((t) => t.shape));
     const release = await this.backend.admitRun?.();
     let outputs: Tensor[];
     try {
       if (this.#disposed) throw new NNError('run: the session was disposed');
-      outputs = executable.run(tensors);
+      const into = options.output === undefined ? undefined : this.#orderOutputs(options.output, executable);
+      outputs = executable.run(tensors, into);
     } catch (e) {
       release?.(false);
       throw e;
     }
     release?.(true);
-    if (outputs.length === 1 && this.graph.outputs[0].name === 'output') return outputs[0];
-    return Object.fromEntries(this.graph.outputs.map((o, i) => [o.name, outputs[i]]));
+    if (outputs.length === 1 && this.graph.outputs[0].name === 'output') return outputs[0] as Output;
+    return Object.fromEntries(this.graph.outputs.map((o, i) => [o.name, outputs[i]])) as Output;
   }
 
   /** @internal The executable for these input shapes (planned once, checked before anything is allocated). */
-  executableFor(shapes: readonly Shape[]): Promise<Executable> {
+  executableFor(shapes: readonly Shape[], control?: BuildControl): Promise<Executable> {
     const key = shapes.map((s) => s.join('x')).join('|');
     let e = this.#executables.get(key);
     if (!e) {
-      e = Promise.resolve().then(() => this.#instantiate(shapes, key));
+      e = Promise.resolve().then(() => this.#instantiate(shapes, key, control));
       this.#executables.set(key, e);
       e.catch(() => this.#executables.delete(key));
     }
     return e;
   }
 
-  async #instantiate(shapes: readonly Shape[], key: string): Promise<Executable> {
+  async #instantiate(shapes: readonly Shape[], key: string, control?: BuildControl): Promise<Executable> {
     const traced = this.graph.inputs.map((i) => this.graph.values[i.id].shape.join('x')).join('|');
     const graph = this.retrace && key !== traced ? this.retrace(shapes) : null;
     if (!graph || sameComputation(graph, this.graph)) {
       const plan = planGraph(this.graph, shapes);
       this.backend.checkPlan?.(this.graph, plan); // before anything is allocated
-      return this.prepared.instantiate(plan);
+      return this.prepared.instantiate(plan, control);
     }
     // A graph of its own for these shapes, with its own copy of the weights on the backend.
     const plan = planGraph(graph, shapes);
     this.backend.checkPlan?.(graph, plan);
     const prepared = await this.backend.prepareGraph(graph);
     try {
-      const executable = await prepared.instantiate(plan);
+      const executable = await prepared.instantiate(plan, control);
       return {
-        run: (inputs) => executable.run(inputs),
+        run: (inputs, into) => executable.run(inputs, into),
         stats: executable.stats,
+        outputShapes: executable.outputShapes,
         dispose() {
           executable.dispose();
           prepared.dispose();
@@ -153,6 +216,31 @@ export class Session {
     for (const e of this.#executables.values()) e.then((x) => x.dispose(), () => {});
     this.#executables.clear();
     this.prepared.dispose();
+  }
+
+  #orderOutputs(output: SessionOutput, executable: Executable): Tensor[] {
+    const names = this.graph.outputs.map((o) => o.name);
+    const single = names.length === 1 && names[0] === 'output';
+    let list: unknown[];
+    if (output instanceof Tensor) {
+      if (!single) throw new ShapeError(`run: the model has outputs ${names.join(', ')}; pass options.output as a record by name`);
+      list = [output];
+    } else if (output && typeof output === 'object' && !single) {
+      const extra = Object.keys(output).filter((k) => !names.includes(k));
+      if (extra.length) throw new ShapeError(`run: options.output has unknown output(s) ${extra.join(', ')}; the model has ${names.join(', ')}`);
+      list = names.map((n) => (output as Record<string, Tensor>)[n]);
+    } else {
+      throw new ShapeError(`run: options.output must be ${single ? 'a Tensor' : 'a record of Tensors by output name'}, got ${String(output)}`);
+    }
+    return list.map((t, i) => {
+      if (!(t instanceof Tensor)) throw new ShapeError(`run: options.output '${names[i]}' is not a Tensor`);
+      t.assertUsableBy(this.backend, `run: options.output '${names[i]}'`);
+      const shape = executable.outputShapes[i];
+      if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
+        throw new ShapeError(`run: options.output '${names[i]}' has shape ${formatShape(t.shape)}, the output is ${formatShape(shape)}`);
+      }
+      return t;
+    });
   }
 
   #orderInputs(input: SessionInput): Tensor[] {
@@ -181,24 +269,47 @@ export class Session {
 }
 
 /** Traces and schedules the model, optimises the graph, and prepares it on the backend (weights, pipelines). */
-export async function compileModule(model: Module, backend: GraphBackend, options: CompileOptions = {}): Promise<Session> {
+export async function compileModule<M extends Module>(model: M, backend: GraphBackend, options: CompileOptions = {}): Promise<Session<ModelOutput<M>>> {
+  const { signal, onProgress } = options;
+  signal?.throwIfAborted();
+  const given = options.inputShape === undefined ? undefined : inputShapesByName(model, options.inputShape);
+  // A module with no input shape of its own is traced at the given shapes (dim 0 the batch).
+  const traceInputs = given && !model.inputShapes
+    ? Object.entries(given).map(([name, shape]) => ({ name, shape, dynamicDims: { 0: 'N' } }))
+    : undefined;
   const finish = (traced: Graph) => (options.optimize === false ? scheduleGraph(traced) : optimizeGraph(scheduleGraph(traced)));
-  const graph = finish(model.trace(1));
-  const shapes = graph.inputs.map((i) => graph.values[i.id].shape);
+  const graph = finish(model.trace(1, undefined, traceInputs));
+  if (given) {
+    const missing = graph.inputs.filter((i) => !given[i.name]).map((i) => i.name);
+    if (missing.length) throw new ShapeError(`compile: inputShape has no shape for input(s) ${missing.join(', ')}`);
+  }
+  // Plan now (for the given shapes, else batch 1), so the first run does not stall.
+  const shapes = graph.inputs.map((i) => (given ? given[i.name] : graph.values[i.id].shape));
   // Every limit is checked before the weights are uploaded: a refused compile allocates nothing.
   backend.checkPlan?.(graph, planGraph(graph, shapes));
+  signal?.throwIfAborted();
   const prepared = await backend.prepareGraph(graph);
   const retrace = (inputShapes: readonly Shape[]) => {
     const traced = model.traceForShapes(inputShapes);
     return traced && finish(traced);
   };
-  const session = new Session(backend, graph, prepared, retrace);
+  const session = new Session<ModelOutput<M>>(backend, graph, prepared, retrace);
   try {
-    // Plan and build for batch 1 now, so the first run does not stall.
-    await session.executableFor(shapes);
+    signal?.throwIfAborted();
+    await session.executableFor(shapes, { onProgress, signal });
+    signal?.throwIfAborted();
   } catch (e) {
     session.dispose(); // and the weights with it, whatever failed
     throw e;
   }
   return session;
+}
+
+/** The compile option as full shapes by input name, checked. */
+function inputShapesByName(model: Module, shapes: InputShapes): Record<string, Shape> {
+  const byName: Record<string, readonly number[]> = Array.isArray(shapes)
+    ? { [model.inputShapes ? (Object.keys(model.inputShapes)[0] ?? 'input') : 'input']: shapes as readonly number[] }
+    : (shapes as Record<string, readonly number[]>);
+  if (!byName || typeof byName !== 'object') throw new ShapeError(`compile: inputShape must be a shape or a record of shapes by input name, got ${String(shapes)}`);
+  return Object.fromEntries(Object.entries(byName).map(([name, s]) => [name, checkShape(s, `compile: inputShape '${name}'`)]));
 }

@@ -9,7 +9,8 @@ import type { SoftmaxOptions } from '../ops/norm/softmax.js';
 import { Conv2d, type Conv2dLayerOptions } from './conv.js';
 import { Linear, type LinearLayerOptions } from './linear.js';
 import { BatchNorm2d, LocalResponseNorm, type BatchNorm2dLayerOptions } from './normalization.js';
-import { Recurrent, type RecurrentLayerOptions } from './recurrent.js';
+import { Recurrent, type RecurrentLayerOptions, type RecurrentSequence, type RecurrentWithState } from './recurrent.js';
+import type { RecurrentMode } from '../ops/recurrent/recurrentMath.js';
 import { Stateless } from './stateless.js';
 
 type WithoutKernel<T> = Omit<T, 'kernelSize'>;
@@ -41,10 +42,15 @@ export const flatten = (startDim = 1, endDim = -1) =>
   new Stateless('Flatten', (ops, x) => ops.flatten(x, { startDim, endDim } satisfies FlattenOptions));
 export const dropout = (p = 0.5) => new Stateless('Dropout', (ops, x) => ops.dropout(x, { p }));
 
-export const lstm = (inputSize: number, hiddenSize: number, opts?: Omit<RecurrentLayerOptions, 'nonlinearity'>) =>
-  new Recurrent('lstm', inputSize, hiddenSize, opts);
-export const gru = (inputSize: number, hiddenSize: number, opts?: Omit<RecurrentLayerOptions, 'nonlinearity'>) =>
-  new Recurrent('gru', inputSize, hiddenSize, opts);
-export const rnn = (inputSize: number, hiddenSize: number, opts?: RecurrentLayerOptions) => new Recurrent('rnn', inputSize, hiddenSize, opts);
+/** A recurrent layer builder: with `{ returnState: true }` its forward returns `{ output, h[, c] }`. */
+interface RecurrentBuilder<O> {
+  (inputSize: number, hiddenSize: number, opts: O & { returnState: true }): RecurrentWithState;
+  (inputSize: number, hiddenSize: number, opts?: O & { returnState?: false }): RecurrentSequence;
+}
+const recurrentBuilder = <O extends RecurrentLayerOptions>(mode: RecurrentMode): RecurrentBuilder<O> =>
+  ((inputSize: number, hiddenSize: number, opts?: O) => new Recurrent(mode, inputSize, hiddenSize, opts)) as RecurrentBuilder<O>;
+export const lstm = /* @__PURE__ */ recurrentBuilder<Omit<RecurrentLayerOptions, 'nonlinearity'>>('lstm');
+export const gru = /* @__PURE__ */ recurrentBuilder<Omit<RecurrentLayerOptions, 'nonlinearity'>>('gru');
+export const rnn = /* @__PURE__ */ recurrentBuilder<RecurrentLayerOptions>('rnn');
 
 export { BatchNorm2d, Conv2d, Linear, LocalResponseNorm, Recurrent, Stateless };

@@ -4,6 +4,8 @@
 import { ShapeError, WeightsError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { SymbolicTensor, Tracer } from '../graph/tracer.js';
+import { fetchBytes, type BytesSource, type FetchBytesOptions } from '../io/fetchBytes.js';
+import { Tensor } from '../tensor.js';
 import { FLOAT_DTYPES, float32Tensor, quoteName, readSafetensors, toFloat32, writeSafetensors } from '../io/safetensors.js';
 import type { Ops } from '../ops/index.js';
 import { Random } from '../random.js';
@@ -83,7 +85,14 @@ export interface ForwardContext {
   readonly ops: Ops<SymbolicTensor>;
   /** The module's own parameter (or buffer) `name` as a graph value. */
   param(name: string): SymbolicTensor;
-  /** Calls a child module registered with addModule. */
+  /**
+   * Calls a child module registered with addModule. A child whose forward returns a record
+   * (a recurrent layer with `returnState`) gives that record; any other child one tensor.
+   */
+  call<R extends { readonly [name: string]: SymbolicTensor | undefined }>(
+    child: Module & { forward(ctx: ForwardContext, ...inputs: SymbolicTensor[]): R },
+    ...inputs: SymbolicTensor[]
+  ): R;
   call(child: Module, ...inputs: SymbolicTensor[]): SymbolicTensor;
   /** The parameter `name` if the module has one, else null (optional biases). */
   optionalParam(name: string): SymbolicTensor | null;
@@ -179,9 +188,49 @@ export abstract class Module {
    * converted to float32, BatchNorm's I64 `num_batches_tracked` entries are ignored. The whole
    * file is checked first: on any problem nothing changes and one WeightsError lists every
    * missing and unexpected key, wrong shape and unsupported dtype.
+   *
+   * `source` is the file's bytes, a `Response` (from `fetch`), or a URL to fetch;
+   * `onProgress` reports `{ loaded, total }` bytes as it downloads, `signal` stops it.
    */
-  async loadWeights(bytes: Uint8Array | ArrayBuffer): Promise<void> {
+  async loadWeights(source: BytesSource, options: FetchBytesOptions = {}): Promise<void> {
+    const bytes = await fetchBytes(source, 'loadWeights', options);
     for (const [param, values] of weightsFromFile(this, bytes)) param.assign(values);
+  }
+
+  /**
+   * Sets parameters and buffers from arrays or tensors keyed by state_dict name (see
+   * `stateDict()` for the names and shapes), with loadWeights' checks: all or nothing, and one
+   * WeightsError lists every missing, unexpected and mis-sized entry. A Float32Array must have
+   * the parameter's element count; a Tensor its shape (it is read back with `data()`). The
+   * values are copied. Compile again afterwards: sessions read weights at compile time.
+   */
+  async setWeights(weights: Readonly<Record<string, Float32Array | Tensor>>): Promise<void> {
+    if (!weights || typeof weights !== 'object') throw new WeightsError(`setWeights: expected a record of Float32Array or Tensor by parameter name, got ${String(weights)}`);
+    const expected = new Map(this.namedParameters());
+    const ignorable = ignorableKeys(this);
+    const missing = [...expected.keys()].filter((k) => !Object.hasOwn(weights, k)).map(quoteName);
+    const unexpected: string[] = [];
+    const mismatches: string[] = [];
+    const checked: [Parameter, Float32Array | Tensor][] = [];
+    for (const [key, value] of Object.entries(weights)) {
+      const param = expected.get(key);
+      if (!param) {
+        if (!ignorable.has(key)) unexpected.push(quoteName(key));
+      } else if (value instanceof Tensor) {
+        if (value.isDisposed) mismatches.push(`${quoteName(key)} is a disposed tensor`);
+        else if (!sameShape(value.shape, param.shape)) mismatches.push(`${quoteName(key)} is a tensor ${formatShape(value.shape)}, the model expects ${formatShape(param.shape)}`);
+        else checked.push([param, value]);
+      } else if (value instanceof Float32Array) {
+        if (value.length !== param.size) mismatches.push(`${quoteName(key)} has ${value.length} elements, the model expects ${formatShape(param.shape)} (${param.size})`);
+        else checked.push([param, value]);
+      } else {
+        mismatches.push(`${quoteName(key)} is ${ArrayBuffer.isView(value) ? (value as object).constructor.name : typeof value}, not a Float32Array or a Tensor`);
+      }
+    }
+    const problems = [listed('missing', missing), listed('unexpected', unexpected), listed('mismatched', mismatches)].filter((p) => p !== '');
+    if (problems.length > 0) throw new WeightsError(`setWeights: the weights do not fit ${this.type}: ${problems.join('; ')}`);
+    const values = await Promise.all(checked.map(([, v]) => (v instanceof Tensor ? v.data() : v.slice())));
+    checked.forEach(([param], i) => param.assign(values[i]));
   }
 
   /** Every parameter and buffer as an F32 safetensors file, in state_dict order (draws defaults once). */
@@ -205,10 +254,13 @@ export abstract class Module {
     return Object.entries(inputs).map(([name, shape]) => ({ name, shape: [batch, ...shape], dynamicDims: { 0: 'N' } }));
   }
 
-  /** Traces the module into a graph for inputs of batch size `batch`. */
-  trace(batch = 1, onCall?: (record: ModuleCallRecord) => void): Graph {
+  /**
+   * Traces the module into a graph for inputs of batch size `batch`, or for `inputs` as given
+   * (compile's inputShape for a module without input shapes of its own).
+   */
+  trace(batch = 1, onCall?: (record: ModuleCallRecord) => void, inputs?: readonly TraceInput[]): Graph {
     const tracer = new Tracer();
-    const syms = this.traceInputs(batch).map(({ name, shape, dynamicDims }) => tracer.input(name, shape, dynamicDims));
+    const syms = (inputs ?? this.traceInputs(batch)).map(({ name, shape, dynamicDims }) => tracer.input(name, shape, dynamicDims));
     const result = callModule(tracer, this, this, '', syms, onCall);
     return tracer.finish(namedOutputs(result));
   }
@@ -250,7 +302,9 @@ export abstract class Module {
 
   #requireInputShapes(what: string): Record<string, Shape> {
     if (!this.inputShapes) {
-      throw new ShapeError(`${what}: ${this.type} has no input shape; build it with { inputShape } (e.g. nn.sequential(layers, { inputShape: [1, 28, 28] }))`);
+      throw new ShapeError(
+        `${what}: ${this.type} has no input shape; give one to compile (nn.compile(model, backend, { inputShape: [1, 3, 32, 32] }), batch first) or build it with one (nn.sequential(layers, { inputShape: [1, 28, 28] }), without the batch)`,
+      );
     }
     return this.inputShapes;
   }
@@ -263,12 +317,7 @@ const MAX_LISTED = 50;
 function weightsFromFile(model: Module, bytes: Uint8Array | ArrayBuffer): [Parameter, Float32Array][] {
   const file = readSafetensors(bytes);
   const expected = new Map(model.namedParameters());
-  // PyTorch's BatchNorm saves a step counter that inference does not use.
-  const ignorable = new Set(
-    namedModules(model)
-      .filter(([, m]) => m.type.startsWith('BatchNorm'))
-      .map(([prefix]) => `${prefix}num_batches_tracked`),
-  );
+  const ignorable = ignorableKeys(model);
   const missing = [...expected.keys()].filter((k) => !file.tensors.has(k));
   const unexpected: string[] = [];
   const mismatches: string[] = [];
@@ -293,6 +342,15 @@ function weightsFromFile(model: Module, bytes: Uint8Array | ArrayBuffer): [Param
   ].filter((p) => p !== '');
   if (problems.length > 0) throw new WeightsError(`loadWeights: the file does not fit ${model.type}: ${problems.join('; ')}`);
   return loaded;
+}
+
+/** PyTorch's BatchNorm saves a step counter that inference does not use. */
+function ignorableKeys(model: Module): Set<string> {
+  return new Set(
+    namedModules(model)
+      .filter(([, m]) => m.type.startsWith('BatchNorm'))
+      .map(([prefix]) => `${prefix}num_batches_tracked`),
+  );
 }
 
 function listed(kind: string, items: string[]): string {
@@ -335,12 +393,12 @@ function callModule(
       }
       return tracer.param(`${fullName(local)} (constant)`, shape, () => values);
     },
-    call(child, ...xs) {
+    call(child: Module, ...xs: SymbolicTensor[]): SymbolicTensor {
       const childName = childNames.get(child);
       if (childName === undefined) throw new ShapeError(`${name || module.type}: ctx.call() of a module that was not registered with addModule`);
       const out = callModule(tracer, root, child, fullName(childName), xs, onCall);
-      if (!(out instanceof SymbolicTensor)) throw new ShapeError(`${fullName(childName)}: a child module must return one tensor`);
-      return out;
+      if (Array.isArray(out)) throw new ShapeError(`${fullName(childName)}: a child module must return one tensor or a record of tensors`);
+      return out as SymbolicTensor;
     },
   };
   const local = name.slice(name.lastIndexOf('.') + 1);

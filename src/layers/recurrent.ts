@@ -1,5 +1,7 @@
 // LSTM, GRU and RNN layers with PyTorch's parameter names (weight_ih_l0, weight_hh_l0_reverse,
-// …) and initialisation (uniform ±1/√hidden). forward returns the output sequence.
+// …) and initialisation (uniform ±1/√hidden). forward returns the output sequence, or with
+// { returnState: true } (Keras' return_state) a record { output, h } (LSTM: { output, h, c }),
+// h and c being the final states [numLayers · directions, N, hidden] as PyTorch returns them.
 import type { SymbolicTensor } from '../graph/tracer.js';
 import { recurrentParamName, type RecurrentMode, type RnnNonlinearity } from '../ops/recurrent/recurrent.js';
 import { GATE_COUNT } from '../ops/recurrent/recurrentMath.js';
@@ -16,7 +18,18 @@ export interface RecurrentLayerOptions {
   bias?: boolean;
   /** RNN only: 'tanh' (default) or 'relu'. */
   nonlinearity?: RnnNonlinearity;
+  /** Return `{ output, h }` (LSTM `{ output, h, c }`) instead of the output sequence alone (default false). */
+  returnState?: boolean;
 }
+
+/** What a recurrent layer built with `returnState: true` returns. */
+export type RecurrentState = {
+  readonly output: SymbolicTensor;
+  /** Final hidden states [numLayers · directions, N, hidden]. */
+  readonly h: SymbolicTensor;
+  /** LSTM only: final cell states, shaped as h. */
+  readonly c?: SymbolicTensor;
+};
 
 const TYPES: Record<RecurrentMode, string> = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' };
 
@@ -52,7 +65,7 @@ export class Recurrent extends Module {
     }
   }
 
-  forward(ctx: ForwardContext, x: SymbolicTensor): SymbolicTensor {
+  forward(ctx: ForwardContext, x: SymbolicTensor): SymbolicTensor | RecurrentState {
     const params = Object.fromEntries(this.ownParameters().map(([name]) => [name, ctx.param(name)]));
     const opts = {
       hiddenSize: this.hiddenSize,
@@ -60,8 +73,22 @@ export class Recurrent extends Module {
       bidirectional: this.bidirectional,
       batchFirst: this.options.batchFirst ?? false,
     };
-    if (this.mode === 'lstm') return ctx.ops.lstm(x, params, opts).output;
-    if (this.mode === 'gru') return ctx.ops.gru(x, params, opts).output;
-    return ctx.ops.rnn(x, params, { ...opts, nonlinearity: this.options.nonlinearity ?? 'tanh' }).output;
+    const state: RecurrentState =
+      this.mode === 'lstm'
+        ? ctx.ops.lstm(x, params, opts)
+        : this.mode === 'gru'
+          ? ctx.ops.gru(x, params, opts)
+          : ctx.ops.rnn(x, params, { ...opts, nonlinearity: this.options.nonlinearity ?? 'tanh' });
+    return this.options.returnState ? { ...state } : state.output;
   }
+}
+
+/** A recurrent layer built without `returnState`: its forward returns the output sequence. */
+export interface RecurrentSequence extends Recurrent {
+  forward(ctx: ForwardContext, x: SymbolicTensor): SymbolicTensor;
+}
+
+/** A recurrent layer built with `returnState: true`: its forward's type says so. */
+export interface RecurrentWithState extends Recurrent {
+  forward(ctx: ForwardContext, x: SymbolicTensor): RecurrentState;
 }

@@ -1,7 +1,7 @@
 // Sequential: children called in order, named '0', '1', … (or by the keys of a record), as
 // torch.nn.Sequential names them in a state dict.
 import { ShapeError } from '../errors.js';
-import type { SymbolicTensor } from '../graph/tracer.js';
+import { SymbolicTensor } from '../graph/tracer.js';
 import { checkShape, type Shape } from '../shape.js';
 import { Module, type ForwardContext } from './module.js';
 
@@ -26,7 +26,12 @@ export class Sequential extends Module {
   }
 
   forward(ctx: ForwardContext, x: SymbolicTensor): SymbolicTensor {
-    for (const [, m] of this.children()) x = ctx.call(m, x);
+    for (const [name, m] of this.children()) {
+      x = ctx.call(m, x);
+      if (!(x instanceof SymbolicTensor)) {
+        throw new ShapeError(`sequential: layer '${name}' (${m.type}) returns a record; a sequential passes one tensor from layer to layer (returnState belongs in a custom module)`);
+      }
+    }
     return x;
   }
 }

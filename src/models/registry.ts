@@ -34,8 +34,8 @@ export interface ZooEntry {
 
 // AlexNet needs 63 px (65 with the lecture's padding 1), NiN 67, the paper's GoogLeNet 47 (its 3×3
 // pooling before 5a), the other /32 networks 32. Recurrent models: 6 steps instead of 35.
-const small = (inChannels: number, size: number): ZooEntry['reduced'] => ({ options: { inputSize: size, numClasses: 10 }, input: [1, inChannels, size, size], output: [1, 10] });
-const image = (
+const small = /* @__NO_SIDE_EFFECTS__ */ (inChannels: number, size: number): ZooEntry['reduced'] => ({ options: { inputSize: size, numClasses: 10 }, input: [1, inChannels, size, size], output: [1, 10] });
+const image = /* @__NO_SIDE_EFFECTS__ */ (
   name: string,
   build: ZooEntry['build'],
   input: number[],
@@ -52,7 +52,7 @@ const image = (
   macs,
   reduced,
 });
-const sequence = (name: string, build: ZooEntry['build'], params: number, macs: number, outputs = 28): ZooEntry => ({
+const sequence = /* @__NO_SIDE_EFFECTS__ */ (name: string, build: ZooEntry['build'], params: number, macs: number, outputs = 28): ZooEntry => ({
   name,
   kind: 'sequence',
   build,

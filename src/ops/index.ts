@@ -14,6 +14,7 @@ import * as linear from './gemm/linear.js';
 import * as lrn from './norm/localResponseNorm.js';
 import * as matmul from './gemm/matmul.js';
 import type { OpRunner } from './op.js';
+import * as slice from './shape/narrow.js';
 import * as perm from './shape/permute.js';
 import * as pool from './pool/pool2d.js';
 import * as rec from './recurrent/recurrent.js';
@@ -55,6 +56,8 @@ export function makeOps<T extends Shaped>(r: OpRunner<T>) {
     flatten: (x: T, opts?: view.FlattenOptions) => view.flatten(r, x, opts),
     reshape: (x: T, shape: readonly number[]) => view.reshape(r, x, shape),
     permute: (x: T, dims: readonly number[]) => perm.permute(r, x, dims),
+    narrow: (x: T, dim: number, start: number, length: number) => slice.narrow(r, x, dim, start, length),
+    select: (x: T, dim: number, index: number) => slice.select(r, x, dim, index),
     dropout: (x: T, opts?: view.DropoutOptions) => view.dropout(r, x, opts),
 
     // Normalisation

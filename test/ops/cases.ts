@@ -23,7 +23,7 @@ import type { OpRunner } from '../../src/ops/op';
 import type { OracleResult, OracleTensor } from '../../src/ops/oracle';
 import { adaptiveAvgPool2dOracle, globalPoolOracle, pool2dOracle } from '../../src/ops/pool/poolOracle';
 import { cellOracle, recurrentOracle, type StepWeights } from '../../src/ops/recurrent/recurrentOracle';
-import { concatOracle, permuteOracle, viewOracle } from '../../src/ops/shape/shapeOracle';
+import { concatOracle, narrowOracle, permuteOracle, viewOracle } from '../../src/ops/shape/shapeOracle';
 import { paddingAttr, positivePair, samePads, type Pads } from '../../src/ops/window';
 import { Random } from '../../src/random';
 import type { Shape } from '../../src/shape';
@@ -78,6 +78,8 @@ export const CALLS: Record<OpName, Call> = {
   flatten: (ops, t, o) => ops.flatten(t.x, o),
   reshape: (ops, t, o) => ops.reshape(t.x, o.shape),
   permute: (ops, t, o) => ops.permute(t.x, o.dims),
+  narrow: (ops, t, o) => ops.narrow(t.x, o.dim, o.start, o.length),
+  select: (ops, t, o) => ops.select(t.x, o.dim, o.index),
   dropout: (ops, t, o) => ops.dropout(t.x, o),
   batchNorm2d: (ops, t, o) =>
     ops.batchNorm2d(t.x, { weight: t.weight ?? null, bias: t.bias ?? null, runningMean: t.runningMean, runningVar: t.runningVar, eps: o.eps }),
@@ -175,6 +177,8 @@ export const ORACLES: Record<OpName, Oracle> = {
   flatten: (t, o) => viewOracle(t.x, flattened(t.x.shape, o)),
   reshape: (t, o) => viewOracle(t.x, reshaped(t.x.shape, o.shape)),
   permute: (t, o) => permuteOracle(t.x, o.dims),
+  narrow: (t, o) => narrowOracle(t.x, o.dim, o.start, o.length, false),
+  select: (t, o) => narrowOracle(t.x, o.dim, o.index, 1, true),
   dropout: (t) => viewOracle(t.x, t.x.shape),
   batchNorm2d: (t, o) => batchNormOracle(t.x, { weight: t.weight ?? null, bias: t.bias ?? null, runningMean: t.runningMean, runningVar: t.runningVar, eps: o.eps ?? 1e-5 }),
   localResponseNorm: (t, o) => localResponseNormOracle(t.x, { size: o.size, alpha: o.alpha ?? 1e-4, beta: o.beta ?? 0.75, k: o.k ?? 1, window: o.window ?? 'pytorch' }),
@@ -453,6 +457,26 @@ for (const [x, dims] of [
   [[8, 64, 56, 56], [0, 2, 3, 1]], // NCHW → NHWC
 ]) {
   add({ op: 'permute', inputs: { x }, options: { dims } });
+}
+// narrow and select: every dim of a rank-3 tensor, negative starts and indices, empty and
+// whole slices, a rank-5 random set, a sequence's last step.
+for (const dim of [0, 1, 2, -1]) {
+  add({ op: 'narrow', inputs: { x: [3, 4, 5] }, options: { dim, start: 1, length: 2 } }, { op: 'select', inputs: { x: [3, 4, 5] }, options: { dim, index: -1 } });
+}
+add(
+  { op: 'narrow', inputs: { x: [3, 4, 5] }, options: { dim: 1, start: -4, length: 4 } },
+  { op: 'narrow', inputs: { x: [3, 4, 5] }, options: { dim: 2, start: 5, length: 0 } },
+  { op: 'select', inputs: { x: [6] }, options: { dim: 0, index: 2 } },
+  { op: 'select', inputs: { x: [35, 8, 32] }, options: { dim: 0, index: -1 }, note: 'last step' },
+);
+for (let n = 0; n < 8; n++) {
+  const x = Array.from({ length: 5 }, () => int(1, 4));
+  const dim = int(0, 4);
+  const start = int(0, x[dim] - 1);
+  add(
+    { op: 'narrow', inputs: { x }, options: { dim, start, length: int(0, x[dim] - start) }, note: 'random' },
+    { op: 'select', inputs: { x }, options: { dim: dim - 5, index: start }, note: 'random' },
+  );
 }
 add(
   { op: 'reshape', inputs: { x: [2, 3, 4] }, options: { shape: [4, -1] } },

@@ -61,6 +61,10 @@ export class CpuBackend extends BackendBase implements CpuGraphHost {
     return Promise.resolve(this.view(t).slice());
   }
 
+  writeTensor(t: Tensor, data: Float32Array): void {
+    this.view(t).set(data);
+  }
+
   protected freeStorage(storage: Storage): void {
     (storage as CpuStorage).data = EMPTY;
   }

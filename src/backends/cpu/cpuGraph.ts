@@ -38,8 +38,10 @@ export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): TrackedGra
   };
   const executables = new Set<CpuExecutable>();
   return {
-    instantiate: (plan) => {
+    instantiate: (plan, control) => {
+      control?.signal?.throwIfAborted();
       checkCpuPlan(backend, graph, plan);
+      control?.onProgress?.({ built: 0, total: 0 }); // no kernels to build on the CPU
       const e = new CpuExecutable(backend, graph, plan, params);
       executables.add(e);
       return Promise.resolve(e);
@@ -64,6 +66,7 @@ class CpuExecutable implements Executable {
   readonly #slots: Float32Array[];
   #disposed = false;
   readonly stats;
+  readonly outputShapes;
 
   constructor(
     private readonly backend: CpuGraphHost,
@@ -73,13 +76,14 @@ class CpuExecutable implements Executable {
   ) {
     this.#slots = plan.slotSizes.map((n) => new Float32Array(n));
     this.stats = { buffers: plan.slotSizes.length };
+    this.outputShapes = graph.outputs.map((o) => plan.shapes[o.id]);
   }
 
   bytes(): number {
     return this.#slots.reduce((n, s) => n + s.byteLength, 0);
   }
 
-  run(inputs: readonly Tensor[]): Tensor[] {
+  run(inputs: readonly Tensor[], into?: readonly Tensor[]): Tensor[] {
     if (this.#disposed) throw new NNError('run: the session was disposed (or its backend)');
     const { graph, plan } = this;
     const args: (CpuArg | undefined)[] = new Array(graph.values.length);
@@ -99,6 +103,10 @@ class CpuExecutable implements Executable {
     }
     for (const u of graph.updates ?? []) this.params.get(u.target)!.set(args[u.source]!.data);
     // Outputs are copies: they must stay valid after later runs reuse the slots.
+    if (into) {
+      graph.outputs.forEach((o, i) => this.backend.view(into[i]).set(args[o.id]!.data));
+      return [...into];
+    }
     return graph.outputs.map((o) => this.backend.adopt(args[o.id]!.data.slice(), plan.shapes[o.id]));
   }
 

@@ -59,8 +59,11 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
   }
   const gpu = options.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) {
+    const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
     throw new BackendUnavailableError(
-      'webgpu: navigator.gpu is missing (no WebGPU in this browser or runtime; Chrome needs a secure context such as https or http://localhost)',
+      node && !(globalThis as { window?: unknown }).window
+        ? "webgpu: Node has no navigator.gpu; WebGPU in Node comes from the 'webgpu' package (Dawn): npm install webgpu, then import { create } from 'webgpu' and createBackend('webgpu', { gpu: create([]) }), keeping that GPU object referenced while the backend is in use"
+        : 'webgpu: navigator.gpu is missing (no WebGPU in this browser or runtime; Chrome needs a secure context such as https or http://localhost)',
     );
   }
   let adapter: GPUAdapter | null;

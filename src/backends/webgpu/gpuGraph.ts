@@ -6,7 +6,7 @@
 import { DeviceLimitError, NNError, UnsupportedError } from '../../errors.js';
 import { describeNode, type Graph, type Node, type ValueId } from '../../graph/ir.js';
 import type { Plan } from '../../graph/plan.js';
-import type { Executable } from '../../graph/session.js';
+import type { BuildControl, Executable } from '../../graph/session.js';
 import type { TrackedGraph } from '../backendBase.js';
 import { formatShape, sizeOf } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
@@ -113,8 +113,8 @@ export async function prepareGpuGraph(backend: GpuGraphHost, graph: Graph): Prom
   };
   const executables = new Set<GpuExecutable>();
   return {
-    instantiate: async (plan) => {
-      const e = await GpuExecutable.create(backend, graph, plan, params);
+    instantiate: async (plan, control) => {
+      const e = await GpuExecutable.create(backend, graph, plan, params, control);
       executables.add(e);
       return e;
     },
@@ -163,6 +163,7 @@ interface Recorded {
 
 class GpuExecutable implements Executable {
   readonly stats;
+  readonly outputShapes;
   #disposed = false;
 
   private constructor(
@@ -179,9 +180,10 @@ class GpuExecutable implements Executable {
       dispatches: steps.filter((s) => s.kind === 'dispatch').length,
       commandBuffers: 1,
     };
+    this.outputShapes = graph.outputs.map((o) => plan.shapes[o.id]);
   }
 
-  static async create(backend: GpuGraphHost, graph: Graph, plan: Plan, params: Map<ValueId, GpuArg>): Promise<GpuExecutable> {
+  static async create(backend: GpuGraphHost, graph: Graph, plan: Plan, params: Map<ValueId, GpuArg>, control: BuildControl = {}): Promise<GpuExecutable> {
     checkGpuPlan(backend, graph, plan);
 
     const owned: GPUBuffer[] = [];
@@ -226,7 +228,7 @@ class GpuExecutable implements Executable {
       device.pushErrorScope('validation');
       let steps: GpuExecutable['steps'];
       try {
-        await backend.pipelines.prepare(specs);
+        await backend.pipelines.prepare(specs, control.onProgress, control.signal);
         const uniformBuffer = packUniforms(backend, specs, track);
         steps = commands.map((c) => {
           if (c.kind === 'copy') return c;
@@ -251,19 +253,20 @@ class GpuExecutable implements Executable {
     return this.#disposed ? [] : this.owned;
   }
 
-  run(inputs: readonly Tensor[]): Tensor[] {
+  run(inputs: readonly Tensor[], into?: readonly Tensor[]): Tensor[] {
     if (this.#disposed) throw new NNError('run: the session was disposed');
     const { backend } = this;
     backend.checkUsable();
     backend.flush(); // eager work that produced the inputs is submitted first
     // Errors WebGPU reports for this run belong to its outputs (data() raises them), as do the failures of its inputs.
     const inherited = backend.failureOf(inputs);
-    const [outputs, failure] = backend.captureFailure(() => this.#encode(inputs));
+    const [outputs, failure] = backend.captureFailure(() => this.#encode(inputs, into));
     const combined = inherited ? Promise.all([inherited, failure]).then(([a, b]) => a ?? b) : failure;
-    return outputs.map(({ buffer, shape }) => backend.adoptBuffer(buffer, shape, combined));
+    // The caller's output tensors (run(x, { output })) are written in place and returned as they are.
+    return outputs.map(({ buffer, shape }, i) => into?.[i] ?? backend.adoptBuffer(buffer, shape, combined));
   }
 
-  #encode(inputs: readonly Tensor[]): { buffer: GPUBuffer; shape: readonly number[] }[] {
+  #encode(inputs: readonly Tensor[], into?: readonly Tensor[]): { buffer: GPUBuffer; shape: readonly number[] }[] {
     const { backend, graph, plan } = this;
     const encoder = backend.device.createCommandEncoder({ label: 'run' });
     inputs.forEach((t, i) => {
@@ -285,11 +288,11 @@ class GpuExecutable implements Executable {
       pass.dispatchWorkgroups(...step.recorded.workgroups);
     }
     pass?.end();
-    // Outputs are copied out: they belong to the caller and must survive later runs.
-    const outputs = graph.outputs.map((o) => {
+    // Outputs are copied out (into new buffers, or the caller's): they must survive later runs.
+    const outputs = graph.outputs.map((o, i) => {
       const shape = plan.shapes[o.id];
       const bytes = sizeOf(shape) * 4;
-      const buffer = backend.createBuffer(bytes, `output ${o.name}`);
+      const buffer = into ? backend.argOf(into[i]).buffer : backend.createBuffer(bytes, `output ${o.name}`);
       const src = this.args[o.id]!;
       if (bytes > 0) encoder.copyBufferToBuffer(src.buffer, src.offset, buffer, 0, bytes);
       return { buffer, shape };

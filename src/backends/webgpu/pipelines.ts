@@ -26,12 +26,28 @@ export class PipelineCache {
     return pipeline;
   }
 
-  /** Creates every missing pipeline of `specs` asynchronously, in parallel. */
-  async prepare(specs: readonly DispatchSpec[]): Promise<void> {
+  /**
+   * Creates every missing pipeline of `specs` asynchronously, in parallel; reports
+   * `{ built, total }` over the distinct pipelines (cached ones count as built) and stops
+   * waiting, rejecting with the signal's reason, when `signal` aborts.
+   */
+  async prepare(
+    specs: readonly DispatchSpec[],
+    onProgress?: (progress: { built: number; total: number }) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    signal?.throwIfAborted();
     const waits: Promise<GPUComputePipeline>[] = [];
+    const keys = new Set<string>();
+    let built = 0;
     for (const spec of specs) {
       const key = PipelineCache.key(spec);
-      if (this.#pipelines.has(key)) continue;
+      if (keys.has(key)) continue;
+      keys.add(key);
+      if (this.#pipelines.has(key)) {
+        built++;
+        continue;
+      }
       let p = this.#pending.get(key);
       if (!p) {
         p = this.device.createComputePipelineAsync(this.#descriptor(spec, key)).then((pipeline) => {
@@ -42,9 +58,22 @@ export class PipelineCache {
         p.catch(() => this.#pending.delete(key));
         this.#pending.set(key, p);
       }
-      waits.push(p);
+      waits.push(p.then((pipeline) => (onProgress?.({ built: ++built, total: keys.size }), pipeline)));
     }
-    await Promise.all(waits);
+    onProgress?.({ built, total: keys.size });
+    if (!signal) {
+      await Promise.all(waits);
+      return;
+    }
+    signal.throwIfAborted(); // by onProgress, say: the event has fired already
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => (onAbort = () => reject(signal.reason)));
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await Promise.race([Promise.all(waits), aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   get size(): number {

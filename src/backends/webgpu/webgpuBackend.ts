@@ -373,6 +373,12 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     else this.#runsAdmitted--;
   }
 
+  writeTensor(t: Tensor, data: Float32Array): void {
+    this.checkUsable();
+    this.flush(); // queued work that reads the old values is submitted before the write
+    if (data.byteLength > 0) this.device.queue.writeBuffer((t.storage as GpuStorage).buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+
   async readTensor(t: Tensor): Promise<Float32Array> {
     this.checkUsable();
     this.flush();

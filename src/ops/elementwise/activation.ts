@@ -68,6 +68,7 @@ export function activationConstants(a: Activation | undefined): Record<string, n
 }
 
 /** A shader whose source starts with activation_fn.wgsl, so it can call activate(). */
+/* @__NO_SIDE_EFFECTS__ */
 export function withActivationFn(label: string, code: string): Shader {
   return withNanTest(label, `${activationFnWgsl}\n${code}`);
 }

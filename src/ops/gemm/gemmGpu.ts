@@ -77,6 +77,7 @@ export interface GemmKernel {
 const registerShader = withActivationFn('matmul', matmulWgsl);
 
 /** shaders/gemm/matmul.wgsl with a TM × TN block per invocation in workgroups of wgX × wgY. */
+/* @__NO_SIDE_EFFECTS__ */
 export function registerKernel(tm: number, tn: number, wgX: number, wgY: number): GemmKernel {
   return {
     name: `registers ${tm}×${tn}`,

@@ -31,6 +31,21 @@ export function permuteOracle(x: OracleTensor, dims: readonly number[]): OracleR
   return { data: y, shape: out };
 }
 
+/** Entries start … start + length − 1 of x along `dim` (negatives count from the end); `squeeze` drops the dim (select). */
+export function narrowOracle(x: OracleTensor, dim: number, start: number, length: number, squeeze: boolean): OracleResult {
+  const axis = dim < 0 ? dim + x.shape.length : dim;
+  const first = start < 0 ? start + x.shape[axis] : start;
+  const block = x.shape.map((d, k) => (k === axis ? length : d));
+  const strides = stridesOf(x.shape);
+  const y = new Float64Array(count(block));
+  for (let i = 0; i < y.length; i++) {
+    const index = unravel(i, block);
+    index[axis] += first;
+    y[i] = x.data[index.reduce((at, v, k) => at + v * strides[k], 0)];
+  }
+  return { data: y, shape: squeeze ? block.filter((_, k) => k !== axis) : block };
+}
+
 /** The same elements in the same order under `shape` (reshape, flatten, dropout at inference). */
 export function viewOracle(x: OracleTensor, shape: readonly number[]): OracleResult {
   return { data: Float64Array.from(x.data), shape: [...shape] };

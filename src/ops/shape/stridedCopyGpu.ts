@@ -42,6 +42,7 @@ export function mergeAxes(shape: Shape, strides: readonly (readonly number[])[])
 }
 
 /** A shader whose source starts with strided_offsets.wgsl (its uniform block, RANK, strided_offsets()). */
+/* @__NO_SIDE_EFFECTS__ */
 export function withStridedOffsets(label: string, code: string): Shader {
   return { label, code: `${stridedOffsetsWgsl}\n${code}` };
 }
