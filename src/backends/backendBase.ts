@@ -144,7 +144,7 @@ export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
   protected trackGraph(graph: TrackedGraph): PreparedGraph {
     this.#graphs.add(graph);
     return {
-      instantiate: (plan) => graph.instantiate(plan),
+      instantiate: (plan, control) => graph.instantiate(plan, control),
       readParams: (ids) => graph.readParams(ids),
       writeParam: (id, data) => graph.writeParam(id, data),
       dispose: () => {
