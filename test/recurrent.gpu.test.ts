@@ -1,10 +1,13 @@
-// LSTM, GRU and RNN on WebGPU: the k-split variants the op-case table covers, the init kernel's
-// limit, a compiled graph. Every mode and option against the CPU: test/ops/cases.ts.
+// LSTM, GRU and RNN on WebGPU: the k-split variants the op-case table covers, the whole-sequence
+// kernel of software adapters on random shapes and options (NaN included), the init
+// kernel's limit, a compiled graph. Every mode and option against the CPU: test/ops/cases.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nn from '../src/index';
 import type { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
 import { UnsupportedError } from '../src/errors';
 import { MAX_GPU_SEQUENCE_LENGTHS, stepSplit } from '../src/ops/recurrent/recurrentGpu';
+import { MAX_SEQUENCE_HIDDEN } from '../src/ops/recurrent/recurrentSequenceGpu';
+import type { RecurrentMode } from '../src/ops/recurrent/recurrentMath';
 import type { Tensor } from '../src/tensor';
 import { createGpuBackend } from './gpu';
 import { cpu, expectClose, Random } from './helpers';
@@ -25,6 +28,79 @@ describe('recurrent ops (WebGPU)', () => {
     });
     expect(new Set(splits)).toEqual(new Set([4, 16, 32]));
     expect(stepSplit(3, 37, true)).toBe(1);
+  });
+
+  // One case of the sequence kernel: the same random op on the CPU and the GPU, every output compared.
+  async function sequenceCase(rng: Random, mode: RecurrentMode, H: number, what: string, poison = false): Promise<void> {
+    const G = { lstm: 4, gru: 3, rnn: 1 }[mode];
+    const T = rng.int(3, 8); // ≥ 3: the per-step kernels would record more dispatches than checked below
+    const N = rng.int(1, 3);
+    const I = rng.int(1, 6);
+    const layers = rng.int(1, 2);
+    const bidirectional = rng.next() < 0.5;
+    const batchFirst = rng.next() < 0.3;
+    const D = bidirectional ? 2 : 1;
+    const data: Record<string, { data: Float32Array; shape: number[] }> = {};
+    const put = (name: string, shape: number[], lo = -1, hi = 1) => (data[name] = { data: rng.fill(shape.reduce((a, b) => a * b, 1), lo, hi), shape });
+    put('x', batchFirst ? [N, T, I] : [T, N, I], -2, 2);
+    const withBias = rng.next() < 0.8;
+    const peepholes = mode === 'lstm' && rng.next() < 0.4;
+    for (let l = 0; l < layers; l++) {
+      for (let d = 0; d < D; d++) {
+        const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+        put(`weight_ih${sfx}`, [G * H, l === 0 ? I : D * H]);
+        put(`weight_hh${sfx}`, [G * H, H]);
+        if (withBias) {
+          put(`bias_ih${sfx}`, [G * H]);
+          put(`bias_hh${sfx}`, [G * H]);
+        }
+        if (peepholes) put(`weight_ph${sfx}`, [3, H]);
+      }
+    }
+    const initial = rng.next() < 0.6;
+    if (initial) put('h0', [D * layers, N, H]);
+    if (initial && mode === 'lstm') put('c0', [D * layers, N, H]);
+    if (poison) {
+      // NaN in the input steps and in the initial state: the gates must carry it as the CPU does.
+      // (Not ±∞: in the state, f·c with c = −∞ is NaN or −∞ depending on whether a sigmoid
+      // underflows to 0, which differs between f32 GPU math and the CPU; in x, the projection
+      // GEMM on the GPU gives NaN where the CPU gives ±∞ when I = 1 — the same on the per-step path.)
+      const x = data.x.data;
+      x[rng.int(0, x.length - 1)] = NaN;
+      if (data.h0) data.h0.data[rng.int(0, data.h0.data.length - 1)] = NaN;
+    }
+    const opts: Record<string, unknown> = { hiddenSize: H, numLayers: layers, bidirectional, batchFirst };
+    if (rng.next() < 0.3) opts.clip = 0.5 + rng.next();
+    if (rng.next() < 0.4) opts.sequenceLengths = Array.from({ length: N }, () => rng.int(0, T));
+    if (mode === 'gru') opts.linearBeforeReset = rng.next() < 0.5;
+    if (mode === 'rnn') opts.nonlinearity = rng.next() < 0.5 ? 'relu' : 'tanh';
+    const run = (b: typeof cpu | WebGpuBackend) => {
+      const t = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b.tensor(v.data, v.shape)]));
+      const { x, h0, c0, ...params } = t;
+      const o = { ...opts, h0: h0 ?? null, ...(mode === 'lstm' ? { c0: c0 ?? null } : {}) };
+      return Object.values(b.ops[mode](x, params, o as never) as Record<string, Tensor>);
+    };
+    const want = run(cpu);
+    const before = gpu.counters.dispatches;
+    const got = run(gpu);
+    const label = `${what}: ${mode} T ${T} N ${N} I ${I} H ${H} ${JSON.stringify(opts)}${peepholes ? ' peepholes' : ''}`;
+    // The init kernel, then one GEMM and one sequence dispatch per layer direction, not one per step.
+    expect(gpu.counters.dispatches - before, label).toBeLessThanOrEqual(1 + 2 * layers * D);
+    for (const [i, t] of got.entries()) expectClose(await t.data(), await want[i].data(), `${label} output ${i}`);
+  }
+
+  it('the whole-sequence kernel (software adapters, H ≤ 256) equals the CPU on random shapes and options', async () => {
+    expect(gpu.softwareAdapter).toBe(true); // SwiftShader here: the sequence kernel runs
+    const rng = new Random(14);
+    const modes: RecurrentMode[] = ['lstm', 'gru', 'rnn'];
+    // A few hidden sizes, so that few shaders are generated and compiled.
+    for (let i = 0; i < 9; i++) await sequenceCase(rng, modes[i % 3], [1, 6, 19][rng.int(0, 2)], `case ${i}`);
+    await sequenceCase(rng, 'lstm', MAX_SEQUENCE_HIDDEN, 'largest H');
+  });
+
+  it('the whole-sequence kernel carries NaN as the CPU does', async () => {
+    const rng = new Random(15);
+    for (let i = 0; i < 6; i++) await sequenceCase(rng, (['lstm', 'gru', 'rnn'] as const)[i % 3], 6, `poisoned ${i}`, true);
   });
 
   it('sequenceLengths for more batch rows than the init kernel holds is an UnsupportedError naming the limit', () => {

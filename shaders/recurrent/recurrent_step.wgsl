@@ -27,25 +27,18 @@
 //   -> state (next half), y [T, N, D·H] or [N, T, D·H] (unit u of row (t, b) at yOffset + t·yStrideT + b·yStrideN + u)
 
 override MODE: u32 = 0u;            // 0 LSTM (gates i, f, g, o), 1 GRU (r, z, n), 2 RNN
-override RELU: bool = false;        // RNN nonlinearity relu (else tanh)
 override LINEAR_BEFORE_RESET: bool = true;
 override HAS_LENGTHS: bool = false;
 override S: u32 = 16u;              // invocations per hidden unit (k-slices): 1, 2, 4, …, 64
 
-// struct Step and the uniform block `u` (binding 0): recurrent_step_uniforms.wgsl, prepended.
+// struct Step and the uniform block `u` (binding 0): recurrent_step_uniforms.wgsl, and the gate
+// math (sigmoid, gate, lstm_cell, gru_h, rnn_h, override RELU): recurrent_cell.wgsl, prepended.
 @group(0) @binding(1) var<storage, read> xp: array<f32>;
 @group(0) @binding(2) var<storage, read> w_hh: array<f32>;
 @group(0) @binding(3) var<storage, read> b_hh: array<f32>;   // w_hh again when absent (hasBias 0)
 @group(0) @binding(4) var<storage, read_write> state: array<f32>;
 @group(0) @binding(5) var<storage, read> w_ph: array<f32>;   // w_hh again when absent
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
-
-// exp, tanh, clamp and max may drop a NaN; PyTorch's gates keep it (is_nan from nan.wgsl).
-fn sigmoid(v: f32) -> f32 { return select(1.0 / (1.0 + exp(-v)), v, is_nan(v)); }
-// tanh of a large argument can come out NaN on some drivers; ±20 is already ±1 in f32.
-fn tanh_safe(v: f32) -> f32 { return select(tanh(clamp(v, -20.0, 20.0)), v, is_nan(v)); }
-fn clipped(v: f32) -> f32 { return select(clamp(v, -u.clip, u.clip), v, is_nan(v)); }
-fn relu(v: f32) -> f32 { return select(max(v, 0.0), v, is_nan(v)); }
 
 fn bias(j: u32) -> f32 {
   if (u.hasBias != 0u) { return b_hh[j]; }
@@ -99,8 +92,8 @@ fn reset(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid
   let sum = unit_sum(lid, vec4f(acc, 0.0, 0.0, 0.0)).x;
   if (!running || l.slice != 0u) { return; }
   let x = u.xpOffset + time_of(l.len) * u.xpStrideT + l.b * u.xpStrideN;
-  let gate = sigmoid(clipped(xp[x + l.unit] + sum + bias(l.unit)));
-  state[u.resetAt + l.b * H + l.unit] = gate * state[l.hIn + l.unit];
+  let r = gate(xp[x + l.unit] + sum + bias(l.unit));
+  state[u.resetAt + l.b * H + l.unit] = r * state[l.hIn + l.unit];
 }
 
 @compute @workgroup_size(64)
@@ -149,37 +142,25 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 
   var hNew: f32;
   if (MODE == 2u) {
-    let v = clipped(xp[x + unit] + a.x + bias(unit));
-    hNew = select(tanh_safe(v), relu(v), RELU);
+    hNew = rnn_h(xp[x + unit] + a.x + bias(unit));
   } else if (MODE == 0u) {
     let cAt = u.cOffset + unit;
-    let cPrev = state[hIn + cAt];
-    var pi = 0.0;
-    var pf = 0.0;
-    var po = 0.0;
-    if (u.hasPeepholes != 0u) {
-      pi = w_ph[unit];
-      pf = w_ph[H + unit];
-      po = w_ph[2u * H + unit];
-    }
-    let i = sigmoid(clipped(xp[x + unit] + a.x + bias(unit) + pi * cPrev));
-    let f = sigmoid(clipped(xp[x + H + unit] + a.y + bias(H + unit) + pf * cPrev));
-    let g = tanh_safe(clipped(xp[x + 2u * H + unit] + a.z + bias(2u * H + unit)));
-    let cNew = f * cPrev + i * g;
-    // The output gate's peephole sees the new cell state (ONNX).
-    let o = sigmoid(clipped(xp[x + 3u * H + unit] + a.w + bias(3u * H + unit) + po * cNew));
-    state[hOut + cAt] = cNew;
-    hNew = o * tanh_safe(cNew);
+    var peep = vec3f(0.0);
+    if (u.hasPeepholes != 0u) { peep = vec3f(w_ph[unit], w_ph[H + unit], w_ph[2u * H + unit]); }
+    let pre = vec4f(xp[x + unit], xp[x + H + unit], xp[x + 2u * H + unit], xp[x + 3u * H + unit]) + a +
+      vec4f(bias(unit), bias(H + unit), bias(2u * H + unit), bias(3u * H + unit));
+    let cell = lstm_cell(pre, state[hIn + cAt], peep);
+    state[hOut + cAt] = cell.c;
+    hNew = cell.h;
   } else {
-    let z = sigmoid(clipped(xp[x + H + unit] + a.y + bias(H + unit)));
     var n: f32;
     if (onnxGru) {
       n = xp[x + 2u * H + unit] + a.z + bias(2u * H + unit);
     } else {
-      let r = sigmoid(clipped(xp[x + unit] + a.x + bias(unit)));
+      let r = gate(xp[x + unit] + a.x + bias(unit));
       n = xp[x + 2u * H + unit] + r * (a.z + bias(2u * H + unit));
     }
-    hNew = (1.0 - z) * tanh_safe(clipped(n)) + z * state[hIn + unit];
+    hNew = gru_h(xp[x + H + unit] + a.y + bias(H + unit), n, state[hIn + unit]);
   }
   state[hOut + unit] = hNew;
   y[u.yOffset + t * u.yStrideT + l.b * u.yStrideN + unit] = hNew;

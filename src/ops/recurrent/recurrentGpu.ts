@@ -1,9 +1,12 @@
 // The WebGPU lowering shared by the recurrent sequence op (recurrent.ts) and the single-step
 // cells (recurrentCell.ts), following the split of recurrentMath.ts: per layer and direction,
-// one GEMM projects the inputs of every time step (x·W_ihᵀ + b_ih, gemmGpu.ts), then one fused
-// dispatch per time step (recurrent_step.wgsl) runs the recurrent matmul, the gates and the
-// state update. GRU with linearBeforeReset = false needs r ⊙ h of the whole row before its n
-// gate, so it takes two dispatches per step (`reset`, then `main`).
+// one GEMM projects the inputs of every time step (x·W_ihᵀ + b_ih, gemmGpu.ts), then the
+// recurrent matmul, the gates and the state update run either
+// - in one dispatch for the whole sequence (recurrent_sequence.wgsl, a workgroup per batch row)
+//   on software adapters for H ≤ 256, where a step's cost is its loads and not the dispatch, or
+// - in one fused dispatch per time step (recurrent_step.wgsl), spread over as many workgroups as
+//   the step has units: GPUs, and larger H. GRU with linearBeforeReset = false needs r ⊙ h of the
+//   whole row before its n gate, so it takes two dispatches per step (`reset`, then `main`).
 //
 // Buffers: the projection scratch holds both directions of one layer [D][rows, G·H]; the state
 // scratch holds the ping-pong states, GRU's r ⊙ h and the sequence lengths (recurrent_step.wgsl
@@ -12,19 +15,23 @@
 import initWgsl from '../../../shaders/recurrent/recurrent_init.wgsl?raw';
 import stepWgsl from '../../../shaders/recurrent/recurrent_step.wgsl?raw';
 import stepUniformsWgsl from '../../../shaders/recurrent/recurrent_step_uniforms.wgsl?raw';
+import cellWgsl from '../../../shaders/recurrent/recurrent_cell.wgsl?raw';
 import { grid, mib, storageBindingLimit, uniforms, type GpuArg, type GpuRegion, type KernelRecorder, type Shader } from '../kernel.js';
 import { withNanTest } from '../nan.js';
 import { DeviceLimitError, UnsupportedError } from '../../errors.js';
 import { recordGemm } from '../gemm/gemmGpu.js';
 import { GATE_COUNT, type RecurrentMode, type RnnNonlinearity } from './recurrentMath.js';
+import { sequenceKernelFits, sequenceShader } from './recurrentSequenceGpu.js';
 
 /** A step kernel with the shared uniform block (struct Step, binding 0) prepended; the labs use it too. */
 export function withStepUniforms(label: string, code: string): Shader {
   return { label, code: `${stepUniformsWgsl}\n${code}` };
 }
 
-// The shipped kernel also tests NaN by its bit pattern (nan.wgsl) in its gates.
-const stepShader = withNanTest('recurrent_step', withStepUniforms('recurrent_step', stepWgsl).code);
+// Both shipped kernels take the uniform block and the gate math (recurrent_cell.wgsl), which
+// tests NaN by its bit pattern (nan.wgsl).
+export const STEP_PRELUDE = `${stepUniformsWgsl}\n${cellWgsl}`;
+export const stepShader = withNanTest('recurrent_step', `${STEP_PRELUDE}\n${stepWgsl}`);
 const initShader: Shader = { label: 'recurrent_init', code: initWgsl };
 const WORKGROUP = 64;
 /** Batch rows whose lengths fit recurrent_init.wgsl's uniform block (MAX_LENGTH_VECS · 4). */
@@ -153,15 +160,26 @@ export function recordRecurrent(k: KernelRecorder, p: RecurrentGpuProblem): void
     const xpStrideN = p.batchFirst ? T * GH : GH;
     const yStrideT = p.batchFirst ? yWidth : N * yWidth;
     const yStrideN = p.batchFirst ? T * yWidth : yWidth;
-    const constants = {
+    const modeConstants = {
       MODE: MODE_CODE[p.mode],
       RELU: p.mode === 'rnn' && p.nonlinearity === 'relu' ? 1 : 0,
       LINEAR_BEFORE_RESET: onnxGru ? 0 : 1,
       HAS_LENGTHS: lengths ? 1 : 0,
-      S: stepSplit(N, H, k.softwareAdapter),
     };
+    const sequence = k.softwareAdapter && sequenceKernelFits(H, k.limits);
+    const constants = { ...modeConstants, S: stepSplit(N, H, k.softwareAdapter) };
     // Workgroups of WORKGROUP / S units of one batch row each.
     const workgroups = grid(N * Math.ceil(H / (WORKGROUP / constants.S)) * WORKGROUP, WORKGROUP);
+    const stepBlock = (s: number, d: number, hIn: number, hOut: number, w: RecurrentGpuWeights) =>
+      uniforms()
+        .u32(N, H, T, s, d)
+        .u32(hIn, hOut, perComponent)
+        .u32(resetAt, lengthsAt)
+        .u32(d * rows * GH, xpStrideT, xpStrideN)
+        .u32(d * H, yStrideT, yStrideN)
+        .u32(w.bHh ? 1 : 0, w.wPh ? 1 : 0)
+        .f32(p.clip ?? F32_MAX)
+        .bytes();
 
     for (let l = 0; l < L; l++) {
       const input = l === 0 ? p.x : p.y;
@@ -174,18 +192,21 @@ export function recordRecurrent(k: KernelRecorder, p: RecurrentGpuProblem): void
       for (let d = 0; d < D; d++) {
         const slot = l * D + d;
         const w = p.weights[slot];
+        // Absent optional weights are stood in for by w_hh (read-only too; flags say absent).
+        const bindings = [projection, w.wHh, w.bHh ?? w.wHh, state];
+        if (sequence) {
+          // From half 0 to where step T − 1 would have left the state (half T % 2), one workgroup per row.
+          k.dispatch({
+            shader: sequenceShader(p.mode, p.linearBeforeReset, H, STEP_PRELUDE),
+            constants: modeConstants,
+            uniforms: stepBlock(0, d, slot * NH, (T % 2) * half + slot * NH, w),
+            bindings: [...bindings, w.wPh ?? w.wHh, p.y],
+            workgroups: grid(N, 1),
+          });
+          continue;
+        }
         for (let s = 0; s < T; s++) {
-          const block = uniforms()
-            .u32(N, H, T, s, d)
-            .u32((s % 2) * half + slot * NH, ((s + 1) % 2) * half + slot * NH, perComponent)
-            .u32(resetAt, lengthsAt)
-            .u32(d * rows * GH, xpStrideT, xpStrideN)
-            .u32(d * H, yStrideT, yStrideN)
-            .u32(w.bHh ? 1 : 0, w.wPh ? 1 : 0)
-            .f32(p.clip ?? F32_MAX)
-            .bytes();
-          // Absent optional weights are stood in for by w_hh (read-only too; flags say absent).
-          const bindings = [projection, w.wHh, w.bHh ?? w.wHh, state];
+          const block = stepBlock(s, d, (s % 2) * half + slot * NH, ((s + 1) % 2) * half + slot * NH, w);
           if (onnxGru) k.dispatch({ shader: stepShader, entryPoint: 'reset', constants, uniforms: block, bindings, workgroups });
           k.dispatch({ shader: stepShader, constants, uniforms: block, bindings: [...bindings, w.wPh ?? w.wHh, p.y], workgroups });
         }
