@@ -13,9 +13,9 @@
 import { grid, uniforms } from '../../../src/ops/kernel';
 import { recurrentStep, stepScratch, type StepWeights } from '../../../src/ops/recurrent/recurrentMath';
 import { Random } from '../../../src/random';
-import { stepSplit, withStepUniforms } from '../../../src/ops/recurrent/recurrentGpu';
-import shippedWgsl from '../../../shaders/recurrent/recurrent_step.wgsl?raw';
-import { dispatchCommand, emptyArg, labKernel, medianAndBest, openBackend, option, repsFor, runLab, timeInRounds, trialsFor, uploadArg, verdict } from '../harness';
+import { STEP_PRELUDE, stepShader, stepSplit, withStepUniforms } from '../../../src/ops/recurrent/recurrentGpu';
+import { MAX_SEQUENCE_HIDDEN, sequenceShader } from '../../../src/ops/recurrent/recurrentSequenceGpu';
+import { dispatchCommand, emptyArg, labKernel, type Check, type LabKernel, medianAndBest, openBackend, option, repsFor, runLab, timeInRounds, trialsFor, uploadArg, verdict } from '../harness';
 import rowsWgsl from './01_rows.wgsl?raw';
 import transposedWgsl from './02_transposed.wgsl?raw';
 import vec4Wgsl from './03_vec4.wgsl?raw';
@@ -23,13 +23,23 @@ import batch4Wgsl from './04_batch4.wgsl?raw';
 import ksplitWgsl from './05_ksplit4.wgsl?raw';
 import rowsKsplitWgsl from './06_rows_ksplit.wgsl?raw';
 import transposedKsplitWgsl from './07_transposed_ksplit.wgsl?raw';
+import sequenceWgsl from './09_sequence.wgsl?raw';
+import seqBlockWgsl from './10_seq_block4.wgsl?raw';
+import { withNanTest } from '../../../src/ops/nan';
 
 const T = 28;
 
+
 interface Variant {
   readonly name: string;
-  readonly code: string;
+  /** The WGSL after the uniform block; for a shipped kernel the whole module (`shipped`). */
+  readonly code: string | ((H: number) => string);
+  readonly shipped?: boolean;
   readonly transposed: boolean;
+  /** Weights packed in k-quads [H/4][G·H] of vec4 instead. */
+  readonly quads?: boolean;
+  /** Every step in one dispatch of one workgroup per row (09), instead of one dispatch per step. */
+  readonly sequence?: boolean;
   readonly constants?: Record<string, number>;
   /** Invocations per step for N rows of H units. */
   invocations(N: number, H: number): number;
@@ -39,7 +49,8 @@ interface Variant {
 const VARIANTS: Variant[] = [
   {
     name: '00-shipped',
-    code: shippedWgsl,
+    code: stepShader.code,
+    shipped: true,
     transposed: false,
     constants: { MODE: 0 },
     invocations: (N, H) => N * Math.ceil(H / (64 / stepSplit(N, H))) * 64,
@@ -50,8 +61,24 @@ const VARIANTS: Variant[] = [
   { name: '04-batch4', code: batch4Wgsl, transposed: true, invocations: (N, H) => Math.ceil(N / 4) * H },
   { name: '05-ksplit4', code: ksplitWgsl, transposed: true, invocations: (N, H) => N * Math.ceil(H / 16) * 64 },
   ...[1, 2, 4, 8, 16, 32].map(
-    (S): Variant => ({ name: `08-shipped-k${S}`, code: shippedWgsl, transposed: false, constants: { MODE: 0, S }, invocations: (N, H) => N * Math.ceil(H / (64 / S)) * 64 }),
+    (S): Variant => ({ name: `08-shipped-k${S}`, code: stepShader.code, shipped: true, transposed: false, constants: { MODE: 0, S }, invocations: (N, H) => N * Math.ceil(H / (64 / S)) * 64 }),
   ),
+  ...[64, 128, 256].flatMap((WG): Variant[] => [
+    { name: `09-seq-rows-${WG}`, code: sequenceWgsl, transposed: false, sequence: true, constants: { WG, LAYOUT: 0 }, invocations: (N) => N * WG },
+    { name: `09-seq-tr-${WG}`, code: sequenceWgsl, transposed: true, sequence: true, constants: { WG, LAYOUT: 1 }, invocations: (N) => N * WG },
+    { name: `09-seq-quads-${WG}`, code: sequenceWgsl, transposed: true, quads: true, sequence: true, constants: { WG, LAYOUT: 2 }, invocations: (N) => N * WG, usable: (_N, H) => H % 4 === 0 },
+  ]),
+  ...[4, 16, 64].map((WG): Variant => ({ name: `10-seq-block4-${WG}`, code: seqBlockWgsl, transposed: false, sequence: true, constants: { WG }, invocations: (N) => N * WG })),
+  {
+    name: '12-shipped-sequence',
+    code: (H) => sequenceShader('lstm', true, H, STEP_PRELUDE).code,
+    shipped: true,
+    transposed: false,
+    sequence: true,
+    constants: { MODE: 0 },
+    invocations: (N, H) => N * H,
+    usable: (_N, H) => H <= MAX_SEQUENCE_HIDDEN,
+  },
   ...[4, 8, 16, 32, 64].flatMap((S): Variant[] => [
     { name: `06-rows-k${S}`, code: rowsKsplitWgsl, transposed: false, constants: { S }, invocations: (N, H) => N * Math.ceil(H / (64 / S)) * 64 },
     { name: `07-tr-k${S}`, code: transposedKsplitWgsl, transposed: true, constants: { S }, invocations: (N, H) => N * Math.ceil(H / (64 / S)) * 64 },
@@ -91,23 +118,28 @@ async function main(): Promise<void> {
     const bData = rng.fill(GH, -0.1, 0.1);
     const wT = new Float32Array(GH * H);
     for (let j = 0; j < GH; j++) for (let k = 0; k < H; k++) wT[k * GH + j] = wData[j * H + k];
+    // k-quads: [H/4][G·H] of vec4, element (k, j) at ((k >> 2)·G·H + j)·4 + k % 4.
+    const wQ = new Float32Array(H % 4 === 0 ? GH * H : 0);
+    if (H % 4 === 0) for (let j = 0; j < GH; j++) for (let k = 0; k < H; k++) wQ[((k >> 2) * GH + j) * 4 + (k % 4)] = wData[j * H + k];
     const ref = reference(xpData, wData, bData, N, H);
     const xp = uploadArg(backend, xpData, [T, N, GH]);
     const w = uploadArg(backend, wData, [GH, H]);
     const wt = uploadArg(backend, wT, [H, GH]);
+    const wq = uploadArg(backend, wQ, [wQ.length]);
     const b = uploadArg(backend, bData, [GH]);
     const state = emptyArg(backend, [4, N, H]);
     const y = emptyArg(backend, [T, N, H]);
     const macs = (GH * H * N) / 1e6;
-    const cells: string[] = [];
-    for (const v of variants) {
-      if (v.usable && !v.usable(N, H)) {
-        cells.push('–');
-        continue;
-      }
-      const shader = withStepUniforms(`lab-recurrent-${v.name}`, v.code);
+    // Every variant is checked first, then all are timed in interleaved rounds (a shared
+    // machine's load then slows them alike).
+    const usable = variants.filter((v) => !v.usable || v.usable(N, H));
+    const kernels: { kernel: LabKernel; check: Check; reps: number; trials: number }[] = [];
+    for (const v of usable) {
+      const code = typeof v.code === 'string' ? v.code : v.code(H);
+      const label = `lab-recurrent-${v.name}-h${H}`;
+      const shader = v.shipped ? { label, code } : withNanTest(label, withStepUniforms(label, code).code);
       const half = 2 * N * H;
-      const steps = Array.from({ length: T }, (_, s) =>
+      const steps = Array.from({ length: v.sequence ? 1 : T }, (_, s) =>
         dispatchCommand({
           shader,
           constants: v.name === '00-shipped' ? { MODE: 0, S: stepSplit(N, H) } : v.constants,
@@ -117,25 +149,30 @@ async function main(): Promise<void> {
             .u32(0, N * GH, GH, 0, N * H, H, 1, 0)
             .f32(3.4e38)
             .bytes(),
-          bindings: [xp, v.transposed ? wt : w, b, state, b, y],
-          workgroups: grid(v.invocations(N, H), 64),
+          bindings: [xp, v.quads ? wq : v.transposed ? wt : w, b, state, b, y],
+          workgroups: v.sequence ? [N, 1, 1] : grid(v.invocations(N, H), 64),
         }),
       );
       // One command buffer per sequence: clear the state, then the T steps in one compute pass.
       const kernel = labKernel(backend, steps, y.buffer, { perSubmit: 1, prologue: (enc) => enc.clearBuffer(state.buffer) });
       const check = await kernel.check(ref);
       const first = await kernel.timeOnce(1);
-      const reps = repsFor(targetMs, first, 1, 200);
-      const trials = trialsFor(first);
-      const [times] = await timeInRounds([() => kernel.timeOnce(reps)], trials);
-      const { median, best } = medianAndBest(times);
-      cells.push(`${median.toFixed(2)} ms${check.ok ? '' : ' WRONG'}`);
-      console.log(
-        `${`${N}x${H}`.padEnd(8)} ${v.name.padEnd(14)} ${median.toFixed(3).padStart(9)} ms/sequence median, ${best.toFixed(3)} best (${trials}×${reps}), ${((2 * macs * T) / median).toFixed(2)} GFLOP/s  ${verdict(check)}`,
-      );
+      kernels.push({ kernel, check, reps: repsFor(targetMs, first, 1, 200), trials: trialsFor(first) });
     }
+    const rounds = Math.min(...kernels.map((k) => k.trials));
+    const times = await timeInRounds(kernels.map((k) => () => k.kernel.timeOnce(k.reps)), rounds);
+    const cells = variants.map((v) => {
+      const i = usable.indexOf(v);
+      if (i < 0) return '–';
+      const { median, best } = medianAndBest(times[i]);
+      const { check, reps } = kernels[i];
+      console.log(
+        `${`${N}x${H}`.padEnd(8)} ${v.name.padEnd(14)} ${median.toFixed(3).padStart(9)} ms/sequence median, ${best.toFixed(3)} best (${rounds}×${reps}), ${((2 * macs * T) / median).toFixed(2)} GFLOP/s  ${verdict(check)}`,
+      );
+      return `${median.toFixed(2)} ms${check.ok ? '' : ' WRONG'}`;
+    });
     rows.push(`| ${N} × ${H} | ${macs.toFixed(2)} | ${cells.join(' | ')} |`);
-    for (const a of [xp, w, wt, b, state, y]) a.buffer.destroy();
+    for (const a of [xp, w, wt, wq, b, state, y]) a.buffer.destroy();
   }
   console.log(`\nT = ${T} steps, ms per sequence (median)\n` + rows.join('\n'));
   backend.dispose();
