@@ -3,13 +3,17 @@ import * as nn from '../../src/index.js';
 import { benchModel } from '../models.js';
 import type { Adapter } from './harness.js';
 
+// `VITE_WEBGPU_NN_TUNING=gpu npm run bench …` times webgpu-nn's WebGPU rows with the kernels chosen
+// for real GPUs (createBackend's `tuning`) on whatever adapter runs the bench.
+const tuning = import.meta.env.VITE_WEBGPU_NN_TUNING as 'auto' | 'gpu' | 'software' | undefined;
+
 export function createModelAdapter(kind: 'webgpu' | 'cpu', options: { gpu?: GPU } = {}): Adapter {
   let backend: nn.Backend;
   let session: nn.Session;
   let shape: number[];
   return {
     async init(files) {
-      backend = kind === 'webgpu' && options.gpu ? await nn.createBackend('webgpu', { gpu: options.gpu }) : await nn.createBackend(kind);
+      backend = kind === 'webgpu' ? await nn.createBackend('webgpu', { gpu: options.gpu, tuning }) : await nn.createBackend(kind);
       const model = benchModel(files.key).build();
       await model.loadWeights(await files.bytes('weights.safetensors'));
       session = await nn.compile(model, backend);
