@@ -1,15 +1,15 @@
-// Whole-op timing of the shipped WebGPU LSTM (projection GEMM + one step dispatch per time step):
+// Whole-op timing of the shipped WebGPU LSTM (projection GEMM, then the steps: one sequence dispatch
+// on software adapters, one dispatch per time step on GPUs):
 // eager (ops.lstm then data()) and compiled (nn.compile of a one-layer model, session.run then
-// data()), T = 28, with the dispatches each run records. Median of several trials, each of
+// data()), T = 28 (--steps), with the dispatches each run records. Median of several trials, each of
 // `reps` sequences; the first call of each is a warm-up (pipelines).
 //
-//   npx vite build -c bench/lab/recurrent/vite.config.ts && node bench/lab/recurrent/dist/seq.js [--cases 1x28x128,…]  (N x I x H)
+//   npx vite build -c bench/lab/recurrent/vite.config.ts && node bench/lab/recurrent/dist/seq.js [--cases 1x28x128,…]  (N x I x H) [--steps T]
 import * as nn from '../../../src/index';
 import { Random } from '../../../src/random';
 import type { Tensor } from '../../../src/tensor';
 import { medianAndBest, openBackend, option, runLab } from '../harness';
 
-const T = 28;
 
 async function median(trials: number, reps: number, once: () => Promise<void>): Promise<number> {
   await once();
@@ -25,6 +25,7 @@ async function median(trials: number, reps: number, once: () => Promise<void>): 
 async function main(): Promise<void> {
   const cases = option('cases', '1x28x128,64x28x128').split(',').map((s) => s.split('x').map(Number) as [number, number, number]);
   const reps = Number(option('reps', '5'));
+  const T = Number(option('steps', '28'));
   const gpu = await openBackend();
   for (const [N, I, H] of cases) {
     const model = nn.sequential([nn.layers.lstm(I, H)], { inputShape: [N, I], seed: 1 });
