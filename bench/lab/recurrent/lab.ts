@@ -4,6 +4,7 @@
 //
 //   npx vite build -c bench/lab/recurrent/vite.config.ts && node bench/lab/recurrent/dist/lab.js [options]
 //   options: --cases 1x128,64x128,…  (N x H)   --variants 01-rows,02-transposed,…   --target-ms 300
+//            --mode gru|rnn (the shipped kernels only; GRU as PyTorch's, linearBeforeReset)
 //
 // Every variant shares the shipped kernel's uniform block and bindings (shaders/recurrent/recurrent_step.wgsl);
 // they differ in the weight layout (W_hh rows [G·H, H] as given, or transposed [H, G·H]) and in
@@ -11,7 +12,7 @@
 // Timing: one command buffer per sequence (clear the state, T dispatches), `reps` submits, then
 // a 4-byte read; the median of the trials is reported, with the best.
 import { grid, uniforms } from '../../../src/ops/kernel';
-import { recurrentStep, stepScratch, type StepWeights } from '../../../src/ops/recurrent/recurrentMath';
+import { GATE_COUNT, recurrentStep, stepScratch, type RecurrentMode, type StepWeights } from '../../../src/ops/recurrent/recurrentMath';
 import { Random } from '../../../src/random';
 import { STEP_PRELUDE, stepShader, stepSplit, withStepUniforms } from '../../../src/ops/recurrent/recurrentGpu';
 import { MAX_SEQUENCE_HIDDEN, sequenceShader } from '../../../src/ops/recurrent/recurrentSequenceGpu';
@@ -33,7 +34,7 @@ const T = 28;
 interface Variant {
   readonly name: string;
   /** The WGSL after the uniform block; for a shipped kernel the whole module (`shipped`). */
-  readonly code: string | ((H: number) => string);
+  readonly code: string | ((H: number, mode: RecurrentMode) => string);
   readonly shipped?: boolean;
   readonly transposed: boolean;
   /** Weights packed in k-quads [H/4][G·H] of vec4 instead. */
@@ -71,7 +72,7 @@ const VARIANTS: Variant[] = [
   ...[4, 16, 64].map((WG): Variant => ({ name: `10-seq-block4-${WG}`, code: seqBlockWgsl, transposed: false, sequence: true, constants: { WG }, invocations: (N) => N * WG })),
   {
     name: '12-shipped-sequence',
-    code: (H) => sequenceShader('lstm', true, H, STEP_PRELUDE).code,
+    code: (H, mode) => sequenceShader(mode, true, H, STEP_PRELUDE).code,
     shipped: true,
     transposed: false,
     sequence: true,
@@ -85,16 +86,16 @@ const VARIANTS: Variant[] = [
   ]),
 ];
 
-/** y [T, N, H] of a forward LSTM from zero states, by the CPU step math. */
-function reference(xp: Float32Array, w: Float32Array, b: Float32Array, N: number, H: number): Float32Array {
-  const weights: StepWeights = { mode: 'lstm', hiddenSize: H, nonlinearity: 'tanh', linearBeforeReset: true, clip: Infinity, wHh: w, bHh: b, wPh: null };
+/** y [T, N, H] of a forward LSTM (GRU, RNN) from zero states, by the CPU step math. */
+function reference(mode: RecurrentMode, xp: Float32Array, w: Float32Array, b: Float32Array, N: number, H: number): Float32Array {
+  const weights: StepWeights = { mode, hiddenSize: H, nonlinearity: 'tanh', linearBeforeReset: true, clip: Infinity, wHh: w, bHh: b, wPh: null };
   const h = new Float32Array(N * H);
   const c = new Float32Array(N * H);
   const y = new Float32Array(T * N * H);
-  const scratch = stepScratch('lstm', H);
+  const scratch = stepScratch(mode, H);
   for (let t = 0; t < T; t++) {
     for (let n = 0; n < N; n++) {
-      recurrentStep(weights, xp, (t * N + n) * 4 * H, h, n * H, c, n * H, scratch);
+      recurrentStep(weights, xp, (t * N + n) * GATE_COUNT[mode] * H, h, n * H, c, n * H, scratch);
       y.set(h.subarray(n * H, (n + 1) * H), (t * N + n) * H);
     }
   }
@@ -107,12 +108,14 @@ async function main(): Promise<void> {
   const variants = VARIANTS.filter((v) => wanted.includes(v.name));
   const variantNames = variants.map((v) => v.name);
   const targetMs = Number(option('target-ms', '300'));
+  const mode = option('mode', 'lstm') as RecurrentMode;
+  const modeCode = { lstm: 0, gru: 1, rnn: 2 }[mode];
   const backend = await openBackend();
   const rows = ['| N × H | MMAC/step | ' + variantNames.join(' | ') + ' |', '|---|---|' + variantNames.map(() => '---').join('|') + '|'];
 
   for (const [N, H] of cases) {
     const rng = new Random(1);
-    const GH = 4 * H;
+    const GH = GATE_COUNT[mode] * H;
     const xpData = rng.fill(T * N * GH, -1, 1);
     const wData = rng.fill(GH * H, -1 / Math.sqrt(H), 1 / Math.sqrt(H));
     const bData = rng.fill(GH, -0.1, 0.1);
@@ -121,7 +124,7 @@ async function main(): Promise<void> {
     // k-quads: [H/4][G·H] of vec4, element (k, j) at ((k >> 2)·G·H + j)·4 + k % 4.
     const wQ = new Float32Array(H % 4 === 0 ? GH * H : 0);
     if (H % 4 === 0) for (let j = 0; j < GH; j++) for (let k = 0; k < H; k++) wQ[((k >> 2) * GH + j) * 4 + (k % 4)] = wData[j * H + k];
-    const ref = reference(xpData, wData, bData, N, H);
+    const ref = reference(mode, xpData, wData, bData, N, H);
     const xp = uploadArg(backend, xpData, [T, N, GH]);
     const w = uploadArg(backend, wData, [GH, H]);
     const wt = uploadArg(backend, wT, [H, GH]);
@@ -132,17 +135,17 @@ async function main(): Promise<void> {
     const macs = (GH * H * N) / 1e6;
     // Every variant is checked first, then all are timed in interleaved rounds (a shared
     // machine's load then slows them alike).
-    const usable = variants.filter((v) => !v.usable || v.usable(N, H));
+    const usable = variants.filter((v) => (!v.usable || v.usable(N, H)) && (mode === 'lstm' || v.shipped));
     const kernels: { kernel: LabKernel; check: Check; reps: number; trials: number }[] = [];
     for (const v of usable) {
-      const code = typeof v.code === 'string' ? v.code : v.code(H);
+      const code = typeof v.code === 'string' ? v.code : v.code(H, mode);
       const label = `lab-recurrent-${v.name}-h${H}`;
       const shader = v.shipped ? { label, code } : withNanTest(label, withStepUniforms(label, code).code);
       const half = 2 * N * H;
       const steps = Array.from({ length: v.sequence ? 1 : T }, (_, s) =>
         dispatchCommand({
           shader,
-          constants: v.name === '00-shipped' ? { MODE: 0, S: stepSplit(N, H) } : v.constants,
+          constants: v.name === '00-shipped' ? { MODE: modeCode, S: stepSplit(N, H) } : v.shipped ? { ...v.constants, MODE: modeCode } : v.constants,
           uniforms: uniforms()
             .u32(N, H, T, s, 0)
             .u32((s % 2) * half, ((s + 1) % 2) * half, N * H, 0, 0)

@@ -4,7 +4,7 @@
 // data()), T = 28 (--steps), with the dispatches each run records. Median of several trials, each of
 // `reps` sequences; the first call of each is a warm-up (pipelines).
 //
-//   npx vite build -c bench/lab/recurrent/vite.config.ts && node bench/lab/recurrent/dist/seq.js [--cases 1x28x128,…]  (N x I x H) [--steps T]
+//   npx vite build -c bench/lab/recurrent/vite.config.ts && node bench/lab/recurrent/dist/seq.js [--cases 1x28x128,…]  (N x I x H) [--steps T] [--mode lstm|gru|rnn]
 import * as nn from '../../../src/index';
 import { Random } from '../../../src/random';
 import type { Tensor } from '../../../src/tensor';
@@ -26,21 +26,23 @@ async function main(): Promise<void> {
   const cases = option('cases', '1x28x128,64x28x128').split(',').map((s) => s.split('x').map(Number) as [number, number, number]);
   const reps = Number(option('reps', '5'));
   const T = Number(option('steps', '28'));
+  const mode = option('mode', 'lstm') as 'lstm' | 'gru' | 'rnn';
   const gpu = await openBackend();
   for (const [N, I, H] of cases) {
-    const model = nn.sequential([nn.layers.lstm(I, H)], { inputShape: [N, I], seed: 1 });
+    const model = nn.sequential([nn.layers[mode](I, H)], { inputShape: [N, I], seed: 1 });
     const params: Record<string, Tensor> = {};
     for (const [name, e] of model.stateDict()) params[name.slice(2)] = gpu.tensor(e.data, e.shape as number[]);
     const x = gpu.tensor(new Random(1).fill(T * N * I), [T, N, I]);
 
     const before = gpu.counters.dispatches;
-    const probe = gpu.ops.lstm(x, params, { hiddenSize: H });
+    const probe = gpu.ops[mode](x, params, { hiddenSize: H });
     await probe.output.data();
+    for (const t of Object.values(probe)) t.dispose();
     const eagerDispatches = gpu.counters.dispatches - before;
     const eager = await median(5, reps, async () => {
-      const r = gpu.ops.lstm(x, params, { hiddenSize: H });
+      const r = gpu.ops[mode](x, params, { hiddenSize: H });
       await r.output.data();
-      for (const t of [r.output, r.h, r.c]) t.dispose();
+      for (const t of Object.values(r)) t.dispose();
     });
 
     const session = await nn.compile(model, gpu);
@@ -50,9 +52,9 @@ async function main(): Promise<void> {
       await y.data();
       y.dispose();
     });
-    const macs = T * N * 4 * H * (I + H);
+    const macs = T * N * { lstm: 4, gru: 3, rnn: 1 }[mode] * H * (I + H);
     console.log(
-      `lstm T=${T} N=${N} I=${I} H=${H}: eager ${eager.toFixed(3)} ms/sequence (${eagerDispatches} dispatches), compiled ${compiled.toFixed(3)} ms/sequence (${exe.stats.dispatches} dispatches), ${((2 * macs) / (compiled * 1e6)).toFixed(2)} GFLOP/s compiled`,
+      `${mode} T=${T} N=${N} I=${I} H=${H}: eager ${eager.toFixed(3)} ms/sequence (${eagerDispatches} dispatches), compiled ${compiled.toFixed(3)} ms/sequence (${exe.stats.dispatches} dispatches), ${((2 * macs) / (compiled * 1e6)).toFixed(2)} GFLOP/s compiled`,
     );
     session.dispose();
   }
