@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nn from '../src/index';
 import type { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
 import { UnsupportedError } from '../src/errors';
-import { MAX_GPU_SEQUENCE_LENGTHS, stepSplit } from '../src/ops/recurrent/recurrentGpu';
+import { chooseRecurrentKernel, MAX_GPU_SEQUENCE_LENGTHS, stepSplit } from '../src/ops/recurrent/recurrentGpu';
 import { MAX_SEQUENCE_HIDDEN } from '../src/ops/recurrent/recurrentSequenceGpu';
 import type { RecurrentMode } from '../src/ops/recurrent/recurrentMath';
 import type { Tensor } from '../src/tensor';
@@ -28,6 +28,12 @@ describe('recurrent ops (WebGPU)', () => {
     });
     expect(new Set(splits)).toEqual(new Set([4, 16, 32]));
     expect(stepSplit(3, 37, true)).toBe(1);
+  });
+
+  it('software adapters run the whole sequence in one dispatch up to H = 256, GPUs and larger H one dispatch per step', () => {
+    expect(chooseRecurrentKernel(MAX_SEQUENCE_HIDDEN, true, gpu.limits)).toBe('sequence');
+    expect(chooseRecurrentKernel(MAX_SEQUENCE_HIDDEN + 1, true, gpu.limits)).toBe('step');
+    expect(chooseRecurrentKernel(16, false, gpu.limits)).toBe('step');
   });
 
   // One case of the sequence kernel: the same random op on the CPU and the GPU, every output compared.

@@ -56,6 +56,17 @@ export function stepSplit(N: number, H: number, softwareAdapter = false): number
   return N * H <= 1024 ? 4 : 16;
 }
 
+/**
+ * How the steps of one layer direction run: 'sequence', all of them in one dispatch of a
+ * workgroup per batch row (recurrent_sequence.wgsl), or 'step', one dispatch per time step
+ * (recurrent_step.wgsl). On SwiftShader the sequence kernel ran a step 2–4× faster than the
+ * per-step kernel with S = 1 (bench/lab/recurrent/README.md); on GPUs it is unmeasured (one
+ * workgroup per row would leave most of a GPU idle at larger H), so GPUs keep the per-step one.
+ */
+export function chooseRecurrentKernel(H: number, softwareAdapter: boolean, limits: GPUSupportedLimits): 'sequence' | 'step' {
+  return softwareAdapter && sequenceKernelFits(H, limits) ? 'sequence' : 'step';
+}
+
 /** One layer direction's weights as bound buffers (absent optional ones are null). */
 export interface RecurrentGpuWeights {
   readonly wIh: GpuArg;
@@ -166,7 +177,7 @@ export function recordRecurrent(k: KernelRecorder, p: RecurrentGpuProblem): void
       LINEAR_BEFORE_RESET: onnxGru ? 0 : 1,
       HAS_LENGTHS: lengths ? 1 : 0,
     };
-    const sequence = k.softwareAdapter && sequenceKernelFits(H, k.limits);
+    const sequence = chooseRecurrentKernel(H, k.softwareAdapter, k.limits) === 'sequence';
     const constants = { ...modeConstants, S: stepSplit(N, H, k.softwareAdapter) };
     // Workgroups of WORKGROUP / S units of one batch row each.
     const workgroups = grid(N * Math.ceil(H / (WORKGROUP / constants.S)) * WORKGROUP, WORKGROUP);
