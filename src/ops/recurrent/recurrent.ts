@@ -382,8 +382,9 @@ export const recurrentOp: OpDef<RecurrentAttrs> = {
     }
   },
 
-  // The same split on the GPU: per layer and direction one projection GEMM, then one fused
-  // dispatch per time step (recurrentGpu.ts, shaders/recurrent/recurrent_step.wgsl).
+  // The same split on the GPU: per layer and direction one projection GEMM, then the steps in
+  // one dispatch (software adapters, recurrent_sequence.wgsl) or one fused dispatch per time step
+  // (recurrent_step.wgsl); recurrentGpu.ts chooses.
   gpu(k, inputs, [y, hOut, cOut], a) {
     const x = inputs[0]!;
     const { T, N, I } = sequenceDims(x.shape, a);
