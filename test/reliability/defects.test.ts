@@ -217,6 +217,32 @@ describe('issue 13 defects', () => {
     session.dispose();
   });
 
+  it("eager ops' GPU errors surface on their own tensors: the failing work's outputs (and what is computed from them) reject, earlier and later unrelated work reads fine", async () => {
+    const x = gpu.tensor([1, -2, 3], [3]);
+    const before = gpu.ops.relu(gpu.tensor([-1, 1], [2]));
+    gpu.flush(); // its own submit, before the failing one
+    (x.storage as GpuStorage).buffer.destroy(); // the op's input is gone behind the backend's back
+    const broken = gpu.ops.relu(x);
+    const derived = gpu.ops.add(broken, broken); // computed from the broken result: broken too
+    gpu.flush();
+    await counted.device.queue.onSubmittedWorkDone(); // WebGPU has reported the error by now
+    const after = gpu.ops.relu(gpu.tensor([2, -3], [2]));
+    // Unrelated tensors read fine, whether made before or after the failure, and read first.
+    expect(Array.from(await before.data())).toEqual([0, 1]);
+    expect(Array.from(await after.data())).toEqual([2, 0]);
+    await expect(broken.data()).rejects.toThrow(/\[3\] failed on the GPU/);
+    await expect(derived.data()).rejects.toThrow(/failed on the GPU/);
+    // A write the device rejects fails that tensor's reads, and only its.
+    const target = gpu.tensor([0, 0], [2]);
+    const bystander = gpu.tensor([5, 6], [2]);
+    (target.storage as GpuStorage).buffer.destroy();
+    target.write(new Float32Array([7, 8]));
+    await expect(target.data()).rejects.toThrow(/failed on the GPU/);
+    expect(Array.from(await bystander.data())).toEqual([5, 6]);
+    expect(Array.from(await gpu.ops.relu(bystander).data())).toEqual([5, 6]);
+    for (const t of [before, after, broken, derived, target, bystander]) t.dispose();
+  });
+
   it('defect 8: pooling padding beyond half the kernel is a ShapeError on both backends, eager and compiled; ONNX\'s limit on request', async () => {
     for (const backend of backends()) {
       const x = backend.zeros([1, 1, 6, 6]);

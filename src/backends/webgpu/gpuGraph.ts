@@ -80,25 +80,34 @@ export async function prepareGpuGraph(backend: GpuGraphHost, graph: Graph): Prom
     buffers.push(buffer);
     return bufferArg(buffer, shape);
   };
+  let uploaded: Promise<string | null> = Promise.resolve(null);
   try {
-    for (const v of paramValues) {
-      const data = v.data!();
-      const rows = rowsPerPart.get(v.id);
-      if (rows === undefined) {
-        params.set(v.id, upload(data, v.shape, v.name));
-        continue;
+    // Inside error scopes: weights the device could not take fail the compile, not a later run.
+    [, uploaded] = backend.captureFailure(() => {
+      for (const v of paramValues) {
+        const data = v.data!();
+        const rows = rowsPerPart.get(v.id);
+        if (rows === undefined) {
+          params.set(v.id, upload(data, v.shape, v.name));
+          continue;
+        }
+        const rowElems = sizeOf(v.shape) / v.shape[0];
+        const parts: GpuArg[] = [];
+        for (let r = 0; r < v.shape[0]; r += rows) {
+          const n = Math.min(rows, v.shape[0] - r);
+          parts.push(upload(data.subarray(r * rowElems, (r + n) * rowElems), [n, ...v.shape.slice(1)], `${v.name}[${r}:${r + n}]`));
+        }
+        params.set(v.id, { ...parts[0], shape: v.shape, parts });
       }
-      const rowElems = sizeOf(v.shape) / v.shape[0];
-      const parts: GpuArg[] = [];
-      for (let r = 0; r < v.shape[0]; r += rows) {
-        const n = Math.min(rows, v.shape[0] - r);
-        parts.push(upload(data.subarray(r * rowElems, (r + n) * rowElems), [n, ...v.shape.slice(1)], `${v.name}[${r}:${r + n}]`));
-      }
-      params.set(v.id, { ...parts[0], shape: v.shape, parts });
-    }
+    });
   } catch (e) {
     backend.destroyWhenIdle(buffers);
     throw e;
+  }
+  const uploadError = await uploaded;
+  if (uploadError) {
+    backend.destroyWhenIdle(buffers);
+    throw new NNError(`compile: uploading the weights failed on the GPU: ${uploadError}`);
   }
   for (const u of graph.updates ?? []) {
     if (params.get(u.target)?.parts) {
@@ -123,18 +132,19 @@ export async function prepareGpuGraph(backend: GpuGraphHost, graph: Graph): Prom
       // One command buffer copies them all out; then each is read back.
       const copies = ids.map((id) => {
         const arg = param(id, 'readParams');
-        return { arg, tensor: backend.adoptBuffer(backend.createBuffer(sizeOf(arg.shape) * 4, 'parameter readback'), arg.shape) };
+        return { arg, buffer: backend.createBuffer(sizeOf(arg.shape) * 4, 'parameter readback'), bytes: sizeOf(arg.shape) * 4 };
       });
       backend.flush();
-      const encoder = backend.device.createCommandEncoder({ label: 'read parameters' });
-      for (const { arg, tensor } of copies) {
-        if (tensor.size > 0) encoder.copyBufferToBuffer(arg.buffer, arg.offset, backend.argOf(tensor).buffer, 0, tensor.size * 4);
-      }
-      backend.submit(encoder, 0);
+      const [, failure] = backend.captureFailure(() => {
+        const encoder = backend.device.createCommandEncoder({ label: 'read parameters' });
+        for (const { arg, buffer, bytes } of copies) if (bytes > 0) encoder.copyBufferToBuffer(arg.buffer, arg.offset, buffer, 0, bytes);
+        backend.submit(encoder, 0);
+      });
+      const tensors = copies.map(({ arg, buffer }) => backend.adoptBuffer(buffer, arg.shape, failure));
       try {
-        return await Promise.all(copies.map(({ tensor }) => tensor.data()));
+        return await Promise.all(tensors.map((t) => t.data()));
       } finally {
-        for (const { tensor } of copies) tensor.dispose();
+        for (const t of tensors) t.dispose();
       }
     },
     writeParam: (id, data) => {

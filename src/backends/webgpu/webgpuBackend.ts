@@ -1,6 +1,8 @@
 // The WebGPU backend. Eager ops encode their dispatches at once into a pending command encoder
 // that data() (or a compiled run) submits, so a chain of eager ops is one submit. Compiled
 // graphs (gpuGraph.ts) record everything at compile and replay it as one command buffer per run.
+// Every call that can fail on the GPU runs inside error scopes whose result is attached to the
+// tensors that call produces, so a failure surfaces on data() of those tensors alone.
 import { DeviceLimitError, DeviceLostError, NNError, UnsupportedError } from '../../errors.js';
 import type { Graph } from '../../graph/ir.js';
 import type { Plan } from '../../graph/plan.js';
@@ -21,9 +23,10 @@ export class GpuStorage implements Storage {
     readonly bytes: number,
     /**
      * Set when the work that writes the buffer may have failed: resolves with WebGPU's error
-     * message (or null), so data() reports the failure on the tensor it belongs to.
+     * message (or null), so data() reports the failure on the tensor it belongs to. A write
+     * (tensor.write) adds its own.
      */
-    readonly failure: Promise<string | null> | null = null,
+    public failure: Promise<string | null> | null = null,
   ) {}
 }
 
@@ -41,6 +44,9 @@ interface Pending {
    */
   uniforms: { buffer: GPUBuffer; bytes: Uint8Array; used: number } | null;
   readonly mappedUniforms: GPUBuffer[];
+  /** The error of finishing and submitting this work, or null: every output encoded here shares it. */
+  readonly submitted: Promise<string | null>;
+  settle(failure: Promise<string | null>): void;
 }
 
 const UNIFORM_ARENA_BYTES = 64 * 1024;
@@ -88,9 +94,6 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
   /** Compiled runs admitted and not finished on the GPU (see MAX_RUNS_IN_FLIGHT), and the runs waiting for a turn. */
   #runsAdmitted = 0;
   readonly #runsWaiting: (() => void)[] = [];
-  /** Validation and out-of-memory errors of eager work, raised by the next data(). */
-  readonly #deviceErrors: string[] = [];
-  readonly #onDeviceError = (e: GPUUncapturedErrorEvent) => void this.#deviceErrors.push(e.error.message);
 
   private constructor(
     readonly device: GPUDevice,
@@ -111,8 +114,6 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
       if (this.#disposed) return new Promise<never>(() => {});
       return { reason: String(info.reason ?? 'unknown'), message: info.message ?? '' };
     });
-    // Eager ops cannot await an error scope: errors WebGPU reports later surface at data().
-    device.addEventListener('uncapturederror', this.#onDeviceError);
   }
 
   static async create(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
@@ -164,7 +165,8 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
 
   protected upload(data: Float32Array, shape: Shape): Tensor {
     this.checkBindingSize(data.byteLength, `tensor ${formatShape(shape)}`);
-    return new Tensor(this, shape, new GpuStorage(this.createBufferWith(data), data.byteLength));
+    const [buffer, failure] = this.captureFailure(() => this.createBufferWith(data));
+    return new Tensor(this, shape, new GpuStorage(buffer, data.byteLength, failure));
   }
 
   /** @internal The tensor's buffer as a kernel argument. */
@@ -229,16 +231,28 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     this.checkUsable();
     if (op.view) return [new Tensor(this, outShapes[0], inputs[0]!.storage)];
     if (!op.gpu) throw new UnsupportedError(`${op.name}: no WebGPU kernel`);
-    // A result computed from a failed run's output is failed too (data() says so, never zeros).
-    const failure = this.failureOf(inputs);
-    const outs = outShapes.map((s) => this.adoptBuffer(this.createBuffer(sizeOf(s) * 4), s, failure));
-    op.gpu(
-      this.#eagerRecorder(),
-      inputs.map((t) => (t ? this.argOf(t) : null)),
-      outs.map((t) => this.argOf(t)),
-      attrs,
-    );
-    if (this.#pending && this.#pending.dispatches >= EAGER_FLUSH_DISPATCHES) this.flush();
+    const pending = this.#begin();
+    const buffers: GPUBuffer[] = [];
+    // The outputs fail if this op's own calls fail (buffers, pipeline, bind groups), if the
+    // command buffer it is encoded into fails, or if an input had failed (never zeros).
+    const [, encoded] = this.captureFailure(() => {
+      try {
+        for (const s of outShapes) buffers.push(this.createBuffer(sizeOf(s) * 4));
+        op.gpu!(
+          this.#eagerRecorder(),
+          inputs.map((t) => (t ? this.argOf(t) : null)),
+          buffers.map((b, i) => bufferArg(b, outShapes[i])),
+          attrs,
+        );
+      } catch (e) {
+        pending.release.push(...buffers);
+        throw e;
+      }
+    });
+    const inherited = this.failureOf(inputs);
+    const failure = firstFailure(inherited ? [inherited, encoded, pending.submitted] : [encoded, pending.submitted]);
+    const outs = buffers.map((b, i) => this.adoptBuffer(b, outShapes[i], failure));
+    if (pending.dispatches >= EAGER_FLUSH_DISPATCHES) this.flush();
     return outs;
   }
 
@@ -278,6 +292,8 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     // Submitted at the latest when the current task ends: the ops of one synchronous chain share
     // a command buffer, and work nobody reads still runs and frees the buffers it released.
     setTimeout(() => this.flush(), 0);
+    let settle!: (failure: Promise<string | null>) => void;
+    const submitted = new Promise<string | null>((resolve) => (settle = resolve));
     return (this.#pending = {
       encoder: this.device.createCommandEncoder({ label: 'eager' }),
       pass: null,
@@ -285,6 +301,8 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
       dispatches: 0,
       uniforms: null,
       mappedUniforms: [],
+      submitted,
+      settle,
     });
   }
 
@@ -324,9 +342,13 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     const pending = this.#pending;
     if (!pending || this.#disposed) return;
     this.#pending = null;
-    pending.pass?.end();
-    for (const b of pending.mappedUniforms) b.unmap();
-    this.submit(pending.encoder, pending.dispatches);
+    // A dispatch the device rejects invalidates the whole command buffer: its error belongs to every output encoded in it.
+    const [, failure] = this.captureFailure(() => {
+      pending.pass?.end();
+      for (const b of pending.mappedUniforms) b.unmap();
+      this.submit(pending.encoder, pending.dispatches);
+    });
+    pending.settle(failure);
     this.destroyWhenIdle(pending.release);
   }
 
@@ -376,7 +398,11 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
   writeTensor(t: Tensor, data: Float32Array): void {
     this.checkUsable();
     this.flush(); // queued work that reads the old values is submitted before the write
-    if (data.byteLength > 0) this.device.queue.writeBuffer((t.storage as GpuStorage).buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    if (data.byteLength === 0) return;
+    const storage = t.storage as GpuStorage;
+    const [, failure] = this.captureFailure(() => this.device.queue.writeBuffer(storage.buffer, 0, data.buffer, data.byteOffset, data.byteLength));
+    // A write the device rejects leaves the tensor without the values asked for: its data() says so.
+    storage.failure = storage.failure ? firstFailure([storage.failure, failure]) : failure;
   }
 
   async readTensor(t: Tensor): Promise<Float32Array> {
@@ -389,9 +415,11 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     const release = () => {
       if (this.#buffers.delete(staging)) staging.destroy();
     };
-    const encoder = this.device.createCommandEncoder({ label: 'readback' });
-    encoder.copyBufferToBuffer((t.storage as GpuStorage).buffer, 0, staging, 0, bytes);
-    this.submit(encoder, 0);
+    const [, copied] = this.captureFailure(() => {
+      const encoder = this.device.createCommandEncoder({ label: 'readback' });
+      encoder.copyBufferToBuffer((t.storage as GpuStorage).buffer, 0, staging, 0, bytes);
+      this.submit(encoder, 0);
+    });
     this.counters.readbacks++;
     try {
       await staging.mapAsync(MAP_MODE_READ);
@@ -404,9 +432,8 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     const out = new Float32Array(staging.getMappedRange().slice(0));
     staging.unmap();
     release();
-    const error = failure && (await failure);
+    const error = (failure && (await failure)) ?? (await copied);
     if (error) throw new NNError(`data(): the work that computed ${formatShape(t.shape)} failed on the GPU, so it has no values: ${error}`);
-    this.throwDeviceErrors();
     return out;
   }
 
@@ -427,13 +454,6 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     return { ...super.memory(), gpuBuffers: this.#buffers.size, gpuBytes };
   }
 
-  /** @internal Raises, once, the errors WebGPU reported for work queued so far. */
-  throwDeviceErrors(): void {
-    if (this.#deviceErrors.length === 0) return;
-    const errors = this.#deviceErrors.splice(0);
-    throw new NNError(`webgpu: the device rejected queued work (${errors.length} error${errors.length > 1 ? 's' : ''}): ${errors[0]}`);
-  }
-
   /** @internal Throws if the device was lost or the backend disposed. */
   checkUsable(): void {
     if (this.#disposed) throw new NNError('webgpu: the backend was disposed');
@@ -448,7 +468,6 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     for (const next of this.#runsWaiting.splice(0)) next();
     this.disposeAll();
     this.pipelines.clear();
-    this.device.removeEventListener('uncapturederror', this.#onDeviceError);
     const buffers = [...this.#buffers.keys()];
     this.#buffers.clear();
     if (this.ownsDevice) {

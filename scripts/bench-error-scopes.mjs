@@ -1,0 +1,65 @@
+// What the error scopes cost a compiled run: inferences per second (upload, run, read back) of
+// LeNet batch 1 and a one-ReLU round trip with and without the scopes (scripts/error-scopes/).
+//   node scripts/bench-error-scopes.mjs [--browser] [--seconds 2] [--rounds 3]
+// Node: Dawn (the `webgpu` package) on whatever adapter it finds (SwiftShader on a machine without
+// a GPU); --browser: headless Chromium's navigator.gpu. Reads the built library (npm run build).
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const seconds = Number(option('seconds', 2));
+const rounds = Number(option('rounds', 3));
+
+const print = (where, results) => {
+  for (const r of results) {
+    console.log(
+      `${where}, ${r.model}: ${r.withScopes.toFixed(0)} runs/s with the error scopes, ${r.withoutScopes.toFixed(0)} without (${r.costPercent.toFixed(1)}% cost)`,
+    );
+  }
+};
+
+if (args.includes('--browser')) {
+  const { default: puppeteer } = await import('puppeteer');
+  const TYPES = { '.js': 'text/javascript', '.html': 'text/html', '.map': 'application/json' };
+  const server = http.createServer(async (req, res) => {
+    const file = path.join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname));
+    if (!file.startsWith(root)) return res.writeHead(403).end();
+    try {
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(await readFile(file));
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const browser = await puppeteer.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.address().port}/scripts/error-scopes/page.html?seconds=${seconds}&rounds=${rounds}`);
+    await page.waitForFunction('window.result !== undefined', { timeout: 600_000, polling: 1000 });
+    const result = await page.evaluate('window.result');
+    if (result.error) throw new Error(result.error);
+    print(`headless Chromium, WebGPU (${result.adapter})`, result.results);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+} else {
+  const nn = await import('../dist/webgpu-nn.js');
+  const { measureErrorScopes } = await import('./error-scopes/measure.js');
+  const { create } = await import('webgpu');
+  const gpu = create([]);
+  const backend = await nn.createBackend('webgpu', { gpu });
+  const info = backend.device.adapterInfo;
+  print(`Node (Dawn), WebGPU (${info?.description || info?.vendor || 'adapter'})`, await measureErrorScopes(nn, backend, { seconds, rounds }));
+  backend.dispose();
+}
