@@ -2,7 +2,7 @@
 // in two dispatches over x, dy [N, C, inner] with the batch mean and invstd [C]:
 //   grad_sums   one workgroup of REDUCE_WG per channel: dbias[c] = Σ dy, dweight[c] = Σ dy·x̂
 //               (x̂ = (x − mean)·invstd), summed in workgroup memory. With SUM_ONLY it computes
-//               dbias alone (conv2dGradBias: x, mean, invstd and dweight are then any buffers).
+//               dbias alone (reduceSum's channel sums: x, mean, invstd and dweight are then any buffers).
 //   grad_input  one invocation per element (256 per workgroup):
 //               dx = weight·invstd·(dy − dbias/M − x̂·dweight/M), M = N·inner.
 // Workgroups spread over x and y past 65 535.

@@ -7,7 +7,8 @@ import { activateInPlace, type Activation } from '../elementwise/activation.js';
 import { recordConv2d } from './conv2dGpu.js';
 import { convolveCpu } from './im2col.js';
 import type { OpDef, OpRunner } from '../op.js';
-import { conv2dGradBiasOp } from './conv2dGradBias.js';
+import { reduceSum } from '../reduce/reduceSum.js';
+import { reshapeTo } from '../shape/reshape.js';
 import { conv2dGradInputOp } from './conv2dGradInput.js';
 import { conv2dGradWeightOp } from './conv2dGradWeight.js';
 import {
@@ -99,7 +100,7 @@ export const conv2dOp: OpDef<Conv2dAttrs> = {
   gpu(k, [x, w, b], [y], attrs) {
     recordConv2d(k, x!, w!, b ?? null, y, attrs);
   },
-  // dx, dw and db from the backward ops (conv/conv2dGradInput.ts, conv2dGradWeight.ts, conv2dGradBias.ts).
+  // dx and dw from the backward ops (conv/conv2dGradInput.ts, conv2dGradWeight.ts); db a reduceSum.
   grad(r, { inputs: [x, w, b], dys: [dy], needs, attrs }) {
     const { activation, ...conv } = attrs;
     if (activation) throw new UnsupportedError('conv2d: no gradient for a fused activation (training graphs are not fused)');
@@ -108,12 +109,17 @@ export const conv2dOp: OpDef<Conv2dAttrs> = {
     return [
       needs[0] ? r.runOp(conv2dGradInputOp, [dy!, w!], { ...conv, inputShape })[0] : null,
       needs[1] ? r.runOp(conv2dGradWeightOp, [x!, dy!], { ...conv, weightShape })[0] : null,
-      b && needs[2] ? r.runOp(conv2dGradBiasOp, [dy!], {})[0] : null,
+      b && needs[2] ? conv2dGradBias(r, dy!) : null,
     ];
   },
 };
 
 type Shaped = { readonly shape: Shape };
+
+/** The gradient of conv2d's bias: db [O] = dy [N, O, OH, OW] summed over N, OH and OW (channel sums, reduce/reduceSum.ts). */
+export function conv2dGradBias<T extends Shaped>(r: OpRunner<T>, dy: T): T {
+  return reshapeTo(r, reduceSum(r, dy, [0, 2, 3], 1), [dy.shape[1]]);
+}
 
 /** Convolution of x [N, C, H, W] with w [O, C/groups, kh, kw] plus b [O] (or none) -> [N, O, OH, OW]. */
 export function conv2d<T extends Shaped>(r: OpRunner<T>, x: T, w: T, b: T | null = null, opts: Conv2dOptions = {}): T {

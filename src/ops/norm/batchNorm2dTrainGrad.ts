@@ -32,7 +32,8 @@ function gradUniforms(shape: readonly number[]): ArrayBuffer {
 
 /**
  * db[c] = the sum of dy[n, c, ...] over n and the positions: batch_norm_grad.wgsl's channel sums
- * without the x̂ term (conv2dGradBias). The unused bindings take dy, and dweight a 4-byte scratch.
+ * without the x̂ term (reduceSum over all axes but the channels: conv2d's bias gradient). The
+ * unused bindings take dy, and dweight a 4-byte scratch.
  */
 export function recordChannelSums(k: KernelRecorder, dy: GpuArg, db: GpuArg): void {
   k.dispatch({

@@ -2,8 +2,12 @@
 // a gradient that was broadcast forward (a bias added to every row, b [1, C, 1, 1] added to
 // x [N, C, H, W]) flows back to its operand's shape: `sumTo(r, dy, shape)`. The attributes name
 // axes, not extents, so a graph planned for another batch size still sums the right axes.
+// Where the kept axes are one run of neighbouring dims (x seen as [outer, C, inner]: conv2d's
+// bias gradient, a bias [1, C, 1, 1], a full sum), the sum is per channel; on WebGPU it is then
+// one workgroup per channel (BatchNorm's channel sums) rather than one invocation per output.
 import reduceSumWgsl from '../../../shaders/reduce/reduce_sum.wgsl?raw';
 import { grid, uniforms } from '../kernel.js';
+import { recordChannelSums } from '../norm/batchNorm2dTrainGrad.js';
 import { ShapeError, UnsupportedError } from '../../errors.js';
 import { broadcastStrides, formatShape, sizeOf, stridesOf, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
@@ -17,6 +21,25 @@ export interface ReduceSumAttrs {
 
 /** Axes a merged layout may have on each side (kept and summed) in the WebGPU kernel. */
 const MAX_GPU_AXES = 8;
+
+/**
+ * Values summed per output below which WebGPU keeps one invocation per output: a workgroup per
+ * channel only pays off when each has enough to sum.
+ */
+const MIN_CHANNEL_SUM = 64;
+
+/**
+ * x as [outer, C, inner] when the kept axes of extent > 1 are neighbours (C is their product,
+ * 1 for a full sum): y[c] = Σ over outer and inner. null when summed axes lie between kept ones.
+ */
+function channelLayout(x: Shape, axes: readonly number[]): [number, number, number] | null {
+  const kept = x.map((d, i) => d > 1 && !axes.includes(i));
+  const first = kept.indexOf(true);
+  const last = kept.lastIndexOf(true);
+  if (first < 0) return [sizeOf(x), 1, 1];
+  for (let i = first; i <= last; i++) if (!kept[i] && x[i] > 1) return null;
+  return [sizeOf(x.slice(0, first)), sizeOf(x.slice(first, last + 1)), sizeOf(x.slice(last + 1))];
+}
 
 function check(x: Shape, { axes, dropLeading }: ReduceSumAttrs): void {
   const bad = axes.some((a) => !Number.isInteger(a) || a < 0 || a >= x.length);
@@ -43,7 +66,18 @@ export const reduceSumOp: OpDef<ReduceSumAttrs> = {
     const shape = x!.shape;
     const n = x!.data.length;
     const sums = new Float64Array(y.data.length);
-    if (n > 0) {
+    const layout = channelLayout(shape, axes);
+    if (layout && n > 0) {
+      const [outer, C, inner] = layout;
+      for (let c = 0; c < C; c++) {
+        let sum = 0;
+        for (let o = 0; o < outer; o++) {
+          const start = (o * C + c) * inner;
+          for (let i = start; i < start + inner; i++) sum += x!.data[i];
+        }
+        sums[c] = sum;
+      }
+    } else if (n > 0) {
       // Walk x row-major; the output offset moves by the kept shape's strides (0 on summed axes).
       const yStrides = broadcastStrides(keptShape(shape, axes), shape);
       const rank = shape.length;
@@ -61,10 +95,13 @@ export const reduceSumOp: OpDef<ReduceSumAttrs> = {
     }
     y.data.set(sums);
   },
-  // One invocation per output element, looping over the elements it sums (reduce_sum.wgsl).
+  // One workgroup per channel (see channelLayout), else one invocation per output element,
+  // looping over the elements it sums (reduce_sum.wgsl).
   gpu(k, [x], [y], { axes }) {
     const count = sizeOf(y.shape);
     if (count === 0) return;
+    const layout = channelLayout(x!.shape, axes);
+    if (layout && layout[0] * layout[2] >= MIN_CHANNEL_SUM) return recordChannelSums(k, { ...x!, shape: layout }, y);
     const kept = splitAxes(x!.shape, axes, false);
     const summed = splitAxes(x!.shape, axes, true);
     if (kept.shape.length > MAX_GPU_AXES || summed.shape.length > MAX_GPU_AXES) {
