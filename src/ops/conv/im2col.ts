@@ -11,61 +11,20 @@ import type { Window2d } from '../window.js';
 export const TILE = 64;
 
 /**
- * im2col for one tile: patches[k·TILE + j] = the input under kernel tap k = (ci, ky, kx) for output
- * pixel p0 + j (row-major over [OH, OW]), 0 where the tap falls in the padding. `xBase` is the
- * offset of the group's first input channel in x.
+ * The walk gatherPatches and scatterPatches share: for each kernel tap k = (ci, ky, kx) (row
+ * k·TILE of the tile) and each run of the tile's pixels p0 … p0 + count − 1 along one output row,
+ * visit(at, run, line, ix0): `at` = k·TILE + the run's first pixel in the tile, `line` the offset
+ * of the input row under it (−1 when that row is in the padding), `ix0` the input column under
+ * the run's first pixel (each next pixel is stride[1] further). `base` is the offset of the
+ * group's first input channel. One row test per run; the visitor tests the columns.
  */
-export function gatherPatches(
-  patches: Float64Array,
-  x: Float32Array,
-  xBase: number,
-  [Cg, H, W]: readonly number[],
-  win: Window2d,
-  p0: number,
-  count: number,
-): void {
-  const [kh, kw] = win.kernel;
-  const [sh, sw] = win.stride;
-  const [dh, dw] = win.dilation;
-  const [pt, pl] = win.pads;
-  const OW = win.output[1];
-  let row = 0;
-  for (let ci = 0; ci < Cg; ci++) {
-    const plane = xBase + ci * H * W;
-    for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++, row += TILE) {
-        // The tile is runs of pixels along output rows: one row test per run, one column test per pixel.
-        let oy = Math.floor(p0 / OW);
-        let ox = p0 - oy * OW;
-        for (let j = 0; j < count; oy++, ox = 0) {
-          const run = Math.min(OW - ox, count - j);
-          const iy = oy * sh + ky * dh - pt;
-          if (iy < 0 || iy >= H) {
-            patches.fill(0, row + j, row + j + run);
-          } else {
-            const line = plane + iy * W;
-            for (let t = 0, ix = ox * sw + kx * dw - pl; t < run; t++, ix += sw) patches[row + j + t] = ix >= 0 && ix < W ? x[line + ix] : 0;
-          }
-          j += run;
-        }
-      }
-    }
-  }
-}
-
-/**
- * col2im for one tile, the adjoint of gatherPatches: acc[the input cell under tap k for output
- * pixel p0 + j] += cols[k·TILE + j], skipping taps in the padding. `base` is the offset of the
- * group's first input channel in acc.
- */
-export function scatterPatches(
-  acc: Float64Array,
-  cols: Float64Array,
+function forEachTapRun(
   base: number,
   [Cg, H, W]: readonly number[],
   win: Window2d,
   p0: number,
   count: number,
+  visit: (at: number, run: number, line: number, ix0: number) => void,
 ): void {
   const [kh, kw] = win.kernel;
   const [sh, sw] = win.stride;
@@ -82,15 +41,40 @@ export function scatterPatches(
         for (let j = 0; j < count; oy++, ox = 0) {
           const run = Math.min(OW - ox, count - j);
           const iy = oy * sh + ky * dh - pt;
-          if (iy >= 0 && iy < H) {
-            const line = plane + iy * W;
-            for (let t = 0, ix = ox * sw + kx * dw - pl; t < run; t++, ix += sw) if (ix >= 0 && ix < W) acc[line + ix] += cols[row + j + t];
-          }
+          visit(row + j, run, iy < 0 || iy >= H ? -1 : plane + iy * W, ox * sw + kx * dw - pl);
           j += run;
         }
       }
     }
   }
+}
+
+/**
+ * im2col for one tile: patches[k·TILE + j] = the input under kernel tap k = (ci, ky, kx) for output
+ * pixel p0 + j (row-major over [OH, OW]), 0 where the tap falls in the padding. `xBase` is the
+ * offset of the group's first input channel in x.
+ */
+export function gatherPatches(patches: Float64Array, x: Float32Array, xBase: number, shape: readonly number[], win: Window2d, p0: number, count: number): void {
+  const W = shape[2];
+  const sw = win.stride[1];
+  forEachTapRun(xBase, shape, win, p0, count, (at, run, line, ix0) => {
+    if (line < 0) patches.fill(0, at, at + run);
+    else for (let t = 0, ix = ix0; t < run; t++, ix += sw) patches[at + t] = ix >= 0 && ix < W ? x[line + ix] : 0;
+  });
+}
+
+/**
+ * col2im for one tile, the adjoint of gatherPatches: acc[the input cell under tap k for output
+ * pixel p0 + j] += cols[k·TILE + j], skipping taps in the padding. `base` is the offset of the
+ * group's first input channel in acc.
+ */
+export function scatterPatches(acc: Float64Array, cols: Float64Array, base: number, shape: readonly number[], win: Window2d, p0: number, count: number): void {
+  const W = shape[2];
+  const sw = win.stride[1];
+  forEachTapRun(base, shape, win, p0, count, (at, run, line, ix0) => {
+    if (line < 0) return;
+    for (let t = 0, ix = ix0; t < run; t++, ix += sw) if (ix >= 0 && ix < W) acc[line + ix] += cols[at + t];
+  });
 }
 
 /**
