@@ -1,11 +1,13 @@
 // The draw-a-digit page: start a backend, fetch the weights, compile, then classify the
-// drawing while it is drawn. Training in the page lives in training.ts.
+// drawing while it is drawn. Training in the page lives in training.ts. When the GPU device is
+// lost (backend.lost), the page says so, starts a new backend (WebGPU again if an adapter is
+// there, else the CPU), compiles the model on it with the weights it holds, and carries on.
 import * as nn from '../src/index';
-import { buildLeNet, Classifier, fetchWeights, FEATURE_LAYERS, WEIGHTS_URL } from './model';
+import { buildLeNet, Classifier, fetchWeights, FEATURE_LAYERS, wasLost, WEIGHTS_URL } from './model';
 import { createPad } from './pad';
 import { normalise, toMnist } from './preprocess';
 import { drawGrey, featureMaps, probabilityBars, summaryTable, type FeatureMapView } from './render';
-import { setupTraining } from './training';
+import { setupTraining, type TrainingControl } from './training';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.querySelector<T>(`[data-testid="${id}"]`)!;
 
@@ -114,7 +116,8 @@ function requestInference(): void {
         await inferOnce();
       }
     } catch (e) {
-      showError(e);
+      // A run cut short by a lost device is not an error to show: recovery runs it again.
+      if (!(classifier && (await wasLost(classifier.backend)))) showError(e);
     } finally {
       running = false;
       document.body.dataset.inference = 'idle';
@@ -153,16 +156,62 @@ maps = featureMaps(
 );
 showNothing();
 
+function showBackend(backend: nn.Backend): void {
+  const el = $('backend');
+  el.textContent = describeBackend(backend);
+  el.classList.toggle('gpu', backend.name === 'webgpu');
+  el.classList.toggle('cpu', backend.name !== 'webgpu');
+}
+
+// ---- Device loss: a new backend, the model compiled again, no reload ----
+
+const notice = $('notice');
+let training: TrainingControl | null = null;
+let recoveries = 0;
+
+function say(text: string): void {
+  notice.textContent = text;
+  notice.hidden = false;
+}
+
+function watchForLoss(backend: nn.Backend): void {
+  void backend.lost.then(async ({ reason, message }) => {
+    const what = `The GPU device was lost (${[reason, message].filter(Boolean).join(': ')})`;
+    document.body.dataset.recovery = 'recovering';
+    $('backend').textContent = 'WebGPU · device lost';
+    training?.lost('the GPU device was lost');
+    say(`${what}. Starting a new backend and compiling the model again…`);
+    try {
+      const next = await nn.createBackend(); // WebGPU if an adapter is still there, else the CPU with the reason
+      // The weights live in the model (loaded once from the file): compiling uploads them to the new backend.
+      const compiled = await Classifier.compile(shippedNet, next);
+      await compiled.classify(new Float32Array(28 * 28));
+      backend.dispose(); // what the lost backend still held
+      shipped = compiled;
+      showBackend(next);
+      watchForLoss(next);
+      if (training) await training.rebind(next, compiled);
+      else useClassifier(compiled, 'shipped weights');
+      const where = next.name === 'webgpu' ? 'a new WebGPU device' : describeBackend(next);
+      say(`${what}. Recovered on ${where}: the model was compiled again with its weights; carry on drawing.`);
+      document.body.dataset.recovery = 'recovered';
+      document.body.dataset.recoveries = String(++recoveries);
+    } catch (e) {
+      document.body.dataset.recovery = 'failed';
+      showError(e);
+    }
+  });
+}
+
 start()
   .then(({ backend, classifier: compiled }) => {
-    const el = $('backend');
-    el.textContent = describeBackend(backend);
-    el.classList.add(backend.name === 'webgpu' ? 'gpu' : 'cpu');
+    showBackend(backend);
     progress.hidden = true;
     // Time from navigation to ready, for the README's figure (the e2e test prints it).
     document.body.dataset.readyMs = performance.now().toFixed(0);
     shipped = compiled;
     useClassifier(shipped, 'shipped weights');
-    setupTraining({ backend, shipped, onModel: useClassifier });
+    training = setupTraining({ backend, shipped, onModel: useClassifier });
+    watchForLoss(backend);
   })
   .catch(showError);

@@ -98,6 +98,11 @@ export class Classifier {
   }
 }
 
+/** Whether `backend`'s device has been lost (its announcement may trail a call that failed by it by a moment). */
+export async function wasLost(backend: nn.Backend): Promise<boolean> {
+  return Promise.race([backend.lost.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 500))]);
+}
+
 function softmax(logits: Float32Array): Float32Array {
   const max = Math.max(...logits);
   const e = logits.map((v) => Math.exp(v - max));

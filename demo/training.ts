@@ -1,8 +1,9 @@
 // "Train in your browser": a fresh LeNet (seeded default weights) trained with nn.train on the
 // bundled MNIST slice, on the page's backend, with a live loss/accuracy plot; then the page
-// classifies with it, and can go back to the shipped model.
+// classifies with it, and can go back to the shipped model. When the GPU device is lost, a run in
+// progress stops with a message, and the page carries on with a new backend (rebind).
 import * as nn from '../src/index';
-import { buildLeNet, Classifier } from './model';
+import { buildLeNet, Classifier, wasLost } from './model';
 import { loadSlice, normalisedImages, type MnistSlice } from './mnistSlice';
 import { drawPlot, type PlotPoint } from './render';
 
@@ -19,9 +20,21 @@ export interface TrainingPanel {
   readonly backend: nn.Backend;
 }
 
+/** What the page tells the panel when the device behind its backend is lost. */
+export interface TrainingControl {
+  /** The device was lost: a run in progress stops, showing `message`. */
+  lost(message: string): void;
+  /** Carry on with a new backend: `shipped` is compiled on it, and the model trained here is compiled on it again. */
+  rebind(backend: nn.Backend, shipped: Classifier): Promise<void>;
+}
+
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.querySelector<T>(`[data-testid="${id}"]`)!;
 
-export function setupTraining({ onModel, shipped, backend }: TrainingPanel): void {
+const describeTrainingBackend = (backend: nn.Backend) => (backend.name === 'webgpu' ? 'on WebGPU: one command buffer per step' : 'on the CPU');
+
+export function setupTraining(panel: TrainingPanel): TrainingControl {
+  const { onModel } = panel;
+  let { shipped, backend } = panel;
   const card = $('train-card');
   const trainButton = $<HTMLButtonElement>('train');
   const stopButton = $<HTMLButtonElement>('train-stop');
@@ -38,8 +51,10 @@ export function setupTraining({ onModel, shipped, backend }: TrainingPanel): voi
   let points: PlotPoint[] = [];
   let steps = Number(stepsSelect.value);
   let losses: number[] = [];
+  /** Set when the device is lost during a run: why the run stopped. */
+  let lostMessage: string | null = null;
 
-  $('train-backend').textContent = backend.name === 'webgpu' ? 'on WebGPU: one command buffer per step' : 'on the CPU';
+  $('train-backend').textContent = describeTrainingBackend(backend);
   trainButton.disabled = false;
   const redraw = () => drawPlot(plot, points, steps);
   new ResizeObserver(redraw).observe(plot);
@@ -62,6 +77,8 @@ export function setupTraining({ onModel, shipped, backend }: TrainingPanel): voi
     points = [];
     redraw();
     for (const id of ['train-step', 'train-loss', 'train-accuracy', 'train-speed', 'train-heldout']) stat(id, '–');
+    lostMessage = null;
+    const runBackend = backend;
     try {
       slice ??= loadSlice().then((s) => ({ slice: s, x: normalisedImages(s.train), y: Float32Array.from(s.train.labels), testX: normalisedImages(s.test) }));
       stat('train-step', 'loading data…');
@@ -70,6 +87,7 @@ export function setupTraining({ onModel, shipped, backend }: TrainingPanel): voi
       stat('train-step', 'compiling…');
       const trainer = await compileTrainer(model);
       const taken = await trainSteps(model, trainer, data, steps);
+      if (lostMessage) throw new nn.DeviceLostError(lostMessage);
       await trainer.syncWeights();
       trainer.dispose();
       stat('train-heldout', 'measuring…');
@@ -80,9 +98,15 @@ export function setupTraining({ onModel, shipped, backend }: TrainingPanel): voi
       previous?.classifier.dispose();
       card.dataset.state = 'done';
     } catch (e) {
-      console.error(e);
-      stat('train-step', `failed: ${(e as Error).message}`);
-      card.dataset.state = 'failed';
+      if (lostMessage || e instanceof nn.DeviceLostError || (await wasLost(runBackend))) {
+        // Not a bug to report: the run cannot go on without its device; the next one uses the new backend.
+        stat('train-step', `stopped: ${lostMessage ?? 'the GPU device was lost'}`);
+        card.dataset.state = 'stopped';
+      } else {
+        console.error(e);
+        stat('train-step', `failed: ${(e as Error).message}`);
+        card.dataset.state = 'failed';
+      }
     } finally {
       trainButton.disabled = stepsSelect.disabled = false;
       stopButton.disabled = true;
@@ -161,6 +185,22 @@ export function setupTraining({ onModel, shipped, backend }: TrainingPanel): voi
     card.dataset.firstLoss = mean(losses.slice(0, 10)).toFixed(4);
     card.dataset.lastLoss = mean(losses.slice(-10)).toFixed(4);
   }
+
+  return {
+    lost(message) {
+      if (card.dataset.state !== 'training') return;
+      lostMessage = message;
+      stopper?.abort();
+    },
+    async rebind(next, nextShipped) {
+      backend = next;
+      shipped = nextShipped;
+      $('train-backend').textContent = describeTrainingBackend(backend);
+      // The trained weights live in the model (synced after training): compiled again, they carry over.
+      if (trained) trained = { classifier: await Classifier.compile(trained.classifier.net, backend), label: trained.label };
+      show(usingTrained ? 'trained' : 'shipped');
+    },
+  };
 }
 
 /** Fraction of the held-out digits the trained model gets right (one batch). */

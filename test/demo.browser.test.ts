@@ -1,6 +1,8 @@
 // The draw-a-digit demo end to end in headless Chromium: the page is built by Vite, served
 // from 127.0.0.1, and drawn on with the mouse along hand-made stroke paths (not MNIST
-// images). On WebGPU and on the CPU path (navigator.gpu removed before the page's scripts run).
+// images). On WebGPU and on the CPU path (navigator.gpu removed before the page's scripts run),
+// and through a lost GPU device (the test destroys the page's device, caught by wrapping
+// GPUAdapter.prototype.requestDevice before the page loads: the page itself has no test hook).
 // With SCREENSHOTS=1 it also writes the README's screenshots into docs/.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -35,7 +37,13 @@ afterAll(async () => {
 
 const byTestId = (id: string) => `[data-testid="${id}"]`;
 
-async function openDemo(options: { withoutWebGpu?: boolean; width?: number } = {}): Promise<{ page: Page; errors: string[] }> {
+/** What the device-loss test adds to the page before its scripts run: every device it requests, and a switch that hides the adapter. */
+interface DeviceSpy {
+  __devices: GPUDevice[];
+  __noAdapter: boolean;
+}
+
+async function openDemo(options: { withoutWebGpu?: boolean; width?: number; spyOnDevices?: boolean } = {}): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage();
   await page.setViewport({ width: options.width ?? 1200, height: 900 });
   const errors: string[] = [];
@@ -44,6 +52,23 @@ async function openDemo(options: { withoutWebGpu?: boolean; width?: number } = {
   if (options.withoutWebGpu) {
     await page.evaluateOnNewDocument(() => {
       delete (Navigator.prototype as { gpu?: unknown }).gpu;
+    });
+  }
+  if (options.spyOnDevices) {
+    await page.evaluateOnNewDocument(() => {
+      const spy = window as unknown as DeviceSpy;
+      spy.__devices = [];
+      spy.__noAdapter = false;
+      const requestDevice = GPUAdapter.prototype.requestDevice;
+      GPUAdapter.prototype.requestDevice = async function (this: GPUAdapter, descriptor?: GPUDeviceDescriptor) {
+        const device = await requestDevice.call(this, descriptor);
+        spy.__devices.push(device);
+        return device;
+      };
+      const requestAdapter = GPU.prototype.requestAdapter;
+      GPU.prototype.requestAdapter = function (this: GPU, adapterOptions?: GPURequestAdapterOptions) {
+        return spy.__noAdapter ? Promise.resolve(null) : requestAdapter.call(this, adapterOptions);
+      };
     });
   }
   await page.goto(`${server.url}/index.html`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
@@ -162,6 +187,51 @@ describe('draw-a-digit demo (headless Chromium)', () => {
     // …and goes back to the shipped one.
     await page.click(byTestId('use-model'));
     expect(await text(page, 'model-name')).toBe('shipped weights');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, TIMEOUT);
+
+  it('recovers from a lost GPU device by itself: says so, stops the training run with a message, and predicts on a new WebGPU device, then on the CPU when no adapter is left', async () => {
+    const { page, errors } = await openDemo({ spyOnDevices: true });
+    expect(await text(page, 'backend')).toMatch(/^WebGPU/);
+    await drawDigit(page, 3);
+    expect(await text(page, 'prediction')).toBe('3');
+    // A training run in progress when the device goes.
+    await page.select(byTestId('train-steps'), '3000');
+    await page.click(byTestId('train'));
+    const started = Date.now();
+    await page.waitForFunction((sel) => /^\d/.test(document.querySelector(sel)!.textContent ?? ''), { timeout: TIMEOUT, polling: 200 }, byTestId('train-step'));
+    const stepAtLoss = await text(page, 'train-step');
+    const lostAt = Date.now();
+    const destroyLatest = () => page.evaluate(() => (window as unknown as DeviceSpy).__devices.at(-1)!.destroy());
+    const recovered = (n: number) =>
+      page.waitForFunction((count) => document.body.dataset.recoveries === String(count), { timeout: 120_000, polling: 200 }, n);
+
+    await destroyLatest();
+    await recovered(1);
+    console.log(`device destroyed at training step ${stepAtLoss} (${((lostAt - started) / 1000).toFixed(0)} s after Train); the page recovered ${((Date.now() - lostAt) / 1000).toFixed(1)} s later`);
+    expect(await text(page, 'notice')).toMatch(/^The GPU device was lost \(destroyed.*Recovered on a new WebGPU device/);
+    expect(await text(page, 'backend')).toMatch(/^WebGPU/);
+    expect(await page.evaluate(() => (window as unknown as DeviceSpy).__devices.length)).toBe(2);
+    expect(await page.$eval(byTestId('train-card'), (el) => (el as HTMLElement).dataset.state)).toBe('stopped');
+    expect(await text(page, 'train-step')).toBe('stopped: the GPU device was lost');
+    expect(await page.$eval(byTestId('train'), (b) => (b as HTMLButtonElement).disabled)).toBe(false);
+    expect(await text(page, 'model-name')).toBe('shipped weights');
+    // The drawing on the pad is classified again on the new device, and new drawings too.
+    expect(await text(page, 'prediction')).toBe('3');
+    const predicted = await classifyDigits(page);
+    console.log(`after recovering on a new WebGPU device, predictions for 0–9: ${predicted.join(' ')}`);
+    expect(predicted.filter((p, d) => p === String(d)).length).toBeGreaterThanOrEqual(9);
+    await checkPage(page);
+
+    // Lost again, and no adapter left: the CPU, with the reason shown.
+    await page.evaluate(() => ((window as unknown as DeviceSpy).__noAdapter = true));
+    await destroyLatest();
+    await recovered(2);
+    expect(await text(page, 'backend')).toMatch(/^CPU · WebGPU unavailable: .+/);
+    expect(await text(page, 'notice')).toMatch(/Recovered on CPU · WebGPU unavailable: .+carry on drawing/);
+    await drawDigit(page, 7);
+    expect(await text(page, 'prediction')).toBe('7');
     expect(errors).toEqual([]);
     await page.close();
   }, TIMEOUT);
