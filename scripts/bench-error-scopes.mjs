@@ -1,6 +1,7 @@
 // What the error scopes cost a compiled run: inferences per second (upload, run, read back) of
-// LeNet batch 1 and a one-ReLU round trip with and without the scopes (scripts/error-scopes/).
-//   node scripts/bench-error-scopes.mjs [--browser] [--seconds 2] [--rounds 3]
+// LeNet batch 1 and a one-ReLU round trip, and eager ops per second, with and without the scopes
+// (scripts/error-scopes/).
+//   node scripts/bench-error-scopes.mjs [--browser] [--seconds 2]
 // Node: Dawn (the `webgpu` package) on whatever adapter it finds (SwiftShader on a machine without
 // a GPU); --browser: headless Chromium's navigator.gpu. Reads the built library (npm run build).
 import { readFile } from 'node:fs/promises';
@@ -15,12 +16,12 @@ const option = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const seconds = Number(option('seconds', 2));
-const rounds = Number(option('rounds', 3));
 
-const print = (where, results) => {
+const print = (where, { microsPerPair, results }) => {
+  console.log(`${where}: one pair of error scopes (push, push, pop, pop, awaited) costs ${microsPerPair.toFixed(1)} µs`);
   for (const r of results) {
     console.log(
-      `${where}, ${r.model}: ${r.withScopes.toFixed(0)} runs/s with the error scopes, ${r.withoutScopes.toFixed(0)} without (${r.costPercent.toFixed(1)}% cost)`,
+      `${where}, ${r.model}: ${r.withScopes.toFixed(0)} ${r.unit} with the error scopes, ${r.withoutScopes.toFixed(0)} without (${r.costPercent.toFixed(1)}% cost)`,
     );
   }
 };
@@ -31,11 +32,13 @@ if (args.includes('--browser')) {
   const server = http.createServer(async (req, res) => {
     const file = path.join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname));
     if (!file.startsWith(root)) return res.writeHead(403).end();
+    let body;
     try {
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(await readFile(file));
+      body = await readFile(file);
     } catch {
-      res.writeHead(404).end();
+      return res.writeHead(404).end();
     }
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const browser = await puppeteer.launch({
@@ -44,11 +47,11 @@ if (args.includes('--browser')) {
   });
   try {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${server.address().port}/scripts/error-scopes/page.html?seconds=${seconds}&rounds=${rounds}`);
+    await page.goto(`http://127.0.0.1:${server.address().port}/scripts/error-scopes/page.html?seconds=${seconds}`);
     await page.waitForFunction('window.result !== undefined', { timeout: 600_000, polling: 1000 });
     const result = await page.evaluate('window.result');
     if (result.error) throw new Error(result.error);
-    print(`headless Chromium, WebGPU (${result.adapter})`, result.results);
+    print(`headless Chromium, WebGPU (${result.adapter})`, result);
   } finally {
     await browser.close();
     server.close();
@@ -60,6 +63,6 @@ if (args.includes('--browser')) {
   const gpu = create([]);
   const backend = await nn.createBackend('webgpu', { gpu });
   const info = backend.device.adapterInfo;
-  print(`Node (Dawn), WebGPU (${info?.description || info?.vendor || 'adapter'})`, await measureErrorScopes(nn, backend, { seconds, rounds }));
+  print(`Node (Dawn), WebGPU (${info?.description || info?.vendor || 'adapter'})`, await measureErrorScopes(nn, backend, { seconds }));
   backend.dispose();
 }

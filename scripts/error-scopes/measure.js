@@ -1,51 +1,78 @@
-// What the error scopes cost a compiled run (README "Reliability"), shared by
-// scripts/bench-error-scopes.mjs (Node, Dawn) and page.js (headless Chromium). Every call of the
-// WebGPU backend that can fail on the GPU runs inside error scopes (backend.captureFailure):
-// a run's submit, its input's upload and its output's readback. "without" replaces
-// captureFailure on this backend object with a pass-through, for the measurement only.
-// `nn` is the library (dist/).
-export async function measureErrorScopes(nn, backend, { seconds = 2, rounds = 3 } = {}) {
+// What the error scopes cost, shared by scripts/bench-error-scopes.mjs (Node, Dawn) and page.js
+// (headless Chromium). The WebGPU backend's calls that can fail on the GPU run inside a pair of
+// error scopes (backend.captureFailure): a compiled run's submit and its input's upload (two
+// pairs per inference), each eager op and each eager submit.
+// "without" replaces captureFailure on this backend object with a pass-through, for the
+// measurement only. `nn` is the library (dist/).
+export async function measureErrorScopes(nn, backend, { seconds = 2 } = {}) {
   const L = nn.layers;
+  const scoped = backend.captureFailure;
+  const unscoped = (encode) => [encode(), Promise.resolve(null)];
+  const results = [];
+
+  // The scopes alone: one pair pushed and popped around nothing, awaited, in µs.
+  const pairs = 2000;
+  const started = performance.now();
+  const pops = [];
+  for (let i = 0; i < pairs; i++) pops.push(backend.captureFailure(() => {})[1]);
+  await Promise.all(pops);
+  const microsPerPair = ((performance.now() - started) * 1000) / pairs;
+
+  // Inferences as an app makes them (upload the input, run, read the output back) and eager
+  // chains, timed in short slices that alternate with and without the scopes, so the machine's
+  // load drifts over both alike; the median rate of each.
+  const timed = async (name, unit, perCall, call) => {
+    for (let i = 0; i < 3; i++) await call(); // warm
+    const rates = { with: [], without: [] };
+    const end = performance.now() + 2 * seconds * 1000;
+    while (performance.now() < end) {
+      for (const variant of ['with', 'without']) {
+        backend.captureFailure = variant === 'with' ? scoped : unscoped;
+        const t0 = performance.now();
+        let n = 0;
+        while (performance.now() - t0 < 100) {
+          await call();
+          n += perCall;
+        }
+        rates[variant].push(n / ((performance.now() - t0) / 1000));
+      }
+    }
+    backend.captureFailure = scoped;
+    const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    const withScopes = median(rates.with);
+    const withoutScopes = median(rates.without);
+    results.push({ model: name, unit, withScopes, withoutScopes, costPercent: (100 * (withoutScopes - withScopes)) / withoutScopes });
+  };
+
   const models = [
     // As bench/models.ts: d2l's LeNet at batch 1, and one ReLU on 1×1000 (the per-inference floor).
     { name: 'lenet_b1', model: nn.models.lenet({ seed: 1 }), shape: [1, 1, 28, 28] },
     { name: 'roundtrip', model: nn.sequential([L.relu()], { inputShape: [1000] }), shape: [1, 1000] },
   ];
-  const scoped = backend.captureFailure;
-  const unscoped = (encode) => [encode(), Promise.resolve(null)];
-  const results = [];
   for (const { name, model, shape } of models) {
     const session = await nn.compile(model, backend);
     const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i));
-    // One inference as an app makes it: upload the input, run, read the output back.
-    const once = async () => {
+    await timed(name, 'runs/s', 1, async () => {
       const x = backend.tensor(data, shape);
       const y = await session.run(x);
       x.dispose();
       await y.data();
       y.dispose();
-    };
-    const runsPerSecond = async () => {
-      for (let i = 0; i < 3; i++) await once(); // warm
-      let runs = 0;
-      const started = performance.now();
-      while (performance.now() - started < seconds * 1000) {
-        await once();
-        runs++;
-      }
-      return runs / ((performance.now() - started) / 1000);
-    };
-    // Alternated, best of `rounds` each: the machine's load drifts between rounds.
-    const best = { with: 0, without: 0 };
-    for (let r = 0; r < rounds; r++) {
-      for (const variant of ['with', 'without']) {
-        backend.captureFailure = variant === 'with' ? scoped : unscoped;
-        best[variant] = Math.max(best[variant], await runsPerSecond());
-      }
-    }
-    backend.captureFailure = scoped;
+    });
     session.dispose();
-    results.push({ model: name, withScopes: best.with, withoutScopes: best.without, costPercent: (100 * (best.without - best.with)) / best.without });
   }
-  return results;
+  // 100 chained eager ReLUs on 1×1000, then one read.
+  const x = backend.tensor(Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i)), [1, 1000]);
+  await timed('eager relu ×100', 'ops/s', 100, async () => {
+    let y = backend.ops.relu(x);
+    for (let i = 1; i < 100; i++) {
+      const next = backend.ops.relu(y);
+      y.dispose();
+      y = next;
+    }
+    await y.data();
+    y.dispose();
+  });
+  x.dispose();
+  return { microsPerPair, results };
 }

@@ -7,9 +7,9 @@ const params = new URL(location.href).searchParams;
 (async () => {
   const backend = await nn.createBackend('webgpu');
   const info = backend.device.adapterInfo;
-  const results = await measureErrorScopes(nn, backend, { seconds: Number(params.get('seconds') ?? 2), rounds: Number(params.get('rounds') ?? 3) });
+  const measured = await measureErrorScopes(nn, backend, { seconds: Number(params.get('seconds') ?? 2) });
   backend.dispose();
-  return { adapter: info?.description || info?.vendor || 'adapter', results };
+  return { adapter: info?.description || info?.vendor || 'adapter', ...measured };
 })().then(
   (result) => (window.result = result),
   (e) => (window.result = { error: `${e.name}: ${e.message}` }),

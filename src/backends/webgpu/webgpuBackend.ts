@@ -415,11 +415,11 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     const release = () => {
       if (this.#buffers.delete(staging)) staging.destroy();
     };
-    const [, copied] = this.captureFailure(() => {
-      const encoder = this.device.createCommandEncoder({ label: 'readback' });
-      encoder.copyBufferToBuffer((t.storage as GpuStorage).buffer, 0, staging, 0, bytes);
-      this.submit(encoder, 0);
-    });
+    // No error scope of its own: a live tensor's buffer is valid, and the failures of the work
+    // that wrote it are the tensor's (`failure`).
+    const encoder = this.device.createCommandEncoder({ label: 'readback' });
+    encoder.copyBufferToBuffer((t.storage as GpuStorage).buffer, 0, staging, 0, bytes);
+    this.submit(encoder, 0);
     this.counters.readbacks++;
     try {
       await staging.mapAsync(MAP_MODE_READ);
@@ -432,7 +432,7 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     const out = new Float32Array(staging.getMappedRange().slice(0));
     staging.unmap();
     release();
-    const error = (failure && (await failure)) ?? (await copied);
+    const error = failure && (await failure);
     if (error) throw new NNError(`data(): the work that computed ${formatShape(t.shape)} failed on the GPU, so it has no values: ${error}`);
     return out;
   }
