@@ -4,8 +4,6 @@
 //   node scripts/bench-error-scopes.mjs [--browser] [--seconds 2]
 // Node: Dawn (the `webgpu` package) on whatever adapter it finds (SwiftShader on a machine without
 // a GPU); --browser: headless Chromium's navigator.gpu. Reads the built library (npm run build).
-import { readFile } from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,37 +15,27 @@ const option = (name, fallback) => {
 };
 const seconds = Number(option('seconds', 2));
 
-const print = (where, { microsPerPair, results }) => {
-  console.log(`${where}: one pair of error scopes (push, push, pop, pop, awaited) costs ${microsPerPair.toFixed(1)} µs`);
+const print = (where, { callMicrosPerPair, callCpuMicrosPerPair, answeredMicrosPerPair, results }) => {
+  const cpu = Number.isNaN(callCpuMicrosPerPair) ? '' : ` (${callCpuMicrosPerPair.toFixed(1)} µs of CPU time)`;
+  console.log(
+    `${where}: one pair of error scopes (push, push, pop, pop) costs ${callMicrosPerPair.toFixed(1)} µs of calls${cpu}, ${answeredMicrosPerPair.toFixed(1)} µs until answered (2,000 in a row)`,
+  );
   for (const r of results) {
     console.log(
-      `${where}, ${r.model}: ${r.withScopes.toFixed(0)} ${r.unit} with the error scopes, ${r.withoutScopes.toFixed(0)} without (${r.costPercent.toFixed(1)}% cost)`,
+      `${where}, ${r.model}: ${r.withScopes.toFixed(0)} ${r.unit} with the error scopes, ${r.withoutScopes.toFixed(0)} without (${r.costPercent.toFixed(1)}% cost)` +
+        (Number.isNaN(r.cpuMicrosWith) ? '' : `; CPU time per call ${r.cpuMicrosWith.toFixed(0)} µs with, ${r.cpuMicrosWithout.toFixed(0)} µs without`),
     );
   }
 };
 
 if (args.includes('--browser')) {
   const { default: puppeteer } = await import('puppeteer');
-  const TYPES = { '.js': 'text/javascript', '.html': 'text/html', '.map': 'application/json' };
-  const server = http.createServer(async (req, res) => {
-    const file = path.join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname));
-    if (!file.startsWith(root)) return res.writeHead(403).end();
-    let body;
-    try {
-      body = await readFile(file);
-    } catch {
-      return res.writeHead(404).end();
-    }
-    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const { CHROMIUM_ARGS, serveRoot } = await import('./static-server.mjs');
+  const server = await serveRoot(root);
+  const browser = await puppeteer.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${server.address().port}/scripts/error-scopes/page.html?seconds=${seconds}`);
+    await page.goto(`${server.url}/scripts/error-scopes/page.html?seconds=${seconds}`);
     await page.waitForFunction('window.result !== undefined', { timeout: 600_000, polling: 1000 });
     const result = await page.evaluate('window.result');
     if (result.error) throw new Error(result.error);

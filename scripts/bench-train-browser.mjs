@@ -2,11 +2,10 @@
 // WebGPU (navigator.gpu, whatever adapter Chromium finds) and the CPU backend in the same page.
 //   node scripts/bench-train-browser.mjs [--steps 20] [--batch 64]
 // Reads the built library (dist/).
-import { readFile } from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer';
+import { CHROMIUM_ARGS, serveRoot } from './static-server.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -14,27 +13,15 @@ const option = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
-const TYPES = { '.js': 'text/javascript', '.html': 'text/html', '.map': 'application/json' };
-const server = http.createServer(async (req, res) => {
-  const file = path.join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname));
-  if (!file.startsWith(root)) return res.writeHead(403).end();
-  let body;
-  try {
-    body = await readFile(file);
-  } catch {
-    return res.writeHead(404).end();
-  }
-  res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body);
-});
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const server = await serveRoot(root);
 const browser = await puppeteer.launch({
   protocolTimeout: 900_000, // the page's main thread is busy for seconds at a time while the CPU backend trains
   executablePath: '/usr/bin/chromium',
-  args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  args: CHROMIUM_ARGS,
 });
 try {
   const page = await browser.newPage();
-  await page.goto(`http://127.0.0.1:${server.address().port}/bench/train/train.html?steps=${option('steps', 20)}&batch=${option('batch', 64)}`);
+  await page.goto(`${server.url}/bench/train/train.html?steps=${option('steps', 20)}&batch=${option('batch', 64)}`);
   await page.waitForFunction('window.result !== undefined', { timeout: 600_000, polling: 1000 });
   const result = await page.evaluate('window.result');
   if (result.error) throw new Error(result.error);

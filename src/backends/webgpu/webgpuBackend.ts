@@ -232,26 +232,24 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     if (op.view) return [new Tensor(this, outShapes[0], inputs[0]!.storage)];
     if (!op.gpu) throw new UnsupportedError(`${op.name}: no WebGPU kernel`);
     const pending = this.#begin();
-    const buffers: GPUBuffer[] = [];
-    // The outputs fail if this op's own calls fail (buffers, pipeline, bind groups), if the
-    // command buffer it is encoded into fails, or if an input had failed (never zeros).
-    const [, encoded] = this.captureFailure(() => {
-      try {
-        for (const s of outShapes) buffers.push(this.createBuffer(sizeOf(s) * 4));
-        op.gpu!(
-          this.#eagerRecorder(),
-          inputs.map((t) => (t ? this.argOf(t) : null)),
-          buffers.map((b, i) => bufferArg(b, outShapes[i])),
-          attrs,
-        );
-      } catch (e) {
-        pending.release.push(...buffers);
-        throw e;
-      }
-    });
+    // The outputs fail if the command buffer they are encoded into fails, or if an input had
+    // failed (never zeros). No scope per op: a buffer, pipeline or bind group the device rejects
+    // is invalid, and so is the command buffer that uses it. (Scopes per op cost eager ops about
+    // a third of their speed in Chromium: scripts/bench-error-scopes.mjs.)
     const inherited = this.failureOf(inputs);
-    const failure = firstFailure(inherited ? [inherited, encoded, pending.submitted] : [encoded, pending.submitted]);
-    const outs = buffers.map((b, i) => this.adoptBuffer(b, outShapes[i], failure));
+    const failure = inherited ? firstFailure([inherited, pending.submitted]) : pending.submitted;
+    const outs = outShapes.map((s) => this.adoptBuffer(this.createBuffer(sizeOf(s) * 4), s, failure));
+    try {
+      op.gpu(
+        this.#eagerRecorder(),
+        inputs.map((t) => (t ? this.argOf(t) : null)),
+        outs.map((t) => this.argOf(t)),
+        attrs,
+      );
+    } catch (e) {
+      for (const t of outs) t.dispose();
+      throw e;
+    }
     if (pending.dispatches >= EAGER_FLUSH_DISPATCHES) this.flush();
     return outs;
   }
