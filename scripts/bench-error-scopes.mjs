@@ -15,15 +15,17 @@ const option = (name, fallback) => {
 };
 const seconds = Number(option('seconds', 2));
 
+// CPU time is measured in Node only (NaN in the page, null once it has come through JSON).
+const known = (v) => typeof v === 'number' && !Number.isNaN(v);
 const print = (where, { callMicrosPerPair, callCpuMicrosPerPair, answeredMicrosPerPair, results }) => {
-  const cpu = Number.isNaN(callCpuMicrosPerPair) ? '' : ` (${callCpuMicrosPerPair.toFixed(1)} µs of CPU time)`;
+  const cpu = !known(callCpuMicrosPerPair) ? '' : ` (${callCpuMicrosPerPair.toFixed(1)} µs of CPU time)`;
   console.log(
     `${where}: one pair of error scopes (push, push, pop, pop) costs ${callMicrosPerPair.toFixed(1)} µs of calls${cpu}, ${answeredMicrosPerPair.toFixed(1)} µs until answered (2,000 in a row)`,
   );
   for (const r of results) {
     console.log(
       `${where}, ${r.model}: ${r.withScopes.toFixed(0)} ${r.unit} with the error scopes, ${r.withoutScopes.toFixed(0)} without (${r.costPercent.toFixed(1)}% cost)` +
-        (Number.isNaN(r.cpuMicrosWith) ? '' : `; CPU time per call ${r.cpuMicrosWith.toFixed(0)} µs with, ${r.cpuMicrosWithout.toFixed(0)} µs without`),
+        (!known(r.cpuMicrosWith) ? '' : `; CPU time per call ${r.cpuMicrosWith.toFixed(0)} µs with, ${r.cpuMicrosWithout.toFixed(0)} µs without`),
     );
   }
 };
