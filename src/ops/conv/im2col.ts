@@ -10,27 +10,28 @@ import type { Window2d } from '../window.js';
 /** Output pixels per gathered tile (a multiple of 4, the pixel block of the product). */
 export const TILE = 64;
 
+/** Runs of tapRuns: 4 numbers each, reused from call to call (grown when a tile needs more). */
+let runTable = new Int32Array(1024);
+
 /**
  * The walk gatherPatches and scatterPatches share: for each kernel tap k = (ci, ky, kx) (row
  * k·TILE of the tile) and each run of the tile's pixels p0 … p0 + count − 1 along one output row,
- * visit(at, run, line, ix0): `at` = k·TILE + the run's first pixel in the tile, `line` the offset
- * of the input row under it (−1 when that row is in the padding), `ix0` the input column under
- * the run's first pixel (each next pixel is stride[1] further). `base` is the offset of the
- * group's first input channel. One row test per run; the visitor tests the columns.
+ * four numbers in the returned table: `at` = k·TILE + the run's first pixel in the tile, its
+ * length, `line` the offset of the input row under it (−1 when that row is in the padding), and
+ * `ix0` the input column under its first pixel (each next pixel is stride[1] further). `base` is
+ * the offset of the group's first input channel. One row test per run; the callers test the
+ * columns in their own loops (a table, not a callback: V8 keeps their arrays in registers then).
  */
-function forEachTapRun(
-  base: number,
-  [Cg, H, W]: readonly number[],
-  win: Window2d,
-  p0: number,
-  count: number,
-  visit: (at: number, run: number, line: number, ix0: number) => void,
-): void {
+function tapRuns(base: number, [Cg, H, W]: readonly number[], win: Window2d, p0: number, count: number) {
   const [kh, kw] = win.kernel;
   const [sh, sw] = win.stride;
   const [dh, dw] = win.dilation;
   const [pt, pl] = win.pads;
   const OW = win.output[1];
+  const most = Cg * kh * kw * (Math.ceil(count / OW) + 1) * 4;
+  if (runTable.length < most) runTable = new Int32Array(most);
+  const table = runTable;
+  let runs = 0;
   let row = 0;
   for (let ci = 0; ci < Cg; ci++) {
     const plane = base + ci * H * W;
@@ -41,12 +42,19 @@ function forEachTapRun(
         for (let j = 0; j < count; oy++, ox = 0) {
           const run = Math.min(OW - ox, count - j);
           const iy = oy * sh + ky * dh - pt;
-          visit(row + j, run, iy < 0 || iy >= H ? -1 : plane + iy * W, ox * sw + kx * dw - pl);
+          const at = runs * 4;
+          table[at] = row + j;
+          table[at + 1] = run;
+          table[at + 2] = iy < 0 || iy >= H ? -1 : plane + iy * W;
+          table[at + 3] = ox * sw + kx * dw - pl;
+          runs++;
           j += run;
         }
       }
     }
   }
+  // `end`: the table's used length; W and the column stride sw for the callers' column loops.
+  return { table, end: runs * 4, W, sw };
 }
 
 /**
@@ -55,12 +63,12 @@ function forEachTapRun(
  * offset of the group's first input channel in x.
  */
 export function gatherPatches(patches: Float64Array, x: Float32Array, xBase: number, shape: readonly number[], win: Window2d, p0: number, count: number): void {
-  const W = shape[2];
-  const sw = win.stride[1];
-  forEachTapRun(xBase, shape, win, p0, count, (at, run, line, ix0) => {
+  const { table, end, W, sw } = tapRuns(xBase, shape, win, p0, count);
+  for (let r = 0; r < end; r += 4) {
+    const at = table[r], run = table[r + 1], line = table[r + 2];
     if (line < 0) patches.fill(0, at, at + run);
-    else for (let t = 0, ix = ix0; t < run; t++, ix += sw) patches[at + t] = ix >= 0 && ix < W ? x[line + ix] : 0;
-  });
+    else for (let t = 0, ix = table[r + 3]; t < run; t++, ix += sw) patches[at + t] = ix >= 0 && ix < W ? x[line + ix] : 0;
+  }
 }
 
 /**
@@ -69,12 +77,12 @@ export function gatherPatches(patches: Float64Array, x: Float32Array, xBase: num
  * group's first input channel in acc.
  */
 export function scatterPatches(acc: Float64Array, cols: Float64Array, base: number, shape: readonly number[], win: Window2d, p0: number, count: number): void {
-  const W = shape[2];
-  const sw = win.stride[1];
-  forEachTapRun(base, shape, win, p0, count, (at, run, line, ix0) => {
-    if (line < 0) return;
-    for (let t = 0, ix = ix0; t < run; t++, ix += sw) if (ix >= 0 && ix < W) acc[line + ix] += cols[at + t];
-  });
+  const { table, end, W, sw } = tapRuns(base, shape, win, p0, count);
+  for (let r = 0; r < end; r += 4) {
+    const at = table[r], run = table[r + 1], line = table[r + 2];
+    if (line < 0) continue;
+    for (let t = 0, ix = table[r + 3]; t < run; t++, ix += sw) if (ix >= 0 && ix < W) acc[line + ix] += cols[at + t];
+  }
 }
 
 /**
