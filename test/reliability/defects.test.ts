@@ -4,6 +4,7 @@
 // checked buffer by buffer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nn from '../../src/index';
+import { STORAGE_USAGE } from '../../src/backends/webgpu/device';
 import { WebGpuBackend, type GpuStorage } from '../../src/backends/webgpu/webgpuBackend';
 import { readSafetensors, writeSafetensors, float32Tensor } from '../../src/io/safetensors';
 import { cpu, expectClose } from '../helpers';
@@ -232,6 +233,21 @@ describe('issue 13 defects', () => {
     expect(Array.from(await after.data())).toEqual([2, 0]);
     await expect(broken.data()).rejects.toThrow(/\[3\] failed on the GPU/);
     await expect(derived.data()).rejects.toThrow(/failed on the GPU/);
+    // An op the device rejects while it is encoded (a bind group of another device's buffer): the
+    // command buffer fails, and with it that op's output, not the tensors of other submits.
+    const other = await countingDevice();
+    const foreign = gpu.tensor([1, -1], [2]);
+    const storage = foreign.storage as GpuStorage;
+    const own = storage.buffer;
+    storage.buffer = other.device.createBuffer({ size: 16, usage: STORAGE_USAGE });
+    const rejected = gpu.ops.relu(foreign);
+    gpu.flush();
+    storage.buffer = own;
+    const fine = gpu.ops.relu(foreign);
+    expect(Array.from(await fine.data())).toEqual([1, 0]);
+    await expect(rejected.data()).rejects.toThrow(/failed on the GPU/);
+    for (const t of [foreign, rejected, fine]) t.dispose();
+    other.device.destroy();
     // A write the device rejects fails that tensor's reads, and only its.
     const target = gpu.tensor([0, 0], [2]);
     const bystander = gpu.tensor([5, 6], [2]);
