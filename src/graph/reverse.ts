@@ -6,7 +6,7 @@
 import { NNError, UnsupportedError } from '../errors.js';
 import { binaryOp } from '../ops/elementwise/binary.js';
 import { formatShape, sameShape } from '../shape.js';
-import { describeNode, type ValueId } from './ir.js';
+import { describeNode, type Node, type ValueId } from './ir.js';
 import type { SymbolicTensor, Tracer } from './tracer.js';
 
 /**
@@ -23,6 +23,7 @@ export function appendGradients(tracer: Tracer, loss: ValueId, wrt: readonly Val
   }
   const grads = new Map<ValueId, SymbolicTensor>();
   if (!needed.has(loss)) return grads;
+  keepForGradients(tracer, forward, needed);
   const lossShape = tracer.values[loss].shape;
   if (lossShape.length !== 0) throw new NNError(`gradients: the loss must be a scalar [], got ${formatShape(lossShape)}`);
   grads.set(loss, tracer.constant(Float32Array.of(1), []));
@@ -50,4 +51,25 @@ export function appendGradients(tracer: Tracer, loss: ValueId, wrt: readonly Val
     });
   }
   return new Map(wrt.flatMap((id) => (grads.has(id) ? [[id, grads.get(id)!] as const] : [])));
+}
+
+/**
+ * Switches the nodes on the gradient's way whose op keeps values for its backward (OpDef.keepForGrad)
+ * to those attributes: their extra outputs become new values of the graph (in `forward` too).
+ */
+function keepForGradients(tracer: Tracer, forward: Node[], needed: ReadonlySet<ValueId>): void {
+  forward.forEach((node, i) => {
+    const keep = node.op.keepForGrad;
+    if (!keep || !node.inputs.some((id) => id !== null && needed.has(id))) return;
+    const attrs = keep(node.attrs);
+    const shapes = node.op.inferShapes(node.inputs.map((id) => (id === null ? null : tracer.values[id].shape)), attrs);
+    const extra = shapes.slice(node.outputs.length).map((shape) => {
+      const id = tracer.values.length;
+      tracer.values.push({ id, kind: 'node', shape });
+      return id;
+    });
+    const index = tracer.nodes.indexOf(node);
+    forward[i] = { ...node, attrs, outputs: [...node.outputs, ...extra] };
+    tracer.nodes[index] = forward[i];
+  });
 }

@@ -46,6 +46,12 @@ export interface OpDef<A> {
    * without a rule cannot be trained through (UnsupportedError naming it).
    */
   readonly grad?: GradRule<A>;
+  /**
+   * Reverse mode: the attributes under which the op also outputs what its gradient rule reads
+   * (extra outputs after the usual ones, as the recurrent ops' per-step gates). Reverse mode
+   * switches a node to them when a gradient flows through it; inference never pays for them.
+   */
+  keepForGrad?(attrs: A): unknown;
 }
 
 type Shaped = { readonly shape: Shape };

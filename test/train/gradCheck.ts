@@ -5,8 +5,11 @@ import type { Random } from '../../src/random';
 
 export type Oracle = (inputs: Float64Array[]) => Float64Array;
 
-/** dL/d inputs[which] by central differences of step h (exact up to rounding for linear f). */
-export function numericGrad(f: Oracle, inputs: Float64Array[], dy: ArrayLike<number>, which: number, h = 1e-3): Float64Array {
+/**
+ * dL/d inputs[which] by central differences of step h (exact up to rounding for linear f), at
+ * every element or only at `elements` (the others stay 0).
+ */
+export function numericGrad(f: Oracle, inputs: Float64Array[], dy: ArrayLike<number>, which: number, h = 1e-3, elements?: readonly number[]): Float64Array {
   const loss = () => {
     const y = f(inputs);
     let sum = 0;
@@ -15,7 +18,7 @@ export function numericGrad(f: Oracle, inputs: Float64Array[], dy: ArrayLike<num
   };
   const x = inputs[which];
   const grad = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
+  for (const i of elements ?? x.keys()) {
     const keep = x[i];
     x[i] = keep + h;
     const up = loss();

@@ -14,14 +14,16 @@
 // last dim), h [D·L, N, H] and, for LSTM, c [D·L, N, H], ordered l0 fwd, l0 rev, l1 fwd, ….
 // packRecurrentInputs builds this list from PyTorch-named parameters; the layers and the ONNX
 // importer use it too.
-import { ShapeError } from '../../errors.js';
+import { ShapeError, UnsupportedError } from '../../errors.js';
 import { formatShape, sameShape, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
 import {
   GATE_COUNT,
   projectInputs,
   recurrentStep,
+  savedLayout,
   stepScratch,
+  type RecurrentAttrs,
   type RecurrentMode,
   type RnnNonlinearity,
   type SequenceRows,
@@ -29,30 +31,10 @@ import {
   type StepWeights,
 } from './recurrentMath.js';
 import { recordRecurrent, type RecurrentGpuWeights } from './recurrentGpu.js';
+import { recurrentGradRule } from './recurrentGrad.js';
 
-export type { RecurrentMode, RnnNonlinearity } from './recurrentMath.js';
+export type { RecurrentAttrs, RecurrentMode, RnnNonlinearity } from './recurrentMath.js';
 
-export interface RecurrentAttrs {
-  readonly mode: RecurrentMode;
-  readonly hiddenSize: number;
-  readonly numLayers: number;
-  readonly bidirectional: boolean;
-  readonly batchFirst: boolean;
-  /** RNN only ('tanh' for LSTM and GRU). */
-  readonly nonlinearity: RnnNonlinearity;
-  /** GRU only (true for LSTM and RNN). */
-  readonly linearBeforeReset: boolean;
-  /** Gate pre-activations are clamped to [−clip, clip]; null for no clipping. */
-  readonly clip: number | null;
-  /** Valid steps per batch row (ONNX sequence_lens); null when every row has T. */
-  readonly sequenceLengths: readonly number[] | null;
-  readonly hasH0: boolean;
-  readonly hasC0: boolean;
-  /** Per layer and direction, index l·D + d: which optional weights are given. */
-  readonly hasBiasIh: readonly boolean[];
-  readonly hasBiasHh: readonly boolean[];
-  readonly hasPeepholes: readonly boolean[];
-}
 
 interface RecurrentCommonOptions<T> {
   /** H, required. */
@@ -310,7 +292,9 @@ export const recurrentOp: OpDef<RecurrentAttrs> = {
     }
 
     const output = a.batchFirst ? [N, T, D * H] : [T, N, D * H];
-    return m === 'lstm' ? [output, stateShape, stateShape] : [output, stateShape];
+    const outputs = m === 'lstm' ? [output, stateShape, stateShape] : [output, stateShape];
+    if (a.keepGates) outputs.push([savedLayout(m, T, N, H, a.numLayers, D).size]);
+    return outputs;
   },
 
   macs(inputs, a) {
@@ -330,7 +314,11 @@ export const recurrentOp: OpDef<RecurrentAttrs> = {
     const H = a.hiddenSize;
     const GH = GATE_COUNT[a.mode] * H;
     const lengths = a.sequenceLengths;
-    const [y, hOut, cOut] = outputs;
+    const [y, hOut] = outputs;
+    const cOut = a.mode === 'lstm' ? outputs[2] : undefined;
+    const saved = a.keepGates ? outputs[outputs.length - 1].data : null;
+    const layout = savedLayout(a.mode, T, N, H, a.numLayers, D);
+    saved?.fill(0);
 
     // The running states live in the h (and c) outputs: slot l·D + d holds [N, H].
     // Outputs may be reused buffers (graph planning), so every element is written.
@@ -376,16 +364,25 @@ export const recurrentOp: OpDef<RecurrentAttrs> = {
           wPh: arg(4),
         };
         projectInputs(src, T, N, GH, arg(0)!, arg(2), projection);
-        runDirection(weights, projection, hOut.data, cState, slot * N * H, dst, d * H, T, N, d === 1, lengths, scratch);
+        const save = saved ? { data: saved, offset: slot * layout.slot, row: layout.row } : null;
+        runDirection(weights, projection, hOut.data, cState, slot * N * H, dst, d * H, T, N, d === 1, lengths, scratch, save);
       }
+      // The backward reads the inputs of the layers above (time-major, as `between`).
+      if (saved && !last) saved.set(between[l % 2], layout.layersAt + l * T * N * D * H);
       src = dst;
     }
   },
 
+  keepForGrad: (a) => ({ ...a, keepGates: true }),
+  grad: recurrentGradRule,
+
   // The same split on the GPU: per layer and direction one projection GEMM, then the steps in
   // one dispatch (software adapters, recurrent_sequence.wgsl) or one fused dispatch per time step
   // (recurrent_step.wgsl); recurrentGpu.ts chooses.
-  gpu(k, inputs, [y, hOut, cOut], a) {
+  gpu(k, inputs, outputs, a) {
+    const [y, hOut] = outputs;
+    const cOut = a.mode === 'lstm' ? outputs[2] : null;
+    if (a.keepGates) throw new UnsupportedError(`${a.mode} (WebGPU): training (keepGates) is not lowered yet`);
     const x = inputs[0]!;
     const { T, N, I } = sequenceDims(x.shape, a);
     const D = directionsOf(a);
@@ -437,6 +434,7 @@ function runDirection(
   reverse: boolean,
   lengths: readonly number[] | null,
   scratch: StepScratch,
+  save: { data: Float32Array; offset: number; row: number } | null,
 ): void {
   const H = w.hiddenSize;
   const GH = GATE_COUNT[w.mode] * H;
@@ -450,7 +448,7 @@ function runDirection(
       }
       const t = reverse ? len - 1 - s : s;
       const so = stateOffset + b * H;
-      recurrentStep(w, projection, (t * N + b) * GH, h, so, c, so, scratch);
+      recurrentStep(w, projection, (t * N + b) * GH, h, so, c, so, scratch, save?.data ?? null, save ? save.offset + (t * N + b) * save.row : 0);
       const o = t * dst.strideT + b * dst.strideN + dstColumn;
       for (let u = 0; u < H; u++) dst.data[o + u] = h[so + u];
     }

@@ -6,11 +6,13 @@
 //    b_ih [G·H] | null, b_hh [G·H] | null]
 //
 // Outputs: [h'] or, for LSTM, [h', c'], each [N, H]. H is taken from h.
-import { ShapeError } from '../../errors.js';
+import { ShapeError, UnsupportedError } from '../../errors.js';
+import { reshape } from '../shape/reshape.js';
+import { recurrentGradOp } from './recurrentGrad.js';
 import { formatShape, sameShape, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
 import { recordRecurrent } from './recurrentGpu.js';
-import { GATE_COUNT, projectInputs, recurrentStep, stepScratch, type RecurrentMode, type RnnNonlinearity, type StepWeights } from './recurrentMath.js';
+import { GATE_COUNT, projectInputs, recurrentStep, savedLayout, stepScratch, type RecurrentAttrs, type RecurrentMode, type RnnNonlinearity, type StepWeights } from './recurrentMath.js';
 
 export interface RecurrentCellAttrs {
   readonly mode: RecurrentMode;
@@ -18,6 +20,8 @@ export interface RecurrentCellAttrs {
   readonly nonlinearity: RnnNonlinearity;
   /** GRU only (true for LSTM and RNN). */
   readonly linearBeforeReset: boolean;
+  /** Training: one more output, what the backward reads (recurrentMath.ts, savedLayout with T = 1). */
+  readonly keepGates?: boolean;
 }
 
 export interface CellWeights<T> {
@@ -69,7 +73,9 @@ export const recurrentCellOp: OpDef<RecurrentCellAttrs> = {
     requireShape(m, 'weightHh', wHh, [GH, H]);
     if (bIh) requireShape(m, 'biasIh', bIh, [GH]);
     if (bHh) requireShape(m, 'biasHh', bHh, [GH]);
-    return a.mode === 'lstm' ? [[N, H], [N, H]] : [[N, H]];
+    const outputs = a.mode === 'lstm' ? [[N, H], [N, H]] : [[N, H]];
+    if (a.keepGates) outputs.push([savedLayout(a.mode, 1, N, H, 1, 1).size]);
+    return outputs;
   },
 
   macs([x, h], a) {
@@ -77,7 +83,10 @@ export const recurrentCellOp: OpDef<RecurrentCellAttrs> = {
   },
 
   // x [N, I], h/c [N, H], w_ih [G·H, I], w_hh [G·H, H], b_ih/b_hh [G·H] -> h'/c' [N, H]
-  cpu([x, h, c, wIh, wHh, bIh, bHh], [hOut, cOut], a) {
+  cpu([x, h, c, wIh, wHh, bIh, bHh], outputs, a) {
+    const hOut = outputs[0];
+    const cOut = a.mode === 'lstm' ? outputs[1] : undefined;
+    const saved = a.keepGates ? outputs[outputs.length - 1].data : null;
     const [N, I] = x!.shape;
     const H = h!.shape[1];
     const GH = GATE_COUNT[a.mode] * H;
@@ -98,12 +107,49 @@ export const recurrentCellOp: OpDef<RecurrentCellAttrs> = {
       wPh: null,
     };
     const scratch = stepScratch(a.mode, H);
-    for (let b = 0; b < N; b++) recurrentStep(weights, projection, b * GH, hOut.data, b * H, cState, b * H, scratch);
+    const row = savedLayout(a.mode, 1, N, H, 1, 1).row;
+    for (let b = 0; b < N; b++) recurrentStep(weights, projection, b * GH, hOut.data, b * H, cState, b * H, scratch, saved, b * row);
+  },
+
+  keepForGrad: (a) => ({ ...a, keepGates: true }),
+  // A cell is one step of the sequence op: x [1, N, I], h0 = h, c0 = c, and h', c' its final states.
+  grad(r, { inputs, outputs, dys, needs, attrs: a }) {
+    const [x, h, c] = inputs;
+    const [N, I] = x!.shape;
+    const H = h!.shape[1];
+    const seq: RecurrentAttrs = {
+      mode: a.mode,
+      hiddenSize: H,
+      numLayers: 1,
+      bidirectional: false,
+      batchFirst: false,
+      nonlinearity: a.nonlinearity,
+      linearBeforeReset: a.linearBeforeReset,
+      clip: null,
+      sequenceLengths: null,
+      hasH0: true,
+      hasC0: c !== null,
+      hasBiasIh: [inputs[5] !== null],
+      hasBiasHh: [inputs[6] !== null],
+      hasPeepholes: [false],
+      keepGates: true,
+    };
+    const asSeq = (t: (typeof inputs)[number], width: number) => (t ? reshape(r, t, [1, N, width]) : null);
+    const grads = r.runOp(
+      recurrentGradOp,
+      [asSeq(x, I), asSeq(h, H), asSeq(c, H), outputs[outputs.length - 1], null, asSeq(dys[0], H), a.mode === 'lstm' ? asSeq(dys[1], H) : null, ...inputs.slice(3), null],
+      seq,
+    );
+    const back = (k: number, t: (typeof inputs)[number]) => (t && needs[k] ? reshape(r, grads[k], t.shape) : null);
+    return [back(0, x), back(1, h), back(2, c), ...[3, 4, 5, 6].map((k) => (inputs[k] && needs[k] ? grads[k] : null))];
   },
 
   // One step of the sequence lowering with T = 1: the projection GEMM, then the fused step,
   // which writes h' as its output sequence [1, N, H].
-  gpu(k, [x, h, c, wIh, wHh, bIh, bHh], [hOut, cOut], a) {
+  gpu(k, [x, h, c, wIh, wHh, bIh, bHh], outputs, a) {
+    const hOut = outputs[0];
+    const cOut = a.mode === 'lstm' ? outputs[1] : null;
+    if (a.keepGates) throw new UnsupportedError(`${cellName(a.mode)} (WebGPU): training (keepGates) is not lowered yet`);
     const [N, I] = x!.shape;
     recordRecurrent(k, {
       name: cellName(a.mode),
