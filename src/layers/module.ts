@@ -255,6 +255,16 @@ export abstract class Module {
   }
 
   /**
+   * @internal Which dim of the first input holds the batch: the one traceInputs names 'N' (0
+   * unless the model says otherwise, as a recurrent model's x [T, N, I] does).
+   */
+  batchDim(): number {
+    const dims = this.traceInputs(1)[0]?.dynamicDims ?? {};
+    const found = Object.entries(dims).find(([, name]) => name === 'N');
+    return found ? Number(found[0]) : 0;
+  }
+
+  /**
    * Traces the module into a graph for inputs of batch size `batch`, or for `inputs` as given
    * (compile's inputShape for a module without input shapes of its own).
    */

@@ -121,8 +121,9 @@ export class Trainer {
     if (!(target instanceof Tensor) && !onHost) throw new ShapeError(`step: target must be a Tensor or a Float32Array, got ${String(target)}`);
     x.assertUsableBy(this.backend, 'step: x');
     if (target instanceof Tensor) target.assertUsableBy(this.backend, 'step: target');
-    if (x.rank === 0) throw new ShapeError('step: x must have a batch dim [N, ...]');
-    const { training, session } = await this.compile(x.shape[0]);
+    const batchDim = this.model.batchDim();
+    if (x.rank <= batchDim) throw new ShapeError(`step: x ${formatShape(x.shape)} must have a batch dim (dim ${batchDim})`);
+    const { training, session } = await this.compile(x.shape[batchDim]);
     this.#checkLive('step');
     const out = training.outputShape;
     const expected = this.loss === 'crossEntropy' ? out.slice(0, -1) : out;

@@ -1,0 +1,9 @@
+// Training recurrent models against PyTorch on the CPU: three SGD and Adam steps of an LSTM, a GRU
+// and a 2-layer bidirectional LSTM, each followed by a linear layer, cross-entropy at every step.
+import { describe, it } from 'vitest';
+import { cpu } from './helpers';
+import { recurrentRuns, replayRecurrentFixture } from './trainingRecurrentFixtures';
+
+describe('three recurrent training steps match PyTorch 1.13 (CPU)', () => {
+  it.each(recurrentRuns(false))('%s %s', (model, run) => replayRecurrentFixture(cpu, model, run));
+});
