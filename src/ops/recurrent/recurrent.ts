@@ -364,11 +364,20 @@ export const recurrentOp: OpDef<RecurrentAttrs> = {
           wPh: arg(4),
         };
         projectInputs(src, T, N, GH, arg(0)!, arg(2), projection);
-        const save = saved ? { data: saved, offset: slot * layout.slot, row: layout.row } : null;
+        const save = saved ? { data: saved, offset: slot * layout.slot, row: layout.row, batchFirst: a.batchFirst } : null;
         runDirection(weights, projection, hOut.data, cState, slot * N * H, dst, d * H, T, N, d === 1, lengths, scratch, save);
       }
-      // The backward reads the inputs of the layers above (time-major, as `between`).
-      if (saved && !last) saved.set(between[l % 2], layout.layersAt + l * T * N * D * H);
+      // The backward reads the inputs of the layers above, kept in the layout of x and y.
+      if (saved && !last) {
+        const width = D * H;
+        const at = layout.layersAt + l * T * N * width;
+        for (let t = 0; t < T; t++) {
+          for (let b = 0; b < N; b++) {
+            const from = (t * N + b) * width;
+            saved.set(dst.data.subarray(from, from + width), at + (a.batchFirst ? b * T + t : t * N + b) * width);
+          }
+        }
+      }
       src = dst;
     }
   },
@@ -434,7 +443,7 @@ function runDirection(
   reverse: boolean,
   lengths: readonly number[] | null,
   scratch: StepScratch,
-  save: { data: Float32Array; offset: number; row: number } | null,
+  save: { data: Float32Array; offset: number; row: number; batchFirst: boolean } | null,
 ): void {
   const H = w.hiddenSize;
   const GH = GATE_COUNT[w.mode] * H;
@@ -448,7 +457,9 @@ function runDirection(
       }
       const t = reverse ? len - 1 - s : s;
       const so = stateOffset + b * H;
-      recurrentStep(w, projection, (t * N + b) * GH, h, so, c, so, scratch, save?.data ?? null, save ? save.offset + (t * N + b) * save.row : 0);
+      // Saved rows are in the memory order of x: (t, b) time-major, (b, t) batch-first.
+      const row = save?.batchFirst ? b * T + t : t * N + b;
+      recurrentStep(w, projection, (t * N + b) * GH, h, so, c, so, scratch, save?.data ?? null, save ? save.offset + row * save.row : 0);
       const o = t * dst.strideT + b * dst.strideN + dstColumn;
       for (let u = 0; u < H; u++) dst.data[o + u] = h[so + u];
     }

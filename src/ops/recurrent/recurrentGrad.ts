@@ -68,12 +68,12 @@ export const recurrentGradOp: OpDef<RecurrentAttrs> = {
     const [dx, dh0, dc0] = outputs;
     const lengths = a.sequenceLengths;
     const rowsTN = T * N;
-    // Offsets of row (t, b) in x/dx and in the op's output/dy (batch-first or time-major).
-    const at = (t: number, b: number, width: number) => (a.batchFirst ? b * T + t : t * N + b) * width;
+    // Every sequence tensor here (x, dy, the saved rows, the kept layer outputs, dA, dR) has its
+    // rows in the memory order of x: row (t, b) is t·N + b, or b·T + t when batchFirst.
+    const rowOf = (t: number, b: number) => (a.batchFirst ? b * T + t : t * N + b);
 
-    // The gradient of the current layer's output, time-major; the top layer reads dy in place.
+    // The gradient of the current layer's output; the top layer's is dy.
     let dOut: Float32Array | null = dy?.data ?? null;
-    let dOutTimeMajor = !a.batchFirst;
     const dA = new Float64Array(rowsTN * GH);
     const dR = new Float64Array(rowsTN * GH);
     const dh = new Float64Array(H);
@@ -83,9 +83,8 @@ export const recurrentGradOp: OpDef<RecurrentAttrs> = {
       const inWidth = l === 0 ? I : D * H;
       // This layer's input rows (x, or the layer below's kept output) and where its gradient goes.
       const input = l === 0 ? x!.data : s;
-      const inputAt = (row: number) => (l === 0 ? at(Math.floor(row / N), row % N, I) : layout.layersAt + ((l - 1) * rowsTN + row) * inWidth);
+      const inputAt = l === 0 ? 0 : layout.layersAt + (l - 1) * rowsTN * inWidth;
       const dIn = l === 0 ? dx.data : new Float32Array(rowsTN * inWidth);
-      const dInAt = (row: number) => (l === 0 ? at(Math.floor(row / N), row % N, I) : row * inWidth);
       for (let d = 0; d < D; d++) {
         const slot = l * D + d;
         const w = GRAD_FIXED_INPUTS + SLOT_INPUTS * slot;
@@ -114,9 +113,9 @@ export const recurrentGradOp: OpDef<RecurrentAttrs> = {
           }
           for (let step = len - 1; step >= 0; step--) {
             const t = d === 1 ? len - 1 - step : step;
-            const row = t * N + b;
+            const row = rowOf(t, b);
             if (dOut) {
-              const o = (dOutTimeMajor ? row * D * H : at(t, b, D * H)) + d * H;
+              const o = row * D * H + d * H;
               for (let u = 0; u < H; u++) dh[u] += dOut[o + u];
             }
             recurrentStepGrad(weights, s, slotAt + row * layout.row, dh, dc, dA, row * GH, dR, row * GH, dPh, scratch);
@@ -133,9 +132,9 @@ export const recurrentGradOp: OpDef<RecurrentAttrs> = {
         const gWhh = new Float64Array(GH * H);
         const gbIh = new Float64Array(GH);
         for (let row = 0; row < rowsTN; row++) {
-          const xo = inputAt(row);
+          const xo = inputAt + row * inWidth;
           const so = slotAt + row * layout.row;
-          const dio = dInAt(row);
+          const dio = row * inWidth;
           for (let j = 0; j < GH; j++) {
             const ga = dA[row * GH + j];
             const gr = dR[row * GH + j];
@@ -160,7 +159,6 @@ export const recurrentGradOp: OpDef<RecurrentAttrs> = {
         if (dPh) dWph.data.set(dPh);
       }
       dOut = dIn;
-      dOutTimeMajor = true;
     }
   },
 

@@ -224,8 +224,9 @@ export function recurrentStep(
 
 /**
  * Where a training forward keeps what the backward reads (one flat tensor): per layer direction
- * slot, the saved rows [T·N][SAVED_WIDTH·H] (row t·N + b, time-major whatever the layout of x),
- * then the outputs of every layer but the last [L − 1][T·N][D·H] (the inputs of the layers above).
+ * slot, the saved rows [T·N][SAVED_WIDTH·H], then the outputs of every layer but the last
+ * [L − 1][T·N][D·H] (the inputs of the layers above). Rows are in the memory order of x and y:
+ * (t, b) at t·N + b, or b·T + t when batchFirst, so products over all rows need no reordering.
  */
 export interface SavedLayout {
   /** Values per saved row. */
