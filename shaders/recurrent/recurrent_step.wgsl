@@ -23,6 +23,11 @@
 // Steps past a row's length write 0 to y and carry the state. Reverse directions run
 // t = len − 1 − s, so each row starts at its own last valid step.
 //
+// Training (SAVE): main also keeps what the backward reads (recurrent_step_grad.wgsl) in state
+// from u.savedAt, one row of SAVED_WIDTH·H per (t, b) in the memory order of x (recurrentMath.ts,
+// savedLayout): the gate pre-activations as they enter the clip, GRU's hn (or r ⊙ h), LSTM's
+// c_prev, and h_prev; zeros for a padded step.
+//
 // xp [D][T·N, G·H] (rows at xpOffset + t·xpStrideT + b·xpStrideN), w_hh [G·H, H], b_hh [G·H], w_ph [3, H]
 //   -> state (next half), y [T, N, D·H] or [N, T, D·H] (unit u of row (t, b) at yOffset + t·yStrideT + b·yStrideN + u)
 
@@ -30,6 +35,7 @@ override MODE: u32 = 0u;            // 0 LSTM (gates i, f, g, o), 1 GRU (r, z, n
 override LINEAR_BEFORE_RESET: bool = true;
 override HAS_LENGTHS: bool = false;
 override S: u32 = 16u;              // invocations per hidden unit (k-slices): 1, 2, 4, …, 64
+override SAVE: bool = false;        // training: keep the backward's rows (above)
 
 // struct Step and the uniform block `u` (binding 0): recurrent_step_uniforms.wgsl, and the gate
 // math (sigmoid, gate, lstm_cell, gru_h, rnn_h, override RELU): recurrent_cell.wgsl, prepended.
@@ -46,6 +52,18 @@ fn bias(j: u32) -> f32 {
 }
 
 var<workgroup> partial: array<vec4f, 64>;
+
+// Values per saved row, in units of H: LSTM 6, GRU 5, RNN 2; gates per unit: 4, 3, 1.
+fn saved_width() -> u32 { return select(select(2u, 5u, MODE == 1u), 6u, MODE == 0u); }
+fn gate_count() -> u32 { return select(select(1u, 3u, MODE == 1u), 4u, MODE == 0u); }
+
+// Training: value k (0 ≤ k < saved_width()) of unit `unit` in the saved row of (t, b).
+fn save(t: u32, b: u32, k: u32, unit: u32, v: f32) {
+  if (SAVE) {
+    let row = (t * u.xpStrideT + b * u.xpStrideN) / (gate_count() * u.H);
+    state[u.savedAt + (row * saved_width() + k) * u.H + unit] = v;
+  }
+}
 
 // What one invocation works on. Invocations past the end still reach the barrier (live false).
 struct Lane { b: u32, unit: u32, slice: u32, len: u32, live: bool, hIn: u32, col: u32 }
@@ -92,7 +110,9 @@ fn reset(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid
   let sum = unit_sum(lid, vec4f(acc, 0.0, 0.0, 0.0)).x;
   if (!running || l.slice != 0u) { return; }
   let x = u.xpOffset + time_of(l.len) * u.xpStrideT + l.b * u.xpStrideN;
-  let r = gate(xp[x + l.unit] + sum + bias(l.unit));
+  let ar = xp[x + l.unit] + sum + bias(l.unit);
+  save(time_of(l.len), l.b, 0u, l.unit, ar);
+  let r = gate(ar);
   state[u.resetAt + l.b * H + l.unit] = r * state[l.hIn + l.unit];
 }
 
@@ -135,32 +155,51 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     y[u.yOffset + u.step * u.yStrideT + l.b * u.yStrideN + unit] = 0.0;
     state[hOut + unit] = state[hIn + unit];
     if (MODE == 0u) { state[hOut + u.cOffset + unit] = state[hIn + u.cOffset + unit]; }
+    for (var k = 0u; SAVE && k < saved_width(); k++) { save(u.step, l.b, k, unit, 0.0); }
     return;
   }
   let t = time_of(l.len);
   let x = u.xpOffset + t * u.xpStrideT + l.b * u.xpStrideN;
+  save(t, l.b, saved_width() - 1u, unit, state[hIn + unit]);
 
   var hNew: f32;
   if (MODE == 2u) {
-    hNew = rnn_h(xp[x + unit] + a.x + bias(unit));
+    let pre = xp[x + unit] + a.x + bias(unit);
+    save(t, l.b, 0u, unit, pre);
+    hNew = rnn_h(pre);
   } else if (MODE == 0u) {
     let cAt = u.cOffset + unit;
     var peep = vec3f(0.0);
     if (u.hasPeepholes != 0u) { peep = vec3f(w_ph[unit], w_ph[H + unit], w_ph[2u * H + unit]); }
     let pre = vec4f(xp[x + unit], xp[x + H + unit], xp[x + 2u * H + unit], xp[x + 3u * H + unit]) + a +
       vec4f(bias(unit), bias(H + unit), bias(2u * H + unit), bias(3u * H + unit));
-    let cell = lstm_cell(pre, state[hIn + cAt], peep);
+    let cPrev = state[hIn + cAt];
+    let cell = lstm_cell(pre, cPrev, peep);
+    // Saved with the peephole terms, as they enter the clip (o's sees the new c).
+    save(t, l.b, 0u, unit, pre.x + peep.x * cPrev);
+    save(t, l.b, 1u, unit, pre.y + peep.y * cPrev);
+    save(t, l.b, 2u, unit, pre.z);
+    save(t, l.b, 3u, unit, pre.w + peep.z * cell.c);
+    save(t, l.b, 4u, unit, cPrev);
     state[hOut + cAt] = cell.c;
     hNew = cell.h;
   } else {
+    let preZ = xp[x + H + unit] + a.y + bias(H + unit);
     var n: f32;
     if (onnxGru) {
       n = xp[x + 2u * H + unit] + a.z + bias(2u * H + unit);
+      // `reset` saved a_r; r ⊙ h is where it wrote it.
+      save(t, l.b, 3u, unit, state[u.resetAt + l.b * H + unit]);
     } else {
-      let r = gate(xp[x + unit] + a.x + bias(unit));
-      n = xp[x + 2u * H + unit] + r * (a.z + bias(2u * H + unit));
+      let ar = xp[x + unit] + a.x + bias(unit);
+      let hn = a.z + bias(2u * H + unit);
+      n = xp[x + 2u * H + unit] + gate(ar) * hn;
+      save(t, l.b, 0u, unit, ar);
+      save(t, l.b, 3u, unit, hn);
     }
-    hNew = gru_h(xp[x + H + unit] + a.y + bias(H + unit), n, state[hIn + unit]);
+    save(t, l.b, 1u, unit, preZ);
+    save(t, l.b, 2u, unit, n);
+    hNew = gru_h(preZ, n, state[hIn + unit]);
   }
   state[hOut + unit] = hNew;
   y[u.yOffset + t * u.yStrideT + l.b * u.yStrideN + unit] = hNew;

@@ -23,6 +23,7 @@ struct Step {
   hasBias: u32,
   hasPeepholes: u32,
   clip: f32,
+  savedAt: u32,      // training (SAVE): this slot's saved rows in state
 }
 
 @group(0) @binding(0) var<uniform> u: Step;

@@ -14,7 +14,7 @@
 // last dim), h [D·L, N, H] and, for LSTM, c [D·L, N, H], ordered l0 fwd, l0 rev, l1 fwd, ….
 // packRecurrentInputs builds this list from PyTorch-named parameters; the layers and the ONNX
 // importer use it too.
-import { ShapeError, UnsupportedError } from '../../errors.js';
+import { ShapeError } from '../../errors.js';
 import { formatShape, sameShape, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
 import {
@@ -391,7 +391,6 @@ export const recurrentOp: OpDef<RecurrentAttrs> = {
   gpu(k, inputs, outputs, a) {
     const [y, hOut] = outputs;
     const cOut = a.mode === 'lstm' ? outputs[2] : null;
-    if (a.keepGates) throw new UnsupportedError(`${a.mode} (WebGPU): training (keepGates) is not lowered yet`);
     const x = inputs[0]!;
     const { T, N, I } = sequenceDims(x.shape, a);
     const D = directionsOf(a);
@@ -421,6 +420,7 @@ export const recurrentOp: OpDef<RecurrentAttrs> = {
       y,
       hOut,
       cOut: cOut ?? null,
+      saved: a.keepGates ? outputs[outputs.length - 1] : null,
     });
   },
 };

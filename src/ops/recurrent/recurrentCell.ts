@@ -6,7 +6,7 @@
 //    b_ih [G·H] | null, b_hh [G·H] | null]
 //
 // Outputs: [h'] or, for LSTM, [h', c'], each [N, H]. H is taken from h.
-import { ShapeError, UnsupportedError } from '../../errors.js';
+import { ShapeError } from '../../errors.js';
 import { reshape } from '../shape/reshape.js';
 import { recurrentGradOp } from './recurrentGrad.js';
 import { formatShape, sameShape, type Shape } from '../../shape.js';
@@ -149,7 +149,6 @@ export const recurrentCellOp: OpDef<RecurrentCellAttrs> = {
   gpu(k, [x, h, c, wIh, wHh, bIh, bHh], outputs, a) {
     const hOut = outputs[0];
     const cOut = a.mode === 'lstm' ? outputs[1] : null;
-    if (a.keepGates) throw new UnsupportedError(`${cellName(a.mode)} (WebGPU): training (keepGates) is not lowered yet`);
     const [N, I] = x!.shape;
     recordRecurrent(k, {
       name: cellName(a.mode),
@@ -172,6 +171,7 @@ export const recurrentCellOp: OpDef<RecurrentCellAttrs> = {
       y: hOut,
       hOut: null,
       cOut: cOut ?? null,
+      saved: a.keepGates ? outputs[outputs.length - 1] : null,
     });
   },
 };

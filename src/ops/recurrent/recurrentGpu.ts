@@ -20,7 +20,7 @@ import { grid, mib, storageBindingLimit, uniforms, type GpuArg, type GpuRegion, 
 import { withNanTest } from '../nan.js';
 import { DeviceLimitError, UnsupportedError } from '../../errors.js';
 import { recordGemm } from '../gemm/gemmGpu.js';
-import { GATE_COUNT, type RecurrentMode, type RnnNonlinearity } from './recurrentMath.js';
+import { GATE_COUNT, savedLayout, type RecurrentMode, type RnnNonlinearity } from './recurrentMath.js';
 import { sequenceKernelFits, sequenceShader } from './recurrentSequenceGpu.js';
 
 /** A step kernel with the shared uniform block (struct Step, binding 0) prepended; the labs use it too. */
@@ -104,6 +104,8 @@ export interface RecurrentGpuProblem {
   /** Final states [D·L, N, H]; null when not wanted (a cell's h' is its y). */
   readonly hOut: GpuArg | null;
   readonly cOut: GpuArg | null;
+  /** Training: what the backward reads (recurrentMath.ts, savedLayout), or null. */
+  readonly saved: GpuArg | null;
 }
 
 const region = (arg: GpuArg, offsetElems: number, elems: number): GpuRegion => ({
@@ -143,7 +145,10 @@ export function recordRecurrent(k: KernelRecorder, p: RecurrentGpuProblem): void
   const half = components * perComponent;
   const resetAt = 2 * half;
   const lengthsAt = resetAt + (onnxGru ? NH : 0);
-  const state = scratchOf(k, p, 'state buffer', lengthsAt + (lengths ? N : 0));
+  // Training: the steps write the saved rows here (a binding they already have); copied out at the end.
+  const layout = savedLayout(p.mode, T, N, H, L, D);
+  const savedAt = lengthsAt + (lengths ? N : 0);
+  const state = scratchOf(k, p, 'state buffer', savedAt + (p.saved ? layout.layersAt : 0));
 
   // Half 0 starts as h0/c0 (copied) or zeros, and the lengths go where the steps read them.
   const zeros = !p.h0 || (p.mode === 'lstm' && !p.c0) ? half : 0;
@@ -177,11 +182,12 @@ export function recordRecurrent(k: KernelRecorder, p: RecurrentGpuProblem): void
       LINEAR_BEFORE_RESET: onnxGru ? 0 : 1,
       HAS_LENGTHS: lengths ? 1 : 0,
     };
-    const sequence = chooseRecurrentKernel(H, k.softwareAdapter, k.limits) === 'sequence';
-    const constants = { ...modeConstants, S: stepSplit(N, H, k.softwareAdapter) };
+    // Training keeps the backward's rows, which only the per-step kernel writes (SAVE).
+    const sequence = !p.saved && chooseRecurrentKernel(H, k.softwareAdapter, k.limits) === 'sequence';
+    const constants = { ...modeConstants, S: stepSplit(N, H, k.softwareAdapter), SAVE: p.saved ? 1 : 0 };
     // Workgroups of WORKGROUP / S units of one batch row each.
     const workgroups = grid(N * Math.ceil(H / (WORKGROUP / constants.S)) * WORKGROUP, WORKGROUP);
-    const stepBlock = (s: number, d: number, hIn: number, hOut: number, w: RecurrentGpuWeights) =>
+    const stepBlock = (s: number, d: number, hIn: number, hOut: number, w: RecurrentGpuWeights, slot: number) =>
       uniforms()
         .u32(N, H, T, s, d)
         .u32(hIn, hOut, perComponent)
@@ -190,6 +196,7 @@ export function recordRecurrent(k: KernelRecorder, p: RecurrentGpuProblem): void
         .u32(d * H, yStrideT, yStrideN)
         .u32(w.bHh ? 1 : 0, w.wPh ? 1 : 0)
         .f32(p.clip ?? F32_MAX)
+        .u32(savedAt + slot * layout.slot)
         .bytes();
 
     for (let l = 0; l < L; l++) {
@@ -210,20 +217,23 @@ export function recordRecurrent(k: KernelRecorder, p: RecurrentGpuProblem): void
           k.dispatch({
             shader: sequenceShader(p.mode, p.linearBeforeReset, H, STEP_PRELUDE),
             constants: modeConstants,
-            uniforms: stepBlock(0, d, slot * NH, (T % 2) * half + slot * NH, w),
+            uniforms: stepBlock(0, d, slot * NH, (T % 2) * half + slot * NH, w, slot),
             bindings: [...bindings, w.wPh ?? w.wHh, p.y],
             workgroups: grid(N, 1),
           });
           continue;
         }
         for (let s = 0; s < T; s++) {
-          const block = stepBlock(s, d, (s % 2) * half + slot * NH, ((s + 1) % 2) * half + slot * NH, w);
+          const block = stepBlock(s, d, (s % 2) * half + slot * NH, ((s + 1) % 2) * half + slot * NH, w, slot);
           if (onnxGru) k.dispatch({ shader: stepShader, entryPoint: 'reset', constants, uniforms: block, bindings, workgroups });
           k.dispatch({ shader: stepShader, constants, uniforms: block, bindings: [...bindings, w.wPh ?? w.wHh, p.y], workgroups });
         }
       }
+      // Training: the layers above read this layer's output in the backward; the next layer overwrites y.
+      if (p.saved && l < L - 1) k.copy(p.y, region(p.saved, layout.layersAt + l * rows * yWidth, rows * yWidth), rows * yWidth * 4);
     }
   }
+  if (p.saved && layout.layersAt > 0) k.copy(region(state, savedAt, layout.layersAt), p.saved, layout.layersAt * 4);
 
   // Step s writes half (s + 1) % 2, so the final states sit in half T % 2.
   const final = (T % 2) * half;

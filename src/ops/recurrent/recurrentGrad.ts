@@ -19,6 +19,7 @@
 import { NNError, ShapeError } from '../../errors.js';
 import { formatShape, type Shape } from '../../shape.js';
 import type { GradRule, OpDef } from '../op.js';
+import { recordRecurrentGrad } from './recurrentGradGpu.js';
 import {
   GATE_COUNT,
   recurrentStepGrad,
@@ -161,6 +162,9 @@ export const recurrentGradOp: OpDef<RecurrentAttrs> = {
       dOut = dIn;
     }
   },
+
+  // Per layer and direction one fused dispatch per backward step, then GEMMs over all rows.
+  gpu: recordRecurrentGrad,
 
 };
 

@@ -1,0 +1,90 @@
+// Backpropagation through time on WebGPU against the CPU reference, on random values and every option:
+// the training forward (keepGates: the saved gates and layer outputs) and recurrentGrad (every
+// input's gradient), for the sequence ops and the cells.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebGpuBackend } from '../../src/backends/webgpu/webgpuBackend';
+import { packRecurrentInputs, recurrentOp, type RecurrentMode } from '../../src/ops/recurrent/recurrent';
+import { recurrentGradOp } from '../../src/ops/recurrent/recurrentGrad';
+import type { Tensor } from '../../src/tensor';
+import { createGpuBackend } from '../gpu';
+import { cpu, expectClose, Random, twinTensors } from '../helpers';
+
+interface Case {
+  mode: RecurrentMode;
+  T: number;
+  N: number;
+  I: number;
+  H: number;
+  opts: Record<string, unknown>;
+  initial: boolean;
+  bias: boolean;
+  peepholes: boolean;
+}
+
+/** Every option at least once per mode, on small shapes (each option set builds its own pipelines). */
+const CASES: Case[] = [
+  { mode: 'lstm', T: 3, N: 2, I: 3, H: 5, opts: { numLayers: 2, bidirectional: true, clip: 0.8, sequenceLengths: [3, 1] }, initial: true, bias: true, peepholes: true },
+  { mode: 'lstm', T: 4, N: 3, I: 4, H: 3, opts: { batchFirst: true }, initial: false, bias: false, peepholes: false },
+  { mode: 'gru', T: 3, N: 3, I: 3, H: 4, opts: { numLayers: 2, bidirectional: true, linearBeforeReset: false, sequenceLengths: [2, 0, 3] }, initial: true, bias: true, peepholes: false },
+  { mode: 'gru', T: 4, N: 2, I: 5, H: 6, opts: { batchFirst: true, clip: 0.7 }, initial: false, bias: true, peepholes: false },
+  { mode: 'rnn', T: 3, N: 2, I: 2, H: 4, opts: { numLayers: 2, bidirectional: true, nonlinearity: 'relu', sequenceLengths: [1, 3] }, initial: true, bias: true, peepholes: false },
+  { mode: 'rnn', T: 5, N: 2, I: 3, H: 3, opts: { batchFirst: true, clip: 0.9, nonlinearity: 'tanh' }, initial: false, bias: false, peepholes: false },
+];
+
+describe('recurrent training forward and gradient (WebGPU) vs CPU', () => {
+  let gpu: WebGpuBackend;
+  beforeAll(async () => {
+    gpu = await createGpuBackend();
+  });
+  afterAll(() => gpu?.dispose());
+
+  async function check(rng: Random, c: Case): Promise<void> {
+    const what = `${c.mode} T ${c.T} N ${c.N} I ${c.I} ${JSON.stringify(c.opts)}${c.initial ? ' h0/c0' : ''}${c.bias ? '' : ' no bias'}${c.peepholes ? ' peepholes' : ''}`;
+    const D = c.opts.bidirectional ? 2 : 1;
+    const L = (c.opts.numLayers as number | undefined) ?? 1;
+    const G = { lstm: 4, gru: 3, rnn: 1 }[c.mode];
+    const pairs: Record<string, [Tensor, Tensor]> = {};
+    const x = c.opts.batchFirst ? [c.N, c.T, c.I] : [c.T, c.N, c.I];
+    pairs.x = twinTensors(rng, x, gpu, -2, 2);
+    for (let l = 0; l < L; l++) {
+      for (let d = 0; d < D; d++) {
+        const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+        pairs[`weight_ih${sfx}`] = twinTensors(rng, [G * c.H, l === 0 ? c.I : D * c.H], gpu);
+        pairs[`weight_hh${sfx}`] = twinTensors(rng, [G * c.H, c.H], gpu);
+        if (c.bias) {
+          pairs[`bias_ih${sfx}`] = twinTensors(rng, [G * c.H], gpu);
+          pairs[`bias_hh${sfx}`] = twinTensors(rng, [G * c.H], gpu);
+        }
+        if (c.peepholes) pairs[`weight_ph${sfx}`] = twinTensors(rng, [3, c.H], gpu);
+      }
+    }
+    if (c.initial) {
+      pairs.h0 = twinTensors(rng, [D * L, c.N, c.H], gpu);
+      if (c.mode === 'lstm') pairs.c0 = twinTensors(rng, [D * L, c.N, c.H], gpu);
+    }
+    const side = (k: 0 | 1) => {
+      const params = Object.fromEntries(Object.entries(pairs).filter(([n]) => /^(weight|bias)_/.test(n)).map(([n, p]) => [n, p[k]]));
+      return packRecurrentInputs(c.mode, pairs.x[k], params, { ...c.opts, hiddenSize: c.H, h0: pairs.h0?.[k], c0: pairs.c0?.[k] } as never);
+    };
+    const [cpuSide, gpuSide] = [side(0), side(1)];
+    const attrs = { ...cpuSide.attrs, keepGates: true };
+    const want = cpu.runOp(recurrentOp, cpuSide.inputs, attrs);
+    const got = gpu.runOp(recurrentOp, gpuSide.inputs, attrs);
+    const names = c.mode === 'lstm' ? ['output', 'h', 'c', 'saved'] : ['output', 'h', 'saved'];
+    for (let i = 0; i < want.length; i++) expectClose(await got[i].data(), await want[i].data(), `${what}: forward ${names[i]}`);
+
+    // The gradient from random dy, dh (and dc), on each backend's own forward.
+    const dy = twinTensors(rng, want[0].shape as number[], gpu);
+    const dh = twinTensors(rng, want[1].shape as number[], gpu);
+    const dc = c.mode === 'lstm' ? twinTensors(rng, want[2].shape as number[], gpu) : null;
+    const saved = want.length - 1;
+    const grad = (k: 0 | 1, s: typeof cpuSide, outs: Tensor[], b: typeof cpu | WebGpuBackend) =>
+      b.runOp(recurrentGradOp, [s.inputs[0], s.inputs[1], s.inputs[2], outs[saved], dy[k], dh[k], dc?.[k] ?? null, ...s.inputs.slice(3)], attrs);
+    const gWant = grad(0, cpuSide, want, cpu);
+    const gGot = grad(1, gpuSide, got, gpu);
+    expect(gGot.length).toBe(gWant.length);
+    for (let i = 0; i < gWant.length; i++) expectClose(await gGot[i].data(), await gWant[i].data(), `${what}: gradient output ${i}`);
+  }
+
+  it.each(CASES.map((c, i) => [`${c.mode} #${i}`, c, i] as const))('%s', (_name, c, i) => check(new Random(50 + i), c));
+});
