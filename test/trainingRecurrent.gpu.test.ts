@@ -1,5 +1,6 @@
 // Training recurrent models on WebGPU: PyTorch's three SGD and Adam steps of an LSTM, a GRU and a
-// 2-layer bidirectional LSTM (each + linear, cross-entropy at every step), and one command buffer
+// 2-layer bidirectional LSTM (each + linear, cross-entropy at every step), the LSTM's with
+// clipGradNorm (clip_grad_norm_ computed on the device), and one command buffer
 // per step of the zoo's character LSTM with every pipeline built at compile.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
@@ -16,6 +17,7 @@ describe('recurrent training on WebGPU', () => {
   afterAll(() => gpu?.dispose());
 
   it.each(recurrentRuns(false))('three %s %s steps match PyTorch 1.13', (model, run) => replayRecurrentFixture(gpu, model, run));
+  it.each(recurrentRuns(true))('three %s %s steps (clip_grad_norm_ on the device) match PyTorch 1.13', (model, run) => replayRecurrentFixture(gpu, model, run));
 
   it('a step of the zoo LSTM is one command buffer and builds no pipeline after compile', async () => {
     const [T, N, V] = [35, 4, 28];

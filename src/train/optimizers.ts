@@ -18,6 +18,8 @@ export interface SgdOptions {
   weightDecay?: number;
   /** Default false; needs momentum > 0 and dampening 0, as in PyTorch. */
   nesterov?: boolean;
+  /** Clip the gradients' total 2-norm to this before the step, as torch.nn.utils.clip_grad_norm_ (default none). */
+  clipGradNorm?: number;
 }
 
 export interface AdamOptions {
@@ -29,6 +31,8 @@ export interface AdamOptions {
   eps?: number;
   /** L2 penalty added to the gradient (default 0). */
   weightDecay?: number;
+  /** Clip the gradients' total 2-norm to this before the step, as torch.nn.utils.clip_grad_norm_ (default none). */
+  clipGradNorm?: number;
 }
 
 type Shaped = { readonly shape: Shape };
@@ -37,6 +41,8 @@ export interface Optimizer {
   readonly kind: 'sgd' | 'adam';
   /** The initial learning rate. */
   readonly lr: number;
+  /** The gradients' total 2-norm is clipped to this before the updates (clip_grad_norm_); null for none. */
+  readonly clipGradNorm: number | null;
   /** Names of the state tensors each parameter gets (zeros of its shape). */
   readonly stateNames: readonly string[];
   /** Emits one parameter's update; returns the new parameter and new states (in stateNames order). */
@@ -48,10 +54,12 @@ function number(value: unknown, what: string, ok: (v: number) => boolean, expect
   return value;
 }
 const nonNegative = (v: number) => v >= 0 && v < Infinity;
+const clipOption = (value: unknown, what: string): number | null =>
+  value === undefined || value === null ? null : number(value, what, (v) => v > 0 && v < Infinity, 'a positive number');
 
 /** torch.optim.SGD. */
 export function sgd(opts: SgdOptions): Optimizer {
-  if (!opts || typeof opts !== 'object') throw new ShapeError('optim.sgd: expected options { lr, momentum?, dampening?, weightDecay?, nesterov? }');
+  if (!opts || typeof opts !== 'object') throw new ShapeError('optim.sgd: expected options { lr, momentum?, dampening?, weightDecay?, nesterov?, clipGradNorm? }');
   const lr = number(opts.lr, 'optim.sgd: lr', nonNegative, 'a number ≥ 0');
   const momentum = number(opts.momentum ?? 0, 'optim.sgd: momentum', nonNegative, 'a number ≥ 0');
   const dampening = number(opts.dampening ?? 0, 'optim.sgd: dampening', Number.isFinite, 'a finite number');
@@ -62,6 +70,7 @@ export function sgd(opts: SgdOptions): Optimizer {
   return {
     kind: 'sgd',
     lr,
+    clipGradNorm: clipOption(opts.clipGradNorm, 'optim.sgd: clipGradNorm'),
     stateNames: momentum !== 0 ? ['momentum_buffer'] : [],
     update(r, param, grad, states, clock) {
       const [p, buf] = sgdUpdate(r, param, grad, states[0] ?? null, clock, attrs);
@@ -72,7 +81,7 @@ export function sgd(opts: SgdOptions): Optimizer {
 
 /** torch.optim.Adam (amsgrad off). */
 export function adam(opts: AdamOptions = {}): Optimizer {
-  if (!opts || typeof opts !== 'object') throw new ShapeError('optim.adam: expected options { lr?, betas?, eps?, weightDecay? }');
+  if (!opts || typeof opts !== 'object') throw new ShapeError('optim.adam: expected options { lr?, betas?, eps?, weightDecay?, clipGradNorm? }');
   const lr = number(opts.lr ?? 1e-3, 'optim.adam: lr', nonNegative, 'a number ≥ 0');
   const betas = opts.betas ?? [0.9, 0.999];
   if (!Array.isArray(betas) || betas.length !== 2) throw new ShapeError(`optim.adam: betas must be a pair of numbers in [0, 1), got ${String(betas)}`);
@@ -85,6 +94,7 @@ export function adam(opts: AdamOptions = {}): Optimizer {
   return {
     kind: 'adam',
     lr,
+    clipGradNorm: clipOption(opts.clipGradNorm, 'optim.adam: clipGradNorm'),
     stateNames: ['exp_avg', 'exp_avg_sq'],
     update(r, param, grad, [m, v], clock) {
       const [p, m2, v2] = adamUpdate(r, param, grad, m, v, clock, attrs);

@@ -11,6 +11,7 @@ import { Tracer, type SymbolicTensor } from '../graph/tracer.js';
 import type { Module } from '../layers/module.js';
 import { binaryOp } from '../ops/elementwise/binary.js';
 import { dropoutMaskOp } from '../ops/elementwise/dropoutMask.js';
+import { clipGradNorm } from '../ops/optim/clipGradNorm.js';
 import { crossEntropy } from '../ops/loss/crossEntropy.js';
 import { mse } from '../ops/loss/mse.js';
 import { viewOp, type ViewAttrs } from '../ops/shape/reshape.js';
@@ -59,10 +60,16 @@ export function buildTrainingGraph(model: Module, loss: LossName, optimizer: Opt
   const trainable = forward.values.filter((v) => v.kind === 'param' && v.name !== undefined && params.get(v.name)?.trainable);
   const grads = appendGradients(r, lossValue.id, trainable.map((v) => v.id));
 
+  // The loss may not depend on a parameter: PyTorch leaves such a parameter alone too.
+  const trained = trainable.filter((v) => grads.has(v.id));
+  if (optimizer.clipGradNorm !== null) {
+    const clipped = r.inScope('(clipGradNorm)', () => clipGradNorm(r, trained.map((v) => grads.get(v.id)!), optimizer.clipGradNorm!));
+    trained.forEach((v, i) => grads.set(v.id, clipped[i]));
+  }
+
   const state = new Map<string, ValueId>();
-  for (const v of trainable) {
-    const grad = grads.get(v.id);
-    if (!grad) continue; // the loss does not depend on it: PyTorch leaves such a parameter alone too
+  for (const v of trained) {
+    const grad = grads.get(v.id)!;
     const states = optimizer.stateNames.map((s) => r.param(`${v.name} (${optimizer.kind} ${s})`, v.shape, () => new Float32Array(sizeOf(v.shape))));
     const next = r.inScope(`${v.name} (${optimizer.kind})`, () => optimizer.update(r, r.value(v.id), grad, states, nextClock));
     updates.push({ target: v.id, source: next.param.id });
