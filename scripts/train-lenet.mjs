@@ -10,6 +10,7 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as nn from '../dist/webgpu-nn.js';
+import { createBackend } from './nodeBackend.mjs';
 import { evaluate, lenetModel, loadMnist, MNIST_MEAN, MNIST_STD, WEIGHTS } from './mnist.mjs';
 
 const args = process.argv.slice(2);
@@ -27,15 +28,6 @@ const OUT = option('out', WEIGHTS);
 const augment = !args.includes('--no-augment');
 const CHECKPOINT = OUT.replace(/\.safetensors$/, '.checkpoint.safetensors');
 const CHECKPOINT_META = OUT.replace(/\.safetensors$/, '.checkpoint.json');
-
-async function createBackend(name) {
-  if (name !== 'webgpu') return nn.createBackend('cpu');
-  const { create } = await import('webgpu'); // Dawn for Node
-  const gpu = create([]);
-  const backend = await nn.createBackend('webgpu', { gpu });
-  backend.keepAlive = gpu; // Dawn's GPU object must outlive its devices
-  return backend;
-}
 
 /** Shifts each image of the batch by up to ±2 pixels (background fill), in place. */
 const BACKGROUND = (0 - MNIST_MEAN) / MNIST_STD;

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../../src/backends/webgpu/webgpuBackend';
 import { packRecurrentInputs, recurrentOp, type RecurrentMode } from '../../src/ops/recurrent/recurrent';
+import { recurrentCellOp, type RecurrentCellAttrs } from '../../src/ops/recurrent/recurrentCell';
 import { recurrentGradOp } from '../../src/ops/recurrent/recurrentGrad';
 import type { Tensor } from '../../src/tensor';
 import { createGpuBackend } from '../gpu';
@@ -19,12 +20,14 @@ interface Case {
   initial: boolean;
   bias: boolean;
   peepholes: boolean;
+  /** No gradient through the output sequence (a cell's case): only the final states'. */
+  noDy?: boolean;
 }
 
 /** Every option at least once per mode, on small shapes (each option set builds its own pipelines). */
 const CASES: Case[] = [
   { mode: 'lstm', T: 3, N: 2, I: 3, H: 5, opts: { numLayers: 2, bidirectional: true, clip: 0.8, sequenceLengths: [3, 1] }, initial: true, bias: true, peepholes: true },
-  { mode: 'lstm', T: 4, N: 3, I: 4, H: 3, opts: { batchFirst: true }, initial: false, bias: false, peepholes: false },
+  { mode: 'lstm', T: 4, N: 3, I: 4, H: 3, opts: { batchFirst: true }, initial: false, bias: false, peepholes: false, noDy: true },
   { mode: 'gru', T: 3, N: 3, I: 3, H: 4, opts: { numLayers: 2, bidirectional: true, linearBeforeReset: false, sequenceLengths: [2, 0, 3] }, initial: true, bias: true, peepholes: false },
   { mode: 'gru', T: 4, N: 2, I: 5, H: 6, opts: { batchFirst: true, clip: 0.7 }, initial: false, bias: true, peepholes: false },
   { mode: 'rnn', T: 3, N: 2, I: 2, H: 4, opts: { numLayers: 2, bidirectional: true, nonlinearity: 'relu', sequenceLengths: [1, 3] }, initial: true, bias: true, peepholes: false },
@@ -79,7 +82,7 @@ describe('recurrent training forward and gradient (WebGPU) vs CPU', () => {
     const dc = c.mode === 'lstm' ? twinTensors(rng, want[2].shape as number[], gpu) : null;
     const saved = want.length - 1;
     const grad = (k: 0 | 1, s: typeof cpuSide, outs: Tensor[], b: typeof cpu | WebGpuBackend) =>
-      b.runOp(recurrentGradOp, [s.inputs[0], s.inputs[1], s.inputs[2], outs[saved], dy[k], dh[k], dc?.[k] ?? null, ...s.inputs.slice(3)], attrs);
+      b.runOp(recurrentGradOp, [s.inputs[0], s.inputs[1], s.inputs[2], outs[saved], c.noDy ? null : dy[k], dh[k], dc?.[k] ?? null, ...s.inputs.slice(3)], attrs);
     const gWant = grad(0, cpuSide, want, cpu);
     const gGot = grad(1, gpuSide, got, gpu);
     expect(gGot.length).toBe(gWant.length);
@@ -87,4 +90,14 @@ describe('recurrent training forward and gradient (WebGPU) vs CPU', () => {
   }
 
   it.each(CASES.map((c, i) => [`${c.mode} #${i}`, c, i] as const))('%s', (_name, c, i) => check(new Random(50 + i), c));
+
+  it.each(['lstm', 'gru', 'rnn'] as const)('%sCell: the training forward keeps the same rows as the CPU', async (mode) => {
+    const rng = new Random(60);
+    const [N, I, H, G] = [3, 4, 5, { lstm: 4, gru: 3, rnn: 1 }[mode]];
+    const t = [twinTensors(rng, [N, I], gpu), twinTensors(rng, [N, H], gpu), mode === 'lstm' ? twinTensors(rng, [N, H], gpu) : null, twinTensors(rng, [G * H, I], gpu), twinTensors(rng, [G * H, H], gpu), twinTensors(rng, [G * H], gpu), null];
+    const attrs: RecurrentCellAttrs = { mode, nonlinearity: 'tanh', linearBeforeReset: mode !== 'gru', keepGates: true };
+    const want = cpu.runOp(recurrentCellOp, t.map((p) => p?.[0] ?? null), attrs);
+    const got = gpu.runOp(recurrentCellOp, t.map((p) => p?.[1] ?? null), attrs);
+    for (let i = 0; i < want.length; i++) expectClose(await got[i].data(), await want[i].data(), `${mode}Cell output ${i}`);
+  });
 });
