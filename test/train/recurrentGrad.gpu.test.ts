@@ -1,14 +1,19 @@
-// Backpropagation through time on WebGPU against the CPU reference, on random values and every option:
-// the training forward (keepGates: the saved gates and layer outputs) and recurrentGrad (every
-// input's gradient), for the sequence ops and the cells.
+// Recurrent training on WebGPU, in one file so that its tests share one backend's pipelines:
+// backpropagation through time against the CPU reference on random values and every option (the
+// training forward's saved rows and recurrentGrad's gradients, sequence ops and cells); PyTorch's
+// three SGD and Adam steps of an LSTM, a GRU and a 2-layer bidirectional LSTM (each + linear,
+// cross-entropy at every step; the LSTM's also with clipGradNorm, computed on the device); and one
+// command buffer per step of the zoo's character LSTM with every pipeline built at compile.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../../src/backends/webgpu/webgpuBackend';
 import { packRecurrentInputs, recurrentOp, type RecurrentMode } from '../../src/ops/recurrent/recurrent';
 import { recurrentCellOp, type RecurrentCellAttrs } from '../../src/ops/recurrent/recurrentCell';
 import { recurrentGradOp } from '../../src/ops/recurrent/recurrentGrad';
+import * as nn from '../../src/index';
 import type { Tensor } from '../../src/tensor';
 import { createGpuBackend } from '../gpu';
 import { cpu, expectClose, Random, twinTensors } from '../helpers';
+import { recurrentRuns, replayRecurrentFixture } from '../trainingRecurrentFixtures';
 
 interface Case {
   mode: RecurrentMode;
@@ -34,7 +39,7 @@ const CASES: Case[] = [
   { mode: 'rnn', T: 5, N: 2, I: 3, H: 3, opts: { batchFirst: true, clip: 0.9, nonlinearity: 'tanh' }, initial: false, bias: false, peepholes: false },
 ];
 
-describe('recurrent training forward and gradient (WebGPU) vs CPU', () => {
+describe('recurrent training on WebGPU', () => {
   let gpu: WebGpuBackend;
   beforeAll(async () => {
     gpu = await createGpuBackend();
@@ -99,5 +104,30 @@ describe('recurrent training forward and gradient (WebGPU) vs CPU', () => {
     const want = cpu.runOp(recurrentCellOp, t.map((p) => p?.[0] ?? null), attrs);
     const got = gpu.runOp(recurrentCellOp, t.map((p) => p?.[1] ?? null), attrs);
     for (let i = 0; i < want.length; i++) expectClose(await got[i].data(), await want[i].data(), `${mode}Cell output ${i}`);
+  });
+
+  it.each(recurrentRuns(false))('three %s %s steps match PyTorch 1.13', (model, run) => replayRecurrentFixture(gpu, model, run));
+  it.each(recurrentRuns(true))('three %s %s steps (clip_grad_norm_ on the device) match PyTorch 1.13', (model, run) => replayRecurrentFixture(gpu, model, run));
+
+  it('a step of the zoo LSTM is one command buffer and builds no pipeline after compile', async () => {
+    const [T, N, V] = [35, 4, 28];
+    const model = nn.models.lstm({ seqLength: T });
+    const trainer = await nn.compileTraining(model, gpu, { optimizer: nn.optim.adam({ lr: 0.01 }), batchSize: N });
+    const pipelines = gpu.pipelines.size;
+    const rng = new Random(3);
+    const x = new Float32Array(T * N * V);
+    const targets = new Float32Array(T * N);
+    for (let i = 0; i < T * N; i++) {
+      x[i * V + rng.int(0, V - 1)] = 1;
+      targets[i] = rng.int(0, V - 1);
+    }
+    const input = gpu.tensor(x, [T, N, V]);
+    const before = { ...gpu.counters };
+    const loss = await trainer.step(input, targets);
+    expect(gpu.counters.commandBuffers - before.commandBuffers).toBe(1);
+    expect(gpu.counters.submits - before.submits).toBe(1);
+    expect(gpu.pipelines.size).toBe(pipelines);
+    expect(Number.isFinite((await loss.data())[0])).toBe(true);
+    trainer.dispose();
   });
 });
