@@ -1,5 +1,5 @@
 // Recurrent training on WebGPU, in one file so that its tests share one backend's pipelines:
-// backpropagation through time against the CPU reference on random values and every option (the
+// backpropagation through time against the CPU reference on every option and random shapes (the
 // training forward's saved rows and recurrentGrad's gradients, sequence ops and cells); PyTorch's
 // three SGD and Adam steps of an LSTM, a GRU and a 2-layer bidirectional LSTM (each + linear,
 // cross-entropy at every step; the LSTM's also with clipGradNorm, computed on the device); and one
@@ -38,6 +38,17 @@ const CASES: Case[] = [
   { mode: 'rnn', T: 3, N: 2, I: 2, H: 4, opts: { numLayers: 2, bidirectional: true, nonlinearity: 'relu', sequenceLengths: [1, 3] }, initial: true, bias: true, peepholes: false },
   { mode: 'rnn', T: 5, N: 2, I: 3, H: 3, opts: { batchFirst: true, clip: 0.9, nonlinearity: 'tanh' }, initial: false, bias: false, peepholes: false },
 ];
+
+/** A random shape and option set (two per mode, on top of CASES). */
+function randomCase(rng: Random, mode: RecurrentMode): Case {
+  const [T, N, H] = [rng.int(1, 6), rng.int(1, 4), rng.int(1, 9)];
+  const opts: Record<string, unknown> = { numLayers: rng.int(1, 2), bidirectional: rng.next() < 0.5, batchFirst: rng.next() < 0.3 };
+  if (rng.next() < 0.3) opts.sequenceLengths = Array.from({ length: N }, () => rng.int(0, T));
+  if (rng.next() < 0.2) opts.clip = 0.8;
+  if (mode === 'gru') opts.linearBeforeReset = rng.next() < 0.5;
+  if (mode === 'rnn') opts.nonlinearity = rng.next() < 0.5 ? 'tanh' : 'relu';
+  return { mode, T, N, I: rng.int(1, 7), H, opts, initial: rng.next() < 0.5, bias: rng.next() < 0.8, peepholes: mode === 'lstm' && rng.next() < 0.3 };
+}
 
 describe('recurrent training on WebGPU', () => {
   let gpu: WebGpuBackend;
@@ -95,6 +106,10 @@ describe('recurrent training on WebGPU', () => {
   }
 
   it.each(CASES.map((c, i) => [`${c.mode} #${i}`, c, i] as const))('%s', (_name, c, i) => check(new Random(50 + i), c));
+  it.each(['lstm', 'gru', 'rnn'] as const)('%s: random shapes and options', async (mode) => {
+    const rng = new Random({ lstm: 71, gru: 72, rnn: 73 }[mode]);
+    for (let trial = 0; trial < 2; trial++) await check(rng, randomCase(rng, mode));
+  });
 
   it.each(['lstm', 'gru', 'rnn'] as const)('%sCell: the training forward keeps the same rows as the CPU', async (mode) => {
     const rng = new Random(60);
