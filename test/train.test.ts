@@ -65,6 +65,12 @@ describe('training errors', () => {
     await expect(nn.compileTraining(model, cpu, { batchSize: 2, loss: 'mse' })).rejects.toThrow(/narrow has no gradient rule, so the model cannot be trained through it/);
   });
 
+  it('nn.train refuses a model whose batch is not dim 0 (a recurrent model) instead of reading its examples in the wrong layout', async () => {
+    const model = nn.models.lstm({ inputSize: 3, hiddenSize: 4, seqLength: 2 });
+    const data = { x: new Float32Array(4 * 2 * 3), y: new Float32Array(4 * 2 * 3) };
+    await expect(nn.train(model, data, { backend: cpu, loss: 'mse', batchSize: 2 })).rejects.toThrow(/train: RNNModel takes its batch in dim 1 of its input; train it with compileTraining and trainer.step/);
+  });
+
   it('step, syncWeights and learningRate after dispose are NNErrors; dispose twice is fine', async () => {
     const trainer = await nn.compileTraining(mlp(), cpu, { optimizer: nn.optim.adam() });
     const { x, target } = batch();

@@ -2,7 +2,7 @@
 // (seeded), cuts them into batches of batchSize (the last, smaller batch is dropped, so every
 // step runs the one graph built at compile), runs trainer steps and reports progress.
 import { createBackend, type Backend } from '../backends/createBackend.js';
-import { ShapeError } from '../errors.js';
+import { ShapeError, UnsupportedError } from '../errors.js';
 import type { Module } from '../layers/module.js';
 import { checkClassIndices } from '../ops/loss/classIndices.js';
 import { Random } from '../random.js';
@@ -69,6 +69,11 @@ export async function train(model: Module, data: TrainData, options: TrainOption
   const epochs = positiveInteger(options.epochs ?? 1, 'epochs');
   const inputShape = Object.values(model.inputShapes ?? {});
   if (inputShape.length !== 1) throw new ShapeError(`train: the model needs exactly one input with a known shape (build it with { inputShape }), got ${inputShape.length}`);
+  // Examples are stacked along dim 0; a model that takes its batch elsewhere (a recurrent model's
+  // x [T, N, I]) would read them in the wrong layout.
+  if (model.batchDim() !== 0) {
+    throw new UnsupportedError(`train: ${model.type} takes its batch in dim ${model.batchDim()} of its input; train it with compileTraining and trainer.step (x [T, N, …])`);
+  }
   const exampleSize = sizeOf(inputShape[0]);
   if (!(data?.x instanceof Float32Array) || !(data.y instanceof Float32Array)) throw new ShapeError('train: data must be { x: Float32Array, y: Float32Array }');
   const count = data.x.length / exampleSize;
