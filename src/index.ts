@@ -30,7 +30,7 @@ export {
 export type { BytesSource, DownloadProgress, FetchBytesOptions } from './io/fetchBytes.js';
 export type { Ops } from './ops/index.js';
 // The types that public signatures name, so that consumers can name them too.
-export type { CpuBackend } from './backends/cpu/cpuBackend.js';
+export type { CpuBackend, CpuBackendInfo, CpuBackendOptions } from './backends/cpu/cpuBackend.js';
 export type { WebGpuBackend } from './backends/webgpu/webgpuBackend.js';
 export type { Init } from './layers/module.js';
 export type { Conv2dLayerOptions } from './layers/conv.js';

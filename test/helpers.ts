@@ -6,7 +6,10 @@ import { Random } from '../src/random';
 import { sizeOf } from '../src/shape';
 import type { Tensor } from '../src/tensor';
 
-export const cpu = new CpuBackend();
+/** The CPU backend as users get it: the wasm SIMD kernels (test/wasmKernels.test.ts checks they loaded). */
+export const cpu = await CpuBackend.create();
+/** The CPU backend on the TypeScript reference kernels (createBackend('cpu', { wasm: false })). */
+export const cpuTypescript = await CpuBackend.create({ wasm: false });
 
 export function randomTensor(rng: Random, shape: number[], backend = cpu, lo = -1, hi = 1): Tensor {
   return backend.tensor(rng.fill(sizeOf(shape), lo, hi), shape);

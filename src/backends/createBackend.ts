@@ -1,12 +1,12 @@
 // createBackend: 'auto' (WebGPU where an adapter exists, else the CPU with the reason),
 // 'webgpu' (fails with BackendUnavailableError when it cannot run) or 'cpu'.
-import { CpuBackend } from './cpu/cpuBackend.js';
+import { CpuBackend, type CpuBackendOptions } from './cpu/cpuBackend.js';
 import { WebGpuBackend, type WebGpuBackendOptions } from './webgpu/webgpuBackend.js';
 import { BackendUnavailableError, ShapeError } from '../errors.js';
 
 export type BackendName = 'auto' | 'webgpu' | 'cpu';
 
-export interface CreateBackendOptions extends WebGpuBackendOptions {}
+export interface CreateBackendOptions extends WebGpuBackendOptions, CpuBackendOptions {}
 
 /** A backend: `name`, `fallbackReason`, `ops`, `tensor()`, `zeros()`, `dispose()`. */
 export type Backend = CpuBackend | WebGpuBackend;
@@ -14,14 +14,14 @@ export type Backend = CpuBackend | WebGpuBackend;
 export async function createBackend(name: BackendName = 'auto', options: CreateBackendOptions = {}): Promise<Backend> {
   switch (name) {
     case 'cpu':
-      return new CpuBackend();
+      return CpuBackend.create(options);
     case 'webgpu':
       return WebGpuBackend.create(options);
     case 'auto':
       try {
         return await WebGpuBackend.create(options);
       } catch (e) {
-        if (e instanceof BackendUnavailableError) return new CpuBackend(e.message);
+        if (e instanceof BackendUnavailableError) return CpuBackend.create(options, e.message);
         throw e;
       }
     default:

@@ -4,11 +4,44 @@
 // Eager calls (backend.ops.*) and compiled graphs both run ops through this one definition.
 import type { GpuLowering } from './kernel.js';
 import type { Shape } from '../shape.js';
+import type { Activation } from './elementwise/activationKind.js';
+import type { Window2d } from './window.js';
 
 /** A tensor as a CPU kernel sees it: exactly its elements, row-major. */
 export interface CpuArg {
   readonly data: Float32Array;
   readonly shape: Shape;
+}
+
+/** The bias and activation a dense product applies to its result (a fused epilogue). */
+export interface GemmEpilogue {
+  /** bias[j] added to column j ('column', linear), or bias[i] to row i ('row', convolution). */
+  readonly bias: Float32Array | null;
+  readonly biasPer: 'row' | 'column';
+  readonly activation?: Activation | undefined;
+}
+
+/**
+ * C (+)= op(A)·op(B) in BLAS sgemm's argument order, then the epilogue (ops/gemm/gemm.ts has
+ * the reference and the exact contract).
+ */
+export type GemmKernel = (
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  a: Float32Array, aOffset: number, lda: number,
+  b: Float32Array, bOffset: number, ldb: number,
+  c: Float32Array, cOffset: number, ldc: number,
+  accumulate?: boolean, epilogue?: GemmEpilogue,
+) => void;
+
+/**
+ * The dense kernels a CPU backend hands to ops' `cpu` functions: the TypeScript references
+ * (ops/cpuKernels.ts) or faster ones with the same contract (the wasm SIMD kernels of
+ * backends/cpu/wasm/), which the tests check against the references.
+ */
+export interface CpuKernels {
+  readonly gemm: GemmKernel;
+  /** conv2d's forward kernel: x [N, C, H, W], w [O, C/g, kh, kw], b [O] | null -> y [N, O, OH, OW], then the activation. */
+  readonly conv2d: (x: CpuArg, w: CpuArg, b: CpuArg | null, y: CpuArg, win: Window2d, groups: number, activation?: Activation) => void;
 }
 
 export interface OpDef<A> {
@@ -19,8 +52,11 @@ export interface OpDef<A> {
    * naming the op, the shapes and what was expected. `null` marks an absent optional input.
    */
   inferShapes(inputs: readonly (Shape | null)[], attrs: A): Shape[];
-  /** The reference kernel: reads `inputs`, writes every element of the preallocated `outputs`. */
-  cpu(inputs: readonly (CpuArg | null)[], outputs: readonly CpuArg[], attrs: A): void;
+  /**
+   * The CPU kernel: reads `inputs`, writes every element of the preallocated `outputs`. Ops
+   * built on a dense product call it through `kernels` (the reference ones when absent).
+   */
+  cpu(inputs: readonly (CpuArg | null)[], outputs: readonly CpuArg[], attrs: A, kernels?: CpuKernels): void;
   /** Multiply-accumulates for these shapes (convolutions, dense and recurrent matmuls). */
   macs?(inputs: readonly (Shape | null)[], attrs: A): number;
   /**

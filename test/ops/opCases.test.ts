@@ -1,6 +1,7 @@
 // The one runner of the op-case table (test/ops/cases.ts): every row on the CPU against the op's
 // oracle, and on WebGPU against the CPU (with the GPU tuning as well where the row asks), by
-// DESIGN.md's rule |got − ref| ≤ 1e-4 + 1e-3·max|ref|. Every op of the op table must have rows.
+// DESIGN.md's rule |got − ref| ≤ 1e-4 + 1e-3·max|ref|; the CPU with its wasm kernels and with the
+// TypeScript ones. Every op of the op table must have rows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../../src/backends/webgpu/webgpuBackend';
 import { makeOps } from '../../src/ops/index';
@@ -8,7 +9,7 @@ import type { OpDef, OpRunner } from '../../src/ops/op';
 import type { OracleResult } from '../../src/ops/oracle';
 import type { Tensor } from '../../src/tensor';
 import { createGpuBackend } from '../gpu';
-import { cpu, expectClose } from '../helpers';
+import { cpu, cpuTypescript, expectClose } from '../helpers';
 import { CALLS, inputData, ORACLES, ROWS, type OpCase, type OpName } from './cases';
 
 type Backend = typeof cpu | WebGpuBackend;
@@ -53,10 +54,14 @@ describe('the op-case table', () => {
 
 const table = [...byOp.keys()].map((op) => [op, byOp.get(op)!.map(([row, i]) => [describeRow(row, i), row, i] as const)] as const);
 
-describe('CPU vs oracle', () => {
+// The CPU backend twice: with its wasm kernels (the default) and with the TypeScript ones.
+describe.each([
+  ['wasm', cpu],
+  ['typescript', cpuTypescript],
+] as const)('CPU (%s kernels) vs oracle', (_kernels, backend) => {
   describe.each(table)('%s', (op, rows) => {
     it.each(rows)('%s', async (name, row, i) => {
-      const got = runRow(cpu, row, i);
+      const got = runRow(backend, row, i);
       const oracle = ORACLES[row.op](inputData(row, i), row.options ?? {});
       const want = 'shape' in oracle ? { y: oracle as OracleResult } : (oracle as Record<string, OracleResult>);
       await compare(got, want, `${op} ${name}`);

@@ -1,7 +1,8 @@
 // The CPU backend: eager ops run their reference kernel at once; compiled graphs run the same
 // kernels over buffers planned by liveness (graph/plan.ts). Always available.
 import { DeviceLimitError, NNError } from '../../errors.js';
-import type { OpDef } from '../../ops/op.js';
+import { referenceKernels } from '../../ops/cpuKernels.js';
+import type { CpuKernels, OpDef } from '../../ops/op.js';
 import { sizeOf, type Shape } from '../../shape.js';
 import { Tensor, type Storage } from '../../tensor.js';
 import type { Graph } from '../../graph/ir.js';
@@ -21,6 +22,25 @@ export class CpuStorage implements Storage {
 
 const EMPTY = new Float32Array(0);
 
+export interface CpuBackendOptions {
+  /**
+   * Run the dense kernels (matmul, linear, convolution, the recurrent input projections) in
+   * WebAssembly SIMD where the engine allows it (default true); false forces the TypeScript
+   * reference kernels.
+   */
+  wasm?: boolean;
+}
+
+/** Which kernels a CPU backend runs, and why not the fastest ones. */
+export interface CpuBackendInfo {
+  /** 'wasm-simd': the dense kernels run in WebAssembly SIMD; 'typescript': the reference kernels. */
+  readonly kernels: 'wasm-simd' | 'typescript';
+  /** Why the kernels are 'typescript' ({ wasm: false }, no WebAssembly or SIMD, a CSP forbidding wasm …). */
+  readonly reason?: string;
+  /** Threads the kernels use: 1 (a worker pool is not implemented yet). */
+  readonly threads: 1;
+}
+
 /** Elements one CPU tensor may have (4 GiB of float32): past this, a typed error instead of a RangeError or a machine out of memory. */
 export const CPU_MAX_ELEMENTS = 2 ** 30;
 
@@ -30,8 +50,33 @@ export class CpuBackend extends BackendBase implements CpuGraphHost {
   readonly lost: Promise<DeviceLossInfo> = new Promise(() => {});
   #disposed = false;
 
-  constructor(readonly fallbackReason: string | undefined = undefined) {
+  /**
+   * A backend on the TypeScript reference kernels, or on `kernels` (the wasm ones): prefer
+   * `CpuBackend.create` / `createBackend('cpu')`, which load the wasm kernels where they run.
+   */
+  constructor(
+    readonly fallbackReason: string | undefined = undefined,
+    /** @internal The dense kernels its ops run with. */
+    readonly kernels: CpuKernels = referenceKernels,
+    readonly info: CpuBackendInfo = { kernels: 'typescript', reason: 'constructed without the wasm kernels (use CpuBackend.create)', threads: 1 },
+  ) {
     super();
+  }
+
+  /**
+   * A CPU backend on the wasm SIMD kernels where WebAssembly with SIMD runs (loaded here, in a
+   * chunk of its own), else on the TypeScript kernels with the reason in `info.reason`.
+   */
+  static async create(options: CpuBackendOptions = {}, fallbackReason?: string): Promise<CpuBackend> {
+    if (options.wasm === false) return new CpuBackend(fallbackReason, referenceKernels, { kernels: 'typescript', reason: 'wasm: false was asked for', threads: 1 });
+    try {
+      const { instantiateWasmKernels } = await import('./wasm/wasmKernels.js');
+      const kernels = await instantiateWasmKernels();
+      return new CpuBackend(fallbackReason, kernels, { kernels: 'wasm-simd', threads: 1 });
+    } catch (e) {
+      const reason = `the wasm kernels cannot run here: ${e instanceof Error ? e.message : String(e)}`;
+      return new CpuBackend(fallbackReason, referenceKernels, { kernels: 'typescript', reason, threads: 1 });
+    }
   }
 
   checkTensorSize(shape: Shape, what: string): void {
@@ -77,6 +122,7 @@ export class CpuBackend extends BackendBase implements CpuGraphHost {
       inputs.map((t) => (t ? { data: this.view(t), shape: t.shape } : null)),
       outs.map((t) => ({ data: this.view(t), shape: t.shape })),
       attrs,
+      this.kernels,
     );
     return outs;
   }

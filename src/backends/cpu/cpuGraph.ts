@@ -4,13 +4,15 @@ import { NNError } from '../../errors.js';
 import { describeNode, type Graph } from '../../graph/ir.js';
 import type { Plan } from '../../graph/plan.js';
 import type { Executable } from '../../graph/session.js';
-import type { CpuArg } from '../../ops/op.js';
+import type { CpuArg, CpuKernels } from '../../ops/op.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import type { TrackedGraph } from '../backendBase.js';
 
 /** What a compiled graph uses of the CPU backend (cpuBackend.ts implements it). */
 export interface CpuGraphHost {
+  /** The dense kernels every node runs with (wasm or the TypeScript references). */
+  readonly kernels: CpuKernels;
   view(t: Tensor): Float32Array;
   adopt(data: Float32Array, shape: Shape): Tensor;
   checkTensorSize(shape: Shape, what: string): void;
@@ -99,7 +101,7 @@ class CpuExecutable implements Executable {
         const shape = plan.shapes[id];
         return (args[id] = { data: this.#slots[plan.slotOf[id]].subarray(0, sizeOf(shape)), shape });
       });
-      node.op.cpu(ins, outs, node.attrs);
+      node.op.cpu(ins, outs, node.attrs, this.backend.kernels);
     }
     for (const u of graph.updates ?? []) this.params.get(u.target)!.set(args[u.source]!.data);
     // Outputs are copies: they must stay valid after later runs reuse the slots.

@@ -3,9 +3,9 @@
 // graph's fusion pass sets (graph/passes.ts); the window geometry lives in window.ts.
 import { ShapeError, UnsupportedError } from '../../errors.js';
 import { formatShape, type Shape } from '../../shape.js';
-import { activateInPlace, type Activation } from '../elementwise/activation.js';
+import type { Activation } from '../elementwise/activation.js';
 import { recordConv2d } from './conv2dGpu.js';
-import { convolveCpu } from './im2col.js';
+import { referenceKernels } from '../cpuKernels.js';
 import type { OpDef, OpRunner } from '../op.js';
 import { reduceSum } from '../reduce/reduceSum.js';
 import { reshapeTo } from '../shape/reshape.js';
@@ -90,10 +90,10 @@ export const conv2dOp: OpDef<Conv2dAttrs> = {
     const [O, Cg, kh, kw] = w!;
     return x![0] * O * OH * OW * Cg * kh * kw;
   },
-  cpu([x, w, b], [y], attrs) {
-    // x [N, C, H, W], w [O, C/g, kh, kw], b [O] | null -> y [N, O, OH, OW] (conv/im2col.ts)
-    convolveCpu(x!, w!, b ?? null, y, resolveWindow('conv2d', x!.shape, [w!.shape[2], w!.shape[3]], attrs), attrs.groups);
-    activateInPlace(y.data, attrs.activation);
+  cpu([x, w, b], [y], attrs, kernels = referenceKernels) {
+    // x [N, C, H, W], w [O, C/g, kh, kw], b [O] | null -> y [N, O, OH, OW] (reference: conv/im2col.ts)
+    const win = resolveWindow('conv2d', x!.shape, [w!.shape[2], w!.shape[3]], attrs);
+    kernels.conv2d(x!, w!, b ?? null, y, win, attrs.groups, attrs.activation);
   },
 
   // x [N, C, H, W], w [O, C/g, kh, kw], b [O] | null -> y [N, O, OH, OW] (see src/ops/conv/conv2dGpu.ts)

@@ -24,6 +24,8 @@
 //   concurrent rows keep the hardware prefetcher with them. Partial sums of successive K blocks
 //   meet in C as float32 (one rounding per block, as a float32 BLAS rounds every term).
 import { ShapeError } from '../../errors.js';
+import { activateInPlace } from '../elementwise/activation.js';
+import type { GemmEpilogue } from '../op.js';
 
 const TILE_COLUMNS = 8;
 const PANEL_ROWS = 64;
@@ -37,7 +39,8 @@ let panel: Float64Array | null = null;
  * op(A) is [m, k]: element (i, p) is a[aOffset + i·lda + p], or a[aOffset + p·lda + i] when
  * `transA` (A stored [k, m]). op(B) is [k, n]: element (p, j) is b[bOffset + p·ldb + j], or
  * b[bOffset + j·ldb + p] when `transB` (B stored [n, k], as linear's weight). Element (i, j)
- * of C is c[cOffset + i·ldc + j]. With k = 0, C becomes zeros (or is left as it is).
+ * of C is c[cOffset + i·ldc + j]. With k = 0, C becomes zeros (or is left as it is). Then the
+ * epilogue, if any: the bias of each column (or row), then the activation, on C's m × n elements.
  */
 export function gemm(
   transA: boolean,
@@ -55,13 +58,48 @@ export function gemm(
   cOffset: number,
   ldc: number,
   accumulate = false,
+  epilogue?: GemmEpilogue,
 ): void {
   if (m === 0 || n === 0) return;
+  checkGemmExtents(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, epilogue);
+  if (!accumulate) for (let i = 0; i < m; i++) c.fill(0, cOffset + i * ldc, cOffset + i * ldc + n);
+  if (k > 0) product(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+  if (epilogue) applyEpilogue(m, n, c, cOffset, ldc, epilogue);
+}
+
+/** Every operand of a gemm call within its array (and the bias as long as its dimension). */
+export function checkGemmExtents(
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  a: Float32Array, aOffset: number, lda: number,
+  b: Float32Array, bOffset: number, ldb: number,
+  c: Float32Array, cOffset: number, ldc: number,
+  epilogue: GemmEpilogue | undefined,
+): void {
   checkExtent('A', a, aOffset, lda, transA ? k : m, transA ? m : k);
   checkExtent('B', b, bOffset, ldb, transB ? n : k, transB ? k : n);
   checkExtent('C', c, cOffset, ldc, m, n);
-  if (!accumulate) for (let i = 0; i < m; i++) c.fill(0, cOffset + i * ldc, cOffset + i * ldc + n);
-  if (k === 0) return;
+  const bias = epilogue?.bias;
+  const want = epilogue?.biasPer === 'row' ? m : n;
+  if (bias && bias.length < want) throw new ShapeError(`gemm: the bias has ${bias.length} elements, the ${epilogue!.biasPer}s of C need ${want}`);
+}
+
+/** C[m, n] += bias per column or row, then the activation (the reference epilogue). */
+function applyEpilogue(m: number, n: number, c: Float32Array, cOffset: number, ldc: number, e: GemmEpilogue): void {
+  for (let i = 0; i < m; i++) {
+    const row = c.subarray(cOffset + i * ldc, cOffset + i * ldc + n);
+    if (e.bias && e.biasPer === 'column') for (let j = 0; j < n; j++) row[j] += e.bias[j];
+    if (e.bias && e.biasPer === 'row') for (let j = 0; j < n; j++) row[j] += e.bias[i];
+    activateInPlace(row, e.activation);
+  }
+}
+
+/** C += op(A) · op(B), k > 0, the extents checked. */
+function product(
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  a: Float32Array, aOffset: number, lda: number,
+  b: Float32Array, bOffset: number, ldb: number,
+  c: Float32Array, cOffset: number, ldc: number,
+): void {
   const ap = (panel ??= new Float64Array(PANEL_SIZE));
   // Steps between neighbouring elements of op(A) and op(B), down a column and along a row.
   const aRow = transA ? 1 : lda;

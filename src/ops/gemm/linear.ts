@@ -2,8 +2,8 @@
 // fused activation that the graph fusion pass sets (graph/passes.ts).
 import { ShapeError, UnsupportedError } from '../../errors.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
-import { activateInPlace, type Activation } from '../elementwise/activation.js';
-import { gemm } from './gemm.js';
+import type { Activation } from '../elementwise/activation.js';
+import { referenceKernels } from '../cpuKernels.js';
 import { recordGemm } from './gemmGpu.js';
 import type { OpDef, OpRunner } from '../op.js';
 import { sumTo } from '../reduce/reduceSum.js';
@@ -42,14 +42,13 @@ export const linearOp: OpDef<LinearAttrs> = {
     return rows * outFeatures * inFeatures;
   },
   // x [R, in] (leading dims flattened), w [out, in], b [out] | null -> y [R, out]
-  cpu([x, w, b], [y], attrs) {
+  cpu([x, w, b], [y], attrs, kernels = referenceKernels) {
     const [rows, inFeatures, outFeatures] = checkLinear(x!.shape, w!.shape, b?.shape ?? null);
-    // y starts as the bias in every row, then the product accumulates onto it.
-    if (b) for (let r = 0; r < rows; r++) y.data.set(b.data, r * outFeatures);
-    const accumulate = b !== null && b !== undefined;
-    const [xs, ws, ys] = [x!.data, w!.data, y.data];
-    gemm(false, true, rows, outFeatures, inFeatures, xs, 0, inFeatures, ws, 0, inFeatures, ys, 0, outFeatures, accumulate);
-    activateInPlace(y.data, attrs.activation);
+    kernels.gemm(false, true, rows, outFeatures, inFeatures, x!.data, 0, inFeatures, w!.data, 0, inFeatures, y.data, 0, outFeatures, false, {
+      bias: b?.data ?? null,
+      biasPer: 'column',
+      activation: attrs.activation,
+    });
   },
   // x [R, in], w [out, in] (or its parts: consecutive row blocks), b [out] | null -> y [R, out]
   gpu(k, [x, w, b], [y], attrs) {

@@ -4,7 +4,7 @@
 import { ShapeError } from '../../errors.js';
 import { broadcastShapes, broadcastStrides, formatShape, sizeOf, type Shape } from '../../shape.js';
 import type { GpuArg, KernelRecorder } from '../kernel.js';
-import { gemm } from './gemm.js';
+import { referenceKernels } from '../cpuKernels.js';
 import { recordGemm, type GemmGpuArgs } from './gemmGpu.js';
 import type { OpDef, OpRunner } from '../op.js';
 import { sumTo } from '../reduce/reduceSum.js';
@@ -59,7 +59,7 @@ export const matmulOp: OpDef<MatmulAttrs> = {
     return sizeOf(batch) * m * n * k;
   },
   // a [...A, M, K], b [...B, K, N] -> y [broadcast(A, B), M, N] (1-D sides as described above)
-  cpu([a, b], [y]) {
+  cpu([a, b], [y], _attrs, { gemm } = referenceKernels) {
     const { aBatch, bBatch, batch, m, k, n } = geometry(a!.shape, b!.shape);
     const count = sizeOf(batch);
     // One b for every batch entry and a's entries laid out one after another: the batch is

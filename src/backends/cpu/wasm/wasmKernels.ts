@@ -1,0 +1,206 @@
+// The CPU backend's dense kernels in WebAssembly SIMD (wasm/*.ts, AssemblyScript, compiled into
+// kernels.generated.ts). They implement ops' CpuKernels contract (ops/op.ts) with the same
+// arguments as the TypeScript references: each call copies its operands into the module's
+// memory, runs there and copies the result back. The copies are O(size) against the product's
+// O(m·n·k), and they keep the backend's tensors ordinary Float32Arrays.
+import { activateInPlace, type Activation } from '../../../ops/elementwise/activation.js';
+import { checkGemmExtents } from '../../../ops/gemm/gemm.js';
+import { referenceKernels } from '../../../ops/cpuKernels.js';
+import type { CpuArg, CpuKernels, GemmEpilogue, GemmKernel } from '../../../ops/op.js';
+import type { Window2d } from '../../../ops/window.js';
+import { KERNELS_WASM_BASE64 } from './kernels.generated.js';
+
+interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  gemmScratchBytes(): number;
+  gemm(
+    transA: number, transB: number, m: number, n: number, k: number,
+    a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number,
+    bias: number, biasPer: number, act: number, alpha: number, beta: number, scratch: number,
+  ): void;
+  im2col(
+    x: number, channels: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,
+    dh: number, dw: number, pt: number, pl: number, OW: number, p0: number, count: number, dst: number,
+  ): void;
+}
+
+/** The wasm module's bytes. */
+export function kernelsWasmBytes(): Uint8Array<ArrayBuffer> {
+  const text = atob(KERNELS_WASM_BASE64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Compiles and instantiates the kernels; rejects with a sentence saying why they cannot run here
+ * (no WebAssembly, no SIMD, a Content-Security-Policy that forbids compiling wasm, …).
+ */
+export async function instantiateWasmKernels(wasm: typeof WebAssembly | undefined = globalThis.WebAssembly): Promise<WasmKernels> {
+  if (typeof wasm !== 'object' || wasm === null) throw new Error('WebAssembly is not available in this environment');
+  const bytes = kernelsWasmBytes();
+  if (!wasm.validate(bytes)) throw new Error('this WebAssembly engine does not support 128-bit SIMD');
+  let instance: WebAssembly.Instance;
+  try {
+    ({ instance } = await wasm.instantiate(bytes, {}));
+  } catch (e) {
+    throw new Error(`compiling WebAssembly failed (a Content-Security-Policy without 'wasm-unsafe-eval' forbids it): ${(e as Error).message}`);
+  }
+  return new WasmKernels(instance.exports as unknown as KernelExports);
+}
+
+// Epilogue activation codes of wasm/gemm.ts. Sigmoid and tanh have no SIMD form there: those
+// run in TypeScript on the copied-back result.
+const ACT_CODE = { relu: 1, leakyRelu: 2, clip: 3 } as const;
+
+/** Bytes one call may place in wasm memory; past this, the call runs the TypeScript kernel instead. */
+const MAX_CALL_BYTES = 2 ** 31 - 2 ** 26;
+
+/** Patch bytes of one convolution GEMM: the B operand of the tile stays in L2. */
+const PATCH_BYTES = 512 * 1024;
+
+export class WasmKernels implements CpuKernels {
+  readonly #x: KernelExports;
+  readonly #scratch: number;
+  readonly #arena: number;
+  #heap: Float32Array;
+
+  constructor(exports: KernelExports) {
+    this.#x = exports;
+    // [0, 1024) is left alone; then gemm's packing scratch; then each call's operands.
+    this.#scratch = 1024;
+    this.#arena = align(this.#scratch + exports.gemmScratchBytes());
+    this.#heap = new Float32Array(exports.memory.buffer);
+  }
+
+  /** Bytes of wasm memory the kernels hold (grown by the largest call so far). */
+  get memoryBytes(): number {
+    return this.#x.memory.buffer.byteLength;
+  }
+
+  /** Grows the memory to hold `end` bytes; false when it cannot (the caller falls back). */
+  #reserve(end: number): boolean {
+    const memory = this.#x.memory;
+    if (end > MAX_CALL_BYTES) return false;
+    const missing = end - memory.buffer.byteLength;
+    if (missing > 0) {
+      try {
+        memory.grow(Math.ceil(missing / 65536));
+      } catch {
+        return false;
+      }
+    }
+    if (this.#heap.buffer !== memory.buffer) this.#heap = new Float32Array(memory.buffer);
+    return true;
+  }
+
+  gemm: GemmKernel = (transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, accumulate = false, epilogue) => {
+    if (m === 0 || n === 0) return;
+    checkGemmExtents(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, epilogue);
+    const aLength = k === 0 ? 0 : extent(transA ? k : m, transA ? m : k, lda);
+    const bLength = k === 0 ? 0 : extent(transB ? n : k, transB ? k : n, ldb);
+    const bias = epilogue?.bias ?? null;
+    const biasLength = bias ? (epilogue!.biasPer === 'row' ? m : n) : 0;
+    const pa = this.#arena;
+    const pb = align(pa + 4 * aLength);
+    const pc = align(pb + 4 * bLength);
+    const pBias = align(pc + 4 * m * n);
+    if (!this.#reserve(pBias + 4 * biasLength)) {
+      referenceKernels.gemm(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, accumulate, epilogue);
+      return;
+    }
+    const heap = this.#heap;
+    heap.set(a.subarray(aOffset, aOffset + aLength), pa / 4);
+    heap.set(b.subarray(bOffset, bOffset + bLength), pb / 4);
+    if (accumulate) for (let i = 0; i < m; i++) heap.set(c.subarray(cOffset + i * ldc, cOffset + i * ldc + n), pc / 4 + i * n);
+    if (bias) heap.set(bias.subarray(0, biasLength), pBias / 4);
+    const [act, alpha, beta] = activationArgs(epilogue?.activation);
+    this.#x.gemm(+transA, +transB, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, pBias, biasCode(epilogue), act, alpha, beta, this.#scratch);
+    copyOut(heap, pc, m, n, c, cOffset, ldc, act === 0 ? epilogue?.activation : undefined);
+  };
+
+  conv2d = (x: CpuArg, w: CpuArg, b: CpuArg | null, y: CpuArg, win: Window2d, groups: number, activation?: Activation): void => {
+    const [N, C, H, W] = x.shape;
+    const [O, Cg, kh, kw] = w.shape;
+    const [OH, OW] = win.output;
+    const pixels = OH * OW;
+    const outPerGroup = O / groups;
+    const K = Cg * kh * kw;
+    // A 1×1 kernel with stride 1 and no padding reads the image as it is: no patches.
+    const pointwise = kh === 1 && kw === 1 && win.stride.every((s) => s === 1) && win.pads.every((p) => p === 0);
+    const tile = pointwise ? pixels : Math.min(pixels, Math.max(8, Math.floor(PATCH_BYTES / 4 / K / 8) * 8));
+    const px = this.#arena;
+    const pw = align(px + 4 * x.data.length);
+    const pBias = align(pw + 4 * w.data.length);
+    const py = align(pBias + 4 * O);
+    const pPatches = align(py + 4 * y.data.length);
+    if (N * O * pixels === 0 || !this.#reserve(pPatches + (pointwise ? 0 : 4 * K * tile))) {
+      referenceKernels.conv2d(x, w, b, y, win, groups, activation);
+      return;
+    }
+    const heap = this.#heap;
+    heap.set(x.data, px / 4);
+    heap.set(w.data, pw / 4);
+    if (b) heap.set(b.data, pBias / 4);
+    const [act, alpha, beta] = activationArgs(activation);
+    const [sh, sw] = win.stride;
+    const [dh, dw] = win.dilation;
+    const [pt, pl] = win.pads;
+    for (let n = 0; n < N; n++) {
+      for (let g = 0; g < groups; g++) {
+        const xGroup = px + 4 * (n * C + g * Cg) * H * W;
+        const yGroup = py + 4 * (n * O + g * outPerGroup) * pixels;
+        const wGroup = pw + 4 * g * outPerGroup * K;
+        const biasGroup = pBias + 4 * g * outPerGroup;
+        for (let p0 = 0; p0 < pixels; p0 += tile) {
+          const count = Math.min(tile, pixels - p0);
+          let patches = xGroup + 4 * p0;
+          let ldPatches = pixels;
+          if (!pointwise) {
+            this.#x.im2col(xGroup, Cg, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OW, p0, count, pPatches);
+            patches = pPatches;
+            ldPatches = count;
+          }
+          // y_g[:, p0 …] = w_g [O/g, K] · patches [K, count] + bias per row, activated.
+          this.#x.gemm(0, 0, outPerGroup, count, K, wGroup, K, patches, ldPatches, yGroup + 4 * p0, pixels, 0, biasGroup, b ? 2 : 0, act, alpha, beta, this.#scratch);
+        }
+      }
+    }
+    y.data.set(heap.subarray(py / 4, py / 4 + y.data.length));
+    if (act === 0) activateInPlace(y.data, activation);
+  };
+}
+
+/** Elements from a matrix's first to its last: (rows − 1) row strides and one row. */
+const extent = (rows: number, cols: number, ld: number): number => (rows - 1) * ld + cols;
+
+/** The next multiple of 64 bytes (a cache line; v128 loads want 16). */
+const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+
+function biasCode(e: GemmEpilogue | undefined): number {
+  if (!e?.bias) return 0;
+  return e.biasPer === 'column' ? 1 : 2;
+}
+
+/** wasm/gemm.ts's activation arguments [code, alpha, beta]; code 0 for none, and for sigmoid and tanh. */
+function activationArgs(a: Activation | undefined): [number, number, number] {
+  switch (a?.kind) {
+    case 'relu':
+      return [ACT_CODE.relu, 0, 0];
+    case 'leakyRelu':
+      return [ACT_CODE.leakyRelu, a.negativeSlope, 0];
+    case 'clip':
+      return [ACT_CODE.clip, a.min, a.max];
+    default:
+      return [0, 0, 0];
+  }
+}
+
+/** C's m × n result at heap byte `at` (dense) into c, then the activation wasm did not apply. */
+function copyOut(heap: Float32Array, at: number, m: number, n: number, c: Float32Array, cOffset: number, ldc: number, rest: Activation | undefined): void {
+  for (let i = 0; i < m; i++) {
+    const row = c.subarray(cOffset + i * ldc, cOffset + i * ldc + n);
+    row.set(heap.subarray(at / 4 + i * n, at / 4 + (i + 1) * n));
+    activateInPlace(row, rest);
+  }
+}

@@ -1,0 +1,189 @@
+// The CPU backend's wasm SIMD kernels (src/backends/cpu/wasm/) against the TypeScript references
+// (src/ops/cpuKernels.ts) on random shapes — sizes off the micro-tile (6 × 8) and the packing
+// blocks (96 rows, 256 deep, 2048 wide), one row, K = 1 and 0, strides and offsets, every
+// epilogue — and NaN/±∞; how the backend falls back when wasm cannot run; and that the committed
+// module is what its source compiles to.
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CpuBackend } from '../src/backends/cpu/cpuBackend';
+import { instantiateWasmKernels, type WasmKernels } from '../src/backends/cpu/wasm/wasmKernels';
+import { createBackend } from '../src/backends/createBackend';
+import { referenceKernels } from '../src/ops/cpuKernels';
+import type { Activation } from '../src/ops/elementwise/activation';
+import type { GemmEpilogue } from '../src/ops/op';
+import { resolveWindow, type PaddingAttr } from '../src/ops/window';
+import { sizeOf } from '../src/shape';
+// @ts-expect-error a plain .mjs script without declarations
+import { compileKernels, generatedModule, GENERATED } from '../scripts/build-wasm.mjs';
+import { cpu, expectClose, Random } from './helpers';
+
+const wasm: WasmKernels = await instantiateWasmKernels();
+
+const ACTIVATIONS: (Activation | undefined)[] = [
+  undefined,
+  { kind: 'relu' },
+  { kind: 'leakyRelu', negativeSlope: 0.1 },
+  { kind: 'clip', min: -0.5, max: 0.25 },
+  { kind: 'sigmoid' },
+  { kind: 'tanh' },
+];
+
+interface GemmCase {
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  /** Extra elements at the start of every operand, and past each row (lda > cols). */
+  offset: number;
+  pad: number;
+  accumulate: boolean;
+  epilogue?: GemmEpilogue;
+}
+
+/** Runs `c` through both kernels on the same data (with NaN/±∞ sprinkled in when asked); returns [wasm, reference] C arrays. */
+function runBoth(rng: Random, g: GemmCase, specials = false): [Float32Array, Float32Array] {
+  const { m, n, k, transA, transB, offset, pad } = g;
+  const [aRows, aCols] = transA ? [k, m] : [m, k];
+  const [bRows, bCols] = transB ? [n, k] : [k, n];
+  const lda = aCols + pad, ldb = bCols + pad, ldc = n + pad;
+  const a = rng.fill(offset + aRows * lda, -1, 1);
+  const b = rng.fill(offset + bRows * ldb, -1, 1);
+  if (specials) {
+    for (const v of [NaN, Infinity, -Infinity]) {
+      a[offset + Math.floor(rng.next() * aRows) * lda + Math.floor(rng.next() * aCols)] = v;
+      b[offset + Math.floor(rng.next() * bRows) * ldb + Math.floor(rng.next() * bCols)] = v;
+    }
+  }
+  const c0 = rng.fill(offset + m * ldc, -1, 1);
+  const got = c0.slice();
+  const want = c0.slice();
+  const args = [transA, transB, m, n, k] as const;
+  wasm.gemm(...args, a, offset, lda, b, offset, ldb, got, offset, ldc, g.accumulate, g.epilogue);
+  referenceKernels.gemm(...args, a, offset, lda, b, offset, ldb, want, offset, ldc, g.accumulate, g.epilogue);
+  return [got, want];
+}
+
+describe('wasm gemm vs the TypeScript gemm', () => {
+  const rng = new Random(16);
+  // Edge sizes: 1 and the tile's neighbours (5–9), past a packing block (97, 257), and a wide one past NC (2050).
+  const shapes: [number, number, number][] = [
+    [1, 1, 1], [1, 9, 7], [3, 17, 1], [4, 8, 16], [6, 8, 5], [7, 9, 13], [5, 31, 0], [13, 6, 257], [97, 23, 40], [20, 2050, 3], [2, 300, 70],
+  ];
+  it.each(shapes)('m %i, n %i, k %i: every transposition, strided and offset, = and +=', (m, n, k) => {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        for (const [offset, pad, accumulate] of [[0, 0, false], [3, 2, true]] as const) {
+          const what = `m ${m} n ${n} k ${k} transA ${transA} transB ${transB} offset ${offset} pad ${pad} accumulate ${accumulate}`;
+          expectClose(...runBoth(rng, { m, n, k, transA, transB, offset, pad, accumulate }), what);
+        }
+      }
+    }
+  });
+
+  it.each(ACTIVATIONS.map((a) => [a?.kind ?? 'none', a] as const))('epilogue: bias per row and per column, then %s', (_name, activation) => {
+    for (const [m, n, k] of [[1, 13, 9], [7, 10, 5], [14, 19, 33]]) {
+      for (const biasPer of ['row', 'column'] as const) {
+        const bias = rng.fill(biasPer === 'row' ? m : n, -1, 1);
+        for (const transB of [false, true]) {
+          const what = `m ${m} n ${n} k ${k} bias per ${biasPer} transB ${transB}`;
+          expectClose(...runBoth(rng, { m, n, k, transA: false, transB, offset: 1, pad: 1, accumulate: false, epilogue: { bias, biasPer, activation } }), what);
+        }
+      }
+    }
+  });
+
+  it('propagates NaN and ±∞ as the reference does, through the relu epilogue too', () => {
+    for (const [m, n, k] of [[1, 12, 10], [9, 11, 7], [12, 16, 300]]) {
+      for (const transB of [false, true]) {
+        for (const activation of [undefined, { kind: 'relu' } as const]) {
+          const [got, want] = runBoth(rng, { m, n, k, transA: false, transB, offset: 0, pad: 0, accumulate: false, epilogue: { bias: null, biasPer: 'column', activation } }, true);
+          expect(want.some((v) => !Number.isFinite(v)), 'the case has NaN or ±∞ results').toBe(true);
+          expectClose(got, want, `m ${m} n ${n} k ${k} transB ${transB} ${activation?.kind ?? ''}`);
+        }
+      }
+    }
+  });
+
+  it('refuses operands that do not fit their arrays, as the reference does', () => {
+    const a = new Float32Array(6), b = new Float32Array(6), c = new Float32Array(4);
+    expect(() => wasm.gemm(false, false, 2, 2, 4, a, 0, 4, b, 0, 2, c, 0, 2)).toThrow(/gemm: A \[2, 4\] at offset 0 with row stride 4 does not fit its array of 6 elements/);
+  });
+});
+
+describe('wasm conv2d vs the TypeScript conv2d', () => {
+  const rng = new Random(61);
+  const cases: { x: number[]; w: number[]; stride?: [number, number]; pads?: PaddingAttr; dilation?: [number, number]; groups?: number; activation?: Activation }[] = [
+    { x: [1, 1, 5, 5], w: [1, 1, 3, 3] },
+    { x: [2, 3, 9, 7], w: [7, 3, 3, 3], pads: [1, 1, 1, 1], activation: { kind: 'relu' } },
+    { x: [1, 4, 8, 8], w: [6, 4, 1, 1] }, // pointwise: no patches
+    { x: [1, 4, 8, 8], w: [6, 4, 1, 1], stride: [2, 2] },
+    { x: [2, 6, 10, 11], w: [6, 1, 3, 3], groups: 6, pads: [1, 0, 1, 2], activation: { kind: 'sigmoid' } }, // depthwise
+    { x: [1, 4, 12, 12], w: [8, 2, 5, 5], groups: 2, stride: [2, 1], dilation: [1, 2], pads: [2, 2, 2, 2], activation: { kind: 'clip', min: 0, max: 0.3 } },
+    { x: [1, 64, 9, 9], w: [10, 64, 3, 3], pads: [1, 1, 1, 1] }, // K 576: pixel tiles of the patches
+    { x: [1, 1, 28, 28], w: [6, 1, 5, 5], pads: [2, 2, 2, 2], activation: { kind: 'tanh' } }, // LeNet's first layer
+  ];
+  it.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', (_name, c) => {
+    const win = resolveWindow('conv2d', c.x, [c.w[2], c.w[3]], { stride: c.stride ?? [1, 1], padding: c.pads ?? [0, 0, 0, 0], dilation: c.dilation ?? [1, 1] });
+    const yShape = [c.x[0], c.w[0], ...win.output];
+    const x = { data: rng.fill(sizeOf(c.x)), shape: c.x };
+    x.data[3] = NaN;
+    const w = { data: rng.fill(sizeOf(c.w)), shape: c.w };
+    const b = { data: rng.fill(c.w[0]), shape: [c.w[0]] };
+    const got = { data: new Float32Array(sizeOf(yShape)).fill(7), shape: yShape };
+    const want = { data: new Float32Array(sizeOf(yShape)), shape: yShape };
+    wasm.conv2d(x, w, b, got, win, c.groups ?? 1, c.activation);
+    referenceKernels.conv2d(x, w, b, want, win, c.groups ?? 1, c.activation);
+    expectClose(got.data, want.data);
+  });
+});
+
+describe('the CPU backend and its kernels', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("runs the wasm kernels by default (the tests' shared backend included), the TypeScript ones with { wasm: false }", async () => {
+    expect(cpu.info).toEqual({ kernels: 'wasm-simd', threads: 1 });
+    const fast = await createBackend('cpu');
+    expect(fast.name).toBe('cpu');
+    expect((fast as CpuBackend).info.kernels).toBe('wasm-simd');
+    const plain = (await createBackend('cpu', { wasm: false })) as CpuBackend;
+    expect(plain.info).toEqual({ kernels: 'typescript', reason: 'wasm: false was asked for', threads: 1 });
+    // The same linear layer on both.
+    const rng = new Random(5);
+    const [x, w, b] = [rng.fill(3 * 20), rng.fill(7 * 20), rng.fill(7)];
+    const run = async (be: CpuBackend) => be.ops.linear(be.tensor(x, [3, 20]), be.tensor(w, [7, 20]), be.tensor(b, [7])).data();
+    expectClose(await run(fast as CpuBackend), await run(plain));
+    fast.dispose();
+    plain.dispose();
+  });
+
+  it('falls back to the TypeScript kernels, saying why, where WebAssembly is missing', async () => {
+    vi.stubGlobal('WebAssembly', undefined);
+    const backend = await CpuBackend.create();
+    expect(backend.info.kernels).toBe('typescript');
+    expect(backend.info.reason).toBe('the wasm kernels cannot run here: WebAssembly is not available in this environment');
+    const y = backend.ops.relu(backend.tensor([-1, 2], [2]));
+    expect(Array.from(await y.data())).toEqual([0, 2]);
+  });
+
+  it("falls back where compiling wasm fails (a page whose Content-Security-Policy lacks 'wasm-unsafe-eval')", async () => {
+    const real = WebAssembly;
+    vi.stubGlobal('WebAssembly', {
+      validate: (bytes: Uint8Array<ArrayBuffer>) => real.validate(bytes),
+      instantiate: () => Promise.reject(new real.CompileError("WebAssembly.instantiate(): Refused to compile or instantiate WebAssembly module because 'unsafe-eval' is not an allowed source of script")),
+    });
+    const backend = await CpuBackend.create();
+    expect(backend.info.kernels).toBe('typescript');
+    expect(backend.info.reason).toMatch(/^the wasm kernels cannot run here: compiling WebAssembly failed .*Refused to compile/);
+  });
+
+  it('falls back where the engine has no SIMD', async () => {
+    vi.stubGlobal('WebAssembly', { validate: () => false, instantiate: () => Promise.reject(new Error('not reached')) });
+    const backend = await CpuBackend.create();
+    expect(backend.info.reason).toBe('the wasm kernels cannot run here: this WebAssembly engine does not support 128-bit SIMD');
+  });
+});
+
+it('the committed wasm module is what wasm/*.ts compiles to (npm run build:wasm rebuilds it)', async () => {
+  expect(readFileSync(GENERATED, 'utf8')).toBe(generatedModule(await compileKernels()));
+}, 120_000);
