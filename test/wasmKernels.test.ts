@@ -15,7 +15,7 @@ import { resolveWindow, type PaddingAttr } from '../src/ops/window';
 import { sizeOf } from '../src/shape';
 // @ts-expect-error a plain .mjs script without declarations
 import { compileKernels, generatedModule, GENERATED } from '../scripts/build-wasm.mjs';
-import { cpu, expectClose, Random } from './helpers';
+import { cpu, cpuTypescript, expectClose, Random } from './helpers';
 
 const wasm: WasmKernels = await instantiateWasmKernels();
 
@@ -135,6 +135,46 @@ describe('wasm conv2d vs the TypeScript conv2d', () => {
     wasm.conv2d(x, w, b, got, win, c.groups ?? 1, c.activation);
     referenceKernels.conv2d(x, w, b, want, win, c.groups ?? 1, c.activation);
     expectClose(got.data, want.data);
+  });
+});
+
+describe('wasm recurrent steps vs the TypeScript ones (through the lstm, gru and rnn ops)', () => {
+  const rng = new Random(7);
+  const variants: [string, 'lstm' | 'gru' | 'rnn', Record<string, unknown>][] = [
+    ['lstm, 2 layers, bidirectional, batch-first', 'lstm', { numLayers: 2, bidirectional: true, batchFirst: true }],
+    ['lstm, peepholes, clip, sequence lengths', 'lstm', { peepholes: true, clip: 0.7, sequenceLengths: [4, 1, 0] }],
+    ['gru (PyTorch form), bidirectional, sequence lengths', 'gru', { bidirectional: true, sequenceLengths: [2, 4, 3] }],
+    ['gru (ONNX form: the TypeScript step)', 'gru', { linearBeforeReset: false }],
+    ['rnn relu', 'rnn', { nonlinearity: 'relu' }],
+    ['rnn tanh, hidden 13', 'rnn', { hiddenSize: 13 }],
+  ];
+  it.each(variants)('%s', async (_name, mode, { peepholes, ...opts }) => {
+    const [T, N, I] = [4, 3, 5];
+    const H = (opts.hiddenSize as number | undefined) ?? 6;
+    const G = { lstm: 4, gru: 3, rnn: 1 }[mode];
+    const D = opts.bidirectional ? 2 : 1;
+    const layers = (opts.numLayers as number | undefined) ?? 1;
+    const data: Record<string, [Float32Array, number[]]> = {};
+    for (let l = 0; l < layers; l++) {
+      for (const suffix of D === 2 ? ['', '_reverse'] : ['']) {
+        const inputs = l === 0 ? I : D * H;
+        data[`weight_ih_l${l}${suffix}`] = [rng.fill(G * H * inputs), [G * H, inputs]];
+        data[`weight_hh_l${l}${suffix}`] = [rng.fill(G * H * H), [G * H, H]];
+        data[`bias_ih_l${l}${suffix}`] = [rng.fill(G * H), [G * H]];
+        data[`bias_hh_l${l}${suffix}`] = [rng.fill(G * H), [G * H]];
+        if (peepholes) data[`weight_ph_l${l}${suffix}`] = [rng.fill(3 * H), [3, H]];
+      }
+    }
+    const xData = rng.fill(T * N * I, -2, 2);
+    xData[2] = NaN; // batch row 0's first step: NaN through every later step of that row
+    const results: Float32Array[][] = [];
+    for (const backend of [cpu, cpuTypescript]) {
+      const params = Object.fromEntries(Object.entries(data).map(([k, [v, shape]]) => [k, backend.tensor(v, shape)]));
+      const x = backend.tensor(xData, opts.batchFirst ? [N, T, I] : [T, N, I]);
+      const out = (backend.ops[mode] as (...a: unknown[]) => Record<string, { data(): Promise<Float32Array> }>)(x, params, { hiddenSize: H, ...opts });
+      results.push(await Promise.all(Object.keys(out).sort().map((k) => out[k].data())));
+    }
+    results[0].forEach((got, i) => expectClose(got, results[1][i], `output ${i}`));
   });
 });
 

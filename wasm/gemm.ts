@@ -1,12 +1,17 @@
 // GEMM in wasm SIMD (f32x4): C[m, n] (= or +=) op(A)[m, k] · op(B)[k, n], then an optional
 // bias and activation epilogue. BLIS's loop order: a KC × NC block of op(B) is packed into
 // panels of NR columns, an MC × KC block of op(A) into panels of MR rows, and a register-blocked
-// micro-kernel sums one MR × NR tile of C in 12 v128 accumulators over the panels' KC.
+// micro-kernel sums one MR × NR tile of C in 8 v128 accumulators over the panels' KC.
 // Pointers are byte addresses in this module's memory; strides (ld*) are in elements.
-// Products are summed in float32 (f32x4.mul + f32x4.add: baseline SIMD has no fused multiply-add).
+// Products are summed in float32 (f32x4.mul + f32x4.add: baseline SIMD has no fused multiply-add;
+// relaxed SIMD's relaxed_madd measured no faster in V8, so one baseline module serves everywhere).
 
-/** Rows of A per micro-tile: 6 rows × 2 vectors = 12 accumulators, + 2 of B + 1 of A = 15 of x64's 16 xmm registers. */
-const MR = 6;
+/**
+ * Rows of A per micro-tile: 4 rows × 2 vectors = 8 accumulators, + 2 of B + 1 of A. A 6 × 8 tile
+ * (15 registers) ran at half the speed in V8 (1024³: 22 against 43–48 GFLOP/s per CPU second):
+ * V8 keeps one of x64's 16 xmm registers as scratch, so 6 × 8 spills.
+ */
+const MR = 4;
 /** Columns of B per micro-tile: two f32x4. */
 const NR = 8;
 /** Depth of a packed block: the B micro-panel (KC × NR floats, 8 KiB) stays in L1. */
@@ -138,8 +143,6 @@ function packA(a: usize, aRow: i32, aCol: i32, mc: i32, kc: i32, dst: usize): vo
         store<f32>(dst, load<f32>(at + r), 4);
         store<f32>(dst, load<f32>(at + 2 * r), 8);
         store<f32>(dst, load<f32>(at + 3 * r), 12);
-        store<f32>(dst, load<f32>(at + 4 * r), 16);
-        store<f32>(dst, load<f32>(at + 5 * r), 20);
         dst += MR * 4;
       }
     } else {
@@ -161,23 +164,17 @@ function tile(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, add: bool): voi
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
     let av = v128.load32_splat(ap);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
     av = v128.load32_splat(ap, 4);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
     av = v128.load32_splat(ap, 8);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
     av = v128.load32_splat(ap, 12);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
-    av = v128.load32_splat(ap, 16);
-    c40 = f32x4.add(c40, f32x4.mul(av, b0)); c41 = f32x4.add(c41, f32x4.mul(av, b1));
-    av = v128.load32_splat(ap, 20);
-    c50 = f32x4.add(c50, f32x4.mul(av, b0)); c51 = f32x4.add(c51, f32x4.mul(av, b1));
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
     ap += MR * 4;
     bp += NR * 4;
   }
@@ -187,15 +184,11 @@ function tile(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, add: bool): voi
     c10 = f32x4.add(c10, v128.load(c + s)); c11 = f32x4.add(c11, v128.load(c + s, 16));
     c20 = f32x4.add(c20, v128.load(c + 2 * s)); c21 = f32x4.add(c21, v128.load(c + 2 * s, 16));
     c30 = f32x4.add(c30, v128.load(c + 3 * s)); c31 = f32x4.add(c31, v128.load(c + 3 * s, 16));
-    c40 = f32x4.add(c40, v128.load(c + 4 * s)); c41 = f32x4.add(c41, v128.load(c + 4 * s, 16));
-    c50 = f32x4.add(c50, v128.load(c + 5 * s)); c51 = f32x4.add(c51, v128.load(c + 5 * s, 16));
   }
   v128.store(c, c00); v128.store(c, c01, 16);
   v128.store(c + s, c10); v128.store(c + s, c11, 16);
   v128.store(c + 2 * s, c20); v128.store(c + 2 * s, c21, 16);
   v128.store(c + 3 * s, c30); v128.store(c + 3 * s, c31, 16);
-  v128.store(c + 4 * s, c40); v128.store(c + 4 * s, c41, 16);
-  v128.store(c + 5 * s, c50); v128.store(c + 5 * s, c51, 16);
 }
 
 /**
@@ -212,8 +205,8 @@ function gemvRow(n: i32, k: i32, a: usize, aCol: i32, b: usize, bRow: i32, bCol:
       let ap = a;
       for (let p = 0; p < k; p++) {
         const av = v128.load32_splat(ap);
-        s0 = f32x4.add(s0, f32x4.mul(av, v128.load(bp)));
-        s1 = f32x4.add(s1, f32x4.mul(av, v128.load(bp, 16)));
+        s0 = madd(av, v128.load(bp), s0);
+        s1 = madd(av, v128.load(bp, 16), s1);
         ap += <usize>aCol * 4;
         bp += <usize>bRow * 4;
       }
@@ -237,8 +230,8 @@ function gemvRow(n: i32, k: i32, a: usize, aCol: i32, b: usize, bRow: i32, bCol:
         let v0 = f32x4.splat(0), v1 = f32x4.splat(0);
         let p = 0;
         for (; p + 8 <= k; p += 8) {
-          v0 = f32x4.add(v0, f32x4.mul(v128.load(a + <usize>p * 4), v128.load(row + <usize>p * 4)));
-          v1 = f32x4.add(v1, f32x4.mul(v128.load(a + <usize>p * 4, 16), v128.load(row + <usize>p * 4, 16)));
+          v0 = madd(v128.load(a + <usize>p * 4), v128.load(row + <usize>p * 4), v0);
+          v1 = madd(v128.load(a + <usize>p * 4, 16), v128.load(row + <usize>p * 4, 16), v1);
         }
         v0 = f32x4.add(v0, v1);
         s = f32x4.extract_lane(v0, 0) + f32x4.extract_lane(v0, 1) + (f32x4.extract_lane(v0, 2) + f32x4.extract_lane(v0, 3));
@@ -286,4 +279,11 @@ function activate4(v: v128, act: i32, zero: v128, lo: v128, hi: v128): v128 {
   if (act == ACT_LEAKY) return v128.bitselect(v, f32x4.mul(v, lo), f32x4.ge(v, zero));
   if (act == ACT_CLIP) return f32x4.min(f32x4.max(v, lo), hi);
   return v;
+}
+
+/** a·b + c per lane, rounded twice. */
+// @ts-ignore: decorator
+@inline
+export function madd(a: v128, b: v128, c: v128): v128 {
+  return f32x4.add(f32x4.mul(a, b), c);
 }

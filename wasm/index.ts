@@ -2,3 +2,9 @@
 // src/backends/cpu/wasm/kernels.generated.ts by scripts/build-wasm.mjs (npm run build:wasm).
 export { gemm, gemmScratchBytes } from './gemm';
 export { im2col } from './im2col';
+export { recurrentStep } from './recurrent';
+
+/** The first byte past the module's static data (Mathf's tables): the JS side places its buffers from here. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -36,7 +36,8 @@ export type GemmKernel = (
 /**
  * The dense kernels a CPU backend hands to ops' `cpu` functions: the TypeScript references
  * (ops/cpuKernels.ts) or faster ones with the same contract (the wasm SIMD kernels of
- * backends/cpu/wasm/), which the tests check against the references.
+ * backends/cpu/wasm/), which the tests check against the references. Kernels of one op family
+ * may add members of their own (recurrentMath.ts's RecurrentKernels).
  */
 export interface CpuKernels {
   readonly gemm: GemmKernel;

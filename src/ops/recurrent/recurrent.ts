@@ -16,6 +16,7 @@
 // importer use it too.
 import { ShapeError } from '../../errors.js';
 import { formatShape, sameShape, type Shape } from '../../shape.js';
+import { referenceKernels } from '../cpuKernels.js';
 import type { OpDef, OpRunner } from '../op.js';
 import {
   GATE_COUNT,
@@ -24,6 +25,7 @@ import {
   savedLayout,
   stepScratch,
   type RecurrentAttrs,
+  type RecurrentKernels,
   type RecurrentMode,
   type RnnNonlinearity,
   type SequenceRows,
@@ -307,7 +309,7 @@ export const recurrentOp: OpDef<RecurrentAttrs> = {
 
   // x [T, N, I] (or [N, T, I]), h0/c0 [D·L, N, H], per layer and direction w_ih [G·H, I_l],
   // w_hh [G·H, H], b_ih/b_hh [G·H], w_ph [3, H] -> output [T, N, D·H] (or [N, T, D·H]), h/c [D·L, N, H]
-  cpu(inputs, outputs, a) {
+  cpu(inputs, outputs, a, kernels = referenceKernels) {
     const x = inputs[0]!;
     const { T, N, I } = sequenceDims(x.shape, a);
     const D = directionsOf(a);
@@ -363,9 +365,12 @@ export const recurrentOp: OpDef<RecurrentAttrs> = {
           bHh: arg(3),
           wPh: arg(4),
         };
-        projectInputs(src, T, N, GH, arg(0)!, arg(2), projection);
+        projectInputs(src, T, N, GH, arg(0)!, arg(2), projection, kernels.gemm);
         const save = saved ? { data: saved, offset: slot * layout.slot, row: layout.row, batchFirst: a.batchFirst } : null;
-        runDirection(weights, projection, hOut.data, cState, slot * N * H, dst, d * H, T, N, d === 1, lengths, scratch, save);
+        const direction = [weights, projection, hOut.data, cState, slot * N * H, dst, d * H, T, N, d === 1, lengths, scratch] as const;
+        // A faster step (the wasm one) keeps no gates: a training forward runs the reference step.
+        const fast = save ? undefined : (kernels as Partial<RecurrentKernels>).recurrentDirection;
+        if (!fast?.(...direction)) runDirection(...direction, save);
       }
       // The backward reads the inputs of the layers above, kept in the layout of x and y.
       if (saved && !last) {

@@ -12,6 +12,7 @@ import { recurrentGradOp } from './recurrentGrad.js';
 import { formatShape, sameShape, type Shape } from '../../shape.js';
 import type { OpDef, OpRunner } from '../op.js';
 import { recordRecurrent } from './recurrentGpu.js';
+import { referenceKernels } from '../cpuKernels.js';
 import { GATE_COUNT, projectInputs, recurrentStep, savedLayout, stepScratch, type RecurrentAttrs, type RecurrentMode, type RnnNonlinearity, type StepWeights } from './recurrentMath.js';
 
 export interface RecurrentCellAttrs {
@@ -83,7 +84,7 @@ export const recurrentCellOp: OpDef<RecurrentCellAttrs> = {
   },
 
   // x [N, I], h/c [N, H], w_ih [G·H, I], w_hh [G·H, H], b_ih/b_hh [G·H] -> h'/c' [N, H]
-  cpu([x, h, c, wIh, wHh, bIh, bHh], outputs, a) {
+  cpu([x, h, c, wIh, wHh, bIh, bHh], outputs, a, kernels = referenceKernels) {
     const hOut = outputs[0];
     const cOut = a.mode === 'lstm' ? outputs[1] : undefined;
     const saved = a.keepGates ? outputs[outputs.length - 1].data : null;
@@ -91,7 +92,7 @@ export const recurrentCellOp: OpDef<RecurrentCellAttrs> = {
     const H = h!.shape[1];
     const GH = GATE_COUNT[a.mode] * H;
     const projection = new Float32Array(N * GH);
-    projectInputs({ data: x!.data, strideT: 0, strideN: I, width: I }, 1, N, GH, wIh!.data, bIh?.data ?? null, projection);
+    projectInputs({ data: x!.data, strideT: 0, strideN: I, width: I }, 1, N, GH, wIh!.data, bIh?.data ?? null, projection, kernels.gemm);
     // The step updates the state in place, so it starts as a copy of h (and c) in the outputs.
     hOut.data.set(h!.data);
     if (cOut) cOut.data.set(c!.data);

@@ -4,6 +4,9 @@
 // (projectInputs), then each step runs the recurrent matmul, the gates and the state update
 // for one batch row (recurrentStep). PyTorch gate order: LSTM i, f, g, o; GRU r, z, n.
 
+import { gemm as referenceGemm } from '../gemm/gemm.js';
+import type { GemmKernel } from '../op.js';
+
 export type RecurrentMode = 'lstm' | 'gru' | 'rnn';
 export type RnnNonlinearity = 'tanh' | 'relu';
 
@@ -62,6 +65,20 @@ export interface StepWeights {
  */
 export const SAVED_WIDTH: Readonly<Record<RecurrentMode, number>> = { lstm: 6, gru: 5, rnn: 2 };
 
+/**
+ * What a CpuKernels may add for the recurrent ops: a faster runDirection of recurrent.ts (its
+ * arguments but the saved gates: one layer-direction over every time step, one fused call per
+ * step), used for inference forwards. It returns false for a variant it does not cover, which
+ * the caller then runs itself.
+ */
+export interface RecurrentKernels {
+  recurrentDirection(
+    w: StepWeights, projection: Float32Array, h: Float32Array, c: Float32Array, stateOffset: number,
+    dst: SequenceRows, dstColumn: number, T: number, N: number, reverse: boolean,
+    lengths: readonly number[] | null, scratch: StepScratch,
+  ): boolean;
+}
+
 /** Per-step scratch: the G·H gate sums, and GRU's r ⊙ h. Allocate once, reuse every step. */
 export interface StepScratch {
   readonly gates: Float64Array;
@@ -104,8 +121,9 @@ export interface SequenceRows {
 }
 
 /**
- * The input projection of every time step, one matmul: out[t·N + b] = x(t, b) · W_ihᵀ + b_ih.
- * Strided rows let callers read a batch-first input or the previous layer's output in place.
+ * The input projection of every time step, one matmul: out[t·N + b] = x(t, b) · W_ihᵀ + b_ih,
+ * on the backend's GEMM (`gemm`, the reference one by default). Strided rows let callers read a
+ * batch-first input or the previous layer's output in place.
  */
 // x [T, N, I] (strided), wIh [G·H, I], bIh [G·H] -> out [T·N, G·H] (gateRows = G·H)
 export function projectInputs(
@@ -116,16 +134,15 @@ export function projectInputs(
   wIh: Float32Array,
   bIh: Float32Array | null,
   out: Float32Array,
+  gemm: GemmKernel = referenceGemm,
 ): void {
   const I = x.width;
-  const xd = x.data;
-  for (let t = 0; t < steps; t++) {
-    for (let b = 0; b < batch; b++) {
-      const xo = t * x.strideT + b * x.strideN;
-      const oo = (t * batch + b) * gateRows;
-      // W_ih's row j and x's row are both contiguous: a plain dot product.
-      for (let j = 0; j < gateRows; j++) out[oo + j] = (bIh ? bIh[j] : 0) + dot(xd, xo, wIh, j * I, I);
-    }
+  const epilogue = { bias: bIh, biasPer: 'column' } as const;
+  // Time-major rows are one [T·N, I] matrix with row stride strideN; otherwise one product per step.
+  const uniform = x.strideT === batch * x.strideN || steps === 1;
+  for (let t = 0; t < steps; t = uniform ? steps : t + 1) {
+    const rows = uniform ? steps * batch : batch;
+    gemm(false, true, rows, gateRows, I, x.data, t * x.strideT, x.strideN, wIh, 0, I, out, t * batch * gateRows, gateRows, false, epilogue);
   }
 }
 

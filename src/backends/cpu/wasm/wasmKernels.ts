@@ -8,15 +8,21 @@ import { checkGemmExtents } from '../../../ops/gemm/gemm.js';
 import { referenceKernels } from '../../../ops/cpuKernels.js';
 import type { CpuArg, CpuKernels, GemmEpilogue, GemmKernel } from '../../../ops/op.js';
 import type { Window2d } from '../../../ops/window.js';
+import { GATE_COUNT, type RecurrentKernels, type SequenceRows, type StepWeights } from '../../../ops/recurrent/recurrentMath.js';
 import { KERNELS_WASM_BASE64 } from './kernels.generated.js';
 
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
+  heapBase(): number;
   gemmScratchBytes(): number;
   gemm(
     transA: number, transB: number, m: number, n: number, k: number,
     a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number,
     bias: number, biasPer: number, act: number, alpha: number, beta: number, scratch: number,
+  ): void;
+  recurrentStep(
+    mode: number, rows: number, H: number, wHh: number, bHh: number, wPh: number, clip: number,
+    xp: number, xpStride: number, h: number, c: number, gates: number,
   ): void;
   im2col(
     x: number, channels: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,
@@ -59,7 +65,7 @@ const MAX_CALL_BYTES = 2 ** 31 - 2 ** 26;
 /** Patch bytes of one convolution GEMM: the B operand of the tile stays in L2. */
 const PATCH_BYTES = 512 * 1024;
 
-export class WasmKernels implements CpuKernels {
+export class WasmKernels implements CpuKernels, RecurrentKernels {
   readonly #x: KernelExports;
   readonly #scratch: number;
   readonly #arena: number;
@@ -67,8 +73,8 @@ export class WasmKernels implements CpuKernels {
 
   constructor(exports: KernelExports) {
     this.#x = exports;
-    // [0, 1024) is left alone; then gemm's packing scratch; then each call's operands.
-    this.#scratch = 1024;
+    // Below heapBase: the module's static data; then gemm's packing scratch; then each call's operands.
+    this.#scratch = align(exports.heapBase());
     this.#arena = align(this.#scratch + exports.gemmScratchBytes());
     this.#heap = new Float32Array(exports.memory.buffer);
   }
@@ -169,7 +175,67 @@ export class WasmKernels implements CpuKernels {
     y.data.set(heap.subarray(py / 4, py / 4 + y.data.length));
     if (act === 0) activateInPlace(y.data, activation);
   };
+
+  // The weights, the projection and the state go into wasm memory once per layer-direction; each
+  // time step is then one call (all batch rows at once unless sequence lengths differ per row).
+  recurrentDirection = (
+    w: StepWeights, projection: Float32Array, h: Float32Array, c: Float32Array, stateOffset: number,
+    dst: SequenceRows, dstColumn: number, T: number, N: number, reverse: boolean, lengths: readonly number[] | null,
+  ): boolean => {
+    // ONNX's GRU variant (W_hn applied to r ⊙ h) stays in TypeScript.
+    if (w.mode === 'gru' && !w.linearBeforeReset) return false;
+    const H = w.hiddenSize;
+    const GH = GATE_COUNT[w.mode] * H;
+    const pw = this.#arena;
+    const pBias = align(pw + 4 * GH * H);
+    const pPeep = align(pBias + 4 * GH);
+    const pXp = align(pPeep + 4 * 3 * H);
+    const ph = align(pXp + 4 * T * N * GH);
+    const pc = align(ph + 4 * N * H);
+    const pGates = align(pc + 4 * N * H);
+    if (!this.#reserve(pGates + 4 * GH)) return false;
+    const heap = this.#heap;
+    heap.set(w.wHh.subarray(0, GH * H), pw / 4);
+    if (w.bHh) heap.set(w.bHh.subarray(0, GH), pBias / 4);
+    if (w.wPh) heap.set(w.wPh.subarray(0, 3 * H), pPeep / 4);
+    heap.set(projection.subarray(0, T * N * GH), pXp / 4);
+    heap.set(h.subarray(stateOffset, stateOffset + N * H), ph / 4);
+    if (w.mode === 'lstm') heap.set(c.subarray(stateOffset, stateOffset + N * H), pc / 4);
+    const mode = w.mode === 'lstm' ? STEP_MODE.lstm : w.mode === 'gru' ? STEP_MODE.gru : w.nonlinearity === 'relu' ? STEP_MODE.rnnRelu : STEP_MODE.rnnTanh;
+    const step = (t: number, b: number, rows: number) =>
+      this.#x.recurrentStep(mode, rows, H, pw, w.bHh ? pBias : 0, w.wPh ? pPeep : 0, w.clip, pXp + 4 * (t * N + b) * GH, GH, ph + 4 * b * H, pc + 4 * b * H, pGates);
+    const output = (t: number, b: number) => {
+      const o = t * dst.strideT + b * dst.strideN + dstColumn;
+      dst.data.set(heap.subarray(ph / 4 + b * H, ph / 4 + (b + 1) * H), o);
+    };
+    for (let s = 0; s < T; s++) {
+      if (!lengths) {
+        const t = reverse ? T - 1 - s : s;
+        step(t, 0, N);
+        for (let b = 0; b < N; b++) output(t, b);
+        continue;
+      }
+      for (let b = 0; b < N; b++) {
+        const len = lengths[b];
+        if (s >= len) {
+          // Padding: positions t ≥ len output 0 and leave the state as it is.
+          const o = s * dst.strideT + b * dst.strideN + dstColumn;
+          dst.data.fill(0, o, o + H);
+          continue;
+        }
+        const t = reverse ? len - 1 - s : s;
+        step(t, b, 1);
+        output(t, b);
+      }
+    }
+    h.set(heap.subarray(ph / 4, ph / 4 + N * H), stateOffset);
+    if (w.mode === 'lstm') c.set(heap.subarray(pc / 4, pc / 4 + N * H), stateOffset);
+    return true;
+  };
 }
+
+/** wasm/recurrent.ts's mode codes. */
+const STEP_MODE = { lstm: 0, gru: 1, rnnTanh: 2, rnnRelu: 3 } as const;
 
 /** Elements from a matrix's first to its last: (rows − 1) row strides and one row. */
 const extent = (rows: number, cols: number, ld: number): number => (rows - 1) * ld + cols;
