@@ -11,6 +11,9 @@ export interface CreateBackendOptions extends WebGpuBackendOptions, CpuBackendOp
 /** A backend: `name`, `fallbackReason`, `ops`, `tensor()`, `zeros()`, `dispose()`. */
 export type Backend = CpuBackend | WebGpuBackend;
 
+export function createBackend(name: 'cpu', options?: CreateBackendOptions): Promise<CpuBackend>;
+export function createBackend(name: 'webgpu', options?: CreateBackendOptions): Promise<WebGpuBackend>;
+export function createBackend(name?: BackendName, options?: CreateBackendOptions): Promise<Backend>;
 export async function createBackend(name: BackendName = 'auto', options: CreateBackendOptions = {}): Promise<Backend> {
   switch (name) {
     case 'cpu':
