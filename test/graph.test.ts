@@ -59,6 +59,26 @@ class ResidualBlock extends Module {
   }
 }
 
+/** A downsampling block as torchvision traces it: the 1×1 shortcut is computed after conv2. */
+class DownsampleBlock extends Module {
+  readonly type = 'DownsampleBlock';
+  readonly conv1 = this.addModule('conv1', L.conv2d(3, 4, 3, { padding: 1, stride: 2, bias: false }));
+  readonly conv2 = this.addModule('conv2', L.conv2d(4, 4, 3, { padding: 1 }));
+  readonly bn2 = this.addModule('bn2', L.batchNorm2d(4));
+  readonly down = this.addModule('down', L.conv2d(3, 4, 1, { stride: 2 }));
+
+  constructor() {
+    super();
+    this.inputShapes = { input: [3, 5, 5] };
+  }
+
+  forward(ctx: ForwardContext, x: SymbolicTensor): SymbolicTensor {
+    const y = ctx.ops.relu(ctx.call(this.conv1, x));
+    const main = ctx.call(this.bn2, ctx.call(this.conv2, y));
+    return ctx.ops.relu(ctx.ops.add(main, ctx.call(this.down, x)));
+  }
+}
+
 describe('compiled graphs (CPU)', () => {
   it('conv → BN → ReLU → pool → linear equals the eager ops', async () => {
     const model = smallCnn();
@@ -97,6 +117,23 @@ describe('compiled graphs (CPU)', () => {
     const y1 = ops.relu(bn(ops.conv2d(x, p('conv1.weight'), null, { padding: 1 }), 'bn1'));
     const ref = ops.relu(ops.add(bn(ops.conv2d(y1, p('conv2.weight'), null, { padding: 1 }), 'bn2'), x));
     expectClose(await ((await session.run(x)) as nn.Tensor).data(), await ref.data(), 'residual');
+  });
+
+  it('folds a residual add and its ReLU into a convolution (also when the other operand is computed after it)', async () => {
+    for (const block of [new ResidualBlock(), new DownsampleBlock()]) {
+      randomizeBatchNorm(block, 8);
+      const optimized = await nn.compile(block, cpu);
+      const plain = await nn.compile(block, cpu, { optimize: false });
+      const nodes = optimized.graph.nodes;
+      expect(nodes.map((n) => n.op.name)).toEqual(block instanceof DownsampleBlock ? ['conv2d', 'conv2d', 'conv2d'] : ['conv2d', 'conv2d']);
+      // conv2, last, has the skip connection as its residual input and the ReLU fused.
+      const last = nodes[nodes.length - 1];
+      expect(last.inputs[3]).not.toBeNull();
+      expect((last.attrs as { activation?: unknown }).activation).toEqual({ kind: 'relu' });
+      const x = cpu.tensor(new Random(9).fill(2 * 3 * 5 * 5), [2, 3, 5, 5]);
+      const [got, want] = [await optimized.run(x), await plain.run(x)] as nn.Tensor[];
+      expectClose(await got.data(), await want.data(), `${block.type}: fused vs plain`);
+    }
   });
 
   it('an LSTM followed by a linear layer equals the eager ops', async () => {

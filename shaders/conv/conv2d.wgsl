@@ -1,5 +1,5 @@
 // conv2d.wgsl — 2-D convolution as an implicit GEMM, register-blocked, no workgroup memory.
-//   x [N, C, H, W], w [O, C/g, kh, kw], b [O] -> y [N, O, OH, OW]
+//   x [N, C, H, W], w [O, C/g, kh, kw], b [O], residual [N, O, OH, OW] -> y [N, O, OH, OW]
 // Per group g the convolution is the product Y_g[Og, N·OH·OW] = W_g[Og, K] · im2col(X)[K, N·OH·OW]
 // with K = Cg·kh·kw. The im2col matrix is never built: each invocation gathers the input under
 // its kernel taps on the fly.
@@ -17,7 +17,8 @@
 // Invocations are numbered pixel block fastest, so the invocations of a workgroup share their
 // channel block (the same weight addresses) and read neighbouring inputs. Blocks that stick out
 // past the last channel of a group or the last pixel of a row compute on clamped addresses and
-// store nothing there. The epilogue adds the bias and applies the fused activation
+// store nothing there. The epilogue adds the bias and the residual (a skip connection folded in
+// by the graph, HAS_RESIDUAL) and applies the fused activation
 // (activation_fn.wgsl, prepended). Workgroups of WG invocations are spread over x and y
 // (index = gid.x + gid.y·groups_x·WG) when there are more than 65 535.
 //
@@ -43,10 +44,12 @@ struct Params {
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read> b: array<f32>;   // any buffer when HAS_BIAS is false
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read> residual: array<f32>;   // any buffer when HAS_RESIDUAL is false
 
 override TM: u32 = 4u;           // output channels per invocation: 1, 2, 4 or 8
 override TN: u32 = 4u;           // output pixels per invocation: 4 or 8
 override HAS_BIAS: bool = true;
+override HAS_RESIDUAL: bool = false;
 override WG: u32 = 64u;
 
 // Where the block's outputs go (set once in main, read by store()).
@@ -70,7 +73,11 @@ fn store(m: u32, h: u32, acc: vec4f) {
   let at = yPixel + oc * p.OH * p.OW;
   for (var j = 0u; j < 4u; j++) {
     let ox = ox0 + 4u * h + j;
-    if (ox < p.OW) { y[at + ox] = activate(acc[j] + bias); }
+    if (ox < p.OW) {
+      var v = acc[j] + bias;
+      if (HAS_RESIDUAL) { v += residual[at + ox]; }
+      y[at + ox] = activate(v);
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 // conv2d_tiled.wgsl — 2-D convolution as an implicit GEMM with workgroup-memory tiles, the
 // variant for GPUs (src/ops/conv/conv2dGpu.ts picks it on hardware adapters for layers with many
 // output channels; software adapters run shaders/conv/conv2d.wgsl, which is 2x faster there).
-//   x [N, C, H, W], w [O, C/g, kh, kw], b [O] -> y [N, O, OH, OW]
+//   x [N, C, H, W], w [O, C/g, kh, kw], b [O], residual [N, O, OH, OW] -> y [N, O, OH, OW]
 // One workgroup of 16 × 16 invocations computes a 64-channel × 64-pixel tile of one group's
 // Y_g[Og, N·OH·OW] = W_g[Og, K] · im2col(X)[K, N·OH·OW] (pixels flattened over images and rows,
 // K = Cg·kh·kw). K is walked in steps of 16: every invocation loads 4 weights (consecutive along
@@ -9,7 +9,8 @@
 // t % 64, its taps t / 64 + 4l; zero in the padding) into workgroup memory; after a barrier each
 // invocation multiplies its 4-channel × 4-pixel block out of the two tiles (vec4 reads) into
 // registers. Workgroup memory: Ws [16 k][64 channels] and Xs [16 k][64 pixels], 8 KiB.
-// The epilogue adds the bias and applies the fused activation (activation_fn.wgsl, prepended).
+// The epilogue adds the bias and the residual (HAS_RESIDUAL: a skip connection the graph folded
+// in) and applies the fused activation (activation_fn.wgsl, prepended).
 // Tiles are numbered pixel tile fastest, then channel tile, then group; workgroups spread over
 // x and y (tile = wg.x + wg.y·groups_x) past 65 535.
 // Slower than conv2d.wgsl on SwiftShader; not yet timed on a discrete GPU (bench/lab/conv2d/README.md).
@@ -33,8 +34,10 @@ struct Params {
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read> residual: array<f32>;   // any buffer when HAS_RESIDUAL is false
 
 override HAS_BIAS: bool = true;
+override HAS_RESIDUAL: bool = false;
 
 const BM = 64u;
 const BN = 64u;
@@ -113,7 +116,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     for (var j = 0u; j < 4u; j++) {
       let qo = q0 + lid.x * 4u + j;
       if (qo >= p.pixels) { break; }
-      y[((qo / OHW) * p.O + oc) * OHW + qo % OHW] = activate(acc[i][j] + bias);
+      let at = ((qo / OHW) * p.O + oc) * OHW + qo % OHW;
+      var v = acc[i][j] + bias;
+      if (HAS_RESIDUAL) { v += residual[at]; }
+      y[at] = activate(v);
     }
   }
 }

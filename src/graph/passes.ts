@@ -2,18 +2,25 @@
 //  - foldBatchNorm: an inference BatchNorm right after a convolution becomes part of the
 //    convolution's weights and bias (w' = w·γ/√(σ²+ε), b' = (b − μ)·γ/√(σ²+ε) + β): one pass
 //    over the data instead of two.
+//  - fuseResidualAdds: an add of two same-shaped tensors, one of them a convolution's output
+//    that nothing else reads, becomes that convolution with the other operand as its residual
+//    input (added in the kernel's epilogue: ResNet's skip connection, one pass over the data
+//    and one dispatch fewer). The fused convolution takes the add's place in the node order, so
+//    an operand computed after the convolution (ResNet's downsample branch) is ready.
 //  - fuseActivations: an activation that is the only reader of a convolution or linear
-//    output moves into that op's epilogue.
-// Both keep results the same up to float rounding (tested in test/graph.test.ts).
+//    output moves into that op's epilogue (after the residual: ReLU(conv + x) is one kernel).
+// All keep results the same up to float rounding (tested in test/graph.test.ts).
 import { activationOp, type Activation } from '../ops/elementwise/activation.js';
+import { binaryOp, type BinaryAttrs } from '../ops/elementwise/binary.js';
 import { batchNorm2dOp, batchNormInputs, type BatchNormAttrs } from '../ops/norm/batchNorm2d.js';
 import { conv2dOp, type Conv2dAttrs } from '../ops/conv/conv2d.js';
 import { linearOp } from '../ops/gemm/linear.js';
 import type { OpDef } from '../ops/op.js';
+import { formatShape } from '../shape.js';
 import { countReaders, producers, type Graph, type Node, type Value, type ValueId } from './ir.js';
 
 export function optimizeGraph(graph: Graph): Graph {
-  return fuseActivations(foldBatchNorm(graph));
+  return fuseActivations(fuseResidualAdds(foldBatchNorm(graph)));
 }
 
 /** Replaces nodes: `replace` maps a node to its substitute, `drop` lists nodes to remove. */
@@ -76,6 +83,34 @@ function foldWeights(w: Float32Array, b: Float32Array | null, [gamma, beta, mean
     bOut[o] = ((b ? b[o] : 0) - mean[o]) * scale + (beta ? beta[o] : 0);
   }
   return { w: wOut, b: bOut };
+}
+
+export function fuseResidualAdds(graph: Graph): Graph {
+  const readers = countReaders(graph);
+  const made = producers(graph);
+  const shapeOf = (id: ValueId) => formatShape(graph.values[id].shape);
+  const replace = new Map<Node, Node>();
+  const drop = new Set<Node>();
+  // A convolution without a residual or activation yet, whose output only the add reads.
+  const foldable = (id: ValueId): Node | null => {
+    const conv = made.get(id);
+    if (!conv || conv.op !== conv2dOp || drop.has(conv) || readers.get(id) !== 1) return null;
+    const attrs = conv.attrs as Conv2dAttrs;
+    return attrs.activation || (conv.inputs[3] ?? null) !== null ? null : conv;
+  };
+  for (const add of graph.nodes) {
+    if (add.op !== binaryOp || (add.attrs as BinaryAttrs).kind !== 'add') continue;
+    const [a, b] = add.inputs as [ValueId, ValueId];
+    if (a === b || shapeOf(a) !== shapeOf(b) || shapeOf(a) !== shapeOf(add.outputs[0])) continue;
+    const convA = foldable(a);
+    const conv = convA ?? foldable(b);
+    if (!conv) continue;
+    const residual = convA ? b : a;
+    const [x, w, bias] = conv.inputs;
+    replace.set(add, { ...conv, inputs: [x, w, bias ?? null, residual], outputs: add.outputs });
+    drop.add(conv);
+  }
+  return replace.size ? rewrite(graph, [...graph.values], replace, drop) : graph;
 }
 
 const FUSABLE: ReadonlySet<OpDef<unknown>> = /* @__PURE__ */ new Set([conv2dOp, linearOp] as OpDef<unknown>[]);

@@ -56,8 +56,11 @@ const recurrentParams = <T>(t: Readonly<Record<string, T>>) => Object.fromEntrie
 const cellWeights = <T>(t: Readonly<Record<string, T>>) => ({ weightIh: t.weightIh, weightHh: t.weightHh, biasIh: t.biasIh ?? null, biasHh: t.biasHh ?? null });
 
 export const CALLS: Record<OpName, Call> = {
+  // A fused activation or residual (set by the graph's passes) goes through the op itself.
   conv2d: (ops, t, o, r) =>
-    o.activation ? r.runOp(conv2dOp, [t.x, t.w, t.b ?? null], { ...conv2dAttrs(o as Conv2dOptions), activation: o.activation })[0] : ops.conv2d(t.x, t.w, t.b ?? null, o),
+    o.activation || t.residual
+      ? r.runOp(conv2dOp, [t.x, t.w, t.b ?? null, t.residual ?? null], { ...conv2dAttrs(o as Conv2dOptions), activation: o.activation })[0]
+      : ops.conv2d(t.x, t.w, t.b ?? null, o),
   maxPool2d: (ops, t, o) => ops.maxPool2d(t.x, o as never),
   avgPool2d: (ops, t, o) => ops.avgPool2d(t.x, o as never),
   globalAvgPool2d: (ops, t) => ops.globalAvgPool2d(t.x),
@@ -156,7 +159,7 @@ const reshaped = (shape: readonly number[], target: readonly number[]): number[]
 
 export const ORACLES: Record<OpName, Oracle> = {
   conv2d: (t, o) =>
-    conv2dOracle(t.x, t.w, t.b ?? null, { stride: pair(o.stride, 1), padding: pads(o.padding), dilation: pair(o.dilation, 1), groups: o.groups ?? 1, activation: o.activation }),
+    conv2dOracle(t.x, t.w, t.b ?? null, { stride: pair(o.stride, 1), padding: pads(o.padding), dilation: pair(o.dilation, 1), groups: o.groups ?? 1, activation: o.activation }, t.residual ?? null),
   maxPool2d: poolOracle('max'),
   avgPool2d: poolOracle('avg'),
   globalAvgPool2d: (t) => globalPoolOracle(t.x, 'avg'),
@@ -212,9 +215,14 @@ const int = (lo: number, hi: number) => rng.int(lo, hi);
 // conv2d: the hand-written shapes (strides, asymmetric padding, dilation, groups, depthwise, 1×1,
 // one output pixel, the lecture's LeNet layers), random draws, each fused activation, and the
 // workgroup-memory tiles of the GPU tuning (partial tiles in channels, pixels and K).
-const conv = (x: number[], w: number[], options: Opts = {}, { bias = true, note, gpuTuning }: { bias?: boolean; note?: string; gpuTuning?: boolean } = {}): OpCase => ({
+const conv = (
+  x: number[],
+  w: number[],
+  options: Opts = {},
+  { bias = true, note, gpuTuning, residual }: { bias?: boolean; note?: string; gpuTuning?: boolean; residual?: number[] } = {},
+): OpCase => ({
   op: 'conv2d',
-  inputs: bias ? { x, w, b: [w[0]] } : { x, w },
+  inputs: { x, w, ...(bias ? { b: [w[0]] } : {}), ...(residual ? { residual } : {}) },
   options,
   note,
   gpuTuning,
@@ -278,6 +286,12 @@ add(
   conv([3, 6, 8, 9], [32, 6, 2, 3], { padding: 'same', stride: [2, 3], dilation: [2, 1] }, { gpuTuning: true }),
   conv([1, 8, 12, 12], [130, 8, 3, 3], { stride: 3 }, { gpuTuning: true, note: 'tiles: three channel tiles' }),
   conv([1, 4, 6, 6], [32, 4, 3, 3], { padding: 1, activation: { kind: 'leakyRelu', negativeSlope: 0.2 } }, { gpuTuning: true, note: 'tiles, fused' }),
+  // A residual (ResNet's skip connection, folded in by the graph) on each kernel: register
+  // blocks, workgroup tiles, the 1×1 GEMM (copy, then accumulate), with and without bias.
+  conv([2, 4, 9, 8], [6, 4, 3, 3], { padding: 1, activation: ACTIVATIONS[0] }, { residual: [2, 6, 9, 8], note: 'residual, fused ReLU' }),
+  conv([1, 3, 7, 9], [5, 3, 3, 3], { stride: 2, padding: 1 }, { bias: false, residual: [1, 5, 4, 5], note: 'residual, strided' }),
+  conv([1, 8, 5, 6], [4, 8, 1, 1], { activation: ACTIVATIONS[0] }, { residual: [1, 4, 5, 6], note: 'residual, 1×1 GEMM' }),
+  conv([2, 4, 6, 6], [33, 4, 3, 3], { padding: 1, activation: ACTIVATIONS[0] }, { gpuTuning: true, residual: [2, 33, 6, 6], note: 'residual, tiles' }),
 );
 
 // Pooling: the hand-written windows in both ceil modes (and both countIncludePad for the

@@ -1,9 +1,11 @@
 // 2-D convolution (cross-correlation, as in PyTorch and ONNX) with stride, padding, dilation and
-// groups (depthwise when groups = C), an optional bias and an optional fused activation that the
-// graph's fusion pass sets (graph/passes.ts); the window geometry lives in window.ts.
+// groups (depthwise when groups = C), an optional bias, and two things the graph's fusion passes
+// set (graph/passes.ts): an optional fourth input `residual` shaped like the output, added after
+// the bias (ResNet's skip connection), and an optional activation applied last:
+// y = activation(conv(x, w) + b + residual). The window geometry lives in window.ts.
 import { ShapeError, UnsupportedError } from '../../errors.js';
 import { formatShape, type Shape } from '../../shape.js';
-import type { Activation } from '../elementwise/activation.js';
+import { activateInPlace, type Activation } from '../elementwise/activation.js';
 import { recordConv2d } from './conv2dGpu.js';
 import { referenceKernels } from '../cpuKernels.js';
 import type { OpDef, OpRunner } from '../op.js';
@@ -60,6 +62,13 @@ function checkGroups(groups: unknown): asserts groups is number {
   }
 }
 
+/** The residual input (fused skip connection) must have the output's shape. */
+function checkResidual(residual: Shape | null | undefined, y: Shape): void {
+  if (residual && formatShape(residual) !== formatShape(y)) {
+    throw new ShapeError(`conv2d: the residual input must have the output's shape ${formatShape(y)}, got ${formatShape(residual)}`);
+  }
+}
+
 /** Checks x [N, C, H, W], w [O, C/groups, kh, kw], b [O] | null against the attributes. */
 function checkConv(x: Shape | null, w: Shape | null, b: Shape | null, attrs: Conv2dAttrs): Window2d {
   const shapes = `x ${formatShape(x)}, w ${formatShape(w)}, b ${formatShape(b)}`;
@@ -81,27 +90,36 @@ function checkConv(x: Shape | null, w: Shape | null, b: Shape | null, attrs: Con
 
 export const conv2dOp: OpDef<Conv2dAttrs> = {
   name: 'conv2d',
-  inferShapes([x, w, b], attrs) {
+  inferShapes([x, w, b, residual], attrs) {
     const { output } = checkConv(x, w, b ?? null, attrs);
-    return [[x![0], w![0], output[0], output[1]]];
+    const y = [x![0], w![0], output[0], output[1]];
+    checkResidual(residual, y);
+    return [y];
   },
   macs([x, w, b], attrs) {
     const [OH, OW] = checkConv(x, w, b ?? null, attrs).output;
     const [O, Cg, kh, kw] = w!;
     return x![0] * O * OH * OW * Cg * kh * kw;
   },
-  cpu([x, w, b], [y], attrs, kernels = referenceKernels) {
-    // x [N, C, H, W], w [O, C/g, kh, kw], b [O] | null -> y [N, O, OH, OW] (reference: conv/im2col.ts)
+  cpu([x, w, b, residual], [y], attrs, kernels = referenceKernels) {
+    // x [N, C, H, W], w [O, C/g, kh, kw], b [O] | null, residual [N, O, OH, OW] | null -> y [N, O, OH, OW] (reference: conv/im2col.ts)
     const win = resolveWindow('conv2d', x!.shape, [w!.shape[2], w!.shape[3]], attrs);
-    kernels.conv2d(x!, w!, b ?? null, y, win, attrs.groups, attrs.activation);
+    if (!residual) {
+      kernels.conv2d(x!, w!, b ?? null, y, win, attrs.groups, attrs.activation);
+      return;
+    }
+    // The residual goes in before the activation.
+    kernels.conv2d(x!, w!, b ?? null, y, win, attrs.groups, undefined);
+    for (let i = 0; i < y.data.length; i++) y.data[i] += residual.data[i];
+    activateInPlace(y.data, attrs.activation);
   },
 
-  // x [N, C, H, W], w [O, C/g, kh, kw], b [O] | null -> y [N, O, OH, OW] (see src/ops/conv/conv2dGpu.ts)
-  gpu(k, [x, w, b], [y], attrs) {
-    recordConv2d(k, x!, w!, b ?? null, y, attrs);
+  // x [N, C, H, W], w [O, C/g, kh, kw], b [O] | null, residual | null -> y [N, O, OH, OW] (see src/ops/conv/conv2dGpu.ts)
+  gpu(k, [x, w, b, residual], [y], attrs) {
+    recordConv2d(k, x!, w!, b ?? null, y, attrs, residual ?? null);
   },
   // dx and dw from the backward ops (conv/conv2dGradInput.ts, conv2dGradWeight.ts); db a reduceSum.
-  grad(r, { inputs: [x, w, b], dys: [dy], needs, attrs }) {
+  grad(r, { inputs: [x, w, b, residual], dys: [dy], needs, attrs }) {
     const { activation, ...conv } = attrs;
     if (activation) throw new UnsupportedError('conv2d: no gradient for a fused activation (training graphs are not fused)');
     const inputShape = x!.shape as [number, number, number, number];
@@ -110,6 +128,8 @@ export const conv2dOp: OpDef<Conv2dAttrs> = {
       needs[0] ? r.runOp(conv2dGradInputOp, [dy!, w!], { ...conv, inputShape })[0] : null,
       needs[1] ? r.runOp(conv2dGradWeightOp, [x!, dy!], { ...conv, weightShape })[0] : null,
       b && needs[2] ? conv2dGradBias(r, dy!) : null,
+      // The residual is added as it is: its gradient is dy.
+      residual && needs[3] ? dy! : null,
     ];
   },
 };

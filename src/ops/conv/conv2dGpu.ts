@@ -5,6 +5,9 @@
 //  - 'register': the register-blocked implicit GEMM (shaders/conv/conv2d.wgsl), whose block (TM output
 //    channels × TN pixels per invocation) follows the shape; everything else, and every
 //    convolution on a software adapter, where workgroup barriers are slow.
+// A residual input (the skip connection graph/passes.ts folds in) is added in each kernel's
+// epilogue, after the bias and before the activation; the GEMM path copies it into y first and
+// accumulates onto it.
 // The input gradient (conv2dGradInput.ts) is a convolution too, with a geometry of its own: it
 // goes through the same table and kernels (recordConvolution).
 import conv2dTiledWgsl from '../../../shaders/conv/conv2d_tiled.wgsl?raw';
@@ -83,27 +86,40 @@ export function chooseConvKernel(geo: ConvGeometry, softwareAdapter: boolean): C
 const convShader = withActivationFn('conv2d', conv2dWgsl);
 const convTiledShader = withActivationFn('conv2d_tiled', conv2dTiledWgsl);
 
-/** Records the dispatches computing y = act(conv(x, w) + b): x [N, C, H, W], w [O, C/g, kh, kw], b [O] | null. */
-export function recordConv2d(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: ConvKernelAttrs): void {
-  recordConvolution(k, x, w, b, y, convGeometry(x.shape, w.shape, attrs), attrs.activation);
+/**
+ * Records the dispatches computing y = act(conv(x, w) + b + residual): x [N, C, H, W],
+ * w [O, C/g, kh, kw], b [O] | null, residual shaped like y | null.
+ */
+export function recordConv2d(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: ConvKernelAttrs, residual: GpuArg | null = null): void {
+  recordConvolution(k, x, w, b, y, convGeometry(x.shape, w.shape, attrs), attrs.activation, residual);
 }
 
-/** Records the convolution `geo` of x with w (+ b, then the activation) into y, by the kernel table. */
-export function recordConvolution(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, geo: ConvGeometry, activation?: Activation): void {
+/** Records the convolution `geo` of x with w (+ b + residual, then the activation) into y, by the kernel table. */
+export function recordConvolution(
+  k: KernelRecorder,
+  x: GpuArg,
+  w: GpuArg,
+  b: GpuArg | null,
+  y: GpuArg,
+  geo: ConvGeometry,
+  activation?: Activation,
+  residual: GpuArg | null = null,
+): void {
   if (sizeOf(y.shape) === 0) return;
   const kernel = chooseConvKernel(geo, k.softwareAdapter);
   if (kernel.kind === 'gemm') {
     const { N, C, H, W, O } = geo;
     const pixels = H * W;
+    if (residual) k.copy(residual, y, sizeOf(y.shape) * 4);
     recordGemm(k, {
       a: w, b: x, c: y, m: O, n: pixels, k: C,
       batch: N, strideA: 0, strideB: C * pixels, strideC: O * pixels,
-      bias: b, biasPer: 'row', activation,
+      bias: b, biasPer: 'row', activation, accumulate: residual !== null,
     });
   } else if (kernel.kind === 'tiled') {
-    dispatchTiled(k, x, w, b, y, geo, activation);
+    dispatchTiled(k, x, w, b, y, geo, activation, residual);
   } else {
-    dispatchRegisterBlocked(k, x, w, b, y, geo, activation, kernel.tile);
+    dispatchRegisterBlocked(k, x, w, b, y, geo, activation, kernel.tile, residual);
   }
 }
 
@@ -116,16 +132,26 @@ function isPointwise({ groups, win }: ConvGeometry): boolean {
 /** Records shaders/conv/conv2d.wgsl with the given register block (the lab calls it with others). */
 export function recordConv2dRegisterBlocked(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: ConvKernelAttrs, tile: ConvTile): void {
   if (sizeOf(y.shape) === 0) return;
-  dispatchRegisterBlocked(k, x, w, b, y, convGeometry(x.shape, w.shape, attrs), attrs.activation, tile);
+  dispatchRegisterBlocked(k, x, w, b, y, convGeometry(x.shape, w.shape, attrs), attrs.activation, tile, null);
 }
 
 /** Records shaders/conv/conv2d_tiled.wgsl: 64-channel × 64-pixel tiles per workgroup of 256. */
 export function recordConv2dTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: ConvKernelAttrs): void {
   if (sizeOf(y.shape) === 0) return;
-  dispatchTiled(k, x, w, b, y, convGeometry(x.shape, w.shape, attrs), attrs.activation);
+  dispatchTiled(k, x, w, b, y, convGeometry(x.shape, w.shape, attrs), attrs.activation, null);
 }
 
-function dispatchRegisterBlocked(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, geo: ConvGeometry, activation: Activation | undefined, tile: ConvTile): void {
+function dispatchRegisterBlocked(
+  k: KernelRecorder,
+  x: GpuArg,
+  w: GpuArg,
+  b: GpuArg | null,
+  y: GpuArg,
+  geo: ConvGeometry,
+  activation: Activation | undefined,
+  tile: ConvTile,
+  residual: GpuArg | null,
+): void {
   const { N, C, H, W, O, groups, win } = geo;
   const [OH, OW] = win.output;
   const [kh, kw] = win.kernel;
@@ -140,15 +166,15 @@ function dispatchRegisterBlocked(k: KernelRecorder, x: GpuArg, w: GpuArg, b: Gpu
     .u32(rowBlocks, pixelBlocks, channelBlocks, total);
   k.dispatch({
     shader: convShader,
-    constants: { ...activationConstants(activation), TM: tile.tm, TN: tile.tn, HAS_BIAS: b ? 1 : 0, WG: tile.workgroupSize },
+    constants: { ...activationConstants(activation), TM: tile.tm, TN: tile.tn, HAS_BIAS: b ? 1 : 0, HAS_RESIDUAL: residual ? 1 : 0, WG: tile.workgroupSize },
     uniforms: block.bytes(),
-    // Without a bias the shader's bias binding still needs a buffer: w, read-only like it.
-    bindings: [x, w, b ?? w, y],
+    // Without a bias or a residual the shader's binding still needs a buffer: w, read-only like them.
+    bindings: [x, w, b ?? w, y, residual ?? w],
     workgroups: grid(total, tile.workgroupSize),
   });
 }
 
-function dispatchTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, geo: ConvGeometry, activation: Activation | undefined): void {
+function dispatchTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, geo: ConvGeometry, activation: Activation | undefined, residual: GpuArg | null): void {
   const { N, C, H, W, O, groups, win } = geo;
   const [OH, OW] = win.output;
   const [kh, kw] = win.kernel;
@@ -159,13 +185,13 @@ function dispatchTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null
   const tiles = pixelTiles * channelTiles * groups;
   k.dispatch({
     shader: convTiledShader,
-    constants: { ...activationConstants(activation), HAS_BIAS: b ? 1 : 0 },
+    constants: { ...activationConstants(activation), HAS_BIAS: b ? 1 : 0, HAS_RESIDUAL: residual ? 1 : 0 },
     uniforms: uniforms()
       .u32(C, H, W, O, OH, OW, C / groups, Og, kh, kw)
       .i32(...win.stride, ...win.dilation, win.pads[0], win.pads[1])
       .u32(pixels, pixelTiles, channelTiles, tiles)
       .bytes(),
-    bindings: [x, w, b ?? w, y],
+    bindings: [x, w, b ?? w, y, residual ?? w],
     // One workgroup per tile, spread over x and y past 65 535.
     workgroups: grid(tiles, 1),
   });

@@ -1,6 +1,6 @@
 // The oracle of conv2d (see ops/oracle.ts): for every output, the sum over the group's input
 // channels and the kernel taps, skipping taps that fall in the padding; then bias, then the
-// fused activation if any.
+// residual (a fused skip connection) if any, then the fused activation if any.
 import { activate, type Activation } from '../elementwise/activation.js';
 import type { OracleResult, OracleTensor } from '../oracle.js';
 import { samePads, type Pads } from '../window.js';
@@ -14,7 +14,7 @@ export interface Conv2dOracleOptions {
 }
 
 // x [N, C, H, W], w [O, C/groups, kh, kw], b [O] | null -> y [N, O, OH, OW]
-export function conv2dOracle(x: OracleTensor, w: OracleTensor, b: OracleTensor | null, o: Conv2dOracleOptions): OracleResult {
+export function conv2dOracle(x: OracleTensor, w: OracleTensor, b: OracleTensor | null, o: Conv2dOracleOptions, residual: OracleTensor | null = null): OracleResult {
   const [N, C, H, W] = x.shape;
   const [O, Cg, kh, kw] = w.shape;
   const [sh, sw] = o.stride;
@@ -38,6 +38,7 @@ export function conv2dOracle(x: OracleTensor, w: OracleTensor, b: OracleTensor |
                 if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
                 s += x.data[((n * C + g * Cg + ci) * H + iy) * W + ix] * w.data[((oc * Cg + ci) * kh + ky) * kw + kx];
               }
+          if (residual) s += residual.data[at];
           y[at++] = o.activation ? activate(s, o.activation) : s;
         }
     }
