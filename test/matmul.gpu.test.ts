@@ -108,13 +108,34 @@ describe('recordGemm (WebGPU vs float64 loops)', () => {
   it('the kernel table: registers by rows on software adapters; k-split or tiles on GPUs', () => {
     const choose = (args: Partial<GemmGpuArgs>, software: boolean) =>
       chooseGemmKernel(gemmShape({ m: 1, n: 64, k: 64, ...args } as GemmGpuArgs), software).name;
-    expect([1, 2, 3, 4, 5, 512].map((m) => choose({ m }, true))).toEqual(['registers 1×8', 'registers 2×8', 'registers 4×16', 'registers 4×16', 'registers 8×16', 'registers 8×16']);
+    expect([1, 2, 3, 4, 5, 8, 9, 512].map((m) => choose({ m }, true))).toEqual([
+      'registers 1×8', 'registers 2×8', 'registers 4×16', 'registers 4×16', 'registers 8×16', 'registers 8×16', 'registers 16×16', 'registers 16×16',
+    ]);
     expect(choose({ m: 1, transB: true }, false)).toBe('gemv 4×4');
     expect(choose({ m: 4, transB: true }, false)).toBe('gemv 4×4');
     expect(choose({ m: 4, transB: true, k: 63 }, false)).toBe('tiled 64×64'); // k not a multiple of 4
     expect(choose({ m: 4, transB: true, offsetA: 2 }, false)).toBe('tiled 64×64');
     expect(choose({ m: 1, transB: false }, false)).toBe('tiled 64×64');
     expect(choose({ m: 5, transB: true }, false)).toBe('tiled 64×64');
+  });
+
+  it('NaN and ±∞ reach exactly the outputs they should on every kernel, also at the last k (past the whole quads)', async () => {
+    const rng = new Random(5);
+    for (const kernel of KERNEL_NAMES) {
+      const gemv = kernel === 'gemv';
+      for (const transB of gemv ? [true] : [false, true]) {
+        const [m, n, k] = [gemv ? 3 : 19, 21, gemv ? 8 : 7];
+        const a = rng.fill(m * k, -1, 1);
+        const b = rng.fill(k * n, -1, 1);
+        const bAt = (p: number, j: number) => (transB ? j * k + p : p * n + j);
+        a[2 * k + k - 1] = Infinity; // row 2, last k
+        b[bAt(k - 1, 3)] = -Infinity; // column 3, last k
+        a[1 * k + 1] = NaN; // row 1
+        b[bAt(0, 5)] = Infinity; // column 5, first k
+        const [c] = gpu.runOp(gemmTestOp, [gpu.tensor(a, [a.length]), gpu.tensor(b, [b.length]), gpu.tensor(new Float32Array(m * n), [m * n]), null], { m, n, k, transB, cSize: m * n, kernel });
+        expectClose(await c.data(), referenceGemm({ m, n, k, transB, cSize: m * n }, a, b, new Float32Array(m * n), null), `${GEMM_KERNELS[kernel].name}: NaN and ±∞, transB ${transB}`);
+      }
+    }
   });
 
   it('k = 0 gives bias then activation', async () => {

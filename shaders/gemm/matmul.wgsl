@@ -5,20 +5,24 @@
 // Batch entries are stride_* elements apart (0 broadcasts one matrix to every entry); all
 // offsets and strides are in elements and need no alignment.
 //
-// Who computes what: one invocation computes a TM × TN block of C (TM ∈ {1, 2, 4, 8} rows,
+// Who computes what: one invocation computes a TM × TN block of C (TM ∈ {1, 2, 4, 8, 16} rows,
 // TN ∈ {4, 8, 16} columns) in registers — no workgroup memory. Workgroups of WG_X × WG_Y
 // invocations; workgroup (x, y, z) covers column block x, row block y of batch entry z. k is
 // walked in quads: per quad each row of the block reads 4 elements of A, and each 4 × 4 block
 // of op(B) (4 k × 4 columns) is read once into a mat4x4 whose product with a row's A quad is
 // that row's update, so the block does TM·TN·4 multiply-adds for (TM + TN)·4 loads. The code is
-// written out for 8 rows and 4 column quads; rows and quads past TM / TN sit under `if` on the
+// written out for 16 rows and 4 column quads; rows and quads past TM / TN sit under `if` on the
 // override constants, which the compiler folds away, so accumulators stay in registers
 // (SwiftShader does not unroll loops: accumulators in an array indexed by a loop counter spill).
-// Loads past the last row / column are clamped to it and past k to k − 1 (the A quad is zeroed
-// there), so no load leaves the matrices; outputs past the edges are simply not stored.
+// Loads past the last row / column are clamped to it, so no load leaves the matrices, and outputs
+// past the edges are simply not stored; k is walked in whole quads, then one k at a time.
 //
 // Why register blocks and not workgroup memory: on SwiftShader the barriers cost more than the
-// shared reads save; GPUs get matmul_tiled.wgsl. Measurements: bench/lab/matmul/README.md.
+// shared reads save; GPUs get matmul_tiled.wgsl. Why 16 × 16 for large products: SwiftShader runs
+// 4 invocations as the lanes of one SIMD register, and every load is a per-lane gather (robust
+// access, indices it cannot prove uniform) that costs far more than a multiply-add, even with
+// the accumulators spilled to the stack; 16 × 16 does 8 multiply-adds per load against 5.3 for
+// 8 × 16 (1.5× in Chromium). Measurements: bench/lab/matmul/README.md.
 
 struct Gemm {
   m: u32, n: u32, k: u32,
@@ -53,44 +57,49 @@ struct Quads { m0: mat4x4f, m1: mat4x4f, m2: mat4x4f, m3: mat4x4f }
 
 var<private> a_base: u32;
 var<private> b_base: u32;
-var<private> last_k: u32;
 
-/** A[row][p … p + 3], for the row starting at `start` (indices past k clamped). */
+/** A[row][p … p + 3], for the row starting at `start`. */
 fn quadA(start: u32, p: u32) -> vec4f {
-  return vec4f(a[start + p], a[start + min(p + 1u, last_k)], a[start + min(p + 2u, last_k)], a[start + min(p + 3u, last_k)]);
+  return vec4f(a[start + p], a[start + p + 1u], a[start + p + 2u], a[start + p + 3u]);
+}
+
+/** Storage offsets of op(B)'s columns col … col + 3 (clamped to the last: their results are not stored). */
+fn columnsB(col: u32) -> vec4u {
+  let cols = min(vec4u(col) + vec4u(0u, 1u, 2u, 3u), vec4u(g.n - 1u));
+  if (TRANS_B) { return b_base + cols * g.ldb; }  // storage rows, read along k
+  return b_base + cols;
 }
 
 /** op(B)[p … p + 3][col … col + 3] as M (see Quads). */
 fn blockB(p: u32, col: u32) -> mat4x4f {
-  let last_n = g.n - 1u;
-  let p1 = min(p + 1u, last_k);
-  let p2 = min(p + 2u, last_k);
-  let p3 = min(p + 3u, last_k);
+  let c = columnsB(col);
   if (TRANS_B) {
     // Storage rows are op(B)'s columns: four of them, each 4 along k.
-    let r0 = b_base + min(col, last_n) * g.ldb;
-    let r1 = b_base + min(col + 1u, last_n) * g.ldb;
-    let r2 = b_base + min(col + 2u, last_n) * g.ldb;
-    let r3 = b_base + min(col + 3u, last_n) * g.ldb;
     return mat4x4f(
-      b[r0 + p], b[r0 + p1], b[r0 + p2], b[r0 + p3],
-      b[r1 + p], b[r1 + p1], b[r1 + p2], b[r1 + p3],
-      b[r2 + p], b[r2 + p1], b[r2 + p2], b[r2 + p3],
-      b[r3 + p], b[r3 + p1], b[r3 + p2], b[r3 + p3]);
+      b[c.x + p], b[c.x + p + 1u], b[c.x + p + 2u], b[c.x + p + 3u],
+      b[c.y + p], b[c.y + p + 1u], b[c.y + p + 2u], b[c.y + p + 3u],
+      b[c.z + p], b[c.z + p + 1u], b[c.z + p + 2u], b[c.z + p + 3u],
+      b[c.w + p], b[c.w + p + 1u], b[c.w + p + 2u], b[c.w + p + 3u]);
   }
-  let c0 = b_base + min(col, last_n);
-  let c1 = b_base + min(col + 1u, last_n);
-  let c2 = b_base + min(col + 2u, last_n);
-  let c3 = b_base + min(col + 3u, last_n);
   let s0 = p * g.ldb;
-  let s1 = p1 * g.ldb;
-  let s2 = p2 * g.ldb;
-  let s3 = p3 * g.ldb;
+  let s1 = (p + 1u) * g.ldb;
+  let s2 = (p + 2u) * g.ldb;
+  let s3 = (p + 3u) * g.ldb;
   return mat4x4f(
-    b[c0 + s0], b[c1 + s0], b[c2 + s0], b[c3 + s0],
-    b[c0 + s1], b[c1 + s1], b[c2 + s1], b[c3 + s1],
-    b[c0 + s2], b[c1 + s2], b[c2 + s2], b[c3 + s2],
-    b[c0 + s3], b[c1 + s3], b[c2 + s3], b[c3 + s3]);
+    b[c.x + s0], b[c.y + s0], b[c.z + s0], b[c.w + s0],
+    b[c.x + s1], b[c.y + s1], b[c.z + s1], b[c.w + s1],
+    b[c.x + s2], b[c.y + s2], b[c.z + s2], b[c.w + s2],
+    b[c.x + s3], b[c.y + s3], b[c.z + s3], b[c.w + s3]);
+}
+
+/** op(B)[p][col … col + 3] alone, for one k past the last whole quad: the other entries are 0. */
+fn rowB(p: u32, col: u32) -> mat4x4f {
+  let c = columnsB(col);
+  if (TRANS_B) {
+    return mat4x4f(vec4f(b[c.x + p], 0.0, 0.0, 0.0), vec4f(b[c.y + p], 0.0, 0.0, 0.0), vec4f(b[c.z + p], 0.0, 0.0, 0.0), vec4f(b[c.w + p], 0.0, 0.0, 0.0));
+  }
+  let s = p * g.ldb;
+  return mat4x4f(vec4f(b[c.x + s], b[c.y + s], b[c.z + s], b[c.w + s]), vec4f(0.0), vec4f(0.0), vec4f(0.0));
 }
 
 fn product(m: mat4x4f, x: vec4f) -> vec4f {
@@ -143,7 +152,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (row0 >= g.m || col0 >= g.n) { return; }
   a_base = g.offset_a + gid.z * g.stride_a;
   b_base = g.offset_b + gid.z * g.stride_b;
-  last_k = max(g.k, 1u) - 1u;
   // Start of each row of A in the block (rows past the end clamped to the last).
   let last_m = g.m - 1u;
   let ar0 = a_base + row0 * g.lda;
@@ -154,6 +162,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let ar5 = a_base + min(row0 + 5u, last_m) * g.lda;
   let ar6 = a_base + min(row0 + 6u, last_m) * g.lda;
   let ar7 = a_base + min(row0 + 7u, last_m) * g.lda;
+  let ar8 = a_base + min(row0 + 8u, last_m) * g.lda;
+  let ar9 = a_base + min(row0 + 9u, last_m) * g.lda;
+  let ar10 = a_base + min(row0 + 10u, last_m) * g.lda;
+  let ar11 = a_base + min(row0 + 11u, last_m) * g.lda;
+  let ar12 = a_base + min(row0 + 12u, last_m) * g.lda;
+  let ar13 = a_base + min(row0 + 13u, last_m) * g.lda;
+  let ar14 = a_base + min(row0 + 14u, last_m) * g.lda;
+  let ar15 = a_base + min(row0 + 15u, last_m) * g.lda;
 
   var r0: Row;
   var r1: Row;
@@ -163,9 +179,19 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   var r5: Row;
   var r6: Row;
   var r7: Row;
-  for (var p = 0u; p < g.k; p += 4u) {
-    // 1 where p + i < k: zeroes the clamped duplicates of the last quad.
-    let live = vec4f(vec4u(p) + vec4u(0u, 1u, 2u, 3u) < vec4u(g.k));
+  var r8: Row;
+  var r9: Row;
+  var r10: Row;
+  var r11: Row;
+  var r12: Row;
+  var r13: Row;
+  var r14: Row;
+  var r15: Row;
+  // Whole quads of k, then the last k % 4 one at a time (entries past k are never read: no
+  // clamped duplicates, which would turn a ±∞ at the end of k into NaN).
+  let whole = g.k & ~3u;
+  var p = 0u;
+  for (; p < whole; p += 4u) {
     var q: Quads;
     q.m0 = blockB(p, col0);
     if (TN > 4u) { q.m1 = blockB(p, col0 + 4u); }
@@ -173,17 +199,58 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       q.m2 = blockB(p, col0 + 8u);
       q.m3 = blockB(p, col0 + 12u);
     }
-    r0 = update(r0, quadA(ar0, p) * live, q);
-    if (TM > 1u) { r1 = update(r1, quadA(ar1, p) * live, q); }
+    r0 = update(r0, quadA(ar0, p), q);
+    if (TM > 1u) { r1 = update(r1, quadA(ar1, p), q); }
     if (TM > 2u) {
-      r2 = update(r2, quadA(ar2, p) * live, q);
-      r3 = update(r3, quadA(ar3, p) * live, q);
+      r2 = update(r2, quadA(ar2, p), q);
+      r3 = update(r3, quadA(ar3, p), q);
     }
     if (TM > 4u) {
-      r4 = update(r4, quadA(ar4, p) * live, q);
-      r5 = update(r5, quadA(ar5, p) * live, q);
-      r6 = update(r6, quadA(ar6, p) * live, q);
-      r7 = update(r7, quadA(ar7, p) * live, q);
+      r4 = update(r4, quadA(ar4, p), q);
+      r5 = update(r5, quadA(ar5, p), q);
+      r6 = update(r6, quadA(ar6, p), q);
+      r7 = update(r7, quadA(ar7, p), q);
+    }
+    if (TM > 8u) {
+      r8 = update(r8, quadA(ar8, p), q);
+      r9 = update(r9, quadA(ar9, p), q);
+      r10 = update(r10, quadA(ar10, p), q);
+      r11 = update(r11, quadA(ar11, p), q);
+      r12 = update(r12, quadA(ar12, p), q);
+      r13 = update(r13, quadA(ar13, p), q);
+      r14 = update(r14, quadA(ar14, p), q);
+      r15 = update(r15, quadA(ar15, p), q);
+    }
+  }
+  for (; p < g.k; p++) {
+    var q: Quads;
+    q.m0 = rowB(p, col0);
+    if (TN > 4u) { q.m1 = rowB(p, col0 + 4u); }
+    if (TN > 8u) {
+      q.m2 = rowB(p, col0 + 8u);
+      q.m3 = rowB(p, col0 + 12u);
+    }
+    r0 = update(r0, vec4f(a[ar0 + p], 0.0, 0.0, 0.0), q);
+    if (TM > 1u) { r1 = update(r1, vec4f(a[ar1 + p], 0.0, 0.0, 0.0), q); }
+    if (TM > 2u) {
+      r2 = update(r2, vec4f(a[ar2 + p], 0.0, 0.0, 0.0), q);
+      r3 = update(r3, vec4f(a[ar3 + p], 0.0, 0.0, 0.0), q);
+    }
+    if (TM > 4u) {
+      r4 = update(r4, vec4f(a[ar4 + p], 0.0, 0.0, 0.0), q);
+      r5 = update(r5, vec4f(a[ar5 + p], 0.0, 0.0, 0.0), q);
+      r6 = update(r6, vec4f(a[ar6 + p], 0.0, 0.0, 0.0), q);
+      r7 = update(r7, vec4f(a[ar7 + p], 0.0, 0.0, 0.0), q);
+    }
+    if (TM > 8u) {
+      r8 = update(r8, vec4f(a[ar8 + p], 0.0, 0.0, 0.0), q);
+      r9 = update(r9, vec4f(a[ar9 + p], 0.0, 0.0, 0.0), q);
+      r10 = update(r10, vec4f(a[ar10 + p], 0.0, 0.0, 0.0), q);
+      r11 = update(r11, vec4f(a[ar11 + p], 0.0, 0.0, 0.0), q);
+      r12 = update(r12, vec4f(a[ar12 + p], 0.0, 0.0, 0.0), q);
+      r13 = update(r13, vec4f(a[ar13 + p], 0.0, 0.0, 0.0), q);
+      r14 = update(r14, vec4f(a[ar14 + p], 0.0, 0.0, 0.0), q);
+      r15 = update(r15, vec4f(a[ar15 + p], 0.0, 0.0, 0.0), q);
     }
   }
 
@@ -199,5 +266,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     storeRow(row0 + 5u, col0, r5, c_base);
     storeRow(row0 + 6u, col0, r6, c_base);
     storeRow(row0 + 7u, col0, r7, c_base);
+  }
+  if (TM > 8u) {
+    storeRow(row0 + 8u, col0, r8, c_base);
+    storeRow(row0 + 9u, col0, r9, c_base);
+    storeRow(row0 + 10u, col0, r10, c_base);
+    storeRow(row0 + 11u, col0, r11, c_base);
+    storeRow(row0 + 12u, col0, r12, c_base);
+    storeRow(row0 + 13u, col0, r13, c_base);
+    storeRow(row0 + 14u, col0, r14, c_base);
+    storeRow(row0 + 15u, col0, r15, c_base);
   }
 }

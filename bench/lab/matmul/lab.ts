@@ -4,7 +4,10 @@
 //
 //   npx vite build -c bench/lab/matmul/vite.config.ts && node bench/lab/matmul/dist/lab.js [options]
 //   options: --cases sq512,lin1,…   --variants 00-shipped,r-vec4-8x8-8x8,…   --target-ms 400   --rounds 5   --big
+//            --cpu-time (time by the CPU seconds of the adapter's process: steadier on a loaded machine)
 //   (on this machine: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json node …)
+//   In Chromium (its SwiftShader behaves differently from Dawn's in Node: time there what the
+//   bench runs): LAB=matmul npx vite build -c bench/lab/browser/vite.config.ts && node bench/lab/browser/run.mjs matmul [options]
 //
 // Timing: one device; pipelines and bind groups built once and warmed by the checking run; a
 // trial records the variant's dispatches `reps` times (up to 50 per compute pass and submit),
@@ -42,6 +45,7 @@ const CASES: Case[] = [
   { name: 'conv1x1', m: 64, n: 3136, k: 256, transB: false, biasPerRow: true, activation: { kind: 'relu' } },
   { name: 'odd', m: 127, n: 255, k: 129, transB: false },
   { name: 'oddt', m: 33, n: 1001, k: 515, transB: true },
+  { name: 'sq1024', m: 1024, n: 1024, k: 1024, transB: false },
   { name: 'sq2048', m: 2048, n: 2048, k: 2048, transB: false, big: true },
   { name: 'conv1x1b8', m: 256, n: 3136, k: 64, transB: false, batch: 8, biasPerRow: true, big: true },
   { name: 'lin64', m: 64, n: 4096, k: 9216, transB: true, big: true },
@@ -86,9 +90,13 @@ const shippedVariant = (tm: number, tn: number, wgx: number, wgy: number): Varia
 };
 
 const VARIANTS: Variant[] = [
+
   // 00: what recordGemm chooses on this adapter.
   { name: '00-shipped', record: recordGemm },
+  shippedVariant(16, 16, 8, 8),
+  shippedVariant(16, 16, 8, 4),
   shippedVariant(8, 16, 8, 8),
+  shippedVariant(8, 16, 16, 4),
   shippedVariant(8, 8, 8, 8),
   shippedVariant(4, 16, 16, 4),
   shippedVariant(2, 8, 32, 2),

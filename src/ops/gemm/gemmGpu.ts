@@ -7,8 +7,8 @@
 //
 // Three kernels, one binding layout and uniform block, chosen by chooseGemmKernel:
 // - shaders/gemm/matmul.wgsl, register-blocked (a TM × TN block per invocation, no workgroup
-//   memory): on software adapters (SwiftShader), where it measured fastest, with the block
-//   narrowed for few rows;
+//   memory): on software adapters (SwiftShader), where it measured fastest: 16 × 16 blocks, the
+//   block narrowed for few rows;
 // - shaders/gemm/matmul_tiled.wgsl, 64 × 64 tiles through workgroup memory: on GPUs;
 // - shaders/gemm/matmul_gemv.wgsl, split along k: on GPUs for A·Bᵀ with at most 4 rows (linear
 //   layers at small batch), when k and the strides are multiples of 4.
@@ -97,6 +97,7 @@ export const GEMM_KERNELS = {
   rows2: registerKernel(2, 8, 32, 2),
   rows4: registerKernel(4, 16, 16, 4),
   rows8: registerKernel(8, 16, 8, 8),
+  rows16: registerKernel(16, 16, 8, 8),
   // GPUs.
   tiled: { name: 'tiled 64×64', shader: withActivationFn('matmul_tiled', matmulTiledWgsl), rowsPerGroup: 64, colsPerGroup: 64 },
   gemv: {
@@ -114,7 +115,8 @@ export function chooseGemmKernel(g: GemmShape, softwareAdapter: boolean): GemmKe
     if (g.m <= 1) return GEMM_KERNELS.rows1;
     if (g.m <= 2) return GEMM_KERNELS.rows2;
     if (g.m <= 4) return GEMM_KERNELS.rows4;
-    return GEMM_KERNELS.rows8;
+    if (g.m <= 8) return GEMM_KERNELS.rows8;
+    return GEMM_KERNELS.rows16;
   }
   if (g.m <= 4 && GEMM_KERNELS.gemv.accepts(g)) return GEMM_KERNELS.gemv;
   return GEMM_KERNELS.tiled;
