@@ -9,7 +9,7 @@
 // walks the K taps in one loop, (ky, kx) advanced like an odometer; for each tap it loads TN
 // inputs (zero where the tap falls in the padding) and TM weights and does TM·TN multiply-adds,
 // so each load feeds TM or TN FMAs. Accumulators are vec4s over 4 pixels: a<m>_<h> holds
-// channel m, pixels 4h … 4h + 3. TM ∈ {1, 2, 4, 8} and TN ∈ {4, 8} are override constants; the
+// channel m, pixels 4h … 4h + 3. TM ∈ {1, 2, 4, 8, 16} and TN ∈ {4, 8} are override constants; the
 // code is written out for the largest block with every row or quad past TM / TN under an `if`
 // on those constants, which folds away, so the accumulators stay in registers.
 // Nothing sits in workgroup memory.
@@ -46,7 +46,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 @group(0) @binding(5) var<storage, read> residual: array<f32>;   // any buffer when HAS_RESIDUAL is false
 
-override TM: u32 = 4u;           // output channels per invocation: 1, 2, 4 or 8
+override TM: u32 = 4u;           // output channels per invocation: 1, 2, 4, 8 or 16
 override TN: u32 = 4u;           // output pixels per invocation: 4 or 8
 override HAS_BIAS: bool = true;
 override HAS_RESIDUAL: bool = false;
@@ -109,6 +109,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let w5 = min(oc0 + 5u, last) * K;
   let w6 = min(oc0 + 6u, last) * K;
   let w7 = min(oc0 + 7u, last) * K;
+  let w8 = min(oc0 + 8u, last) * K;
+  let w9 = min(oc0 + 9u, last) * K;
+  let w10 = min(oc0 + 10u, last) * K;
+  let w11 = min(oc0 + 11u, last) * K;
+  let w12 = min(oc0 + 12u, last) * K;
+  let w13 = min(oc0 + 13u, last) * K;
+  let w14 = min(oc0 + 14u, last) * K;
+  let w15 = min(oc0 + 15u, last) * K;
 
   var a0_0 = vec4f(0.0); var a0_1 = vec4f(0.0);
   var a1_0 = vec4f(0.0); var a1_1 = vec4f(0.0);
@@ -118,6 +126,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   var a5_0 = vec4f(0.0); var a5_1 = vec4f(0.0);
   var a6_0 = vec4f(0.0); var a6_1 = vec4f(0.0);
   var a7_0 = vec4f(0.0); var a7_1 = vec4f(0.0);
+  var a8_0 = vec4f(0.0); var a8_1 = vec4f(0.0);
+  var a9_0 = vec4f(0.0); var a9_1 = vec4f(0.0);
+  var a10_0 = vec4f(0.0); var a10_1 = vec4f(0.0);
+  var a11_0 = vec4f(0.0); var a11_1 = vec4f(0.0);
+  var a12_0 = vec4f(0.0); var a12_1 = vec4f(0.0);
+  var a13_0 = vec4f(0.0); var a13_1 = vec4f(0.0);
+  var a14_0 = vec4f(0.0); var a14_1 = vec4f(0.0);
+  var a15_0 = vec4f(0.0); var a15_1 = vec4f(0.0);
 
   let iy0 = i32(oy) * p.sh - p.padTop;
   let ix0 = i32(ox0) * p.sw - p.padLeft;
@@ -160,6 +176,34 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
         a7_0 = fma(v7, x0, a7_0);
         if (TN > 4u) { a4_1 = fma(v4, x1, a4_1); a5_1 = fma(v5, x1, a5_1); a6_1 = fma(v6, x1, a6_1); a7_1 = fma(v7, x1, a7_1); }
       }
+      if (TM > 8u) {
+        let v8 = vec4f(w[w8 + tap]);
+        let v9 = vec4f(w[w9 + tap]);
+        let v10 = vec4f(w[w10 + tap]);
+        let v11 = vec4f(w[w11 + tap]);
+        let v12 = vec4f(w[w12 + tap]);
+        let v13 = vec4f(w[w13 + tap]);
+        let v14 = vec4f(w[w14 + tap]);
+        let v15 = vec4f(w[w15 + tap]);
+        a8_0 = fma(v8, x0, a8_0);
+        a9_0 = fma(v9, x0, a9_0);
+        a10_0 = fma(v10, x0, a10_0);
+        a11_0 = fma(v11, x0, a11_0);
+        a12_0 = fma(v12, x0, a12_0);
+        a13_0 = fma(v13, x0, a13_0);
+        a14_0 = fma(v14, x0, a14_0);
+        a15_0 = fma(v15, x0, a15_0);
+        if (TN > 4u) {
+          a8_1 = fma(v8, x1, a8_1);
+          a9_1 = fma(v9, x1, a9_1);
+          a10_1 = fma(v10, x1, a10_1);
+          a11_1 = fma(v11, x1, a11_1);
+          a12_1 = fma(v12, x1, a12_1);
+          a13_1 = fma(v13, x1, a13_1);
+          a14_1 = fma(v14, x1, a14_1);
+          a15_1 = fma(v15, x1, a15_1);
+        }
+      }
     kx++;
     ix += p.dw;
     if (kx == p.kw) {
@@ -185,5 +229,25 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   if (TM > 4u) {
     store(4u, 0u, a4_0); store(5u, 0u, a5_0); store(6u, 0u, a6_0); store(7u, 0u, a7_0);
     if (TN > 4u) { store(4u, 1u, a4_1); store(5u, 1u, a5_1); store(6u, 1u, a6_1); store(7u, 1u, a7_1); }
+  }
+  if (TM > 8u) {
+    store(8u, 0u, a8_0);
+    store(9u, 0u, a9_0);
+    store(10u, 0u, a10_0);
+    store(11u, 0u, a11_0);
+    store(12u, 0u, a12_0);
+    store(13u, 0u, a13_0);
+    store(14u, 0u, a14_0);
+    store(15u, 0u, a15_0);
+    if (TN > 4u) {
+      store(8u, 1u, a8_1);
+      store(9u, 1u, a9_1);
+      store(10u, 1u, a10_1);
+      store(11u, 1u, a11_1);
+      store(12u, 1u, a12_1);
+      store(13u, 1u, a13_1);
+      store(14u, 1u, a14_1);
+      store(15u, 1u, a15_1);
+    }
   }
 }

@@ -26,8 +26,8 @@ export interface ConvKernelAttrs extends WindowAttrs {
 
 /** The register block of one invocation and the workgroup size (shaders/conv/conv2d.wgsl). */
 export interface ConvTile {
-  /** Output channels per invocation: 1, 2, 4 or 8. */
-  readonly tm: 1 | 2 | 4 | 8;
+  /** Output channels per invocation: 1, 2, 4, 8 or 16. */
+  readonly tm: 1 | 2 | 4 | 8 | 16;
   /** Output pixels of one row per invocation: 4 or 8. */
   readonly tn: 4 | 8;
   readonly workgroupSize: number;
@@ -52,14 +52,16 @@ export function convGeometry(x: readonly number[], w: readonly number[], attrs: 
 
 /**
  * The tile table, from bench/lab/conv2d on SwiftShader (2 cores): the largest block wins wherever
- * the channels fill it (8×8: 2.3–2.7 GFLOP/s on ResNet/VGG 3×3 layers against 1.1–1.6 for 4×8),
+ * the channels fill it (8×8: 2.3–2.7 GFLOP/s on ResNet/VGG 3×3 layers against 1.1–1.6 for 4×8;
+ * 16×8 in Chromium 1.3× 8×8 on ResNet's 64-channel 3×3 layer, but not on the 3-channel stem),
  * also for LeNet's 6 output channels (8×8 with 2 idle rows beat 4×8); a depthwise convolution
  * (one output channel per group) gets TM 1 instead of computing 7 discarded channels out of 8
  * (0.35 GFLOP/s against 0.13). Rows shorter than 8 pixels get TN 4.
  */
 export function chooseConvTile(geo: ConvGeometry): ConvTile {
   const outPerGroup = geo.O / geo.groups;
-  const tm = outPerGroup >= 5 ? 8 : outPerGroup >= 3 ? 4 : outPerGroup === 2 ? 2 : 1;
+  const inPerGroup = geo.C / geo.groups;
+  const tm = outPerGroup >= 16 && inPerGroup >= 8 ? 16 : outPerGroup >= 5 ? 8 : outPerGroup >= 3 ? 4 : outPerGroup === 2 ? 2 : 1;
   const tn = geo.win.output[1] >= 8 ? 8 : 4;
   return { tm, tn, workgroupSize: 64 };
 }
