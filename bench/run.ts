@@ -9,7 +9,7 @@
 //   --node         webgpu-nn only, in Node through Dawn (the `webgpu` package): no browser
 //   --budget S     stop timing a library on a model after S seconds of warm runs, never before
 //                  its third (default 30)
-//   --jobs N       libraries set up (browser, init, first inference) at once, per model (default 3);
+//   --jobs N       libraries set up (browser, init, first inference) at once, per model (default 4);
 //                  warm runs are always one at a time, in interleaved rounds
 //   --timeout S    a library's step (init, first inference, one warm run) that takes longer fails
 //                  its row with a timeout and its browser is killed (default 600)
@@ -100,7 +100,7 @@ function parseArgs(argv: string[]): Options {
     runs,
     node: argv.includes('--node'),
     budgetS: positive('--budget', 30),
-    jobs: positive('--jobs', 3, true),
+    jobs: positive('--jobs', 4, true),
     timeoutS: positive('--timeout', 600),
     out: path.resolve(value('--out') ?? path.join(ROOT, 'bench/results')),
   };
@@ -328,8 +328,10 @@ async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: 
     }
     // Set-up (browser, init, first run) of up to --jobs libraries at once: init and first-run
     // times are then measured beside each other's set-up, as beside the machine's other load.
+    // The GPU lanes first: their shader compilation makes their set-up the longest.
+    const gpuFirst = (l: Lane) => (l.variant.backend === 'webgpu' || l.variant.backend === 'jsep' ? 0 : 1);
     await inPool(
-      lanes.filter((l) => !l.done),
+      lanes.filter((l) => !l.done).sort((x, y) => gpuFirst(x) - gpuFirst(y)),
       opts.jobs,
       setUp,
     );
