@@ -112,8 +112,10 @@ const log = (line: string) => console.log(line);
 async function withTimeout<T>(work: Promise<T>, seconds: number, what: string, onTimeout: () => Promise<void>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
+    // Rejects before cleaning up, so that the row names the timeout, not the closed page it causes.
     timer = setTimeout(() => {
-      void onTimeout().finally(() => reject(new Error(`${what} timed out after ${seconds} s (--timeout)`)));
+      reject(new Error(`${what} timed out after ${seconds} s (--timeout)`));
+      void onTimeout();
     }, seconds * 1000);
   });
   try {
