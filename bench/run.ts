@@ -385,8 +385,16 @@ async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: 
     }
   } finally {
     for (const { browser, dir } of browsers) {
-      await browser.close().catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
+      const proc = browser.process();
+      await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 10_000))]).catch(() => {});
+      proc?.kill('SIGKILL');
+      // A browser killed mid-launch may still be writing its profile: a folder left in the temp
+      // directory is not worth failing the run for.
+      try {
+        rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 });
+      } catch (e) {
+        log(`${tag} could not remove ${dir}: ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
   }
   for (const { row } of lanes) {
