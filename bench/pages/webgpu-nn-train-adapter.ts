@@ -6,6 +6,9 @@ import * as nn from '../../src/index.js';
 import { benchModel } from '../models.js';
 import type { Adapter } from './harness.js';
 
+// `VITE_WEBGPU_NN_TUNING=gpu npm run bench …`: the kernels chosen for real GPUs, as in webgpu-nn-adapter.ts.
+const tuning = import.meta.env.VITE_WEBGPU_NN_TUNING as 'auto' | 'gpu' | 'software' | undefined;
+
 export function createTrainingAdapter(kind: 'webgpu' | 'cpu', options: { gpu?: GPU } = {}): Adapter {
   let backend: nn.Backend;
   let trainer: nn.Trainer;
@@ -14,7 +17,7 @@ export function createTrainingAdapter(kind: 'webgpu' | 'cpu', options: { gpu?: G
   return {
     async init(files) {
       if (!files.training) throw new Error(`bench: ${files.key} is not a training benchmark`);
-      backend = kind === 'webgpu' && options.gpu ? await nn.createBackend('webgpu', { gpu: options.gpu }) : await nn.createBackend(kind);
+      backend = kind === 'webgpu' ? await nn.createBackend('webgpu', { gpu: options.gpu, tuning }) : await nn.createBackend(kind);
       const model = benchModel(files.key).build();
       await model.loadWeights(await files.bytes('weights.safetensors'));
       shape = [...files.graph.input.shape];
