@@ -22,6 +22,12 @@ export interface BenchModel {
   readonly runs: number;
   /** Builds the model with its seeded default weights. */
   build(): nn.Module;
+  /**
+   * A training benchmark: each run is one SGD step (forward, cross-entropy against seeded class
+   * indices, backward, update) and its output is the step's loss; the first step's loss is checked
+   * against the float64 reference. Only webgpu-nn and TensorFlow.js train in the browser here.
+   */
+  readonly train?: { readonly lr: number; readonly classes: number };
 }
 
 /** One LSTM layer (PyTorch's nn.LSTM names) whose output is the final hidden state h [1, N, H]. */
@@ -98,6 +104,14 @@ export const MODELS: readonly BenchModel[] = [
   { key: 'resnet18', runs: 3, title: 'ResNet-18, 3×224×224, batch 1', inputShape: [1, 3, 224, 224], batch: 1, build: () => nn.models.resnet18(seed) },
   { key: 'googlenet', runs: 3, title: "GoogLeNet (the lecture's table), 3×224×224, batch 1", inputShape: [1, 3, 224, 224], batch: 1, build: () => nn.models.googlenet(seed) },
   { key: 'vgg11_64', runs: 5, title: 'VGG-11 on 3×64×64 (2048-wide classifier input), batch 1', inputShape: [1, 3, 64, 64], batch: 1, build: vgg11At64 },
+  {
+    key: 'lenet_train_b64', runs: 10,
+    title: 'LeNet (d2l) training: one SGD step (lr 0.1, cross-entropy), batch 64',
+    inputShape: [64, 1, 28, 28],
+    batch: 64,
+    build: () => nn.models.lenet(seed),
+    train: { lr: 0.1, classes: 10 },
+  },
   { key: 'vgg11', runs: 3, title: 'VGG-11, 3×224×224, batch 1', full: true, inputShape: [1, 3, 224, 224], batch: 1, build: () => nn.models.vgg11(seed) },
 ];
 
@@ -105,6 +119,11 @@ export function benchModel(key: string): BenchModel {
   const model = MODELS.find((m) => m.key === key);
   if (!model) throw new Error(`bench: no model '${key}'; the models are ${MODELS.map((m) => m.key).join(', ')}`);
   return model;
+}
+
+/** Seeded class indices in [0, classes) as float32 (the targets of a training benchmark). */
+export function seededTargets(batch: number, classes: number, seed = INPUT_SEED + 1): Float32Array {
+  return Float32Array.from(seededInput(batch, seed), (v) => Math.min(classes - 1, Math.floor(((v + 1) / 2) * classes)));
 }
 
 /** A seeded input in [−1, 1) (mulberry32), the same on every machine. */

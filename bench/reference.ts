@@ -321,6 +321,22 @@ export function referenceOutput(graph: BenchGraph, params: Float32Array, input: 
   return vals.get(graph.output.id)!.data;
 }
 
+/** Mean cross-entropy of `logits` [N, C] against class indices, in float64 (log-sum-exp with the row max taken out). */
+export function crossEntropyReference(logits: Float64Array, targets: Float32Array): Float64Array {
+  const N = targets.length;
+  const C = logits.length / N;
+  let sum = 0;
+  for (let n = 0; n < N; n++) {
+    const row = logits.subarray(n * C, (n + 1) * C);
+    let max = -Infinity;
+    for (const v of row) max = Math.max(max, v);
+    let e = 0;
+    for (const v of row) e += Math.exp(v - max);
+    sum += max + Math.log(e) - row[targets[n]];
+  }
+  return Float64Array.of(sum / N);
+}
+
 export interface OutputCheck {
   maxAbsErr: number;
   /** 1e-4 + 1e-3·max|ref| */

@@ -39,6 +39,8 @@ export interface Row {
   wasmGzipBytes?: number;
   /** GFLOP/s for matmul1024 (2·1024³ / median). */
   gflops?: number;
+  /** Training benchmarks: images per second of the median step (batch / median). */
+  imagesPerSecond?: number;
   error?: string;
 }
 
@@ -61,7 +63,8 @@ export interface BenchResults {
   machine: { cpus: number; cpuModel: string; loadAverage: number[] };
   /** 'chromium' or 'node' (--node: Dawn in Node, no browser). */
   mode: 'chromium' | 'node';
-  models: { key: string; title: string }[];
+  /** train: a training benchmark (its rows time one step). */
+  models: { key: string; title: string; train?: boolean }[];
   rows: Row[];
   ratios: Ratio[];
   notes: string[];
@@ -109,7 +112,7 @@ export function markdown(res: BenchResults): string {
   const a = res.adapter;
   lines.push(`Adapter: ${[a.vendor, a.architecture, a.description, a.device].filter(Boolean).join(' / ') || 'unknown'} · ${res.browser} · ${res.machine.cpus} × ${res.machine.cpuModel} · ${res.date}`);
   lines.push('');
-  lines.push('Median warm inference (ms; first inference in parentheses; ✗ = output beyond 1e-4 + 1e-3·max|ref| of the float64 reference; — = did not run):');
+  lines.push('Median warm inference (ms; first inference in parentheses; training rows: one step, and images/s; ✗ = output beyond 1e-4 + 1e-3·max|ref| of the float64 reference — for training, the first step\'s loss; — = did not run):');
   lines.push('');
   lines.push(`| model | ${variants.join(' | ')} |`);
   lines.push(`| --- | ${variants.map(() => '---:').join(' | ')} |`);
@@ -118,7 +121,8 @@ export function markdown(res: BenchResults): string {
       const r = cell(m, v);
       if (!r) return '';
       if (r.medianMs === null) return r.error ? 'error' : '—';
-      return `${fmtMs(r.medianMs)} (${fmtMs(r.firstMs)})${r.ok ? '' : ' ✗'}`;
+      const rate = r.imagesPerSecond ? ` · ${r.imagesPerSecond.toFixed(0)} img/s` : '';
+      return `${fmtMs(r.medianMs)} (${fmtMs(r.firstMs)})${rate}${r.ok ? '' : ' ✗'}`;
     });
     lines.push(`| ${m} | ${cells.join(' | ')} |`);
   }
@@ -152,12 +156,14 @@ export function markdown(res: BenchResults): string {
     lines.push(`| ${m} | ${cells.join(' | ')} |`);
   }
   lines.push('');
-  lines.push('Per library: bytes a page downloads (JS min + gzip; wasm raw / gzip), median init (ms), GPU buffer bytes after init / after the first run (largest model):');
+  lines.push('Per library, inference models: bytes a page downloads (JS min + gzip; wasm raw / gzip), median init (ms), GPU buffer bytes after init / after the first run (largest model):');
   lines.push('');
   lines.push('| library | JS (gzip) | wasm | init (ms, median over models) | GPU bytes |');
   lines.push('| --- | ---: | ---: | ---: | ---: |');
   for (const v of variants) {
-    const rs = res.rows.filter((r) => variantName(r) === v);
+    // Inference only: a training row's init compiles a different graph (and its page other code).
+    const training = new Set(res.models.filter((m) => m.train).map((m) => m.key));
+    const rs = res.rows.filter((r) => variantName(r) === v && !training.has(r.model));
     const js = rs.find((r) => r.jsGzipBytes !== undefined);
     const inits = rs.map((r) => r.initMs).filter((x): x is number => x !== null);
     const big = rs.reduce<Row | undefined>((best, r) => ((r.gpuBytesRun ?? 0) > (best?.gpuBytesRun ?? -1) ? r : best), undefined);

@@ -7,10 +7,15 @@
 //   --runs N       warm runs per library (default per model)
 //   --full         add the full-size models (vgg11 at 224)
 //   --node         webgpu-nn only, in Node through Dawn (the `webgpu` package): no browser
-//   --budget S     stop timing a library on a model after S seconds of warm runs (default 30)
+//   --budget S     stop timing a library on a model after S seconds of warm runs, never before
+//                  its third (default 30)
+//   --jobs N       libraries set up (browser, init, first inference) at once, per model (default 4);
+//                  warm runs are always one at a time, in interleaved rounds
+//   --timeout S    a library's step (init, first inference, one warm run) that takes longer fails
+//                  its row with a timeout and its browser is killed (default 600)
 //   --out DIR      where results go (default bench/results); written after every model
 //   --merge a,b    writes one result set from several results JSON files (runs made side by side)
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -56,8 +61,13 @@ interface Options {
   runs: number | null;
   node: boolean;
   budgetS: number;
+  jobs: number;
+  timeoutS: number;
   out: string;
 }
+
+/** Warm runs a library gets on a model before the time budget may stop it. */
+const MIN_RUNS = 3;
 
 function parseArgs(argv: string[]): Options {
   const value = (flag: string) => {
@@ -67,7 +77,7 @@ function parseArgs(argv: string[]): Options {
     if (v === undefined || v.startsWith('--')) throw new Error(`bench: ${flag} needs a value`);
     return v;
   };
-  const known = new Set(['--models', '--libs', '--runs', '--full', '--node', '--budget', '--out', '--merge']);
+  const known = new Set(['--models', '--libs', '--runs', '--full', '--node', '--budget', '--jobs', '--timeout', '--out', '--merge']);
   for (const a of argv) if (a.startsWith('--') && !known.has(a)) throw new Error(`bench: unknown flag ${a} (flags: ${[...known].join(' ')})`);
   const full = argv.includes('--full');
   const modelKeys = value('--models')?.split(',');
@@ -79,11 +89,50 @@ function parseArgs(argv: string[]): Options {
   const runsFlag = value('--runs');
   const runs = runsFlag === undefined ? null : Number(runsFlag);
   if (runs !== null && !(Number.isInteger(runs) && runs >= 1)) throw new Error(`bench: --runs must be a positive integer, got ${runsFlag}`);
-  const budgetS = Number(value('--budget') ?? 30);
-  return { models, variants, runs, node: argv.includes('--node'), budgetS, out: path.resolve(value('--out') ?? path.join(ROOT, 'bench/results')) };
+  const positive = (flag: string, fallback: number, integer = false) => {
+    const v = Number(value(flag) ?? fallback);
+    if (!(v > 0) || (integer && !Number.isInteger(v))) throw new Error(`bench: ${flag} must be a positive ${integer ? 'integer' : 'number'}, got ${value(flag)}`);
+    return v;
+  };
+  return {
+    models,
+    variants,
+    runs,
+    node: argv.includes('--node'),
+    budgetS: positive('--budget', 30),
+    jobs: positive('--jobs', 4, true),
+    timeoutS: positive('--timeout', 600),
+    out: path.resolve(value('--out') ?? path.join(ROOT, 'bench/results')),
+  };
 }
 
 const log = (line: string) => console.log(line);
+
+/** `work`, or a rejection naming `what` once `seconds` have passed (then `onTimeout` cleans up). */
+async function withTimeout<T>(work: Promise<T>, seconds: number, what: string, onTimeout: () => Promise<void>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    // Rejects before cleaning up, so that the row names the timeout, not the closed page it causes.
+    timer = setTimeout(() => {
+      reject(new Error(`${what} timed out after ${seconds} s (--timeout)`));
+      void onTimeout();
+    }, seconds * 1000);
+  });
+  try {
+    return await Promise.race([work, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs `task` on every item, at most `jobs` at a time. */
+async function inPool<T>(items: readonly T[], jobs: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, items.length) }, worker));
+}
 
 // ---- the static server: the repository root on 127.0.0.1 (a secure context for navigator.gpu)
 
@@ -173,6 +222,7 @@ interface Lane {
   variant: Variant;
   row: Row;
   page?: Page;
+  browser?: Browser;
   console: string[];
   urls: string[];
   warmMs: number;
@@ -208,56 +258,85 @@ async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: 
       args: [...CHROMIUM_ARGS, '--disable-gpu-shader-disk-cache', '--disable-quic'],
       userDataDir: dir,
       protocolTimeout: 30 * 60_000,
+      timeout: 180_000,
     });
     browsers.push({ browser, dir });
     adapterInfo.browser ??= await browser.version();
     return browser;
   };
-  try {
-    for (const lane of lanes) {
-      const { variant, row } = lane;
-      const name = variantName(variant);
-      if (variant.library === 'litert' && !prep.tflite) {
-        row.error = 'no .tflite file for these weights: run bench/tflite/convert.py (see bench/README.md)';
-        lane.done = true;
-        log(`${tag} ${name}: skipped (${row.error})`);
-        continue;
-      }
-      try {
-        const page = await (await launch()).newPage();
-        lane.page = page;
+  /** A step of one library, bounded by --timeout: past it the row fails and its browser is killed. */
+  const step = <T>(lane: Lane, what: string, work: () => Promise<T>) =>
+    withTimeout(work(), opts.timeoutS, what, async () => {
+      const proc = lane.browser?.process();
+      await Promise.race([lane.browser?.close(), new Promise((r) => setTimeout(r, 10_000))]).catch(() => {});
+      proc?.kill('SIGKILL');
+    });
+  const setUp = async (lane: Lane) => {
+    const { variant, row } = lane;
+    const name = variantName(variant);
+    try {
+      const page = await step(lane, 'launch and page load', async () => {
+        lane.browser = await launch();
+        const page = await lane.browser.newPage();
         page.on('console', (m) => lane.console.push(m.text()));
         page.on('pageerror', (e) => lane.console.push(`pageerror: ${String(e)}`));
         page.on('requestfinished', (r) => lane.urls.push(r.url()));
         await page.evaluateOnNewDocument(GPU_COUNTER);
-        await page.goto(`${url}/bench/pages/index.html?adapter=${variant.adapter}`);
+        const adapter = model.train && variant.library === 'webgpu-nn' ? 'webgpu-nn-train' : variant.adapter;
+        await page.goto(`${url}/bench/pages/index.html?adapter=${adapter}`, { timeout: 0 });
         const ready = await page.evaluate('window.benchReady');
         if (ready !== 'ok') throw new Error(String(ready));
-        if (!adapterInfo.value && variant.backend === 'webgpu') {
-          adapterInfo.value = (await page.evaluate(`(async () => {
-            const a = await navigator.gpu.requestAdapter();
-            const i = a.info;
-            return { vendor: i.vendor, architecture: i.architecture, description: i.description, device: i.device };
-          })()`)) as BenchResults['adapter'];
-        }
-        const init = (await page.evaluate((k: string, b: string) => (window.bench as { init(k: string, b: string): Promise<unknown> }).init(k, b), model.key, variant.arg)) as InitResult;
-        row.initMs = init.initMs;
-        row.ranOn = init.info.backend;
-        row.gpuBytesInit = init.gpuBytesInit;
-        if (init.info.fallbacks?.length) row.fallbacks = [...init.info.fallbacks];
-        const first = (await page.evaluate(() => (window.bench as { run(): Promise<{ ms: number; gpuBytes: number }> }).run())) as { ms: number; gpuBytes: number };
-        row.firstMs = first.ms;
-        row.gpuBytesRun = first.gpuBytes;
-        recordCheck(row, decodeOutput((await page.evaluate(() => (window.bench as { output(): string }).output())) as string), prep.reference);
-        Object.assign(row, downloadSizes(lane.urls));
-        log(`${tag} ${name}: init ${row.initMs.toFixed(0)} ms, first ${row.firstMs.toFixed(1)} ms, max |err| ${row.maxAbsErr!.toExponential(2)} ${row.ok ? 'ok' : `BEYOND ${row.tolerance!.toExponential(2)}`}, ran on ${row.ranOn}`);
-      } catch (e) {
-        row.error = e instanceof Error ? e.message : String(e);
-        lane.done = true;
-        log(`${tag} ${name}: FAILED ${row.error.split('\n')[0]}`);
-        lane.page = undefined;
+        return page;
+      });
+      lane.page = page;
+      if (!adapterInfo.value && variant.backend === 'webgpu') {
+        adapterInfo.value = (await page.evaluate(`(async () => {
+          const a = await navigator.gpu.requestAdapter();
+          const i = a.info;
+          return { vendor: i.vendor, architecture: i.architecture, description: i.description, device: i.device };
+        })()`)) as BenchResults['adapter'];
       }
+      const train = model.train ? { lr: model.train.lr } : undefined;
+      const init = await step(lane, 'init', () =>
+        page.evaluate((k: string, b: string, t: { lr: number } | undefined) => (window.bench as { init(k: string, b: string, t?: { lr: number }): Promise<unknown> }).init(k, b, t), model.key, variant.arg, train),
+      ) as InitResult;
+      row.initMs = init.initMs;
+      row.ranOn = init.info.backend;
+      row.gpuBytesInit = init.gpuBytesInit;
+      if (init.info.fallbacks?.length) row.fallbacks = [...init.info.fallbacks];
+      const first = await step(lane, 'the first run', () => page.evaluate(() => (window.bench as { run(): Promise<{ ms: number; gpuBytes: number }> }).run()));
+      row.firstMs = first.ms;
+      row.gpuBytesRun = first.gpuBytes;
+      recordCheck(row, decodeOutput((await page.evaluate(() => (window.bench as { output(): string }).output())) as string), prep.reference);
+      Object.assign(row, downloadSizes(lane.urls));
+      log(`${tag} ${name}: init ${row.initMs.toFixed(0)} ms, first ${row.firstMs.toFixed(1)} ms, max |err| ${row.maxAbsErr!.toExponential(2)} ${row.ok ? 'ok' : `BEYOND ${row.tolerance!.toExponential(2)}`}, ran on ${row.ranOn}`);
+    } catch (e) {
+      row.error = e instanceof Error ? e.message : String(e);
+      lane.done = true;
+      log(`${tag} ${name}: FAILED ${row.error.split('\n')[0]}`);
+      lane.page = undefined;
     }
+  };
+  try {
+    for (const lane of lanes) {
+      const { variant, row } = lane;
+      if (model.train && variant.library !== 'webgpu-nn' && variant.library !== 'tfjs') {
+        row.error = `not a training benchmark for ${variant.library}: ${variant.library === 'litert' ? 'LiteRT.js runs inference only' : "ORT Web's training API needs artifacts made by Python onnxruntime-training"}`;
+      } else if (variant.library === 'litert' && !prep.tflite) {
+        row.error = 'no .tflite file for these weights: run bench/tflite/convert.py (see bench/README.md)';
+      } else continue;
+      lane.done = true;
+      log(`${tag} ${variantName(variant)}: skipped (${row.error})`);
+    }
+    // Set-up (browser, init, first run) of up to --jobs libraries at once: init and first-run
+    // times are then measured beside each other's set-up, as beside the machine's other load.
+    // The GPU lanes first: their shader compilation makes their set-up the longest.
+    const gpuFirst = (l: Lane) => (l.variant.backend === 'webgpu' || l.variant.backend === 'jsep' ? 0 : 1);
+    await inPool(
+      lanes.filter((l) => !l.done).sort((x, y) => gpuFirst(x) - gpuFirst(y)),
+      opts.jobs,
+      setUp,
+    );
 
     const runs = opts.runs ?? model.runs;
     for (let round = 0; round < runs; round++) {
@@ -269,18 +348,18 @@ async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: 
       for (const lane of order) {
         try {
           await lane.page!.bringToFront();
-          const r = (await lane.page!.evaluate(() => (window.bench as { run(): Promise<{ ms: number }> }).run())) as { ms: number };
+          const r = await step(lane, `warm run ${round + 1}`, () => lane.page!.evaluate(() => (window.bench as { run(): Promise<{ ms: number }> }).run()));
           lane.row.samples.push(r.ms);
           lane.warmMs += r.ms;
           parts.push(`${variantName(lane.variant)} ${r.ms.toFixed(1)}`);
-          if (lane.warmMs > opts.budgetS * 1000 && round < runs - 1) {
+          if (lane.warmMs > opts.budgetS * 1000 && lane.row.samples.length >= MIN_RUNS && round < runs - 1) {
             lane.done = true;
             parts.push(`(${variantName(lane.variant)} over the ${opts.budgetS} s budget: no more rounds)`);
           }
         } catch (e) {
           lane.row.error = e instanceof Error ? e.message : String(e);
           lane.done = true;
-          parts.push(`${variantName(lane.variant)} FAILED`);
+          parts.push(`${variantName(lane.variant)} FAILED (${lane.row.error.split('\n')[0]})`);
         }
       }
       log(`${tag} round ${round + 1}/${runs} (ms): ${parts.join(' · ')}`);
@@ -288,9 +367,10 @@ async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: 
 
     for (const lane of lanes) {
       const { row, page } = lane;
-      if (!page || row.samples.length === 0) continue;
+      if (!page || row.samples.length === 0 || row.error) continue;
       try {
-        recordCheck(row, decodeOutput((await page.evaluate(() => (window.bench as { output(): string }).output())) as string), prep.reference);
+        // A training run's later losses follow updated weights: only the first step has a reference.
+        if (!model.train) recordCheck(row, decodeOutput((await page.evaluate(() => (window.bench as { output(): string }).output())) as string), prep.reference);
         if (lane.variant.library === 'onnxruntime-web') {
           lane.console.length = 0;
           await page.evaluate(() => (window.bench as { verify(): Promise<unknown> }).verify());
@@ -305,14 +385,23 @@ async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: 
     }
   } finally {
     for (const { browser, dir } of browsers) {
-      await browser.close().catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
+      const proc = browser.process();
+      await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 10_000))]).catch(() => {});
+      proc?.kill('SIGKILL');
+      // A browser killed mid-launch may still be writing its profile: a folder left in the temp
+      // directory is not worth failing the run for.
+      try {
+        rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 });
+      } catch (e) {
+        log(`${tag} could not remove ${dir}: ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
   }
   for (const { row } of lanes) {
     row.runs = row.samples.length;
     row.medianMs = row.samples.length ? median(row.samples) : null;
     if (model.key === 'matmul1024' && row.medianMs) row.gflops = (2 * 1024 ** 3) / (row.medianMs * 1e6);
+    if (model.train && row.medianMs) row.imagesPerSecond = model.batch / (row.medianMs / 1000);
   }
   return lanes.map((l) => l.row);
 }
@@ -321,6 +410,7 @@ async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: 
 async function runModelInNode(model: BenchModel, prep: PreparedModel, opts: Options, adapterInfo: { value?: BenchResults['adapter'] }): Promise<Row[]> {
   const { create } = await import('webgpu');
   const { createModelAdapter } = await import('./pages/webgpu-nn-adapter.js');
+  const { createTrainingAdapter } = await import('./pages/webgpu-nn-train-adapter.js');
   const gpu = create([]) as GPU;
   if (!adapterInfo.value) {
     const a = await gpu.requestAdapter();
@@ -333,13 +423,14 @@ async function runModelInNode(model: BenchModel, prep: PreparedModel, opts: Opti
     params: prep.params,
     input: prep.input,
     bytes: async (f: string) => new Uint8Array(readFileSync(path.join(prep.dir, f))),
+    training: model.train && prep.targets ? { lr: model.train.lr, targets: prep.targets } : undefined,
   };
   const rows: Row[] = [];
   for (const variant of opts.variants.filter((v) => v.library === 'webgpu-nn')) {
     const row = emptyRow(variant, model.key);
     rows.push(row);
     try {
-      const adapter = createModelAdapter(variant.backend === 'cpu' ? 'cpu' : 'webgpu', { gpu });
+      const adapter = (model.train ? createTrainingAdapter : createModelAdapter)(variant.backend === 'cpu' ? 'cpu' : 'webgpu', { gpu });
       let t0 = performance.now();
       row.ranOn = (await adapter.init(files)).backend;
       row.initMs = performance.now() - t0;
@@ -352,10 +443,11 @@ async function runModelInNode(model: BenchModel, prep: PreparedModel, opts: Opti
         out = await adapter.run(prep.input);
         row.samples.push(performance.now() - t0);
       }
-      recordCheck(row, out, prep.reference);
+      if (!model.train) recordCheck(row, out, prep.reference);
       row.runs = row.samples.length;
       row.medianMs = median(row.samples);
       if (model.key === 'matmul1024') row.gflops = (2 * 1024 ** 3) / (row.medianMs * 1e6);
+      if (model.train) row.imagesPerSecond = model.batch / (row.medianMs / 1000);
       log(`[${model.key}] ${variantName(variant)} (node): init ${row.initMs.toFixed(0)} ms, first ${row.firstMs.toFixed(1)} ms, median ${row.medianMs.toFixed(2)} ms, max |err| ${row.maxAbsErr!.toExponential(2)} ${row.ok ? 'ok' : 'BEYOND'}`);
     } catch (e) {
       row.error = e instanceof Error ? e.message : String(e);
@@ -365,18 +457,39 @@ async function runModelInNode(model: BenchModel, prep: PreparedModel, opts: Opti
   return rows;
 }
 
-/** Converts the models' .tflite files when BENCH_PYTHON names a Python with TensorFlow. */
-function convertTflite(prep: PreparedModel, key: string) {
+/**
+ * Starts bench/tflite/convert.py (BENCH_PYTHON: a Python with TensorFlow) in the background on
+ * every model folder without a current .tflite file, one process for all (TensorFlow is imported
+ * once), while the runner times the models before. The returned function waits for one model's file.
+ */
+function convertInBackground(preps: readonly PreparedModel[], keyOf: (p: PreparedModel) => string): { ready: (p: PreparedModel) => Promise<PreparedModel>; stop: () => void } {
   const python = process.env.BENCH_PYTHON;
-  if (prep.tflite || !python) return prep;
-  log(`[${key}] converting to .tflite with ${python} bench/tflite/convert.py`);
-  try {
-    execFileSync(python, [path.join(ROOT, 'bench/tflite/convert.py'), prep.dir], { stdio: ['ignore', 'ignore', 'inherit'] });
-  } catch (e) {
-    log(`[${key}] .tflite conversion failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-    return prep;
-  }
-  return { ...prep, tflite: true };
+  const todo = preps.filter((p) => !p.tflite && !p.targets);
+  if (!python || todo.length === 0) return { ready: async (p) => p, stop: () => {} };
+  log(`converting ${todo.map(keyOf).join(', ')} to .tflite in the background: ${python} bench/tflite/convert.py`);
+  let exited = false;
+  let failure = '';
+  const child = execFile(python, [path.join(ROOT, 'bench/tflite/convert.py'), ...todo.map((p) => p.dir)], { maxBuffer: 64 << 20 }, (err) => {
+    exited = true;
+    if (err) failure = err.message.split('\n')[0];
+  });
+  child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
+  const current = (p: PreparedModel) => {
+    const f = path.join(p.dir, 'model.tflite.hash');
+    return existsSync(f) && readFileSync(f, 'utf8').trim() === p.hash;
+  };
+  return {
+    async ready(p) {
+      if (!todo.includes(p)) return p;
+      while (!current(p) && !exited) await new Promise((r) => setTimeout(r, 2000));
+      if (current(p)) return { ...p, tflite: true };
+      log(`[${keyOf(p)}] .tflite conversion failed${failure ? `: ${failure}` : ''}`);
+      return p;
+    },
+    stop: () => {
+      if (!exited) child.kill();
+    },
+  };
 }
 
 /**
@@ -414,6 +527,11 @@ async function main() {
   const notes: string[] = [];
   if (opts.node) notes.push('--node: webgpu-nn only, in Node through Dawn (the webgpu package); the peers run in the browser only.');
   notes.push('Every library runs single-threaded on the CPU side (pages are not cross-origin isolated), the same for all.');
+  if (!opts.node) {
+    notes.push(
+      `Per model, up to ${opts.jobs} libraries are set up at once (browser, init, first run: those times include each other's load); warm runs go one library at a time in interleaved rounds, and a library stops after ${opts.budgetS} s of warm runs, never before its ${MIN_RUNS}rd (or the model's runs, if fewer).`,
+    );
+  }
   const done: BenchModel[] = [];
   // Written after every model, so that a run cut short keeps what it measured.
   const write = () => {
@@ -424,24 +542,31 @@ async function main() {
       browser: opts.node ? `Node ${process.version} + Dawn` : (adapterInfo.browser ?? 'chromium'),
       machine: { cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown', loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) },
       mode: opts.node ? 'node' : 'chromium',
-      models: done.map((m) => ({ key: m.key, title: m.title })),
+      models: done.map((m) => ({ key: m.key, title: m.title, ...(m.train ? { train: true } : {}) })),
       rows,
       ratios: ratiosOf(rows),
       notes,
     };
     return writeResults(opts.out, results);
   };
+  // Every model's files first (float64 references are cached by hash), then the .tflite
+  // conversions run in the background while the first models are timed.
+  const preps = opts.models.map((model) => {
+    log(`[${model.key}] ${model.title}: preparing files`);
+    return prepareModel(CACHE, model, log);
+  });
+  const keyOf = (p: PreparedModel) => opts.models[preps.indexOf(p)].key;
+  const conversions = !opts.node && opts.variants.some((v) => v.library === 'litert') ? convertInBackground(preps, keyOf) : null;
   const server = opts.node ? null : await serveRoot();
   try {
-    for (const model of opts.models) {
-      log(`[${model.key}] ${model.title}: preparing files`);
-      let prep = prepareModel(CACHE, model, log);
-      if (!opts.node && opts.variants.some((v) => v.library === 'litert')) prep = convertTflite(prep, model.key);
+    for (const [i, model] of opts.models.entries()) {
+      const prep = conversions ? await conversions.ready(preps[i]) : preps[i];
       rows.push(...(opts.node ? await runModelInNode(model, prep, opts, adapterInfo) : await runModelInChromium(model, prep, opts, server!.url, adapterInfo)));
       done.push(model);
       write();
     }
   } finally {
+    conversions?.stop();
     await server?.close();
   }
   for (const f of write()) log(`wrote ${path.relative(process.cwd(), f)}`);

@@ -7,9 +7,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchModel } from '../bench/models';
 import { createModelAdapter } from '../bench/pages/webgpu-nn-adapter';
+import { createTrainingAdapter } from '../bench/pages/webgpu-nn-train-adapter';
 import { ortPlacement } from '../bench/placement';
 import { prepareModel } from '../bench/prepare';
-import { checkOutput } from '../bench/reference';
+import { checkOutput, crossEntropyReference } from '../bench/reference';
 import { markdown, ratiosOf, writeResults, type BenchResults, type Row } from '../bench/report';
 import { decodeModel } from '../src/io/onnx/proto';
 
@@ -47,6 +48,27 @@ describe('bench (reference check and results writer)', () => {
     const c = checkOutput(await runOnCpu(prep, 'lenet_b1'), prep.reference);
     expect(c.ok).toBe(true);
     expect(c.maxAbsErr).toBeLessThan(1e-5);
+  });
+
+  it('cross-entropy reference: the mean over rows of log-sum-exp minus the target logit', () => {
+    const logits = Float64Array.of(0, 0, 1000, 0); // rows [0, 0] (loss ln 2) and [1000, 0] (loss 0 for class 0, 1000 for class 1)
+    expect(crossEntropyReference(logits, Float32Array.of(1, 0))[0]).toBeCloseTo(Math.LN2 / 2, 12);
+    expect(crossEntropyReference(logits, Float32Array.of(0, 1))[0]).toBeCloseTo((Math.LN2 + 1000) / 2, 9);
+  });
+
+  it("lenet_train_b64: seeded class indices, and the first SGD step's loss on the CPU backend matches the float64 reference", async () => {
+    const prep = prepareModel(dir, benchModel('lenet_train_b64'));
+    expect(prep.targets).toHaveLength(64);
+    expect(new Set(prep.targets).size).toBeGreaterThan(5);
+    for (const t of prep.targets!) expect(Number.isInteger(t) && t >= 0 && t < 10).toBe(true);
+    expect(prep.reference).toHaveLength(1);
+    const adapter = createTrainingAdapter('cpu');
+    const files = { key: 'lenet_train_b64', graph: prep.graph, params: prep.params, input: prep.input, training: { lr: 0.1, targets: prep.targets! } };
+    await adapter.init({ ...files, bytes: async (f) => new Uint8Array(readFileSync(path.join(prep.dir, f))) });
+    const first = await adapter.run(prep.input);
+    expect(checkOutput(first, prep.reference)).toMatchObject({ ok: true });
+    // The step updated the weights: the same batch's loss went down.
+    expect((await adapter.run(prep.input))[0]).toBeLessThan(first[0]);
   });
 
   it('writes latest.json, a dated copy, the Markdown table and the SVG chart of the ratios', () => {

@@ -13,6 +13,8 @@ export interface ModelFiles {
   readonly input: Float32Array;
   /** Another file of the model's folder (model.onnx, model.tflite, weights.safetensors). */
   bytes(file: string): Promise<Uint8Array>;
+  /** A training benchmark: run() is one SGD step at this rate against these class indices and returns [loss]. */
+  readonly training?: { readonly lr: number; readonly targets: Float32Array };
 }
 
 export interface AdapterInfo {
@@ -28,7 +30,8 @@ export interface Adapter {
   init(model: ModelFiles): Promise<AdapterInfo>;
   /** The input in the layout this library is fed (NHWC for TF.js and LiteRT), converted untimed. */
   prepare?(input: Float32Array): Float32Array;
-  /** One inference from a CPU array to a CPU array, input upload and output readback included. */
+  /** One inference from a CPU array to a CPU array, input upload and output readback included
+   *  (training: one step from the CPU input to the loss read back). */
   run(input: Float32Array): Promise<Float32Array>;
   /** After the timed runs: anything that must be checked apart (ORT's verbose node placement). */
   verify?(model: ModelFiles): Promise<AdapterInfo>;
@@ -62,12 +65,13 @@ export function expose(makeAdapter: (backend: string) => Adapter): void {
   let last: Float32Array | undefined;
   const gpuBytes = () => window.__gpuBytes?.() ?? 0;
   window.bench = {
-    async init(key: string, backend: string) {
+    async init(key: string, backend: string, train?: { lr: number }) {
       const dir = `/bench/.cache/${key}/`;
       const [graphBytes, params, input] = await Promise.all(['graph.json', 'params.bin', 'input.bin'].map((f) => fetchBytes(dir + f)));
       const graph = JSON.parse(new TextDecoder().decode(graphBytes)) as BenchGraph;
       const f32 = (b: Uint8Array) => new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-      model = { key, graph, params: f32(params), input: f32(input), bytes: (file) => fetchBytes(dir + file) };
+      const training = train ? { lr: train.lr, targets: f32(await fetchBytes(dir + 'targets.bin')) } : undefined;
+      model = { key, graph, params: f32(params), input: f32(input), bytes: (file) => fetchBytes(dir + file), training };
       adapter = makeAdapter(backend);
       const t0 = performance.now();
       const info = await adapter.init(model);

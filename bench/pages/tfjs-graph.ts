@@ -3,6 +3,8 @@
 // columns permuted from CHW to HWC order), BatchNorm folded into the convolution before it and
 // bias + activation fused (tf.fused.*), as TF.js's converter does. PyTorch's explicit padding is
 // kept exactly: explicit conv padding, and −∞ / ceil-mode padding before 'valid' pooling.
+// A training benchmark makes every weight a tf.variable and runs one step as a TF.js user does:
+// tf.train.sgd(lr).minimize of tf.losses.softmaxCrossEntropy (the batch mean) on one-hot targets.
 import type * as tfc from '@tensorflow/tfjs-core';
 import { paramData, readerCounts, resolvePads, type BenchGraph, type BenchNode } from '../graph.js';
 import type { Adapter } from './harness.js';
@@ -27,11 +29,19 @@ export function createTfAdapter(tf: TF, backendName: 'webgpu' | 'cpu'): Adapter 
   let program: (x: T) => T;
   let inputShape: number[];
   let weights: T[] = [];
+  let training: { optimizer: tfc.Optimizer; oneHot: T } | undefined;
   return {
     async init(files) {
       if (!(await tf.setBackend(backendName))) throw new Error(`tfjs: backend ${backendName} failed to initialise`);
       await tf.ready();
-      const built = buildProgram(tf, files.graph, files.params);
+      const built = buildProgram(tf, files.graph, files.params, files.training !== undefined);
+      if (files.training) {
+        // tfjs-core registers no gradients by itself (the @tensorflow/tfjs package does): loaded
+        // here, so that inference pages do not download them.
+        await import('@tensorflow/tfjs-core/dist/register_all_gradients');
+        const classes = files.graph.output.shape[1];
+        training = { optimizer: tf.train.sgd(files.training.lr), oneHot: tf.oneHot(tf.tensor1d(files.training.targets, 'int32'), classes) };
+      }
       program = built.run;
       weights = built.weights;
       const s = files.graph.input.shape;
@@ -47,6 +57,14 @@ export function createTfAdapter(tf: TF, backendName: 'webgpu' | 'cpu'): Adapter 
     prepare: (input) => toNhwc(input, inputShapeNchw(inputShape)),
     async run(input) {
       const x = tf.tensor(input, inputShape);
+      if (training) {
+        const { optimizer, oneHot } = training;
+        const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(oneHot, program(x)) as tfc.Scalar, true)!;
+        const value = (await loss.data()) as Float32Array;
+        x.dispose();
+        loss.dispose();
+        return value;
+      }
       const y = tf.tidy(() => program(x));
       const out = (await y.data()) as Float32Array;
       x.dispose();
@@ -63,12 +81,14 @@ interface Built {
   weights: T[];
 }
 
-function buildProgram(tf: TF, graph: BenchGraph, params: Float32Array): Built {
+function buildProgram(tf: TF, graph: BenchGraph, params: Float32Array, trainable: boolean): Built {
   const readers = readerCounts(graph);
   const weights: T[] = [];
   const keep = (t: T) => {
-    weights.push(t);
-    return t;
+    const w = trainable ? tf.variable(t) : t;
+    if (w !== t) t.dispose();
+    weights.push(w);
+    return w;
   };
   const param = (id: number) => paramData(graph, params, id);
   const shapeOf = (id: number | null) => graph.values[id!].shape;

@@ -356,5 +356,12 @@ def convert(folder):
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    failed = []
     for folder in sys.argv[1:]:
-        convert(folder)
+        # One folder's failure leaves the others to convert (the runner waits for each in turn).
+        try:
+            convert(folder)
+        except Exception as e:  # noqa: BLE001 - reported, then the exit status says so
+            print(f"{folder}: conversion failed: {e}", file=sys.stderr)
+            failed.append(folder)
+    sys.exit(1 if failed else 0)
