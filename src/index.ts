@@ -24,9 +24,10 @@ export { Module, Parameter, type ForwardContext, type LayerSummary, type ModelSu
 export { Sequential, type ModelOptions } from './layers/sequential.js';
 export { SymbolicTensor } from './graph/tracer.js';
 export {
-  Session, type CompileOptions, type CompileProgress, type InputShapes, type ModelOutput, type RunOptions, type RunOutput, type SessionInput,
-  type SessionOutput,
+  Session, type CompileOptions, type CompileProgress, type InputShapes, type ModelOutput, type ProfileMethodRequest, type RunOptions, type RunOutput,
+  type SessionInput, type SessionOutput, type TuneOptions,
 } from './graph/session.js';
+export { formatProfile, type FormatProfileOptions, type Profile, type ProfileMethod, type ProfileRow } from './graph/profile.js';
 export type { BytesSource, DownloadProgress, FetchBytesOptions } from './io/fetchBytes.js';
 export type { Ops } from './ops/index.js';
 // The types that public signatures name, so that consumers can name them too.

@@ -8,6 +8,7 @@ import { sameComputation, type Graph, type ValueId } from './ir.js';
 import type { SymbolicTensor } from './tracer.js';
 import { optimizeGraph } from './passes.js';
 import { planGraph, type Plan } from './plan.js';
+import type { Profile } from './profile.js';
 import { scheduleGraph } from './schedule.js';
 
 /** What a backend must offer to run compiled graphs. */
@@ -23,16 +24,36 @@ export interface GraphBackend extends TensorOwner {
   admitRun?(): Promise<(afterSubmittedWork: boolean) => void>;
 }
 
-/** How far compile() has come: pipelines (WebGPU kernels) built of those the plan needs. */
+/**
+ * How far compile() has come: pipelines (WebGPU kernels) built of those the plan needs; with
+ * `tune`, first `stage: 'tuning'` reports: kernel choices timed of those found so far.
+ */
 export interface CompileProgress {
   readonly built: number;
   readonly total: number;
+  /** Absent while pipelines are built; 'tuning' while `tune` times kernel variants. */
+  readonly stage?: 'tuning';
+  /** While tuning: the choice being timed ('conv2d N1 C64 H56 W56 O64 …'). */
+  readonly kernel?: string;
 }
 
-/** What instantiate() reports to and stops on. */
+/** How a profiled run is timed on WebGPU ('auto': timestamps where the device has them). */
+export type ProfileMethodRequest = 'auto' | 'timestamp-query' | 'submit-per-node';
+
+/** compile's `tune`, in full. */
+export interface TuneOptions {
+  /** The most time tuning may take in one compile, in ms (default 30 000); untimed choices keep the table's kernel. */
+  readonly budgetMs?: number;
+}
+
+/** What instantiate() reports to and stops on, and how it chooses kernels. */
 export interface BuildControl {
   onProgress?: (progress: CompileProgress) => void;
   signal?: AbortSignal;
+  /** Time the kernel variants of every choice not tuned yet on this adapter (WebGPU). */
+  tune?: TuneOptions;
+  /** Print the kernels chosen for every node, with their WGSL constants (WebGPU). */
+  debug?: boolean;
 }
 
 /** A graph with its weights on the backend, ready to be instantiated for input shapes. */
@@ -63,6 +84,8 @@ export interface Executable {
   readonly stats: ExecutableStats;
   /** The shape of each graph output for this plan. */
   readonly outputShapes: readonly Shape[];
+  /** run() with every node timed (compile's `profile`): resolves once the timings are read. */
+  runProfiled?(inputs: readonly Tensor[], into: readonly Tensor[] | undefined, method: ProfileMethodRequest): Promise<{ outputs: Tensor[]; profile: Profile }>;
   dispose(): void;
 }
 
@@ -105,6 +128,23 @@ export interface CompileOptions {
    * by default) and frees the buffers it made. Pipelines already built stay in the backend's cache.
    */
   signal?: AbortSignal;
+  /**
+   * Time every node of every run: `session.profile()` then returns the latest run's table. On
+   * WebGPU with timestamp queries (`method: 'timestamp-query'`, chosen by 'auto' where the
+   * device has the feature) a run stays one command buffer; without them (`'submit-per-node'`)
+   * each node is its own submit, timed on the CPU (approximate). Profiled runs resolve once
+   * the GPU has finished. The CPU backend times each node's kernel.
+   */
+  profile?: boolean | { readonly method?: ProfileMethodRequest };
+  /**
+   * WebGPU: time the candidate kernel variants of each distinct kernel choice (op and shape) on
+   * this device, within `budgetMs`, and keep the winners for this adapter (in memory and, in
+   * browsers, IndexedDB); later compiles use them without `tune`. Progress: onProgress with
+   * `stage: 'tuning'`.
+   */
+  tune?: boolean | TuneOptions;
+  /** WebGPU: print, at compile, every node's kernel variant, shader constants and workgroups. */
+  debug?: boolean;
 }
 
 /** Options of `session.run`. */
@@ -116,9 +156,17 @@ export interface RunOptions<Output extends SessionOutput = SessionOutput> {
   output?: Output;
 }
 
+/** @internal What a session does beyond running: profiling, and how its plans choose kernels. */
+export interface SessionSettings {
+  readonly profile?: ProfileMethodRequest;
+  readonly tune?: TuneOptions;
+  readonly debug?: boolean;
+}
+
 export class Session<Output extends SessionOutput = SessionOutput> {
   readonly #executables = new Map<string, Promise<Executable>>();
   #disposed = false;
+  #profile: Profile | null = null;
 
   /** @internal */
   constructor(
@@ -128,7 +176,18 @@ export class Session<Output extends SessionOutput = SessionOutput> {
     /** @internal */ readonly prepared: PreparedGraph,
     /** For models whose graph depends on the input shapes: the graph for new shapes (compileModule). */
     private readonly retrace?: (shapes: readonly Shape[]) => Graph | null,
+    private readonly settings: SessionSettings = {},
   ) {}
+
+  /**
+   * The per-node timings of the latest run (compile with `{ profile: true }`): rows of layer,
+   * op, kernel, dispatch, ms and GFLOP/s; `String(profile)` prints them as a table.
+   */
+  profile(): Profile {
+    if (!this.settings.profile) throw new NNError('profile: this session was compiled without profiling; compile(model, backend, { profile: true })');
+    if (!this.#profile) throw new NNError('profile: no profiled run has finished yet; await session.run(x) first');
+    return this.#profile;
+  }
 
   get inputNames(): string[] {
     return this.graph.inputs.map((i) => i.name);
@@ -159,7 +218,13 @@ export class Session<Output extends SessionOutput = SessionOutput> {
     try {
       if (this.#disposed) throw new NNError('run: the session was disposed');
       const into = options.output === undefined ? undefined : this.#orderOutputs(options.output, executable);
-      outputs = executable.run(tensors, into);
+      if (this.settings.profile && executable.runProfiled) {
+        const profiled = await executable.runProfiled(tensors, into, this.settings.profile);
+        outputs = profiled.outputs;
+        this.#profile = profiled.profile;
+      } else {
+        outputs = executable.run(tensors, into);
+      }
     } catch (e) {
       release?.(false);
       throw e;
@@ -174,7 +239,8 @@ export class Session<Output extends SessionOutput = SessionOutput> {
     const key = shapes.map((s) => s.join('x')).join('|');
     let e = this.#executables.get(key);
     if (!e) {
-      e = Promise.resolve().then(() => this.#instantiate(shapes, key, control));
+      const build: BuildControl = { ...control, tune: this.settings.tune, debug: this.settings.debug };
+      e = Promise.resolve().then(() => this.#instantiate(shapes, key, build));
       this.#executables.set(key, e);
       e.catch(() => this.#executables.delete(key));
     }
@@ -197,6 +263,7 @@ export class Session<Output extends SessionOutput = SessionOutput> {
       const executable = await prepared.instantiate(plan, control);
       return {
         run: (inputs, into) => executable.run(inputs, into),
+        runProfiled: executable.runProfiled && ((inputs, into, method) => executable.runProfiled!(inputs, into, method)),
         stats: executable.stats,
         outputShapes: executable.outputShapes,
         dispose() {
@@ -272,6 +339,7 @@ export class Session<Output extends SessionOutput = SessionOutput> {
 export async function compileModule<M extends Module>(model: M, backend: GraphBackend, options: CompileOptions = {}): Promise<Session<ModelOutput<M>>> {
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
+  const { profile, tune } = checkProfileAndTune(options);
   const given = options.inputShape === undefined ? undefined : inputShapesByName(model, options.inputShape);
   // A module with no input shape of its own is traced at the given shapes (dim 0 the batch).
   const traceInputs = given && !model.inputShapes
@@ -293,7 +361,7 @@ export async function compileModule<M extends Module>(model: M, backend: GraphBa
     const traced = model.traceForShapes(inputShapes);
     return traced && finish(traced);
   };
-  const session = new Session<ModelOutput<M>>(backend, graph, prepared, retrace);
+  const session = new Session<ModelOutput<M>>(backend, graph, prepared, retrace, { profile, tune, debug: options.debug });
   try {
     signal?.throwIfAborted();
     await session.executableFor(shapes, { onProgress, signal });
@@ -303,6 +371,25 @@ export async function compileModule<M extends Module>(model: M, backend: GraphBa
     throw e;
   }
   return session;
+}
+
+const PROFILE_METHODS: readonly ProfileMethodRequest[] = ['auto', 'timestamp-query', 'submit-per-node'];
+
+/** compile's `profile` and `tune` in full, checked. */
+function checkProfileAndTune(options: CompileOptions): { profile?: ProfileMethodRequest; tune?: TuneOptions } {
+  let profile: ProfileMethodRequest | undefined;
+  if (options.profile) {
+    profile = typeof options.profile === 'object' ? (options.profile.method ?? 'auto') : 'auto';
+    if (!PROFILE_METHODS.includes(profile)) {
+      throw new ShapeError(`compile: profile.method must be ${PROFILE_METHODS.map((m) => `'${m}'`).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got '${String(profile)}'`);
+    }
+  }
+  const tune = options.tune ? (typeof options.tune === 'object' ? options.tune : {}) : undefined;
+  const budget = tune?.budgetMs;
+  if (budget !== undefined && !(typeof budget === 'number' && budget >= 0)) {
+    throw new ShapeError(`compile: tune.budgetMs must be a number of milliseconds ≥ 0, got ${String(budget)}`);
+  }
+  return { profile, tune };
 }
 
 /** The compile option as full shapes by input name, checked. */

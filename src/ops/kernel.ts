@@ -87,6 +87,33 @@ export interface KernelRecorder {
   scratch(bytes: number): GpuArg;
   /** Copies bytes between regions (encoded in order with the dispatches). */
   copy(from: GpuRegion, to: GpuRegion, bytes: number): void;
+  /**
+   * Picks the variant of a kernel choice (see chooseVariant): a compiled graph answers with the
+   * winner tuned on this adapter, or the candidate the tuner is timing. Absent: the table's pick.
+   */
+  choose?<V extends KernelVariant>(choice: VariantChoice<V>): V;
+}
+
+/** One variant of a kernel (tile sizes, k-split, …): data with a name the tuner and the profile show. */
+export interface KernelVariant {
+  readonly name: string;
+}
+
+/**
+ * A choice among kernel variants for one problem. `key` names the kernel family and the shape
+ * ('gemm m64 n3136 k576 …'): tuned winners are stored under it. Every candidate computes the
+ * problem (each is tested against the CPU reference); `preferred` is the table's pick, used
+ * where nothing was tuned.
+ */
+export interface VariantChoice<V extends KernelVariant> {
+  readonly key: string;
+  readonly candidates: readonly V[];
+  readonly preferred: V;
+}
+
+/** The variant the recorder picks for `choice` (the table's where it has no opinion). */
+export function chooseVariant<V extends KernelVariant>(k: KernelRecorder, choice: VariantChoice<V>): V {
+  return k.choose ? k.choose(choice) : choice.preferred;
 }
 
 /**

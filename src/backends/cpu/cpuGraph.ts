@@ -3,6 +3,7 @@
 import { NNError } from '../../errors.js';
 import { describeNode, type Graph } from '../../graph/ir.js';
 import type { Plan } from '../../graph/plan.js';
+import { makeProfile, type Profile } from '../../graph/profile.js';
 import type { Executable } from '../../graph/session.js';
 import type { CpuArg, CpuKernels } from '../../ops/op.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
@@ -86,23 +87,48 @@ class CpuExecutable implements Executable {
   }
 
   run(inputs: readonly Tensor[], into?: readonly Tensor[]): Tensor[] {
+    return this.#run(inputs, into, null);
+  }
+
+  /** run() with each node's kernel timed (compile's `profile`). */
+  runProfiled(inputs: readonly Tensor[], into: readonly Tensor[] | undefined): Promise<{ outputs: Tensor[]; profile: Profile }> {
+    const ms = new Array<number>(this.graph.nodes.length).fill(0);
+    try {
+      const outputs = this.#run(inputs, into, ms);
+      const timings = this.graph.nodes.map((node, i) => ({ kernel: node.op.view ? 'view' : 'cpu', dispatch: '', dispatches: 0, ms: ms[i] }));
+      const profile = makeProfile(this.graph, this.plan, timings, {
+        backend: 'cpu',
+        method: 'wall-clock',
+        approximate: false,
+        note: "each node's kernel timed with performance.now()",
+      });
+      return Promise.resolve({ outputs, profile });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Runs every node; `ms` (when given) receives each node's time. */
+  #run(inputs: readonly Tensor[], into: readonly Tensor[] | undefined, ms: number[] | null): Tensor[] {
     if (this.#disposed) throw new NNError('run: the session was disposed (or its backend)');
     const { graph, plan } = this;
     const args: (CpuArg | undefined)[] = new Array(graph.values.length);
     graph.inputs.forEach((input, i) => (args[input.id] = { data: this.backend.view(inputs[i]), shape: inputs[i].shape }));
     for (const [id, data] of this.params) args[id] = { data, shape: plan.shapes[id] };
-    for (const node of graph.nodes) {
+    graph.nodes.forEach((node, i) => {
       const ins = node.inputs.map((id) => (id === null ? null : args[id]!));
       if (node.op.view) {
         args[node.outputs[0]] = { data: ins[0]!.data, shape: plan.shapes[node.outputs[0]] };
-        continue;
+        return;
       }
       const outs = node.outputs.map((id) => {
         const shape = plan.shapes[id];
         return (args[id] = { data: this.#slots[plan.slotOf[id]].subarray(0, sizeOf(shape)), shape });
       });
+      const start = ms ? performance.now() : 0;
       node.op.cpu(ins, outs, node.attrs, this.backend.kernels);
-    }
+      if (ms) ms[i] = performance.now() - start;
+    });
     for (const u of graph.updates ?? []) this.params.get(u.target)!.set(args[u.source]!.data);
     // Outputs are copies: they must stay valid after later runs reuse the slots.
     if (into) {

@@ -5,7 +5,7 @@ import { BackendUnavailableError, DeviceLostError } from '../../errors.js';
 
 // GPUBufferUsage / GPUMapMode values, spelled out: those globals do not exist where WebGPU does
 // not, and the backends must import everywhere (the CPU fallback).
-export const USAGE = { MAP_READ: 0x01, COPY_SRC: 0x04, COPY_DST: 0x08, UNIFORM: 0x40, STORAGE: 0x80 } as const;
+export const USAGE = { MAP_READ: 0x01, COPY_SRC: 0x04, COPY_DST: 0x08, UNIFORM: 0x40, STORAGE: 0x80, QUERY_RESOLVE: 0x200 } as const;
 export const MAP_MODE_READ = 0x01;
 export const STORAGE_USAGE = USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST;
 export const UNIFORM_USAGE = USAGE.UNIFORM | USAGE.COPY_DST;
@@ -76,9 +76,12 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
   checkLimits(adapter.limits);
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
+  // Timestamps for profiled runs (compile's `profile`); a feature costs nothing until used, and
+  // the device is made before any compile says whether it will profile.
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
   let device: GPUDevice;
   try {
-    device = await adapter.requestDevice({ label: 'webgpu-nn', requiredLimits });
+    device = await adapter.requestDevice({ label: 'webgpu-nn', requiredLimits, requiredFeatures });
   } catch (e) {
     throw new BackendUnavailableError(`webgpu: requestDevice failed: ${(e as Error).message}`);
   }

@@ -1,40 +1,24 @@
 // Compiled graphs on WebGPU. prepare: weights uploaded once (split along dim 0 where a weight
 // is larger than one binding and its op can take the pieces). instantiate (per input shapes):
 // one buffer per liveness slot, every op lowered to dispatches, pipelines built asynchronously,
-// uniforms packed into one buffer, bind groups created once. run: the input copies, every
-// dispatch and the output copies in one command buffer, one submit; nothing is read back.
+// uniforms packed into one buffer, bind groups created once; kernel variants as tuned on this
+// adapter (tuner.ts), else the ops' tables. run: the input copies, every dispatch and the output
+// copies in one command buffer, one submit; nothing is read back. A profiled run (compile's
+// `profile`) adds timestamps to that command buffer, or, without them, submits node by node.
 import { DeviceLimitError, NNError, UnsupportedError } from '../../errors.js';
 import { describeNode, type Graph, type Node, type ValueId } from '../../graph/ir.js';
 import type { Plan } from '../../graph/plan.js';
-import type { BuildControl, Executable } from '../../graph/session.js';
+import { makeProfile, type Profile } from '../../graph/profile.js';
+import type { BuildControl, Executable, ProfileMethodRequest } from '../../graph/session.js';
 import type { TrackedGraph } from '../backendBase.js';
 import { formatShape, sizeOf } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
-import { bufferArg, mib, scratchArg, storageBindingLimit, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder } from '../../ops/kernel.js';
-import { UNIFORM_USAGE } from './device.js';
-import type { PipelineCache } from './pipelines.js';
+import { bufferArg, mib, storageBindingLimit, type GpuArg } from '../../ops/kernel.js';
+import { buildSteps, encodeSteps, PassTimer, recordNodes, type ChoiceMade, type GpuGraphHost, type Step } from './gpuSteps.js';
+import { PipelineCache } from './pipelines.js';
+import { tunedPicker, tuneGraph } from './tuner.js';
 
-/** What a compiled graph uses of the WebGPU backend (webgpuBackend.ts implements it). */
-export interface GpuGraphHost {
-  readonly device: GPUDevice;
-  readonly limits: GPUSupportedLimits;
-  readonly softwareAdapter: boolean;
-  readonly pipelines: PipelineCache;
-  readonly debug: boolean;
-  createBuffer(bytes: number, label?: string): GPUBuffer;
-  createBufferWith(data: Float32Array | Uint32Array | ArrayBuffer, usage?: number, label?: string): GPUBuffer;
-  checkBindingSize(bytes: number, what: string): void;
-  checkUsable(): void;
-  flush(): void;
-  argOf(t: Tensor): GpuArg;
-  adoptBuffer(buffer: GPUBuffer, shape: readonly number[], failure?: Promise<string | null> | null): Tensor;
-  bindGroup(pipeline: GPUComputePipeline, spec: DispatchSpec, uniform: GpuRegion | null): GPUBindGroup;
-  submit(encoder: GPUCommandEncoder, dispatches: number): void;
-  logDispatch(spec: DispatchSpec, context: string): void;
-  destroyWhenIdle(buffers: readonly GPUBuffer[]): void;
-  captureFailure<T>(encode: () => T): [T, Promise<string | null>];
-  failureOf(tensors: readonly (Tensor | null)[]): Promise<string | null> | null;
-}
+export type { GpuGraphHost } from './gpuSteps.js';
 
 /**
  * Refuses, before anything is allocated, a plan with an op that has no WebGPU kernel or a tensor
@@ -162,15 +146,6 @@ export async function prepareGpuGraph(backend: GpuGraphHost, graph: Graph): Prom
   };
 }
 
-type Command = { kind: 'dispatch'; spec: DispatchSpec } | { kind: 'copy'; from: GpuRegion; to: GpuRegion; bytes: number };
-
-interface Recorded {
-  spec: DispatchSpec;
-  pipeline: GPUComputePipeline;
-  bindGroup: GPUBindGroup;
-  workgroups: readonly [number, number, number];
-}
-
 class GpuExecutable implements Executable {
   readonly stats;
   readonly outputShapes;
@@ -182,7 +157,9 @@ class GpuExecutable implements Executable {
     private readonly plan: Plan,
     private readonly inputBuffers: GPUBuffer[],
     private readonly args: (GpuArg | undefined)[],
-    private readonly steps: ({ kind: 'dispatch'; recorded: Recorded } | { kind: 'copy'; from: GpuRegion; to: GpuRegion; bytes: number })[],
+    private readonly steps: Step[],
+    /** Per graph node: what ran (kernel variants or shaders, dispatch grid) for profiles. */
+    private readonly kernels: NodeKernels[],
     private readonly owned: GPUBuffer[],
   ) {
     this.stats = {
@@ -205,53 +182,34 @@ class GpuExecutable implements Executable {
       const region = (buffer: GPUBuffer, id: ValueId): GpuArg => bufferArg(buffer, plan.shapes[id]);
       graph.inputs.forEach((input, i) => (args[input.id] = region(inputBuffers[i], input.id)));
       for (const [id, arg] of params) args[id] = arg;
-
-      const commands: Command[] = [];
-      const recorder: KernelRecorder = {
-        limits: backend.limits,
-        softwareAdapter: backend.softwareAdapter,
-        dispatch: (spec) => {
-          if (spec.workgroups[0] * spec.workgroups[1] * spec.workgroups[2] > 0) commands.push({ kind: 'dispatch', spec });
-        },
-        scratch: (bytes) => {
-          const buffer = track(backend.createBuffer(bytes, 'scratch'));
-          return scratchArg(buffer, bytes);
-        },
-        copy: (from, to, bytes) => {
-          if (bytes > 0) commands.push({ kind: 'copy', from, to, bytes });
-        },
-      };
       for (const node of graph.nodes) {
-        const ins = node.inputs.map((id) => (id === null ? null : args[id]!));
-        if (node.op.view) {
-          args[node.outputs[0]] = { ...ins[0]!, shape: plan.shapes[node.outputs[0]], parts: undefined };
-          continue;
-        }
-        const outs = node.outputs.map((id) => (args[id] = region(slots[plan.slotOf[id]], id)));
-        node.op.gpu!(recorder, ins, outs, node.attrs);
+        if (node.op.view) args[node.outputs[0]] = { ...args[node.inputs[0]!]!, shape: plan.shapes[node.outputs[0]], parts: undefined };
+        else node.outputs.forEach((id) => (args[id] = region(slots[plan.slotOf[id]], id)));
       }
-      // State updates last, in the same command buffer: new values over the resident ones.
-      for (const u of graph.updates ?? []) recorder.copy(args[u.source]!, params.get(u.target)!, sizeOf(plan.shapes[u.source]) * 4);
 
-      const specs = commands.flatMap((c) => (c.kind === 'dispatch' ? [c.spec] : []));
+      // Kernel choices: tuned now (compile's `tune`), tuned before on this adapter, else the tables.
+      await backend.tunedChoices.load();
+      if (control.tune) await tuneGraph(backend, graph, args, backend.tunedChoices, control.tune, control);
+      const recording = recordNodes(backend, graph, args, graph.nodes.keys(), tunedPicker(backend.tunedChoices), (bytes) => track(backend.createBuffer(bytes, 'scratch')));
+      const { commands, choices } = recording;
+      // State updates last, in the same command buffer: new values over the resident ones.
+      for (const u of graph.updates ?? []) {
+        const bytes = sizeOf(plan.shapes[u.source]) * 4;
+        if (bytes > 0) commands.push({ kind: 'copy', node: -1, from: args[u.source]!, to: params.get(u.target)!, bytes });
+      }
+
       const device = backend.device;
       device.pushErrorScope('validation');
-      let steps: GpuExecutable['steps'];
+      let steps: Step[];
       try {
-        await backend.pipelines.prepare(specs, control.onProgress, control.signal);
-        const uniformBuffer = packUniforms(backend, specs, track);
-        steps = commands.map((c) => {
-          if (c.kind === 'copy') return c;
-          const { spec } = c;
-          const pipeline = backend.pipelines.get(spec);
-          const uniform = uniformBuffer.regions.get(spec) ?? null;
-          return { kind: 'dispatch' as const, recorded: { spec, pipeline, bindGroup: backend.bindGroup(pipeline, spec, uniform), workgroups: spec.workgroups } };
-        });
+        steps = await buildSteps(backend, commands, control, track);
       } finally {
         const error = await device.popErrorScope();
         if (error) throw new NNError(`compile: WebGPU rejected a kernel: ${error.message}`);
       }
-      return new GpuExecutable(backend, graph, plan, inputBuffers, args, steps, owned);
+      const kernels = describeKernels(graph, steps, choices);
+      if (control.debug) printKernels(graph, steps, kernels);
+      return new GpuExecutable(backend, graph, plan, inputBuffers, args, steps, kernels, owned);
     } catch (e) {
       backend.destroyWhenIdle(owned);
       throw e;
@@ -264,42 +222,106 @@ class GpuExecutable implements Executable {
   }
 
   run(inputs: readonly Tensor[], into?: readonly Tensor[]): Tensor[] {
+    return this.#run(inputs, into, null);
+  }
+
+  /** run() timed per node: timestamps in the one command buffer, or one submit per node (approximate). */
+  async runProfiled(inputs: readonly Tensor[], into: readonly Tensor[] | undefined, method: ProfileMethodRequest): Promise<{ outputs: Tensor[]; profile: Profile }> {
+    const hasTimestamps = this.backend.device.features.has('timestamp-query');
+    if (method === 'timestamp-query' && !hasTimestamps) {
+      throw new UnsupportedError("profile: method 'timestamp-query' needs the device feature 'timestamp-query', which this adapter does not offer (use 'auto' or 'submit-per-node')");
+    }
+    if (method !== 'submit-per-node' && hasTimestamps) {
+      const timer = new PassTimer(this.backend.device);
+      const outputs = this.#run(inputs, into, timer);
+      const ms = await timer.read();
+      return { outputs, profile: this.#profile(ms, 'timestamp-query', 0) };
+    }
+    return this.#runSubmitPerNode(inputs, into);
+  }
+
+  #run(inputs: readonly Tensor[], into: readonly Tensor[] | undefined, timer: PassTimer | null): Tensor[] {
     if (this.#disposed) throw new NNError('run: the session was disposed');
     const { backend } = this;
     backend.checkUsable();
     backend.flush(); // eager work that produced the inputs is submitted first
     // Errors WebGPU reports for this run belong to its outputs (data() raises them), as do the failures of its inputs.
     const inherited = backend.failureOf(inputs);
-    const [outputs, failure] = backend.captureFailure(() => this.#encode(inputs, into));
+    const [outputs, failure] = backend.captureFailure(() => {
+      const encoder = backend.device.createCommandEncoder({ label: 'run' });
+      this.#encodeInputs(encoder, inputs);
+      encodeSteps(encoder, this.steps, timer, backend.debug ? (spec) => backend.logDispatch(spec, 'run') : undefined);
+      const outs = this.#encodeOutputs(encoder, into);
+      timer?.resolve(encoder);
+      backend.submit(encoder, this.stats.dispatches);
+      return outs;
+    });
     const combined = inherited ? Promise.all([inherited, failure]).then(([a, b]) => a ?? b) : failure;
     // The caller's output tensors (run(x, { output })) are written in place and returned as they are.
     return outputs.map(({ buffer, shape }, i) => into?.[i] ?? backend.adoptBuffer(buffer, shape, combined));
   }
 
-  #encode(inputs: readonly Tensor[], into?: readonly Tensor[]): { buffer: GPUBuffer; shape: readonly number[] }[] {
-    const { backend, graph, plan } = this;
-    const encoder = backend.device.createCommandEncoder({ label: 'run' });
+  /**
+   * The profile without timestamps: every node its own submit, timed from the submit until
+   * onSubmittedWorkDone, less the round trip of an empty submit measured just before.
+   */
+  async #runSubmitPerNode(inputs: readonly Tensor[], into: readonly Tensor[] | undefined): Promise<{ outputs: Tensor[]; profile: Profile }> {
+    if (this.#disposed) throw new NNError('run: the session was disposed');
+    const { backend } = this;
+    const device = backend.device;
+    backend.checkUsable();
+    backend.flush();
+    const inherited = backend.failureOf(inputs);
+    const roundTrip = async (encode: (encoder: GPUCommandEncoder) => void, dispatches: number) => {
+      const encoder = device.createCommandEncoder({ label: 'profiled run' });
+      encode(encoder);
+      const begin = performance.now();
+      backend.submit(encoder, dispatches);
+      await device.queue.onSubmittedWorkDone();
+      return performance.now() - begin;
+    };
+    await roundTrip((e) => this.#encodeInputs(e, inputs), 0);
+    const empty: number[] = [];
+    for (let i = 0; i < 5; i++) empty.push(await roundTrip(() => {}, 0));
+    const overhead = empty.sort((a, b) => a - b)[2];
+    const ms = new Map<number, number>();
+    for (let at = 0; at < this.steps.length; ) {
+      const node = this.steps[at].node;
+      let end = at;
+      while (end < this.steps.length && this.steps[end].node === node) end++;
+      const group = this.steps.slice(at, end);
+      const t = await roundTrip((e) => encodeSteps(e, group), group.filter((s) => s.kind === 'dispatch').length);
+      ms.set(node, (ms.get(node) ?? 0) + Math.max(0, t - overhead));
+      at = end;
+    }
+    let outs: { buffer: GPUBuffer; shape: readonly number[] }[] = [];
+    await roundTrip((e) => (outs = this.#encodeOutputs(e, into)), 0);
+    const outputs = outs.map(({ buffer, shape }, i) => into?.[i] ?? backend.adoptBuffer(buffer, shape, inherited));
+    return { outputs, profile: this.#profile(ms, 'submit-per-node', overhead) };
+  }
+
+  #profile(ms: Map<number, number>, method: 'timestamp-query' | 'submit-per-node', overhead: number): Profile {
+    const timings = this.kernels.map((k, i) => ({ ...k, ms: ms.get(i) ?? 0 }));
+    const updates = this.steps.filter((s) => s.node === -1).length;
+    const extra = updates > 0 ? [{ name: '(state updates)', op: 'copy', kernel: 'copy', dispatch: '', dispatches: 0, ms: ms.get(-1) ?? 0, flops: null, gflops: null }] : [];
+    const note =
+      method === 'timestamp-query'
+        ? "GPU timestamps around each node's compute passes, in the run's one command buffer"
+        : `one submit per node, timed on the CPU until the GPU reported it done, less an empty submit's round trip (${overhead.toFixed(3)} ms)`;
+    return makeProfile(this.graph, this.plan, timings, { backend: 'webgpu', method, approximate: method === 'submit-per-node', note }, extra);
+  }
+
+  #encodeInputs(encoder: GPUCommandEncoder, inputs: readonly Tensor[]): void {
     inputs.forEach((t, i) => {
       const bytes = t.size * 4;
-      if (bytes > 0) encoder.copyBufferToBuffer(backend.argOf(t).buffer, 0, this.inputBuffers[i], 0, bytes);
+      if (bytes > 0) encoder.copyBufferToBuffer(this.backend.argOf(t).buffer, 0, this.inputBuffers[i], 0, bytes);
     });
-    let pass: GPUComputePassEncoder | null = null;
-    for (const step of this.steps) {
-      if (step.kind === 'copy') {
-        pass?.end();
-        pass = null;
-        encoder.copyBufferToBuffer(step.from.buffer, step.from.offset, step.to.buffer, step.to.offset, step.bytes);
-        continue;
-      }
-      pass ??= encoder.beginComputePass();
-      if (backend.debug) backend.logDispatch(step.recorded.spec, 'run');
-      pass.setPipeline(step.recorded.pipeline);
-      pass.setBindGroup(0, step.recorded.bindGroup);
-      pass.dispatchWorkgroups(...step.recorded.workgroups);
-    }
-    pass?.end();
-    // Outputs are copied out (into new buffers, or the caller's): they must survive later runs.
-    const outputs = graph.outputs.map((o, i) => {
+  }
+
+  /** Outputs are copied out (into new buffers, or the caller's): they must survive later runs. */
+  #encodeOutputs(encoder: GPUCommandEncoder, into: readonly Tensor[] | undefined): { buffer: GPUBuffer; shape: readonly number[] }[] {
+    const { backend, graph, plan } = this;
+    return graph.outputs.map((o, i) => {
       const shape = plan.shapes[o.id];
       const bytes = sizeOf(shape) * 4;
       const buffer = into ? backend.argOf(into[i]).buffer : backend.createBuffer(bytes, `output ${o.name}`);
@@ -307,8 +329,6 @@ class GpuExecutable implements Executable {
       if (bytes > 0) encoder.copyBufferToBuffer(src.buffer, src.offset, buffer, 0, bytes);
       return { buffer, shape };
     });
-    backend.submit(encoder, this.stats.dispatches);
-    return outputs;
   }
 
   dispose(): void {
@@ -318,21 +338,40 @@ class GpuExecutable implements Executable {
   }
 }
 
-/** All uniform blocks of a plan in one buffer, each at an offset the device accepts. */
-function packUniforms(backend: GpuGraphHost, specs: readonly DispatchSpec[], track: (b: GPUBuffer) => GPUBuffer) {
-  const align = backend.limits.minUniformBufferOffsetAlignment;
-  const regions = new Map<DispatchSpec, GpuRegion>();
-  const withUniforms = specs.filter((s) => s.uniforms);
-  let total = 0;
-  const offsets = withUniforms.map((s) => {
-    const at = total;
-    total += Math.ceil(s.uniforms!.byteLength / align) * align;
-    return at;
+/** What a node ran, as a profile row shows it. */
+interface NodeKernels {
+  readonly kernel: string;
+  readonly dispatch: string;
+  readonly dispatches: number;
+}
+
+function describeKernels(graph: Graph, steps: readonly Step[], choices: readonly ChoiceMade[]): NodeKernels[] {
+  return graph.nodes.map((node, i) => {
+    if (node.op.view) return { kernel: 'view', dispatch: '', dispatches: 0 };
+    const dispatches = steps.flatMap((s) => (s.kind === 'dispatch' && s.node === i ? [s.recorded] : []));
+    const chosen = [...new Set(choices.filter((c) => c.node === i).map((c) => c.chosen))];
+    const shaders = [...new Set(dispatches.map((d) => d.spec.shader.label))];
+    const kernel = chosen.length > 0 ? chosen.join(', ') : shaders.join(', ') || 'copy';
+    const dispatch = dispatches.length === 1 ? dispatches[0].workgroups.join('×') : dispatches.length > 1 ? `${dispatches.length} dispatches` : '';
+    return { kernel, dispatch, dispatches: dispatches.length };
   });
-  if (total === 0) return { regions };
-  const bytes = new Uint8Array(total);
-  withUniforms.forEach((s, i) => bytes.set(new Uint8Array(s.uniforms!), offsets[i]));
-  const buffer = track(backend.createBufferWith(bytes.buffer, UNIFORM_USAGE, 'uniforms'));
-  withUniforms.forEach((s, i) => regions.set(s, { buffer, offset: offsets[i], size: s.uniforms!.byteLength }));
-  return { regions };
+}
+
+/** The debug print at compile: every node's kernel variant, pipelines (shader and WGSL constants) and workgroups. */
+function printKernels(graph: Graph, steps: readonly Step[], kernels: readonly NodeKernels[]): void {
+  const lines = ['[webgpu-nn] compile: kernels chosen'];
+  graph.nodes.forEach((node, i) => {
+    if (node.op.view) return;
+    lines.push(`  ${describeNode(node)}: ${kernels[i].kernel}`);
+    const pipelines = new Map<string, { count: number; workgroups: readonly number[] }>();
+    for (const s of steps) {
+      if (s.kind !== 'dispatch' || s.node !== i) continue;
+      const key = PipelineCache.key(s.recorded.spec);
+      const seen = pipelines.get(key);
+      if (seen) seen.count++;
+      else pipelines.set(key, { count: 1, workgroups: s.recorded.workgroups });
+    }
+    for (const [key, { count, workgroups }] of pipelines) lines.push(`    ${key} workgroups ${workgroups.join('×')}${count > 1 ? ` (×${count} dispatches)` : ''}`);
+  });
+  console.log(lines.join('\n'));
 }

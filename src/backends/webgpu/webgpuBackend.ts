@@ -15,6 +15,7 @@ import { acquireDevice, MAP_MODE_READ, STORAGE_USAGE, UNIFORM_USAGE, USAGE, type
 import { checkGpuPlan, prepareGpuGraph, type GpuGraphHost } from './gpuGraph.js';
 import { bufferArg, mib, scratchArg, storageBindingLimit, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder } from '../../ops/kernel.js';
 import { PipelineCache } from './pipelines.js';
+import { adapterKey, TunedChoices } from './tunedChoices.js';
 
 export class GpuStorage implements Storage {
   refs = 0;
@@ -71,7 +72,8 @@ export interface WebGpuBackendOptions extends DeviceOptions {
   /**
    * Which kernel variants to pick where the best one differs between GPUs and CPU-based
    * adapters (KernelRecorder.softwareAdapter): 'auto' (default) by the adapter, or forced —
-   * tests use 'gpu' to run the GPU variants on SwiftShader.
+   * tests use 'gpu' to run the GPU variants on SwiftShader. With 'auto', compiled graphs use the
+   * kernels compile's `tune` chose on this adapter where it has; a forced table ignores them.
    */
   tuning?: 'auto' | 'gpu' | 'software';
 }
@@ -85,6 +87,11 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
   readonly counters = { submits: 0, commandBuffers: 0, dispatches: 0, readbacks: 0 };
   /** See KernelRecorder.softwareAdapter. */
   readonly softwareAdapter: boolean;
+  /**
+   * @internal Kernel choices tuned on this adapter (compile's `tune`), shared by the backends on
+   * it; a backend with a forced `tuning` keeps its own (its table must stay what was asked for).
+   */
+  readonly tunedChoices: TunedChoices;
   readonly lost: Promise<DeviceLossInfo>;
   #pending: Pending | null = null;
   #lost: string | null = null;
@@ -107,6 +114,7 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     this.debug = options.debug ?? false;
     const tuning = options.tuning ?? 'auto';
     this.softwareAdapter = tuning === 'auto' ? isSoftwareAdapter(device) : tuning === 'software';
+    this.tunedChoices = new TunedChoices(adapterKey(device), tuning === 'auto');
     this.lost = device.lost.then((info) => {
       this.#lost = [info.reason, info.message].filter(Boolean).join(': ') || 'device lost';
       for (const next of this.#runsWaiting.splice(0)) next(); // they fail at once with DeviceLostError

@@ -1,4 +1,5 @@
-// The WebGPU lowering of conv2d: three kernels, chosen by the table in chooseConvKernel.
+// The WebGPU lowering of conv2d: three kernels, chosen by the table in chooseConvKernel (or by
+// tuning on the device among the variants of convChoice).
 //  - 'gemm': a 1×1 convolution with stride 1, no padding and one group is a plain GEMM per image,
 //    y[n] [O, H·W] = w [O, C] · x[n] [C, H·W] (the shared GEMM, gemmGpu.ts, bias per row);
 //  - 'tiled': the implicit GEMM with workgroup-memory tiles (shaders/conv/conv2d_tiled.wgsl), for GPUs;
@@ -12,7 +13,7 @@
 // goes through the same table and kernels (recordConvolution).
 import conv2dTiledWgsl from '../../../shaders/conv/conv2d_tiled.wgsl?raw';
 import conv2dWgsl from '../../../shaders/conv/conv2d.wgsl?raw';
-import { grid, uniforms, type GpuArg, type KernelRecorder } from '../kernel.js';
+import { chooseVariant, grid, uniforms, type GpuArg, type KernelRecorder, type VariantChoice } from '../kernel.js';
 import { sizeOf } from '../../shape.js';
 import { activationConstants, withActivationFn, type Activation } from '../elementwise/activation.js';
 import { recordGemm } from '../gemm/gemmGpu.js';
@@ -66,7 +67,20 @@ export function chooseConvTile(geo: ConvGeometry): ConvTile {
   return { tm, tn, workgroupSize: 64 };
 }
 
-export type ConvKernel = { readonly kind: 'gemm' } | { readonly kind: 'tiled' } | { readonly kind: 'register'; readonly tile: ConvTile };
+/** One convolution kernel variant (data the tuner enumerates; `name` is what profiles show). */
+export type ConvKernel =
+  | { readonly name: string; readonly kind: 'gemm' }
+  | { readonly name: string; readonly kind: 'tiled' }
+  | { readonly name: string; readonly kind: 'register'; readonly tile: ConvTile };
+
+const registerVariant = (tm: ConvTile['tm'], tn: ConvTile['tn']): ConvKernel => ({ name: `register ${tm}×${tn}`, kind: 'register', tile: { tm, tn, workgroupSize: 64 } });
+
+/** Every convolution kernel variant. */
+export const CONV_KERNELS: readonly ConvKernel[] = [
+  { name: 'gemm 1×1', kind: 'gemm' },
+  { name: 'tiled 64×64', kind: 'tiled' },
+  ...([8, 4, 2, 1] as const).flatMap((tm) => ([8, 4] as const).map((tn) => registerVariant(tm, tn))),
+];
 
 /** Output channels per group from which a GPU gets the 64-channel workgroup tiles. */
 const TILED_MIN_CHANNELS = 32;
@@ -76,13 +90,33 @@ const TILED_MIN_CHANNELS = 32;
  * output channels per group to fill half a 64-channel tile take the workgroup-memory tiles: the
  * register kernel's 8×8 blocks leave a batch-1 layer few invocations (ResNet's 64 × 56 × 56 layer:
  * 3136, 49 workgroups) for a GPU of 100+ compute units, and GPUs favour shared-memory tiling
- * (DESIGN.md). This GPU row is reasoned, not yet timed on a discrete GPU (bench/lab/conv2d is
- * the way to check it). A software adapter always gets the register kernel (measured 2x faster).
+ * (DESIGN.md). This GPU row is reasoned, not yet timed on a discrete GPU (compile's `tune` times
+ * it; bench/lab/conv2d explores new variants). A software adapter always gets the register kernel
+ * (measured 2x faster).
  */
 export function chooseConvKernel(geo: ConvGeometry, softwareAdapter: boolean): ConvKernel {
-  if (isPointwise(geo)) return { kind: 'gemm' };
-  if (!softwareAdapter && geo.O / geo.groups >= TILED_MIN_CHANNELS) return { kind: 'tiled' };
-  return { kind: 'register', tile: chooseConvTile(geo) };
+  if (isPointwise(geo)) return CONV_KERNELS[0];
+  if (!softwareAdapter && geo.O / geo.groups >= TILED_MIN_CHANNELS) return CONV_KERNELS[1];
+  const { tm, tn } = chooseConvTile(geo);
+  return convVariant(tm, tn);
+}
+
+function convVariant(tm: number, tn: number): ConvKernel {
+  return CONV_KERNELS.find((v) => v.kind === 'register' && v.tile.tm === tm && v.tile.tn === tn)!;
+}
+
+/**
+ * The convolution's kernel choice for tuning: the matrix product where it applies, the tiles,
+ * and the register blocks near the table's (its block and half as many channels, with 8- and
+ * 4-pixel rows where the rows are long enough): blocks far from the shape only waste lanes.
+ */
+export function convChoice(geo: ConvGeometry, softwareAdapter: boolean): VariantChoice<ConvKernel> {
+  const { tm, tn } = chooseConvTile(geo);
+  const registers = [tm, tm / 2].filter((m) => m >= 1).flatMap((m) => (tn === 8 ? [8, 4] : [4]).map((n) => convVariant(m, n)));
+  const candidates = [...(isPointwise(geo) ? [CONV_KERNELS[0]] : []), CONV_KERNELS[1], ...registers];
+  const { N, C, H, W, O, groups, win } = geo;
+  const window = `k${win.kernel.join('x')} s${win.stride.join('x')} d${win.dilation.join('x')} p${win.pads.join(',')}`;
+  return { key: `conv2d N${N} C${C} H${H} W${W} O${O} g${groups} ${window}`, candidates, preferred: chooseConvKernel(geo, softwareAdapter) };
 }
 
 const convShader = withActivationFn('conv2d', conv2dWgsl);
@@ -108,7 +142,7 @@ export function recordConvolution(
   residual: GpuArg | null = null,
 ): void {
   if (sizeOf(y.shape) === 0) return;
-  const kernel = chooseConvKernel(geo, k.softwareAdapter);
+  const kernel = chooseVariant(k, convChoice(geo, k.softwareAdapter));
   if (kernel.kind === 'gemm') {
     const { N, C, H, W, O } = geo;
     const pixels = H * W;

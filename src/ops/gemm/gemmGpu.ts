@@ -5,7 +5,8 @@
 // sub-matrices without copies. Any shape is one or a few dispatches (grids past 65 535
 // workgroups per dimension are split into several).
 //
-// Three kernels, one binding layout and uniform block, chosen by chooseGemmKernel:
+// Three kernels, one binding layout and uniform block, chosen by chooseGemmKernel (or by tuning
+// on the device among the variants of GEMM_KERNELS, gemmChoice):
 // - shaders/gemm/matmul.wgsl, register-blocked (a TM × TN block per invocation, no workgroup
 //   memory): on software adapters (SwiftShader), where it measured fastest: 16 × 16 blocks, the
 //   block narrowed for few rows;
@@ -17,8 +18,8 @@
 import matmulGemvWgsl from '../../../shaders/gemm/matmul_gemv.wgsl?raw';
 import matmulTiledWgsl from '../../../shaders/gemm/matmul_tiled.wgsl?raw';
 import matmulWgsl from '../../../shaders/gemm/matmul.wgsl?raw';
-import type { GpuArg, KernelRecorder, Shader } from '../kernel.js';
-import { uniforms } from '../kernel.js';
+import type { GpuArg, KernelRecorder, Shader, VariantChoice } from '../kernel.js';
+import { chooseVariant, uniforms } from '../kernel.js';
 import { ShapeError } from '../../errors.js';
 import { activationConstants, withActivationFn, type Activation } from '../elementwise/activation.js';
 
@@ -122,6 +123,19 @@ export function chooseGemmKernel(g: GemmShape, softwareAdapter: boolean): GemmKe
   return GEMM_KERNELS.tiled;
 }
 
+/**
+ * The GEMM's kernel choice: every kernel that accepts the shape is a candidate (compile's `tune`
+ * times them on the device), the table above is the preferred pick.
+ */
+export function gemmChoice(g: GemmShape, softwareAdapter: boolean): VariantChoice<GemmKernel> {
+  const candidates = Object.values(GEMM_KERNELS).filter((kernel: GemmKernel) => !kernel.accepts || kernel.accepts(g));
+  return {
+    key: `gemm m${g.m} n${g.n} k${g.k} batch${g.batch}${g.transB ? ' transB' : ''}`,
+    candidates,
+    preferred: chooseGemmKernel(g, softwareAdapter),
+  };
+}
+
 /** The arguments with their defaults. */
 export function gemmShape(args: GemmGpuArgs): GemmShape {
   const { m, n, k } = args;
@@ -148,7 +162,7 @@ const MAX_GROUPS = 65535;
 
 /** Records the dispatches computing C = A · op(B) (+ bias) then activation. */
 export function recordGemm(k: KernelRecorder, args: GemmGpuArgs): void {
-  recordGemmWith(k, args, chooseGemmKernel(gemmShape(args), k.softwareAdapter));
+  recordGemmWith(k, args, chooseVariant(k, gemmChoice(gemmShape(args), k.softwareAdapter)));
 }
 
 /** recordGemm on a given kernel (tests and the kernel lab run each candidate through this). */

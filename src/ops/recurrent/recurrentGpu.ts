@@ -16,7 +16,7 @@ import initWgsl from '../../../shaders/recurrent/recurrent_init.wgsl?raw';
 import stepWgsl from '../../../shaders/recurrent/recurrent_step.wgsl?raw';
 import stepUniformsWgsl from '../../../shaders/recurrent/recurrent_step_uniforms.wgsl?raw';
 import cellWgsl from '../../../shaders/recurrent/recurrent_cell.wgsl?raw';
-import { grid, mib, storageBindingLimit, uniforms, type GpuArg, type GpuRegion, type KernelRecorder, type Shader } from '../kernel.js';
+import { chooseVariant, grid, mib, storageBindingLimit, uniforms, type GpuArg, type GpuRegion, type KernelRecorder, type Shader, type VariantChoice } from '../kernel.js';
 import { withNanTest } from '../nan.js';
 import { DeviceLimitError, UnsupportedError } from '../../errors.js';
 import { recordGemm } from '../gemm/gemmGpu.js';
@@ -65,6 +65,24 @@ export function stepSplit(N: number, H: number, softwareAdapter = false): number
  */
 export function chooseRecurrentKernel(H: number, softwareAdapter: boolean, limits: GPUSupportedLimits): 'sequence' | 'step' {
   return softwareAdapter && sequenceKernelFits(H, limits) ? 'sequence' : 'step';
+}
+
+/** The recurrent kernel variants (data compile's `tune` enumerates): the sequence kernel, and the step kernel per k-split S. */
+export type RecurrentKernel = { readonly name: string; readonly kind: 'sequence' } | { readonly name: string; readonly kind: 'step'; readonly S: number };
+
+export const RECURRENT_KERNELS: readonly RecurrentKernel[] = [
+  { name: 'sequence', kind: 'sequence' },
+  ...[1, 4, 16, 32].map((S) => ({ name: `step k-split ${S}`, kind: 'step' as const, S })),
+];
+
+/** The recurrent kernel choice: the sequence kernel where it fits, every k-split of the step kernel; the tables above pick. */
+export function recurrentChoice(mode: RecurrentMode, N: number, H: number, softwareAdapter: boolean, limits: GPUSupportedLimits, saved = false): VariantChoice<RecurrentKernel> {
+  // Training saves the gates for the backward pass, which only the step kernel writes.
+  const fits = !saved && sequenceKernelFits(H, limits);
+  const candidates = RECURRENT_KERNELS.filter((v) => v.kind === 'step' || fits);
+  const S = stepSplit(N, H, softwareAdapter);
+  const preferred = fits && chooseRecurrentKernel(H, softwareAdapter, limits) === 'sequence' ? RECURRENT_KERNELS[0] : candidates.find((v) => v.kind === 'step' && v.S === S)!;
+  return { key: `recurrent ${mode} N${N} H${H}${saved ? ' saved' : ''}`, candidates, preferred };
 }
 
 /** One layer direction's weights as bound buffers (absent optional ones are null). */
@@ -183,8 +201,9 @@ export function recordRecurrent(k: KernelRecorder, p: RecurrentGpuProblem): void
       HAS_LENGTHS: lengths ? 1 : 0,
     };
     // Training keeps the backward's rows, which only the per-step kernel writes (SAVE).
-    const sequence = !p.saved && chooseRecurrentKernel(H, k.softwareAdapter, k.limits) === 'sequence';
-    const constants = { ...modeConstants, S: stepSplit(N, H, k.softwareAdapter), SAVE: p.saved ? 1 : 0 };
+    const kernel = chooseVariant(k, recurrentChoice(p.mode, N, H, k.softwareAdapter, k.limits, !!p.saved));
+    const sequence = kernel.kind === 'sequence';
+    const constants = { ...modeConstants, S: kernel.kind === 'step' ? kernel.S : 1, SAVE: p.saved ? 1 : 0 };
     // Workgroups of WORKGROUP / S units of one batch row each.
     const workgroups = grid(N * Math.ceil(H / (WORKGROUP / constants.S)) * WORKGROUP, WORKGROUP);
     const stepBlock = (s: number, d: number, hIn: number, hOut: number, w: RecurrentGpuWeights, slot: number) =>
