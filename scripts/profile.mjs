@@ -100,12 +100,13 @@ for (const name of wanted) {
   const last = profiles[profiles.length - 1];
   const rows = last.rows.map((row, i) => {
     const ms = median(profiles.map((p) => p.rows[i].ms));
-    return { ...row, ms, gflops: row.flops !== null && ms > 0 ? row.flops / (ms * 1e6) : null };
+    const parts = row.parts.map((part, k) => ({ ...part, ms: median(profiles.map((p) => p.rows[i].parts[k].ms)) }));
+    return { ...row, ms, parts, gflops: row.flops !== null && ms > 0 ? row.flops / (ms * 1e6) : null };
   });
   const totalMs = median(profiles.map((p) => p.totalMs));
   const profile = { ...last, rows, totalMs, note: `${last.note}; median of ${runs} runs` };
   console.log(`\n${name}: ${title}${tune ? ' (tuned)' : ''}`);
-  console.log(nn.formatProfile(profile, { sort: 'time', top: top > 0 ? top : undefined }));
+  console.log(nn.formatProfile(profile, { sort: 'time', top: top > 0 ? top : undefined, parts: true }));
   x.dispose();
   session.dispose();
 }

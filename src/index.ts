@@ -27,7 +27,7 @@ export {
   Session, type CompileOptions, type CompileProgress, type InputShapes, type ModelOutput, type ProfileMethodRequest, type RunOptions, type RunOutput,
   type SessionInput, type SessionOutput, type TuneOptions,
 } from './graph/session.js';
-export { formatProfile, type FormatProfileOptions, type Profile, type ProfileMethod, type ProfileRow } from './graph/profile.js';
+export { formatProfile, type FormatProfileOptions, type Profile, type ProfileMethod, type ProfilePart, type ProfileRow } from './graph/profile.js';
 export type { BytesSource, DownloadProgress, FetchBytesOptions } from './io/fetchBytes.js';
 export type { Ops } from './ops/index.js';
 // The types that public signatures name, so that consumers can name them too.

@@ -63,6 +63,21 @@ describe('profiles and debug output on WebGPU', () => {
     for (const s of [plain, session]) s.dispose();
   });
 
+  it('a node of several kernels (a recurrent layer) has its time by kernel: projection, steps', async () => {
+    const session = await nn.compile(nn.sequential([L.lstm(3, 4)], { inputShape: [2, 3], seed: 4 }), gpu, { profile: true });
+    await session.run(gpu.tensor(new Random(6).fill(5 * 2 * 3), [5, 2, 3]));
+    const [row] = session.profile().rows;
+    expect(row.op).toBe('recurrent');
+    expect(row.dispatches).toBeGreaterThanOrEqual(6); // projection + 5 steps (+ state init)
+    const parts = new Map(row.parts.map((p) => [p.kernel, p]));
+    expect(parts.get('matmul')!.dispatches).toBe(1);
+    expect(parts.get('recurrent_step')!.dispatches).toBe(5);
+    expect(row.parts.reduce((n, p) => n + p.dispatches, 0)).toBe(row.dispatches);
+    expect(row.parts.reduce((ms, p) => ms + p.ms, 0)).toBeCloseTo(row.ms, 9);
+    expect(nn.formatProfile(session.profile(), { parts: true })).toMatch(/\n {2}· recurrent_step\s+\d+×1×1 ×5 /);
+    session.dispose();
+  });
+
   it("'submit-per-node' times each node in a submit of its own and says it is approximate", async () => {
     const want = await reference();
     const session = await nn.compile(convNet(), gpu, { profile: { method: 'submit-per-node' } });

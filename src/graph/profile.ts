@@ -29,6 +29,19 @@ export interface ProfileRow {
   readonly flops: number | null;
   /** flops / time, null without a FLOP count or a measurable time. */
   readonly gflops: number | null;
+  /**
+   * The node's time by kernel (shader), where each dispatch was timed (timestamp-query): a
+   * recurrent node's input projection, state init and steps apart. Empty otherwise.
+   */
+  readonly parts: readonly ProfilePart[];
+}
+
+/** One kernel's share of a node: its dispatches (`dispatch`: the first one's grid) and their time. */
+export interface ProfilePart {
+  readonly kernel: string;
+  readonly dispatch: string;
+  readonly dispatches: number;
+  readonly ms: number;
 }
 
 export interface Profile {
@@ -50,6 +63,8 @@ export interface FormatProfileOptions {
   readonly sort?: 'order' | 'time';
   /** Print only this many rows (the rest are summed in one line). */
   readonly top?: number;
+  /** Under each row made of several kernels, a line per kernel with its dispatches and time. */
+  readonly parts?: boolean;
 }
 
 /** What a backend measured of one node; the rest of its row comes from the graph. */
@@ -58,6 +73,7 @@ export interface NodeTiming {
   readonly dispatch: string;
   readonly dispatches: number;
   readonly ms: number;
+  readonly parts: readonly ProfilePart[];
 }
 
 /** Multiply-accumulates × 2 of a node for the plan's shapes, where its op counts MACs. */
@@ -95,6 +111,7 @@ export function makeProfile(
       ms: t.ms,
       flops,
       gflops: flops !== null && t.ms > 0 ? flops / (t.ms * 1e6) : null,
+      parts: t.parts,
     };
   });
   rows.push(...extra);
@@ -111,7 +128,12 @@ export function formatProfile(profile: Profile, options: FormatProfileOptions = 
   const rest = ordered.slice(shown.length);
   const share = (ms: number) => (profile.totalMs > 0 ? `${((100 * ms) / profile.totalMs).toFixed(1)}%` : '');
   const rate = (flops: number | null, ms: number) => (flops !== null && flops > 0 && ms > 0 ? (flops / (ms * 1e6)).toFixed(2) : '');
-  const body = shown.map((r) => [r.name, r.op, r.kernel, r.dispatch, r.ms.toFixed(3), share(r.ms), rate(r.flops, r.ms)]);
+  const body = shown.flatMap((r) => [
+    [r.name, r.op, r.kernel, r.dispatch, r.ms.toFixed(3), share(r.ms), rate(r.flops, r.ms)],
+    ...(options.parts && r.parts.length > 1
+      ? r.parts.map((p) => [`  · ${p.kernel}`, '', '', p.dispatches > 1 ? `${p.dispatch} ×${p.dispatches}` : p.dispatch, p.ms.toFixed(3), share(p.ms), ''])
+      : []),
+  ]);
   if (rest.length > 0) {
     const ms = rest.reduce((s, r) => s + r.ms, 0);
     const flops = rest.reduce((s, r) => s + (r.flops ?? 0), 0);

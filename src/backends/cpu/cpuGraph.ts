@@ -95,7 +95,7 @@ class CpuExecutable implements Executable {
     const ms = new Array<number>(this.graph.nodes.length).fill(0);
     try {
       const outputs = this.#run(inputs, into, ms);
-      const timings = this.graph.nodes.map((node, i) => ({ kernel: node.op.view ? 'view' : 'cpu', dispatch: '', dispatches: 0, ms: ms[i] }));
+      const timings = this.graph.nodes.map((node, i) => ({ kernel: node.op.view ? 'view' : 'cpu', dispatch: '', dispatches: 0, ms: ms[i], parts: [] }));
       const profile = makeProfile(this.graph, this.plan, timings, {
         backend: 'cpu',
         method: 'wall-clock',

@@ -8,7 +8,7 @@
 import { DeviceLimitError, NNError, UnsupportedError } from '../../errors.js';
 import { describeNode, type Graph, type Node, type ValueId } from '../../graph/ir.js';
 import type { Plan } from '../../graph/plan.js';
-import { makeProfile, type Profile } from '../../graph/profile.js';
+import { makeProfile, type Profile, type ProfilePart } from '../../graph/profile.js';
 import type { BuildControl, Executable, ProfileMethodRequest } from '../../graph/session.js';
 import type { TrackedGraph } from '../backendBase.js';
 import { formatShape, sizeOf } from '../../shape.js';
@@ -234,8 +234,10 @@ class GpuExecutable implements Executable {
     if (method !== 'submit-per-node' && hasTimestamps) {
       const timer = new PassTimer(this.backend.device);
       const outputs = this.#run(inputs, into, timer);
-      const ms = await timer.read();
-      return { outputs, profile: this.#profile(ms, 'timestamp-query', 0) };
+      const perStep = await timer.read();
+      const perNode = new Map<number, number>();
+      perStep.forEach((ms, step) => perNode.set(this.steps[step].node, (perNode.get(this.steps[step].node) ?? 0) + ms));
+      return { outputs, profile: this.#profile(perNode, perStep, 'timestamp-query', 0) };
     }
     return this.#runSubmitPerNode(inputs, into);
   }
@@ -297,18 +299,37 @@ class GpuExecutable implements Executable {
     let outs: { buffer: GPUBuffer; shape: readonly number[] }[] = [];
     await roundTrip((e) => (outs = this.#encodeOutputs(e, into)), 0);
     const outputs = outs.map(({ buffer, shape }, i) => into?.[i] ?? backend.adoptBuffer(buffer, shape, inherited));
-    return { outputs, profile: this.#profile(ms, 'submit-per-node', overhead) };
+    return { outputs, profile: this.#profile(ms, null, 'submit-per-node', overhead) };
   }
 
-  #profile(ms: Map<number, number>, method: 'timestamp-query' | 'submit-per-node', overhead: number): Profile {
-    const timings = this.kernels.map((k, i) => ({ ...k, ms: ms.get(i) ?? 0 }));
+  /** The profile from ms per node (index; -1: state updates) and, where measured, per step (index in this.steps). */
+  #profile(ms: Map<number, number>, perStep: Map<number, number> | null, method: 'timestamp-query' | 'submit-per-node', overhead: number): Profile {
+    const timings = this.kernels.map((k, i) => ({ ...k, ms: ms.get(i) ?? 0, parts: perStep ? this.#parts(i, perStep) : [] }));
     const updates = this.steps.filter((s) => s.node === -1).length;
-    const extra = updates > 0 ? [{ name: '(state updates)', op: 'copy', kernel: 'copy', dispatch: '', dispatches: 0, ms: ms.get(-1) ?? 0, flops: null, gflops: null }] : [];
+    const extra = updates > 0 ? [{ name: '(state updates)', op: 'copy', kernel: 'copy', dispatch: '', dispatches: 0, ms: ms.get(-1) ?? 0, flops: null, gflops: null, parts: [] }] : [];
     const note =
       method === 'timestamp-query'
-        ? "GPU timestamps around each node's compute passes, in the run's one command buffer"
+        ? "GPU timestamps around every dispatch (a compute pass each), in the run's one command buffer"
         : `one submit per node, timed on the CPU until the GPU reported it done, less an empty submit's round trip (${overhead.toFixed(3)} ms)`;
     return makeProfile(this.graph, this.plan, timings, { backend: 'webgpu', method, approximate: method === 'submit-per-node', note }, extra);
+  }
+
+  /** Node `node`'s time by pipeline (shader and entry point), in order of first dispatch. */
+  #parts(node: number, perStep: Map<number, number>): ProfilePart[] {
+    const parts = new Map<string, { kernel: string; dispatch: string; dispatches: number; ms: number }>();
+    this.steps.forEach((step, i) => {
+      if (step.kind !== 'dispatch' || step.node !== node) return;
+      const { spec, workgroups } = step.recorded;
+      const kernel = spec.entryPoint && spec.entryPoint !== 'main' ? `${spec.shader.label}.${spec.entryPoint}` : spec.shader.label;
+      const part = parts.get(kernel);
+      if (part) {
+        part.dispatches++;
+        part.ms += perStep.get(i) ?? 0;
+      } else {
+        parts.set(kernel, { kernel, dispatch: workgroups.join('×'), dispatches: 1, ms: perStep.get(i) ?? 0 });
+      }
+    });
+    return [...parts.values()];
   }
 
   #encodeInputs(encoder: GPUCommandEncoder, inputs: readonly Tensor[]): void {

@@ -134,26 +134,21 @@ function packUniforms(host: GpuGraphHost, specs: readonly DispatchSpec[], track:
 
 /**
  * Encodes steps: consecutive dispatches share a compute pass, a copy ends it. With `timer`, each
- * node's dispatches get passes of their own, timed.
+ * dispatch gets a timed pass of its own (timer group: the step's index).
  */
 export function encodeSteps(encoder: GPUCommandEncoder, steps: readonly Step[], timer: PassTimer | null = null, onDispatch?: (spec: DispatchSpec) => void): void {
   let pass: GPUComputePassEncoder | null = null;
-  let passNode = 0;
-  for (const step of steps) {
-    if (step.kind === 'copy') {
+  for (let index = 0; index < steps.length; index++) {
+    const step = steps[index];
+    if (step.kind === 'copy' || timer) {
       pass?.end();
       pass = null;
+    }
+    if (step.kind === 'copy') {
       encoder.copyBufferToBuffer(step.from.buffer, step.from.offset, step.to.buffer, step.to.offset, step.bytes);
       continue;
     }
-    if (pass && timer && step.node !== passNode) {
-      pass.end();
-      pass = null;
-    }
-    if (!pass) {
-      pass = encoder.beginComputePass(timer ? { timestampWrites: timer.next(step.node) } : undefined);
-      passNode = step.node;
-    }
+    pass ??= encoder.beginComputePass(timer ? { timestampWrites: timer.next(index) } : undefined);
     onDispatch?.(step.recorded.spec);
     pass.setPipeline(step.recorded.pipeline);
     pass.setBindGroup(0, step.recorded.bindGroup);
@@ -166,7 +161,7 @@ export function encodeSteps(encoder: GPUCommandEncoder, steps: readonly Step[], 
 const QUERIES_PER_SET = 4096;
 
 /**
- * Timestamps at the start and end of compute passes, summed per group (a graph node): `next`
+ * Timestamps at the start and end of compute passes, summed per group (a step): `next`
  * gives a pass its writes, `resolve` encodes the copy into a readable buffer, `read` (after the
  * submit) returns ms per group and frees the queries.
  */
