@@ -4,7 +4,8 @@
 //   node scripts/profile.mjs resnet18                ResNet-18, 3×224×224, batch 1
 //   node scripts/profile.mjs lstm matmul1024         several models
 //   --runs N      profiled runs (default 3); --top N rows shown (default 15; 0 = all)
-//   --tune        compile with { tune: true } first (winners cached for this process)
+//   --tune        compile with { tune: true } first (winners cached for this process) and print
+//                 each choice's candidates with their times; --budget MS its budget (default 30 000)
 //   --method M    'auto' (default), 'timestamp-query' or 'submit-per-node'
 //   --cpu         the CPU backend instead (wall-clock per node)
 // Reads the built library (dist/), so run it after `vite build` (npm run profile does both).
@@ -44,6 +45,7 @@ const runs = Number(option('runs', '3'));
 const top = Number(option('top', '15'));
 const method = option('method', 'auto');
 const tune = flag('tune');
+const budgetMs = Number(option('budget', '30000'));
 const onCpu = flag('cpu');
 const wanted = args.length > 0 ? args : ['resnet18'];
 for (const name of wanted) {
@@ -83,9 +85,20 @@ for (const name of wanted) {
   const model = build();
   if (tune) {
     const started = performance.now();
-    const tuning = await nn.compile(model, backend, { inputShape: input, tune: true, onProgress: (p) => p.stage === 'tuning' && process.stderr.write(`\rtuning ${p.built}/${p.total} ${p.kernel}`.padEnd(100)) });
+    const choices = new Set();
+    const onProgress = (p) => {
+      if (p.stage !== 'tuning') return;
+      choices.add(p.kernel);
+      process.stderr.write(`\rtuning ${p.built}/${p.total} ${p.kernel}`.padEnd(100));
+    };
+    const tuning = await nn.compile(model, backend, { inputShape: input, tune: { budgetMs }, onProgress });
     process.stderr.write('\n');
-    console.log(`tuned in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`\n${name}: tuned in ${((performance.now() - started) / 1000).toFixed(1)} s (budget ${budgetMs / 1000} s)`);
+    for (const key of choices) {
+      const entry = backend.tunedChoices.get(key); // the backend's store of tuned winners (src/backends/webgpu/tunedChoices.ts)
+      const times = entry ? Object.entries(entry.ms).map(([c, ms]) => `${c} ${ms.toFixed(1)} ms${c === entry.winner ? ' (winner)' : ''}`).join(', ') : 'not finished within the budget: the table decides';
+      console.log(`  ${key}: ${times}`);
+    }
     tuning.dispose();
   }
   const session = await nn.compile(model, backend, { inputShape: input, profile: { method } });
