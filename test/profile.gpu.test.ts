@@ -68,13 +68,14 @@ describe('profiles and debug output on WebGPU', () => {
     await session.run(gpu.tensor(new Random(6).fill(5 * 2 * 3), [5, 2, 3]));
     const [row] = session.profile().rows;
     expect(row.op).toBe('recurrent');
-    expect(row.dispatches).toBeGreaterThanOrEqual(6); // projection + 5 steps (+ state init)
+    // The projection, then the steps: one sequence dispatch (the table's pick on SwiftShader) or one per step.
     const parts = new Map(row.parts.map((p) => [p.kernel, p]));
     expect(parts.get('matmul')!.dispatches).toBe(1);
-    expect(parts.get('recurrent_step')!.dispatches).toBe(5);
+    const steps = row.parts.find((p) => p.kernel.startsWith('recurrent_s'))!;
+    expect([1, 5]).toContain(steps.dispatches);
     expect(row.parts.reduce((n, p) => n + p.dispatches, 0)).toBe(row.dispatches);
     expect(row.parts.reduce((ms, p) => ms + p.ms, 0)).toBeCloseTo(row.ms, 9);
-    expect(nn.formatProfile(session.profile(), { parts: true })).toMatch(/\n {2}· recurrent_step\s+\d+×1×1 ×5 /);
+    expect(nn.formatProfile(session.profile(), { parts: true })).toMatch(/\n {2}· matmul\s+\d+×\d+×1 /);
     session.dispose();
   });
 
