@@ -79,7 +79,7 @@ const registerVariant = (tm: ConvTile['tm'], tn: ConvTile['tn']): ConvKernel => 
 export const CONV_KERNELS: readonly ConvKernel[] = [
   { name: 'gemm 1×1', kind: 'gemm' },
   { name: 'tiled 64×64', kind: 'tiled' },
-  ...([8, 4, 2, 1] as const).flatMap((tm) => ([8, 4] as const).map((tn) => registerVariant(tm, tn))),
+  ...([16, 8, 4, 2, 1] as const).flatMap((tm) => ([8, 4] as const).map((tn) => registerVariant(tm, tn))),
 ];
 
 /** Output channels per group from which a GPU gets the 64-channel workgroup tiles. */
