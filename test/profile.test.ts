@@ -6,6 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as nn from '../src/index';
 import { nodeName } from '../src/graph/profile';
 import { isTunedEntry, TunedChoices } from '../src/backends/webgpu/tunedChoices';
+import { convChoice, convGeometry } from '../src/ops/conv/conv2dGpu';
+import { gemmChoice, gemmShape } from '../src/ops/gemm/gemmGpu';
+import { recurrentChoice } from '../src/ops/recurrent/recurrentGpu';
 import { cpu, Random } from './helpers';
 
 const L = nn.layers;
@@ -147,5 +150,32 @@ describe('tuned choices: memory and IndexedDB', () => {
     global.indexedDB = { open: () => ({}) }; // never calls back: given up after a timeout
     await expect(new TunedChoices('adapter F', true).load()).resolves.toBeUndefined();
     expect(tuned.get('k')).toEqual(entry);
+  });
+});
+
+describe('kernel choices (what tune enumerates)', () => {
+  // A table that picks a variant its choice does not list would make tuned compiles fail: pin it.
+  it("the table's pick is always a candidate, on GPUs and software adapters", () => {
+    const limits = { maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256 } as GPUSupportedLimits;
+    for (const software of [true, false]) {
+      for (const [C, O, g, hw, kk] of [[3, 64, 1, 224, 7], [64, 64, 1, 56, 3], [256, 512, 1, 7, 1], [32, 32, 32, 14, 3], [6, 16, 1, 14, 5], [2, 2, 1, 5, 3], [16, 16, 1, 8, 1]]) {
+        const geo = convGeometry([1, C, hw, hw], [O, C / g, kk, kk], { stride: [1, 1], padding: [kk >> 1, kk >> 1, kk >> 1, kk >> 1], dilation: [1, 1], groups: g });
+        const choice = convChoice(geo, software);
+        expect(choice.candidates, choice.key).toContain(choice.preferred);
+      }
+      for (const [m, n, k] of [[1, 1000, 512], [4, 120, 400], [64, 1024, 128], [1024, 1024, 1024], [3, 5, 7]]) {
+        for (const transB of [true, false]) {
+          const choice = gemmChoice(gemmShape({ m, n, k, transB } as never), software);
+          expect(choice.candidates, choice.key).toContain(choice.preferred);
+        }
+      }
+      for (const [N, H] of [[1, 256], [8, 64], [1, 520], [3, 37]]) {
+        for (const saved of [false, true]) {
+          const choice = recurrentChoice('lstm', N, H, software, limits, saved);
+          expect(choice.candidates, choice.key).toContain(choice.preferred);
+          if (saved) expect(choice.candidates.every((c) => c.kind === 'step')).toBe(true);
+        }
+      }
+    }
   });
 });
