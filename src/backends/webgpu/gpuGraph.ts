@@ -198,15 +198,7 @@ class GpuExecutable implements Executable {
         if (bytes > 0) commands.push({ kind: 'copy', node: -1, from: args[u.source]!, to: params.get(u.target)!, bytes });
       }
 
-      const device = backend.device;
-      device.pushErrorScope('validation');
-      let steps: Step[];
-      try {
-        steps = await buildSteps(backend, commands, control, track);
-      } finally {
-        const error = await device.popErrorScope();
-        if (error) throw new NNError(`compile: WebGPU rejected a kernel: ${error.message}`);
-      }
+      const steps = await buildSteps(backend, commands, control, track);
       const kernels = describeKernels(graph, steps, choices);
       if (control.debug) printKernels(graph, steps, kernels);
       return new GpuExecutable(backend, graph, plan, inputBuffers, args, steps, kernels, owned);

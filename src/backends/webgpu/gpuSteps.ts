@@ -2,6 +2,7 @@
 // lowerings into commands (with the kernel choices they made), turning commands into steps
 // (pipelines, one packed uniform buffer, bind groups), encoding steps, and timing compute passes
 // with timestamp queries.
+import { NNError } from '../../errors.js';
 import type { Graph } from '../../graph/ir.js';
 import type { BuildControl } from '../../graph/session.js';
 import { scratchArg, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder, type KernelVariant, type VariantChoice } from '../../ops/kernel.js';
@@ -103,14 +104,41 @@ export function recordNodes(host: GpuGraphHost, graph: Graph, args: readonly (Gp
 /** Builds the pipelines of `commands` (asynchronously), packs their uniforms into one buffer and makes the bind groups. */
 export async function buildSteps(host: GpuGraphHost, commands: readonly Command[], control: BuildControl, track: (b: GPUBuffer) => GPUBuffer): Promise<Step[]> {
   const specs = commands.flatMap((c) => (c.kind === 'dispatch' ? [c.spec] : []));
-  await host.pipelines.prepare(specs, control.onProgress, control.signal);
-  const uniforms = packUniforms(host, specs, track);
-  return commands.map((c) => {
-    if (c.kind === 'copy') return c;
-    const { spec } = c;
-    const pipeline = host.pipelines.get(spec);
-    return { kind: 'dispatch', node: c.node, recorded: { spec, pipeline, bindGroup: host.bindGroup(pipeline, spec, uniforms.get(spec) ?? null), workgroups: spec.workgroups } };
+  try {
+    await host.pipelines.prepare(specs, control.onProgress, control.signal);
+  } catch (e) {
+    if (control.signal?.aborted) throw e;
+    throw new NNError(`compile: WebGPU rejected a kernel: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const [steps, error] = withValidationScope(host.device, () => {
+    const uniforms = packUniforms(host, specs, track);
+    return commands.map((c): Step => {
+      if (c.kind === 'copy') return c;
+      const { spec } = c;
+      const pipeline = host.pipelines.get(spec);
+      return { kind: 'dispatch', node: c.node, recorded: { spec, pipeline, bindGroup: host.bindGroup(pipeline, spec, uniforms.get(spec) ?? null), workgroups: spec.workgroups } };
+    });
   });
+  const rejected = await error;
+  if (rejected) throw new NNError(`compile: WebGPU rejected a kernel: ${rejected.message}`);
+  return steps;
+}
+
+/**
+ * Runs `work` inside a validation error scope that closes before anything else can run: a scope
+ * held open across an await would catch (and its pop would take) the scopes and errors of
+ * whatever else the page does meanwhile, such as a run or a second compile.
+ */
+export function withValidationScope<T>(device: GPUDevice, work: () => T): [T, Promise<GPUError | null>] {
+  device.pushErrorScope('validation');
+  let value: T;
+  try {
+    value = work();
+  } catch (e) {
+    void device.popErrorScope().catch(() => null); // closed even when work throws
+    throw e;
+  }
+  return [value, device.popErrorScope()];
 }
 
 /** All uniform blocks of a plan in one buffer, each at an offset the device accepts. */
