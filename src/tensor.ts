@@ -5,7 +5,7 @@ import { formatShape, sizeOf, type Shape } from './shape.js';
 
 export type DType = 'float32';
 
-/** What a backend keeps for a tensor's data; shared by views, freed when the last one goes. */
+/** @internal What a backend keeps for a tensor's data; shared by views, freed when the last one goes. */
 export interface Storage {
   /** Tensors (and runs in progress) holding the storage. */
   refs: number;
@@ -13,7 +13,7 @@ export interface Storage {
   readonly bytes: number;
 }
 
-/** The part of a backend that tensors talk to. */
+/** @internal The part of a backend that tensors talk to. */
 export interface TensorOwner {
   readonly name: string;
   /** Copies the tensor's elements out (flushing queued work first). */
@@ -32,12 +32,21 @@ export class Tensor {
   readonly size: number;
   #disposed = false;
 
-  /** @internal Tensors are made by a backend (`backend.tensor`) or returned by ops. */
-  constructor(
+  /** @internal A tensor over `storage` (a new reference to it), owned by a backend. */
+  static of(owner: TensorOwner, shape: Shape, storage: Storage): Tensor {
+    return new Tensor(owner, shape, storage);
+  }
+
+  /** Tensors are made by a backend (`backend.tensor`, `backend.zeros`) or returned by ops. */
+  private constructor(
     /** @internal */ readonly owner: TensorOwner,
     shape: Shape,
     /** @internal */ readonly storage: Storage,
   ) {
+    // Private in the types; from plain JavaScript, say how tensors are made.
+    if (typeof owner?.readTensor !== 'function' || typeof storage?.refs !== 'number') {
+      throw new NNError('new Tensor(): tensors are made by a backend (backend.tensor(data, shape), backend.zeros(shape)) or returned by ops');
+    }
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
     storage.refs++;

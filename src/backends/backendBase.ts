@@ -3,9 +3,9 @@
 import { ShapeError, UnsupportedError } from '../errors.js';
 import type { PreparedGraph } from '../graph/session.js';
 import { makeOps, type Ops } from '../ops/index.js';
-import type { OpDef, OpRunner } from '../ops/op.js';
+import type { OpDef } from '../ops/op.js';
 import { checkShape, formatShape, sizeOf, type Shape } from '../shape.js';
-import { Tensor, type Storage, type TensorOwner } from '../tensor.js';
+import { Tensor, type Storage } from '../tensor.js';
 
 export type TensorData = Float32Array | readonly number[];
 
@@ -39,13 +39,15 @@ export interface MemoryInfo {
   readonly gpuBytes?: number;
 }
 
-/** A prepared graph the backend counts in memory() until it is disposed. */
+/** @internal A prepared graph the backend counts in memory() until it is disposed. */
 export interface TrackedGraph extends PreparedGraph {
   /** Bytes held by the weights and every instantiated plan. */
   bytes(): number;
 }
 
-export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
+// The backends are TensorOwners and OpRunners structurally (makeOps(this), Tensor.of(this, …)):
+// no `implements` clause, so that the published types name none of those internal interfaces.
+export abstract class BackendBase {
   abstract readonly name: 'cpu' | 'webgpu';
   abstract readonly fallbackReason: string | undefined;
   /** Resolves when the device is lost (never on the CPU); recover by creating a new backend and compiling again. */
@@ -90,7 +92,7 @@ export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
     return this.upload(new Float32Array(sizeOf(dims)), dims);
   }
 
-  /** What `ops` calls: validates the arguments, infers the output shapes, then runs the op (kept public: the class implements OpRunner). */
+  /** @internal What `ops` calls: validates the arguments, infers the output shapes, then runs the op (public: makeOps calls it). */
   runOp<A>(op: OpDef<A>, inputs: readonly (Tensor | null)[], attrs: A): Tensor[] {
     inputs.forEach((t, i) => {
       if (t === null) return;
@@ -140,7 +142,7 @@ export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
     this.freeStorage(storage);
   }
 
-  /** Counts `graph` in memory() until its dispose(). */
+  /** @internal Counts `graph` in memory() until its dispose(). */
   protected trackGraph(graph: TrackedGraph): PreparedGraph {
     this.#graphs.add(graph);
     return {
@@ -153,7 +155,7 @@ export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
     };
   }
 
-  /** backend.dispose(): every session's graph, then every tensor's storage, tensors still referenced included. */
+  /** @internal backend.dispose(): every session's graph, then every tensor's storage, tensors still referenced included. */
   protected disposeAll(): void {
     for (const g of [...this.#graphs]) g.dispose();
     this.#graphs.clear();
@@ -161,12 +163,17 @@ export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
     this.#storages.clear();
   }
 
-  /** Throws a DeviceLimitError naming `what` if one tensor of `shape` is more than the backend holds; allocates nothing. */
+  /** @internal Throws a DeviceLimitError naming `what` if one tensor of `shape` is more than the backend holds; allocates nothing. */
   abstract checkTensorSize(shape: Shape, what: string): void;
+  /** @internal */
   protected abstract upload(data: Float32Array, shape: Shape): Tensor;
+  /** @internal */
   protected abstract execute<A>(op: OpDef<A>, inputs: readonly (Tensor | null)[], outShapes: Shape[], attrs: A): Tensor[];
+  /** @internal */
   abstract readTensor(tensor: Tensor): Promise<Float32Array>;
+  /** @internal */
   abstract writeTensor(tensor: Tensor, data: Float32Array): void;
+  /** @internal */
   protected abstract freeStorage(storage: Storage): void;
   /**
    * Frees everything the backend made: tensors' storage, sessions, pending readbacks. Never

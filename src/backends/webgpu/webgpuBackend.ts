@@ -12,10 +12,11 @@ import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import { Tensor, type Storage } from '../../tensor.js';
 import { BackendBase, type DeviceLossInfo, type MemoryInfo } from '../backendBase.js';
 import { acquireDevice, MAP_MODE_READ, STORAGE_USAGE, UNIFORM_USAGE, USAGE, type DeviceOptions } from './device.js';
-import { checkGpuPlan, prepareGpuGraph, type GpuGraphHost } from './gpuGraph.js';
+import { checkGpuPlan, prepareGpuGraph } from './gpuGraph.js';
 import { bufferArg, mib, scratchArg, storageBindingLimit, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder } from '../../ops/kernel.js';
 import { PipelineCache } from './pipelines.js';
 
+/** @internal */
 export class GpuStorage implements Storage {
   refs = 0;
   constructor(
@@ -76,14 +77,17 @@ export interface WebGpuBackendOptions extends DeviceOptions {
   tuning?: 'auto' | 'gpu' | 'software';
 }
 
-export class WebGpuBackend extends BackendBase implements GpuGraphHost {
+// A GpuGraphHost structurally (prepareGpuGraph(this, …)): the published types name no internal interface.
+export class WebGpuBackend extends BackendBase {
   readonly name = 'webgpu';
   readonly fallbackReason = undefined;
+  /** @internal */
   readonly pipelines: PipelineCache;
+  /** Logging every dispatch (the `debug` option). */
   readonly debug: boolean;
   /** What this backend has sent to the GPU so far (for tests and profiling). */
   readonly counters = { submits: 0, commandBuffers: 0, dispatches: 0, readbacks: 0 };
-  /** See KernelRecorder.softwareAdapter. */
+  /** @internal See KernelRecorder.softwareAdapter. */
   readonly softwareAdapter: boolean;
   readonly lost: Promise<DeviceLossInfo>;
   #pending: Pending | null = null;
@@ -135,13 +139,13 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     return buffer;
   }
 
-  /** A storage buffer for `bytes` (at least 16, so empty tensors still have one). */
+  /** @internal A storage buffer for `bytes` (at least 16, so empty tensors still have one). */
   createBuffer(bytes: number, label?: string): GPUBuffer {
     this.checkUsable();
     return this.#newBuffer({ label, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage: STORAGE_USAGE });
   }
 
-  /** A buffer holding `data`, written at creation (no queue write that could race pending work). */
+  /** @internal A buffer holding `data`, written at creation (no queue write that could race pending work). */
   createBufferWith(data: Float32Array | Uint32Array | ArrayBuffer, usage = STORAGE_USAGE, label?: string): GPUBuffer {
     this.checkUsable();
     const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -151,7 +155,7 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     return buffer;
   }
 
-  /** Throws DeviceLimitError if one binding cannot hold `bytes`. */
+  /** @internal Throws DeviceLimitError if one binding cannot hold `bytes`. */
   checkBindingSize(bytes: number, what: string): void {
     const limit = storageBindingLimit(this.limits);
     if (bytes > limit) {
@@ -159,14 +163,16 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     }
   }
 
+  /** @internal */
   checkTensorSize(shape: Shape, what: string): void {
     this.checkBindingSize(sizeOf(shape) * 4, what);
   }
 
+  /** @internal */
   protected upload(data: Float32Array, shape: Shape): Tensor {
     this.checkBindingSize(data.byteLength, `tensor ${formatShape(shape)}`);
     const [buffer, failure] = this.captureFailure(() => this.createBufferWith(data));
-    return new Tensor(this, shape, new GpuStorage(buffer, data.byteLength, failure));
+    return Tensor.of(this, shape, new GpuStorage(buffer, data.byteLength, failure));
   }
 
   /** @internal The tensor's buffer as a kernel argument. */
@@ -176,9 +182,10 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
 
   /** @internal A tensor that owns `buffer`; `failure` as in GpuStorage. */
   adoptBuffer(buffer: GPUBuffer, shape: Shape, failure: Promise<string | null> | null = null): Tensor {
-    return new Tensor(this, shape, new GpuStorage(buffer, sizeOf(shape) * 4, failure));
+    return Tensor.of(this, shape, new GpuStorage(buffer, sizeOf(shape) * 4, failure));
   }
 
+  /** @internal */
   protected freeStorage(storage: Storage): void {
     const { buffer } = storage as GpuStorage;
     // Destroying a buffer that unsubmitted eager work reads would invalidate that work.
@@ -187,7 +194,7 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
   }
 
   /**
-   * Destroys buffers once the GPU has finished the work submitted so far. The spec allows an
+   * @internal Destroys buffers once the GPU has finished the work submitted so far. The spec allows an
    * immediate destroy, but Dawn's SwiftShader backend has crashed the process (futex errors)
    * when a buffer in flight was destroyed; waiting costs nothing.
    */
@@ -227,9 +234,10 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
   // ---------------------------------------------------------------------------------------
   // Eager ops
 
+  /** @internal */
   protected execute<A>(op: OpDef<A>, inputs: readonly (Tensor | null)[], outShapes: Shape[], attrs: A): Tensor[] {
     this.checkUsable();
-    if (op.view) return [new Tensor(this, outShapes[0], inputs[0]!.storage)];
+    if (op.view) return [Tensor.of(this, outShapes[0], inputs[0]!.storage)];
     if (!op.gpu) throw new UnsupportedError(`${op.name}: no WebGPU kernel`);
     const pending = this.#begin();
     // The outputs fail if the command buffer they are encoded into fails, or if an input had
@@ -335,7 +343,7 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     console.log(`[webgpu-nn] ${context}: ${PipelineCache.key(spec)} workgroups ${spec.workgroups.join('×')} bindings ${spec.bindings.length}`);
   }
 
-  /** Submits the pending eager work. */
+  /** @internal Submits the pending eager work. */
   flush(): void {
     const pending = this.#pending;
     if (!pending || this.#disposed) return;
@@ -393,6 +401,7 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     else this.#runsAdmitted--;
   }
 
+  /** @internal */
   writeTensor(t: Tensor, data: Float32Array): void {
     this.checkUsable();
     this.flush(); // queued work that reads the old values is submitted before the write
@@ -403,6 +412,7 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     storage.failure = storage.failure ? firstFailure([storage.failure, failure]) : failure;
   }
 
+  /** @internal */
   async readTensor(t: Tensor): Promise<Float32Array> {
     this.checkUsable();
     this.flush();
@@ -441,6 +451,7 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     checkGpuPlan(this, graph, plan);
   }
 
+  /** @internal */
   async prepareGraph(graph: Graph): Promise<PreparedGraph> {
     this.checkUsable();
     return this.trackGraph(await prepareGpuGraph(this, graph));
