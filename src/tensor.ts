@@ -1,6 +1,6 @@
 // Tensor: a float32 array of a given shape that lives on one backend. The backend owns the
 // storage; tensors that are views of one another (reshape, flatten) share it and count refs.
-import { NNError, ShapeError } from './errors.js';
+import { NNError, ShapeError, UnsupportedError } from './errors.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
 
 export type DType = 'float32';
@@ -21,6 +21,8 @@ export interface TensorOwner {
   /** Replaces the tensor's elements in place (after the work queued so far has read them). */
   writeTensor(tensor: Tensor, data: Float32Array): void;
   releaseStorage(storage: Storage): void;
+  /** The GPU buffer behind the tensor, with queued work submitted (WebGPU backends only). */
+  gpuBufferOf?(tensor: Tensor): GPUBuffer;
   /** Accounting for memory(): a tensor was made, and disposed. */
   tensorCreated?(tensor: Tensor): void;
   tensorDisposed?(tensor: Tensor): void;
@@ -81,6 +83,20 @@ export class Tensor {
     if (data.length !== this.size) throw new ShapeError(`write(): tensor ${formatShape(this.shape)} has ${this.size} elements, data has ${data.length}`);
     this.owner.writeTensor(this, data instanceof Float32Array ? data : Float32Array.from(data));
     return this;
+  }
+
+  /**
+   * The WebGPU buffer holding the elements, for other WebGPU code on the backend's device:
+   * float32, row-major, from offset 0 (the buffer may be larger). Work queued that computes the
+   * tensor is submitted first, so work you submit after this sees its values. It is the
+   * tensor's: valid until the tensor and its views are disposed; never destroy it, and write to
+   * it only as an input you fill. Views (reshape, flatten) share it. A CPU tensor has none
+   * (an UnsupportedError).
+   */
+  get gpuBuffer(): GPUBuffer {
+    if (this.#disposed) throw new NNError(`gpuBuffer: tensor ${formatShape(this.shape)} was disposed`);
+    if (!this.owner.gpuBufferOf) throw new UnsupportedError(`gpuBuffer: tensor ${formatShape(this.shape)} is on the '${this.owner.name}' backend, which has no GPU buffers`);
+    return this.owner.gpuBufferOf(this);
   }
 
   /** Frees the storage once no view of it is left. Safe to call twice. */

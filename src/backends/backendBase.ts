@@ -6,6 +6,7 @@ import { makeOps, type Ops } from '../ops/index.js';
 import type { OpDef } from '../ops/op.js';
 import { checkShape, formatShape, sizeOf, type Shape } from '../shape.js';
 import { Tensor, type Storage } from '../tensor.js';
+import type { FromGpuBufferOptions } from './webgpu/gpuInterop.js';
 
 export type TensorData = Float32Array | readonly number[];
 
@@ -83,6 +84,15 @@ export abstract class BackendBase {
       if (bad >= 0) throw new ShapeError(`tensor: element ${bad} of the data is ${describeValue(data[bad])}, not a number`);
     }
     return this.upload(data instanceof Float32Array ? data : Float32Array.from(data), dims);
+  }
+
+  /**
+   * A tensor over a GPUBuffer you made on the backend's device, without a copy (WebGPU backends;
+   * the CPU backend has no device: it rejects with an UnsupportedError). See WebGpuBackend.fromGpuBuffer.
+   */
+  fromGpuBuffer(buffer: GPUBuffer, shape: readonly number[], options?: FromGpuBufferOptions): Promise<Tensor>;
+  fromGpuBuffer(): Promise<Tensor> {
+    return Promise.reject(new UnsupportedError(`fromGpuBuffer: the '${this.name}' backend has no GPU device; upload the data with backend.tensor(data, shape)`));
   }
 
   /** A tensor of zeros. */

@@ -15,6 +15,7 @@ import { acquireDevice, MAP_MODE_READ, STORAGE_USAGE, UNIFORM_USAGE, USAGE, type
 import { checkGpuPlan, prepareGpuGraph } from './gpuGraph.js';
 import { bufferArg, mib, scratchArg, storageBindingLimit, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder } from '../../ops/kernel.js';
 import { PipelineCache } from './pipelines.js';
+import { checkCallerBuffer, probeBinding, type FromGpuBufferOptions } from './gpuInterop.js';
 
 /** @internal */
 export class GpuStorage implements Storage {
@@ -28,6 +29,8 @@ export class GpuStorage implements Storage {
      * (tensor.write) adds its own.
      */
     public failure: Promise<string | null> | null = null,
+    /** A caller's buffer lent to the tensor (fromGpuBuffer): never destroyed here. */
+    readonly borrowed = false,
   ) {}
 }
 
@@ -185,8 +188,37 @@ export class WebGpuBackend extends BackendBase {
     return Tensor.of(this, shape, new GpuStorage(buffer, sizeOf(shape) * 4, failure));
   }
 
+  /**
+   * A tensor over `buffer`, a GPUBuffer of this backend's device that holds float32 elements
+   * (row-major, from offset 0; it may be larger), without a copy. Its usage must include
+   * STORAGE and COPY_SRC (COPY_DST too, to write() it or run into it). Who destroys it:
+   * see FromGpuBufferOptions.ownership (by default it stays yours). Asynchronous because only
+   * WebGPU's validation can tell a buffer of another device: that is an UnsupportedError here,
+   * never a failure of later work.
+   */
+  override async fromGpuBuffer(buffer: GPUBuffer, shape: readonly number[], options: FromGpuBufferOptions = {}): Promise<Tensor> {
+    this.checkUsable();
+    const { dims, owned } = checkCallerBuffer(buffer, shape, options);
+    const bytes = sizeOf(dims) * 4;
+    this.checkBindingSize(bytes, `fromGpuBuffer: tensor ${formatShape(dims)}`);
+    const [, validation] = this.captureFailure(() => probeBinding(this.device, buffer, bytes));
+    const refused = await validation;
+    if (refused) throw new UnsupportedError(`fromGpuBuffer: WebGPU refused the buffer on this backend's device (made by another GPUDevice?): ${refused}`);
+    this.checkUsable();
+    if (owned) this.#buffers.set(buffer, buffer.size);
+    return Tensor.of(this, dims, new GpuStorage(buffer, bytes, null, !owned));
+  }
+
+  /** @internal tensor.gpuBuffer: its buffer, with the work queued so far submitted. */
+  gpuBufferOf(t: Tensor): GPUBuffer {
+    this.checkUsable();
+    this.flush();
+    return (t.storage as GpuStorage).buffer;
+  }
+
   /** @internal */
   protected freeStorage(storage: Storage): void {
+    if ((storage as GpuStorage).borrowed) return;
     const { buffer } = storage as GpuStorage;
     // Destroying a buffer that unsubmitted eager work reads would invalidate that work.
     if (this.#pending) this.#pending.release.push(buffer);
@@ -404,9 +436,10 @@ export class WebGpuBackend extends BackendBase {
   /** @internal */
   writeTensor(t: Tensor, data: Float32Array): void {
     this.checkUsable();
+    const storage = t.storage as GpuStorage;
+    if (!(storage.buffer.usage & USAGE.COPY_DST)) throw new UnsupportedError('write(): the tensor\'s GPU buffer (from fromGpuBuffer) has no COPY_DST usage');
     this.flush(); // queued work that reads the old values is submitted before the write
     if (data.byteLength === 0) return;
-    const storage = t.storage as GpuStorage;
     const [, failure] = this.captureFailure(() => this.device.queue.writeBuffer(storage.buffer, 0, data.buffer, data.byteOffset, data.byteLength));
     // A write the device rejects leaves the tensor without the values asked for: its data() says so.
     storage.failure = storage.failure ? firstFailure([storage.failure, failure]) : failure;
