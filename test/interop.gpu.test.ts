@@ -1,10 +1,12 @@
 // backend.fromGpuBuffer and tensor.gpuBuffer on WebGPU (Dawn on SwiftShader): tensors over a
 // caller's buffers without a copy, who destroys what, the typed errors, and the buffer of a
-// computed tensor read by the caller's own WebGPU code.
+// computed tensor read by the caller's own WebGPU code. And fromImage's WebGPU kernel against
+// the CPU reference on ImageData-like images (browser sources: fromImage.browser.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { create } from 'webgpu';
 import * as nn from '../src/index';
 import type { WebGpuBackend } from '../src/backends/webgpu/webgpuBackend';
+import { Random } from '../src/random';
 import { cpu, expectClose } from './helpers';
 
 const U = { MAP_READ: 0x01, COPY_SRC: 0x04, COPY_DST: 0x08, STORAGE: 0x80 };
@@ -132,5 +134,29 @@ describe('fromGpuBuffer and tensor.gpuBuffer', () => {
     await expect(gpu.fromGpuBuffer(foreign, [6])).rejects.toThrow(/refused the buffer on this backend's device/);
     expect(Array.from(await gpu.ops.relu(gpu.tensor(values, [6])).data())).toEqual(Array.from(values, (v) => Math.max(0, v)));
     otherDevice.destroy();
+  });
+
+  it('fromImage: the WebGPU kernel (a texture per image, one command buffer) matches the CPU reference', async () => {
+    const rng = new Random(12);
+    const picture = (width: number, height: number): nn.ImageDataLike => ({
+      width,
+      height,
+      data: Uint8ClampedArray.from(rng.fill(width * height * 4, 0, 256), Math.floor),
+    });
+    const a = picture(7, 5);
+    const b = picture(3, 9);
+    const cases: [nn.ImageSource | nn.ImageSource[], nn.FromImageOptions][] = [
+      [a, {}],
+      [a, { channels: 4, scale: 1 }],
+      [a, { channels: 1, size: [11, 13] }],
+      [a, { size: [3, 4], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }],
+      [[a, b], { size: 6, channels: 4, mean: 0.5, std: 0.25 }],
+    ];
+    for (const [source, options] of cases) {
+      const got = gpu.fromImage(source, options);
+      const ref = cpu.fromImage(source, options);
+      expect(got.shape).toEqual(ref.shape);
+      expectClose(await got.data(), await ref.data(), `fromImage ${JSON.stringify(options)}`);
+    }
   });
 });

@@ -6,6 +6,7 @@ import { makeOps, type Ops } from '../ops/index.js';
 import type { OpDef } from '../ops/op.js';
 import { checkShape, formatShape, sizeOf, type Shape } from '../shape.js';
 import { Tensor, type Storage } from '../tensor.js';
+import { imageRequest, imageToFloat32, type FromImageOptions, type ImageRequest, type ImageSource } from './image.js';
 import type { FromGpuBufferOptions } from './webgpu/gpuInterop.js';
 
 export type TensorData = Float32Array | readonly number[];
@@ -84,6 +85,25 @@ export abstract class BackendBase {
       if (bad >= 0) throw new ShapeError(`tensor: element ${bad} of the data is ${describeValue(data[bad])}, not a number`);
     }
     return this.upload(data instanceof Float32Array ? data : Float32Array.from(data), dims);
+  }
+
+  /**
+   * An image (or several, as a batch) as an NCHW float32 tensor [N, C, H, W]: resized and
+   * normalised as torchvision's Resize + ToTensor + Normalize do (see FromImageOptions: by default
+   * RGB in 0..1 at the image's size). Sources: ImageData (or `{ data, width, height }` RGBA bytes,
+   * the only kind in Node), ImageBitmap, OffscreenCanvas, VideoFrame, and <img>, <canvas>, <video>.
+   * On WebGPU the browser copies each image into a texture and a kernel converts it (no pixel
+   * passes through JavaScript); the CPU backend reads the pixels through a 2D canvas.
+   */
+  fromImage(source: ImageSource | readonly ImageSource[], options: FromImageOptions = {}): Tensor {
+    const request = imageRequest(source, options);
+    this.checkTensorSize(request.shape, `fromImage: tensor [${request.shape.join(', ')}]`);
+    return this.imageTensor(request);
+  }
+
+  /** @internal fromImage's conversion: the CPU reference, uploaded. */
+  protected imageTensor(request: ImageRequest): Tensor {
+    return this.upload(imageToFloat32(request), request.shape);
   }
 
   /**

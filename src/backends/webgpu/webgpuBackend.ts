@@ -16,6 +16,8 @@ import { checkGpuPlan, prepareGpuGraph } from './gpuGraph.js';
 import { bufferArg, mib, scratchArg, storageBindingLimit, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder } from '../../ops/kernel.js';
 import { PipelineCache } from './pipelines.js';
 import { checkCallerBuffer, probeBinding, type FromGpuBufferOptions } from './gpuInterop.js';
+import { fitsTextures, imageToGpuBuffer } from './imageGpu.js';
+import type { ImageRequest } from '../image.js';
 
 /** @internal */
 export class GpuStorage implements Storage {
@@ -207,6 +209,13 @@ export class WebGpuBackend extends BackendBase {
     this.checkUsable();
     if (owned) this.#buffers.set(buffer, buffer.size);
     return Tensor.of(this, dims, new GpuStorage(buffer, bytes, null, !owned));
+  }
+
+  /** @internal fromImage on the GPU (the CPU reference for images larger than a texture). */
+  protected override imageTensor(request: ImageRequest): Tensor {
+    this.checkUsable();
+    if (!fitsTextures(this.device, request)) return super.imageTensor(request);
+    return this.adoptBuffer(imageToGpuBuffer(this, request), request.shape);
   }
 
   /** @internal tensor.gpuBuffer: its buffer, with the work queued so far submitted. */
