@@ -1,9 +1,9 @@
 // fromImage on WebGPU: each image copied by the browser into an RGBA8 texture
-// (copyExternalImageToTexture; ImageData by writeTexture), then from_image.wgsl resizes and
-// normalises it into the tensor's buffer. No pixel passes through JavaScript for browser
-// sources; one command buffer for the whole batch.
+// (copyExternalImageToTexture; ImageData, and sources the browser cannot copy, by writeTexture),
+// then from_image.wgsl resizes and normalises it into the tensor's buffer. No pixel passes
+// through JavaScript for the sources the browser copies; one command buffer for the whole batch.
 import fromImageWgsl from '../../../shaders/image/from_image.wgsl?raw';
-import { isImageData, readingImage, type ImageRequest } from '../image.js';
+import { isImageData, readingImage, readPixels, type ImageRequest } from '../image.js';
 import { UNIFORM_USAGE } from './device.js';
 
 /** What the conversion uses of the WebGPU backend. */
@@ -31,11 +31,20 @@ export function imageToGpuBuffer(host: ImageGpuHost, request: ImageRequest): GPU
   const { channels, width, height, sources } = request;
   const textures = sources.map(({ source, width: w, height: h }) => {
     const texture = device.createTexture({ label: 'fromImage', size: [w, h], format: 'rgba8unorm', usage: TEXTURE_USAGE });
+    const write = (rgba: Uint8Array | Uint8ClampedArray) =>
+      device.queue.writeTexture({ texture }, rgba as Uint8Array<ArrayBuffer>, { bytesPerRow: w * 4 }, [w, h]);
     try {
       if (isImageData(source)) {
-        device.queue.writeTexture({ texture }, source.data as Uint8Array<ArrayBuffer>, { bytesPerRow: w * 4 }, [w, h]);
+        write(source.data);
       } else {
-        readingImage(() => device.queue.copyExternalImageToTexture({ source: source as GPUCopyExternalImageSource }, { texture, premultipliedAlpha: false }, [w, h]));
+        try {
+          device.queue.copyExternalImageToTexture({ source: source as GPUCopyExternalImageSource }, { texture, premultipliedAlpha: false }, [w, h]);
+        } catch (e) {
+          // A cross-origin image stays refused; a copy the browser cannot make (Chromium's
+          // software adapter and a VideoFrame) goes through a 2D canvas instead.
+          if ((e as Error)?.name === 'SecurityError') readingImage(() => { throw e; });
+          write(readPixels(source, w, h));
+        }
       }
     } catch (e) {
       texture.destroy();
