@@ -45,6 +45,11 @@ async function bundleChunks(source, { from = entry, plugins = [], sourcemap = fa
   return (Array.isArray(result) ? result : [result]).flatMap((r) => r.output).filter((o) => o.type === 'chunk');
 }
 
+/** Bundles `source` as an app entry; returns its chunks as files ({ fileName, code, isEntry }) to write side by side. */
+export async function bundleFiles(source) {
+  return (await bundleChunks(source)).map(({ fileName, code, isEntry }) => ({ fileName, code, isEntry }));
+}
+
 /** Bundles `source` as an app entry; returns the minified JavaScript of all its chunks. */
 export async function bundle(source) {
   return (await bundleChunks(source)).map((c) => c.code).join('\n');
@@ -63,7 +68,7 @@ async function bytesBySource(source) {
     const lineStarts = [0];
     for (let i = 0; i < chunk.code.length; i++) if (chunk.code[i] === '\n') lineStarts.push(i + 1);
     const marks = [{ at: 0, file: '(unmapped)' }];
-    new SourceMapConsumer(chunk.map).eachMapping((m) => {
+    if (chunk.map) new SourceMapConsumer(chunk.map).eachMapping((m) => {
       const file = m.source ? m.source.replace(/^(\.\.\/)+/, '').replace(/^.*node_modules\//, 'node_modules/') : '(unmapped)';
       marks.push({ at: lineStarts[m.generatedLine - 1] + m.generatedColumn, file });
     });

@@ -18,15 +18,15 @@ const twoByTwo = image(2, 2, [red, grey, [0, 0, 0, 255], [255, 255, 255, 128]]);
 
 describe('fromImage (CPU, ImageData-like)', () => {
   it('RGB in 0..1 by default, NCHW [1, 3, H, W], the image size kept', async () => {
-    const x = cpu.fromImage(twoByTwo);
+    const x = await cpu.fromImage(twoByTwo);
     expect(x.shape).toEqual([1, 3, 2, 2]);
     expectClose(await x.data(), [255, 51, 0, 255, 0, 102, 0, 255, 0, 153, 0, 255].map((v) => v / 255), 'RGB planes');
   });
 
   it('channels 4 keeps alpha, channels 1 is the luma; scale 1 gives 0..255 as tf.browser.fromPixels', async () => {
-    const rgba = await cpu.fromImage(twoByTwo, { channels: 4, scale: 1 }).data();
+    const rgba = await (await cpu.fromImage(twoByTwo, { channels: 4, scale: 1 })).data();
     expect(Array.from(rgba.slice(12))).toEqual([255, 0, 255, 128]);
-    const gray = cpu.fromImage(twoByTwo, { channels: 1, scale: 1 });
+    const gray = await cpu.fromImage(twoByTwo, { channels: 1, scale: 1 });
     expect(gray.shape).toEqual([1, 1, 2, 2]);
     expectClose(await gray.data(), [0.299 * 255, 0.299 * 51 + 0.587 * 102 + 0.114 * 153, 0, 255], 'luma');
   });
@@ -34,20 +34,20 @@ describe('fromImage (CPU, ImageData-like)', () => {
   it('mean and std per channel (ImageNet) or one for all', async () => {
     const mean = [0.485, 0.456, 0.406];
     const std = [0.229, 0.224, 0.225];
-    const got = await cpu.fromImage(twoByTwo, { mean, std }).data();
-    const plain = await cpu.fromImage(twoByTwo).data();
+    const got = await (await cpu.fromImage(twoByTwo, { mean, std })).data();
+    const plain = await (await cpu.fromImage(twoByTwo)).data();
     expectClose(got, Array.from(plain, (v, i) => (v - mean[Math.floor(i / 4)]) / std[Math.floor(i / 4)]), 'ImageNet normalisation');
-    expectClose(await cpu.fromImage(twoByTwo, { mean: 0.5, std: 0.5 }).data(), Array.from(plain, (v) => (v - 0.5) / 0.5), 'one mean and std');
+    expectClose(await (await cpu.fromImage(twoByTwo, { mean: 0.5, std: 0.5 })).data(), Array.from(plain, (v) => (v - 0.5) / 0.5), 'one mean and std');
   });
 
   it("resizes bilinearly as PyTorch's interpolate(align_corners=False): up and down, [height, width] or one number", async () => {
     // F.interpolate(torch.tensor([[[[0., 1.]]]]), size=(1, 4), mode='bilinear') == [0, .25, .75, 1]
     const ramp = image(2, 1, [[0, 0, 0, 255], [255, 255, 255, 255]]);
-    expectClose(await cpu.fromImage(ramp, { size: [1, 4], channels: 1 }).data(), [0, 0.25, 0.75, 1], 'upsampled ramp');
+    expectClose(await (await cpu.fromImage(ramp, { size: [1, 4], channels: 1 })).data(), [0, 0.25, 0.75, 1], 'upsampled ramp');
     // 4 → 2 samples at 0.5 and 2.5: the mean of each pair.
     const four = image(4, 1, [0, 60, 120, 240].map((v) => [v, v, v, 255]));
-    expectClose(await cpu.fromImage(four, { size: [1, 2], channels: 1, scale: 1 }).data(), [30, 180], 'downsampled');
-    const square = cpu.fromImage(twoByTwo, { size: 5 });
+    expectClose(await (await cpu.fromImage(four, { size: [1, 2], channels: 1, scale: 1 })).data(), [30, 180], 'downsampled');
+    const square = await cpu.fromImage(twoByTwo, { size: 5 });
     expect(square.shape).toEqual([1, 3, 5, 5]);
     const corners = await square.data();
     expectClose([corners[0], corners[4], corners[20], corners[24]], [255, 51, 0, 255].map((v) => v / 255), 'corners keep their pixels');
@@ -57,16 +57,16 @@ describe('fromImage (CPU, ImageData-like)', () => {
     const bytes = new Uint8Array(8 + 16);
     bytes.set(twoByTwo.data, 8);
     const view = { width: 2, height: 2, data: bytes.subarray(8) };
-    const batch = cpu.fromImage([twoByTwo, view]);
+    const batch = await cpu.fromImage([twoByTwo, view]);
     expect(batch.shape).toEqual([2, 3, 2, 2]);
     const values = await batch.data();
     expect(Array.from(values.slice(12))).toEqual(Array.from(values.slice(0, 12)));
     const small = image(1, 1, [red]);
-    expect(() => cpu.fromImage([twoByTwo, small])).toThrow(/differ in size .*give \{ size \}/);
-    expect(cpu.fromImage([twoByTwo, small], { size: [3, 2] }).shape).toEqual([2, 3, 3, 2]);
+    await expect(cpu.fromImage([twoByTwo, small])).rejects.toThrow(/differ in size .*give \{ size \}/);
+    expect((await cpu.fromImage([twoByTwo, small], { size: [3, 2] })).shape).toEqual([2, 3, 3, 2]);
   });
 
-  it('typed errors for bad sources and options', () => {
+  it('typed errors for bad sources and options', async () => {
     const bad: [unknown, unknown, RegExp][] = [
       [null, {}, /expected an image/],
       [42, {}, /expected an image/],
@@ -85,14 +85,14 @@ describe('fromImage (CPU, ImageData-like)', () => {
     for (const [source, options, message] of bad) {
       let error: unknown;
       try {
-        cpu.fromImage(source as nn.ImageSource, options as nn.FromImageOptions);
+        await cpu.fromImage(source as nn.ImageSource, options as nn.FromImageOptions);
       } catch (e) {
         error = e;
       }
       expect(error, String(message)).toBeInstanceOf(nn.NNError);
       expect((error as Error).message).toMatch(message);
     }
-    expect(() => cpu.fromImage({ width: 2, height: 2 } as never)).toThrow(nn.UnsupportedError);
+    await expect(cpu.fromImage({ width: 2, height: 2 } as never)).rejects.toThrow(nn.UnsupportedError);
   });
 
   it('new Tensor() from plain JavaScript is a typed error naming how tensors are made', () => {

@@ -153,8 +153,8 @@ describe('fromGpuBuffer and tensor.gpuBuffer', () => {
       [[a, b], { size: 6, channels: 4, mean: 0.5, std: 0.25 }],
     ];
     for (const [source, options] of cases) {
-      const got = gpu.fromImage(source, options);
-      const ref = cpu.fromImage(source, options);
+      const got = await gpu.fromImage(source, options);
+      const ref = await cpu.fromImage(source, options);
       expect(got.shape).toEqual(ref.shape);
       expectClose(await got.data(), await ref.data(), `fromImage ${JSON.stringify(options)}`);
     }

@@ -6,7 +6,7 @@ import { makeOps, type Ops } from '../ops/index.js';
 import type { OpDef } from '../ops/op.js';
 import { checkShape, formatShape, sizeOf, type Shape } from '../shape.js';
 import { Tensor, type Storage } from '../tensor.js';
-import { imageRequest, imageToFloat32, type FromImageOptions, type ImageRequest, type ImageSource } from './image.js';
+import type { FromImageOptions, ImageRequest, ImageSource } from './image.js';
 import type { FromGpuBufferOptions } from './webgpu/gpuInterop.js';
 
 export type TensorData = Float32Array | readonly number[];
@@ -93,16 +93,22 @@ export abstract class BackendBase {
    * RGB in 0..1 at the image's size). Sources: ImageData (or `{ data, width, height }` RGBA bytes,
    * the only kind in Node), ImageBitmap, OffscreenCanvas, VideoFrame, and <img>, <canvas>, <video>.
    * On WebGPU the browser copies each image into a texture and a kernel converts it (no pixel
-   * passes through JavaScript); the CPU backend reads the pixels through a 2D canvas.
+   * passes through JavaScript); the CPU backend reads the pixels through a 2D canvas. An <img>
+   * still loading is awaited (`img.decode()`). Asynchronous, as ONNX Runtime Web's
+   * Tensor.fromImage: the conversion's code is loaded on first use, so apps without images do
+   * not ship it.
    */
-  fromImage(source: ImageSource | readonly ImageSource[], options: FromImageOptions = {}): Tensor {
-    const request = imageRequest(source, options);
+  async fromImage(source: ImageSource | readonly ImageSource[], options: FromImageOptions = {}): Promise<Tensor> {
+    const image = await import('./image.js');
+    await image.decodeImages(source);
+    const request = image.imageRequest(source, options);
     this.checkTensorSize(request.shape, `fromImage: tensor [${request.shape.join(', ')}]`);
     return this.imageTensor(request);
   }
 
   /** @internal fromImage's conversion: the CPU reference, uploaded. */
-  protected imageTensor(request: ImageRequest): Tensor {
+  protected async imageTensor(request: ImageRequest): Promise<Tensor> {
+    const { imageToFloat32 } = await import('./image.js');
     return this.upload(imageToFloat32(request), request.shape);
   }
 

@@ -111,6 +111,20 @@ function perChannel(value: number | readonly number[] | undefined, fallback: num
   return values;
 }
 
+/** Waits for <img> elements still loading; one that fails to load is a typed error. */
+export async function decodeImages(input: ImageSource | readonly ImageSource[]): Promise<void> {
+  const list = Array.isArray(input) ? (input as readonly ImageSource[]) : [input as ImageSource];
+  for (const source of list) {
+    const img = source as Partial<ImageElementLike> & { decode?: () => Promise<void> };
+    if (typeof img?.naturalWidth !== 'number' || img.complete || typeof img.decode !== 'function') continue;
+    try {
+      await img.decode();
+    } catch (e) {
+      throw new NNError(`${WHAT}: the <img> failed to load (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+}
+
 /** Whether `source` holds its pixels in memory (ImageData or alike). */
 export function isImageData(source: ImageSource): source is ImageDataLike {
   const data = (source as ImageDataLike).data;

@@ -34,17 +34,17 @@ async function main() {
   const options = { size: [5, 12], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
   const result = { backend: gpu.name, shapes: {}, gpu: {}, cpu: {} };
   for (const [name, source] of Object.entries(sources)) {
-    const g = gpu.fromImage(source, options);
+    const g = await gpu.fromImage(source, options);
     result.shapes[name] = [...g.shape];
     result.gpu[name] = Array.from(await g.data());
-    result.cpu[name] = Array.from(await cpu.fromImage(source, options).data());
+    result.cpu[name] = Array.from(await (await cpu.fromImage(source, options)).data());
   }
-  const batch = gpu.fromImage([sources.bitmap, sources.img], { channels: 1 });
+  const batch = await gpu.fromImage([sources.bitmap, sources.img], { channels: 1 });
   result.batchShape = [...batch.shape];
   result.batch = Array.from(await batch.data());
-  result.batchRef = Array.from(await cpu.fromImage([imageData, imageData], { channels: 1 }).data());
+  result.batchRef = Array.from(await (await cpu.fromImage([imageData, imageData], { channels: 1 })).data());
   try {
-    gpu.fromImage(new Image());
+    await gpu.fromImage(new Image());
   } catch (e) {
     result.unloaded = `${e.name}: ${e.message}`;
   }

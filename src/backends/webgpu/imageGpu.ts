@@ -4,7 +4,6 @@
 // through JavaScript for the sources the browser copies; one command buffer for the whole batch.
 import fromImageWgsl from '../../../shaders/image/from_image.wgsl?raw';
 import { isImageData, readingImage, readPixels, type ImageRequest } from '../image.js';
-import { UNIFORM_USAGE } from './device.js';
 
 /** What the conversion uses of the WebGPU backend. */
 export interface ImageGpuHost {
@@ -16,6 +15,8 @@ export interface ImageGpuHost {
 }
 
 const TEXTURE_USAGE = 0x02 /* COPY_DST */ | 0x04 /* TEXTURE_BINDING */ | 0x10 /* RENDER_ATTACHMENT: copyExternalImageToTexture */;
+// GPUBufferUsage UNIFORM | COPY_DST (device.ts's UNIFORM_USAGE, spelled out so this lazily loaded chunk shares no module but errors with the core).
+const UNIFORM_USAGE = 0x40 | 0x08;
 const PARAMS_BYTES = 64;
 const pipelines = new WeakMap<GPUDevice, GPUComputePipeline>();
 

@@ -16,7 +16,6 @@ import { checkGpuPlan, prepareGpuGraph } from './gpuGraph.js';
 import { bufferArg, mib, scratchArg, storageBindingLimit, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder } from '../../ops/kernel.js';
 import { PipelineCache } from './pipelines.js';
 import { checkCallerBuffer, probeBinding, type FromGpuBufferOptions } from './gpuInterop.js';
-import { fitsTextures, imageToGpuBuffer } from './imageGpu.js';
 import type { ImageRequest } from '../image.js';
 
 /** @internal */
@@ -212,7 +211,8 @@ export class WebGpuBackend extends BackendBase {
   }
 
   /** @internal fromImage on the GPU (the CPU reference for images larger than a texture). */
-  protected override imageTensor(request: ImageRequest): Tensor {
+  protected override async imageTensor(request: ImageRequest): Promise<Tensor> {
+    const { fitsTextures, imageToGpuBuffer } = await import('./imageGpu.js');
     this.checkUsable();
     if (!fitsTextures(this.device, request)) return super.imageTensor(request);
     return this.adoptBuffer(imageToGpuBuffer(this, request), request.shape);
