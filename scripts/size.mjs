@@ -45,14 +45,30 @@ async function bundleChunks(source, { from = entry, plugins = [], sourcemap = fa
   return (Array.isArray(result) ? result : [result]).flatMap((r) => r.output).filter((o) => o.type === 'chunk');
 }
 
+/**
+ * The chunks the app can load: from its entry through static imports, and dynamic ones too
+ * unless `atStart`. (The bundler may emit a chunk that nothing left after tree-shaking imports.)
+ */
+function reachable(chunks, atStart = false) {
+  const byName = new Map(chunks.map((c) => [c.fileName, c]));
+  const seen = new Set();
+  const visit = (c) => {
+    if (!c || seen.has(c)) return;
+    seen.add(c);
+    for (const f of atStart ? c.imports : [...c.imports, ...c.dynamicImports]) visit(byName.get(f));
+  };
+  chunks.filter((c) => c.isEntry).forEach(visit);
+  return [...seen];
+}
+
 /** Bundles `source` as an app entry; returns its chunks as files ({ fileName, code, isEntry }) to write side by side. */
 export async function bundleFiles(source) {
-  return (await bundleChunks(source)).map(({ fileName, code, isEntry }) => ({ fileName, code, isEntry }));
+  return reachable(await bundleChunks(source)).map(({ fileName, code, isEntry }) => ({ fileName, code, isEntry }));
 }
 
 /** Bundles `source` as an app entry; returns the minified JavaScript of all its chunks. */
 export async function bundle(source) {
-  return (await bundleChunks(source)).map((c) => c.code).join('\n');
+  return reachable(await bundleChunks(source)).map((c) => c.code).join('\n');
 }
 
 /** Minified bytes per source file (paths from the repository root) of each chunk of the app built from src/. */
@@ -61,7 +77,7 @@ async function bytesBySource(source) {
   const { config } = await loadConfigFromFile({ command: 'build', mode: 'production' }, path.join(root, 'vite.config.ts'));
   const wgsl = config.plugins.flat().filter((p) => p && p.name === 'webgpu-nn:minified-wgsl');
   const chunks = await bundleChunks(source, { from: path.join(root, 'src/index.ts'), plugins: wgsl, sourcemap: true });
-  return chunks.map((chunk) => {
+  return reachable(chunks).map((chunk) => {
     const bytes = new Map();
     // Offsets of the line starts: a mapping's bytes run to the next mapping, across lines (the
     // minifier writes shaders as template literals, whose lines have no mappings of their own).
@@ -99,13 +115,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes(
   const rows = [];
   for (const [app, source] of Object.entries(APPS)) {
     const chunks = await bundleChunks(source);
-    const code = chunks.map((c) => c.code).join('\n');
+    const code = reachable(chunks).map((c) => c.code).join('\n');
     // What the page loads before any dynamic import: the entry chunk and its static imports.
-    const byName = new Map(chunks.map((c) => [c.fileName, c]));
-    const atStart = new Set();
-    const visit = (c) => !atStart.has(c) && (atStart.add(c), c.imports.forEach((f) => byName.has(f) && visit(byName.get(f))));
-    chunks.filter((c) => c.isEntry).forEach(visit);
-    const startCode = [...atStart].map((c) => c.code).join('\n');
+    const startCode = reachable(chunks, true).map((c) => c.code).join('\n');
     rows.push({ app, minBytes: Buffer.byteLength(code), gzipBytes: gzipSync(code, { level: 9 }).length, startGzipBytes: gzipSync(startCode, { level: 9 }).length });
   }
   if (process.argv.includes('--json')) {
