@@ -58,7 +58,7 @@ export class CpuBackend extends BackendBase {
    */
   constructor(
     readonly fallbackReason: string | undefined = undefined,
-    /** @internal The dense kernels its ops run with. */
+    /** The dense kernels its ops run with (CpuBackend.create picks them). */
     readonly kernels: CpuKernels = referenceKernels,
     readonly info: CpuBackendInfo = { kernels: 'typescript', reason: 'constructed without the wasm kernels (use CpuBackend.create)', threads: 1 },
   ) {
