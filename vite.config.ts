@@ -42,6 +42,7 @@ function minifiedWgsl(): Plugin {
 // One config for the three jobs: the library build (dist/), the demo page (vite demo) and vitest.
 export default defineConfig({
   plugins: [minifiedWgsl(), declarations()],
+  resolve: { alias: { long: path.resolve(import.meta.dirname, 'src/io/onnx/noLong.ts') } },
   build: {
     lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'webgpu-nn' },
     target: 'es2022',

@@ -13,6 +13,8 @@ export { Tensor } from './tensor.js';
 export type { Shape } from './shape.js';
 export { createBackend, type Backend, type BackendName, type CreateBackendOptions } from './backends/createBackend.js';
 export type { DeviceLossInfo, MemoryInfo } from './backends/backendBase.js';
+export type { FromGpuBufferOptions } from './backends/webgpu/gpuInterop.js';
+export type { CanvasElementLike, FromImageOptions, ImageDataLike, ImageElementLike, ImageSource, VideoElementLike } from './backends/image.js';
 export * as layers from './layers/index.js';
 export * as models from './models/index.js';
 // Each builder on its own too, so that an app importing one ships only that one.

@@ -1,11 +1,11 @@
 // Tensor: a float32 array of a given shape that lives on one backend. The backend owns the
 // storage; tensors that are views of one another (reshape, flatten) share it and count refs.
-import { NNError, ShapeError } from './errors.js';
+import { NNError, ShapeError, UnsupportedError } from './errors.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
 
 export type DType = 'float32';
 
-/** What a backend keeps for a tensor's data; shared by views, freed when the last one goes. */
+/** @internal What a backend keeps for a tensor's data; shared by views, freed when the last one goes. */
 export interface Storage {
   /** Tensors (and runs in progress) holding the storage. */
   refs: number;
@@ -13,7 +13,7 @@ export interface Storage {
   readonly bytes: number;
 }
 
-/** The part of a backend that tensors talk to. */
+/** @internal The part of a backend that tensors talk to. */
 export interface TensorOwner {
   readonly name: string;
   /** Copies the tensor's elements out (flushing queued work first). */
@@ -21,6 +21,8 @@ export interface TensorOwner {
   /** Replaces the tensor's elements in place (after the work queued so far has read them). */
   writeTensor(tensor: Tensor, data: Float32Array): void;
   releaseStorage(storage: Storage): void;
+  /** The GPU buffer behind the tensor, with queued work submitted (WebGPU backends only). */
+  gpuBufferOf?(tensor: Tensor): GPUBuffer;
   /** Accounting for memory(): a tensor was made, and disposed. */
   tensorCreated?(tensor: Tensor): void;
   tensorDisposed?(tensor: Tensor): void;
@@ -32,12 +34,21 @@ export class Tensor {
   readonly size: number;
   #disposed = false;
 
-  /** @internal Tensors are made by a backend (`backend.tensor`) or returned by ops. */
-  constructor(
+  /** @internal A tensor over `storage` (a new reference to it), owned by a backend. */
+  static of(owner: TensorOwner, shape: Shape, storage: Storage): Tensor {
+    return new Tensor(owner, shape, storage);
+  }
+
+  /** Tensors are made by a backend (`backend.tensor`, `backend.zeros`) or returned by ops. */
+  private constructor(
     /** @internal */ readonly owner: TensorOwner,
     shape: Shape,
     /** @internal */ readonly storage: Storage,
   ) {
+    // Private in the types; from plain JavaScript, say how tensors are made.
+    if (typeof owner?.readTensor !== 'function' || typeof storage?.refs !== 'number') {
+      throw new NNError('new Tensor(): tensors are made by a backend (backend.tensor(data, shape), backend.zeros(shape)) or returned by ops');
+    }
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
     storage.refs++;
@@ -72,6 +83,20 @@ export class Tensor {
     if (data.length !== this.size) throw new ShapeError(`write(): tensor ${formatShape(this.shape)} has ${this.size} elements, data has ${data.length}`);
     this.owner.writeTensor(this, data instanceof Float32Array ? data : Float32Array.from(data));
     return this;
+  }
+
+  /**
+   * The WebGPU buffer holding the elements, for other WebGPU code on the backend's device:
+   * float32, row-major, from offset 0 (the buffer may be larger). Work queued that computes the
+   * tensor is submitted first, so work you submit after this sees its values. It is the
+   * tensor's: valid until the tensor and its views are disposed; never destroy it, and write to
+   * it only as an input you fill. Views (reshape, flatten) share it. A CPU tensor has none
+   * (an UnsupportedError).
+   */
+  get gpuBuffer(): GPUBuffer {
+    if (this.#disposed) throw new NNError(`gpuBuffer: tensor ${formatShape(this.shape)} was disposed`);
+    if (!this.owner.gpuBufferOf) throw new UnsupportedError(`gpuBuffer: tensor ${formatShape(this.shape)} is on the '${this.owner.name}' backend, which has no GPU buffers`);
+    return this.owner.gpuBufferOf(this);
   }
 
   /** Frees the storage once no view of it is left. Safe to call twice. */

@@ -1,13 +1,13 @@
 // What a web app ships: apps bundled and minified by Vite from the built dist/ (as
 // scripts/size.mjs measures them), and the shader minifier the library build applies.
-import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { minifyWgsl } from '../scripts/minifyWgsl';
 // @ts-expect-error a plain .mjs script without declarations
-import { APPS, bundle } from '../scripts/size.mjs';
+import { APPS, bundle, bundleFiles } from '../scripts/size.mjs';
 
 const repo = path.resolve(__dirname, '..');
 const bundleApp = bundle as (source: string) => Promise<string>;
@@ -26,16 +26,20 @@ describe('tree-shaking and minified builds (dist/ bundled by Vite)', () => {
   });
 
   it('error classes keep their names in the minified bundle (err.name, the stack trace, instanceof)', async () => {
-    const code = await bundleApp(`import { createBackend, NNError, ShapeError } from 'webgpu-nn';
+    const files = await (bundleFiles as (source: string) => Promise<{ fileName: string; code: string; isEntry: boolean }[]>)(`import { createBackend, NNError, ShapeError } from 'webgpu-nn';
       const b = await createBackend('cpu');
       try { b.tensor([1, 2, 3], [2, 2]); } catch (e) {
         globalThis.caught = { name: e.name, firstLine: e.stack.split('\\n')[0], shape: e instanceof ShapeError, nn: e instanceof NNError, text: String(e) };
       }`);
     const dir = mkdtempSync(path.join(tmpdir(), 'webgpu-nn-bundle-'));
     try {
-      const file = path.join(dir, 'app.mjs');
-      writeFileSync(file, code);
-      await import(pathToFileURL(file).href);
+      // The app's chunks side by side (fromImage's code is a chunk loaded on first use).
+      writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }');
+      for (const f of files) {
+        mkdirSync(path.dirname(path.join(dir, f.fileName)), { recursive: true });
+        writeFileSync(path.join(dir, f.fileName), f.code);
+      }
+      await import(pathToFileURL(path.join(dir, files.find((f) => f.isEntry)!.fileName)).href);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

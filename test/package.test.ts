@@ -88,6 +88,9 @@ describe('the packed tarball installed into a fresh project', () => {
       }
     }
     expect(unresolved).toEqual([]);
+    // stripInternal: no member documented @internal reaches the published declarations.
+    const withInternals = packedFiles.filter((f) => f.endsWith('.d.ts') && readFileSync(path.join(installed, f), 'utf8').includes('@internal'));
+    expect(withInternals).toEqual([]);
   });
 
   it('every build writes the same complete dist/: npm run build, prepack and npm run zoo all run `vite build`, which emits the .d.ts files', () => {

@@ -3,9 +3,11 @@
 import { ShapeError, UnsupportedError } from '../errors.js';
 import type { PreparedGraph } from '../graph/session.js';
 import { makeOps, type Ops } from '../ops/index.js';
-import type { OpDef, OpRunner } from '../ops/op.js';
+import type { OpDef } from '../ops/op.js';
 import { checkShape, formatShape, sizeOf, type Shape } from '../shape.js';
-import { Tensor, type Storage, type TensorOwner } from '../tensor.js';
+import { Tensor, type Storage } from '../tensor.js';
+import type { FromImageOptions, ImageRequest, ImageSource } from './image.js';
+import type { FromGpuBufferOptions } from './webgpu/gpuInterop.js';
 
 export type TensorData = Float32Array | readonly number[];
 
@@ -39,13 +41,15 @@ export interface MemoryInfo {
   readonly gpuBytes?: number;
 }
 
-/** A prepared graph the backend counts in memory() until it is disposed. */
+/** @internal A prepared graph the backend counts in memory() until it is disposed. */
 export interface TrackedGraph extends PreparedGraph {
   /** Bytes held by the weights and every instantiated plan. */
   bytes(): number;
 }
 
-export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
+// The backends are TensorOwners and OpRunners structurally (makeOps(this), Tensor.of(this, …)):
+// no `implements` clause, so that the published types name none of those internal interfaces.
+export abstract class BackendBase {
   abstract readonly name: 'cpu' | 'webgpu';
   abstract readonly fallbackReason: string | undefined;
   /** Resolves when the device is lost (never on the CPU); recover by creating a new backend and compiling again. */
@@ -83,6 +87,40 @@ export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
     return this.upload(data instanceof Float32Array ? data : Float32Array.from(data), dims);
   }
 
+  /**
+   * An image (or several, as a batch) as an NCHW float32 tensor [N, C, H, W]: resized and
+   * normalised as torchvision's Resize + ToTensor + Normalize do (see FromImageOptions: by default
+   * RGB in 0..1 at the image's size). Sources: ImageData (or `{ data, width, height }` RGBA bytes,
+   * the only kind in Node), ImageBitmap, OffscreenCanvas, VideoFrame, and <img>, <canvas>, <video>.
+   * On WebGPU the browser copies each image into a texture and a kernel converts it (no pixel
+   * passes through JavaScript); the CPU backend reads the pixels through a 2D canvas. An <img>
+   * still loading is awaited (`img.decode()`). Asynchronous, as ONNX Runtime Web's
+   * Tensor.fromImage: the conversion's code is loaded on first use, so apps without images do
+   * not ship it.
+   */
+  async fromImage(source: ImageSource | readonly ImageSource[], options: FromImageOptions = {}): Promise<Tensor> {
+    const image = await import('./image.js');
+    await image.decodeImages(source);
+    const request = image.imageRequest(source, options);
+    this.checkTensorSize(request.shape, `fromImage: tensor [${request.shape.join(', ')}]`);
+    return this.imageTensor(request);
+  }
+
+  /** @internal fromImage's conversion: the CPU reference, uploaded. */
+  protected async imageTensor(request: ImageRequest): Promise<Tensor> {
+    const { imageToFloat32 } = await import('./image.js');
+    return this.upload(imageToFloat32(request), request.shape);
+  }
+
+  /**
+   * A tensor over a GPUBuffer you made on the backend's device, without a copy (WebGPU backends;
+   * the CPU backend has no device: it rejects with an UnsupportedError). See WebGpuBackend.fromGpuBuffer.
+   */
+  fromGpuBuffer(buffer: GPUBuffer, shape: readonly number[], options?: FromGpuBufferOptions): Promise<Tensor>;
+  fromGpuBuffer(): Promise<Tensor> {
+    return Promise.reject(new UnsupportedError(`fromGpuBuffer: the '${this.name}' backend has no GPU device; upload the data with backend.tensor(data, shape)`));
+  }
+
   /** A tensor of zeros. */
   zeros(shape: readonly number[]): Tensor {
     const dims = checkShape(shape, 'zeros');
@@ -90,7 +128,7 @@ export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
     return this.upload(new Float32Array(sizeOf(dims)), dims);
   }
 
-  /** What `ops` calls: validates the arguments, infers the output shapes, then runs the op (kept public: the class implements OpRunner). */
+  /** @internal What `ops` calls: validates the arguments, infers the output shapes, then runs the op (public: makeOps calls it). */
   runOp<A>(op: OpDef<A>, inputs: readonly (Tensor | null)[], attrs: A): Tensor[] {
     inputs.forEach((t, i) => {
       if (t === null) return;
@@ -140,7 +178,7 @@ export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
     this.freeStorage(storage);
   }
 
-  /** Counts `graph` in memory() until its dispose(). */
+  /** @internal Counts `graph` in memory() until its dispose(). */
   protected trackGraph(graph: TrackedGraph): PreparedGraph {
     this.#graphs.add(graph);
     return {
@@ -153,7 +191,7 @@ export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
     };
   }
 
-  /** backend.dispose(): every session's graph, then every tensor's storage, tensors still referenced included. */
+  /** @internal backend.dispose(): every session's graph, then every tensor's storage, tensors still referenced included. */
   protected disposeAll(): void {
     for (const g of [...this.#graphs]) g.dispose();
     this.#graphs.clear();
@@ -161,12 +199,17 @@ export abstract class BackendBase implements TensorOwner, OpRunner<Tensor> {
     this.#storages.clear();
   }
 
-  /** Throws a DeviceLimitError naming `what` if one tensor of `shape` is more than the backend holds; allocates nothing. */
+  /** @internal Throws a DeviceLimitError naming `what` if one tensor of `shape` is more than the backend holds; allocates nothing. */
   abstract checkTensorSize(shape: Shape, what: string): void;
+  /** @internal */
   protected abstract upload(data: Float32Array, shape: Shape): Tensor;
+  /** @internal */
   protected abstract execute<A>(op: OpDef<A>, inputs: readonly (Tensor | null)[], outShapes: Shape[], attrs: A): Tensor[];
+  /** @internal */
   abstract readTensor(tensor: Tensor): Promise<Float32Array>;
+  /** @internal */
   abstract writeTensor(tensor: Tensor, data: Float32Array): void;
+  /** @internal */
   protected abstract freeStorage(storage: Storage): void;
   /**
    * Frees everything the backend made: tensors' storage, sessions, pending readbacks. Never

@@ -11,7 +11,7 @@ import { planGraph, type Plan } from './plan.js';
 import type { Profile } from './profile.js';
 import { scheduleGraph } from './schedule.js';
 
-/** What a backend must offer to run compiled graphs. */
+/** @internal What a backend must offer to run compiled graphs. */
 export interface GraphBackend extends TensorOwner {
   readonly name: string;
   prepareGraph(graph: Graph): Promise<PreparedGraph>;
@@ -46,7 +46,7 @@ export interface TuneOptions {
   readonly budgetMs?: number;
 }
 
-/** What instantiate() reports to and stops on, and how it chooses kernels. */
+/** @internal What instantiate() reports to and stops on, and how it chooses kernels. */
 export interface BuildControl {
   onProgress?: (progress: CompileProgress) => void;
   signal?: AbortSignal;
@@ -56,7 +56,7 @@ export interface BuildControl {
   debug?: boolean;
 }
 
-/** A graph with its weights on the backend, ready to be instantiated for input shapes. */
+/** @internal A graph with its weights on the backend, ready to be instantiated for input shapes. */
 export interface PreparedGraph {
   instantiate(plan: Plan, control?: BuildControl): Promise<Executable>;
   /** The current values of parameters (after the runs so far, for graphs with state updates). */
@@ -66,6 +66,7 @@ export interface PreparedGraph {
   dispose(): void;
 }
 
+/** @internal */
 export interface ExecutableStats {
   /** Intermediate buffers (liveness slots) the plan uses. */
   readonly buffers: number;
@@ -75,6 +76,7 @@ export interface ExecutableStats {
   readonly commandBuffers?: number;
 }
 
+/** @internal */
 export interface Executable {
   /**
    * Runs the graph; the outputs are new tensors owned by the caller, or the results are
@@ -170,11 +172,11 @@ export class Session<Output extends SessionOutput = SessionOutput> {
 
   /** @internal */
   constructor(
-    readonly backend: GraphBackend,
-    /** The optimised graph this session runs. */
+    /** @internal */ readonly backend: GraphBackend,
+    /** @internal The optimised graph this session runs. */
     readonly graph: Graph,
     /** @internal */ readonly prepared: PreparedGraph,
-    /** For models whose graph depends on the input shapes: the graph for new shapes (compileModule). */
+    /** @internal For models whose graph depends on the input shapes: the graph for new shapes (compileModule). */
     private readonly retrace?: (shapes: readonly Shape[]) => Graph | null,
     private readonly settings: SessionSettings = {},
   ) {}
@@ -335,7 +337,7 @@ export class Session<Output extends SessionOutput = SessionOutput> {
   }
 }
 
-/** Traces and schedules the model, optimises the graph, and prepares it on the backend (weights, pipelines). */
+/** @internal Traces and schedules the model, optimises the graph, and prepares it on the backend (weights, pipelines). */
 export async function compileModule<M extends Module>(model: M, backend: GraphBackend, options: CompileOptions = {}): Promise<Session<ModelOutput<M>>> {
   const { signal, onProgress } = options;
   signal?.throwIfAborted();

@@ -100,7 +100,7 @@ export interface ForwardContext {
   constant(name: string, shape: Shape, values: Float32Array): SymbolicTensor;
 }
 
-/** A graph input of a trace: its shape, and the dims that may change between runs with their names. */
+/** @internal A graph input of a trace: its shape, and the dims that may change between runs with their names. */
 export interface TraceInput {
   readonly name: string;
   readonly shape: Shape;
@@ -127,6 +127,7 @@ export interface ModelSummary {
   toString(): string;
 }
 
+/** @internal */
 export interface ModuleCallRecord {
   readonly module: Module;
   readonly name: string;
@@ -245,7 +246,7 @@ export abstract class Module {
   }
 
   /**
-   * The graph inputs of a trace for `batch` samples: by default each input shape with the batch
+   * @internal The graph inputs of a trace for `batch` samples: by default each input shape with the batch
    * prepended, the batch being the one dim that may change. Models whose inputs are laid out
    * otherwise (a recurrent model's x [T, N, I]) override this.
    */
@@ -265,7 +266,7 @@ export abstract class Module {
   }
 
   /**
-   * Traces the module into a graph for inputs of batch size `batch`, or for `inputs` as given
+   * @internal Traces the module into a graph for inputs of batch size `batch`, or for `inputs` as given
    * (compile's inputShape for a module without input shapes of its own).
    */
   trace(batch = 1, onCall?: (record: ModuleCallRecord) => void, inputs?: readonly TraceInput[]): Graph {
@@ -276,7 +277,7 @@ export abstract class Module {
   }
 
   /**
-   * The graph for exactly these input shapes (one per input) when the model's graph depends on
+   * @internal The graph for exactly these input shapes (one per input) when the model's graph depends on
    * them — an imported ONNX model folds its shape arithmetic while tracing — or null when the
    * graph of trace() re-plans for any shape. compile() re-traces on each new input shape.
    */

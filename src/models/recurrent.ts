@@ -62,7 +62,7 @@ export class RecurrentModel extends Module {
     }
   }
 
-  /** x [T, N, I]: the batch is dim 1, and both T and N may change between runs. */
+  /** @internal x [T, N, I]: the batch is dim 1, and both T and N may change between runs. */
   protected override traceInputs(batch: number): TraceInput[] {
     return [{ name: 'input', shape: [this.seqLength, batch, this.inputSize], dynamicDims: { 0: 'T', 1: 'N' } }];
   }

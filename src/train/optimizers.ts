@@ -45,7 +45,7 @@ export interface Optimizer {
   readonly clipGradNorm: number | null;
   /** Names of the state tensors each parameter gets (zeros of its shape). */
   readonly stateNames: readonly string[];
-  /** Emits one parameter's update; returns the new parameter and new states (in stateNames order). */
+  /** @internal Emits one parameter's update; returns the new parameter and new states (in stateNames order). */
   update<T extends Shaped>(r: OpRunner<T>, param: T, grad: T, states: readonly T[], clock: T): { param: T; states: T[] };
 }
 

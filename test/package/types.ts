@@ -35,3 +35,16 @@ if (device) await nn.createBackend('webgpu', { device });
 // Errors are classes with their names.
 const e: nn.NNError = new nn.ShapeError('typed');
 console.log(e.name satisfies string);
+
+// Internals stay out of the published types (stripInternal): tensors' storage, backends' graph
+// hosting, sessions' plans. Each line fails (an unused @ts-expect-error) if one comes back.
+// @ts-expect-error internal
+console.log(x.storage, x.owner);
+// @ts-expect-error internal
+backend.runOp;
+// @ts-expect-error internal
+backend.prepareGraph;
+// @ts-expect-error internal
+lenet.backend;
+// @ts-expect-error internal: tensors are made by a backend
+new nn.Tensor();

@@ -9,8 +9,9 @@ import type { Graph } from '../../graph/ir.js';
 import type { Plan } from '../../graph/plan.js';
 import type { PreparedGraph } from '../../graph/session.js';
 import { BackendBase, type DeviceLossInfo } from '../backendBase.js';
-import { checkCpuPlan, prepareCpuGraph, type CpuGraphHost } from './cpuGraph.js';
+import { checkCpuPlan, prepareCpuGraph } from './cpuGraph.js';
 
+/** @internal */
 export class CpuStorage implements Storage {
   refs = 0;
   constructor(public data: Float32Array) {}
@@ -44,7 +45,8 @@ export interface CpuBackendInfo {
 /** Elements one CPU tensor may have (4 GiB of float32): past this, a typed error instead of a RangeError or a machine out of memory. */
 export const CPU_MAX_ELEMENTS = 2 ** 30;
 
-export class CpuBackend extends BackendBase implements CpuGraphHost {
+// A CpuGraphHost structurally (prepareCpuGraph(this, …)): the published types name no internal interface.
+export class CpuBackend extends BackendBase {
   readonly name = 'cpu';
   /** There is no device to lose: never resolves. */
   readonly lost: Promise<DeviceLossInfo> = new Promise(() => {});
@@ -56,7 +58,7 @@ export class CpuBackend extends BackendBase implements CpuGraphHost {
    */
   constructor(
     readonly fallbackReason: string | undefined = undefined,
-    /** @internal The dense kernels its ops run with. */
+    /** The dense kernels its ops run with (CpuBackend.create picks them). */
     readonly kernels: CpuKernels = referenceKernels,
     readonly info: CpuBackendInfo = { kernels: 'typescript', reason: 'constructed without the wasm kernels (use CpuBackend.create)', threads: 1 },
   ) {
@@ -79,6 +81,7 @@ export class CpuBackend extends BackendBase implements CpuGraphHost {
     }
   }
 
+  /** @internal */
   checkTensorSize(shape: Shape, what: string): void {
     const n = sizeOf(shape);
     if (n > CPU_MAX_ELEMENTS) {
@@ -88,9 +91,10 @@ export class CpuBackend extends BackendBase implements CpuGraphHost {
 
   /** @internal A tensor over `data` itself (no copy): the caller hands the array over. */
   adopt(data: Float32Array, shape: Shape): Tensor {
-    return new Tensor(this, shape, new CpuStorage(data));
+    return Tensor.of(this, shape, new CpuStorage(data));
   }
 
+  /** @internal */
   protected upload(data: Float32Array, shape: Shape): Tensor {
     this.#checkUsable();
     return this.adopt(data.slice(), shape);
@@ -101,22 +105,26 @@ export class CpuBackend extends BackendBase implements CpuGraphHost {
     return (t.storage as CpuStorage).data;
   }
 
+  /** @internal */
   readTensor(t: Tensor): Promise<Float32Array> {
     if (this.#disposed) return Promise.reject(new NNError('data(): the cpu backend was disposed'));
     return Promise.resolve(this.view(t).slice());
   }
 
+  /** @internal */
   writeTensor(t: Tensor, data: Float32Array): void {
     this.view(t).set(data);
   }
 
+  /** @internal */
   protected freeStorage(storage: Storage): void {
     (storage as CpuStorage).data = EMPTY;
   }
 
+  /** @internal */
   protected execute<A>(op: OpDef<A>, inputs: readonly (Tensor | null)[], outShapes: Shape[], attrs: A): Tensor[] {
     this.#checkUsable();
-    if (op.view) return [new Tensor(this, outShapes[0], inputs[0]!.storage)];
+    if (op.view) return [Tensor.of(this, outShapes[0], inputs[0]!.storage)];
     const outs = outShapes.map((s) => this.adopt(new Float32Array(sizeOf(s)), s));
     op.cpu(
       inputs.map((t) => (t ? { data: this.view(t), shape: t.shape } : null)),
@@ -132,6 +140,7 @@ export class CpuBackend extends BackendBase implements CpuGraphHost {
     checkCpuPlan(this, graph, plan);
   }
 
+  /** @internal */
   prepareGraph(graph: Graph): Promise<PreparedGraph> {
     this.#checkUsable();
     return Promise.resolve(this.trackGraph(prepareCpuGraph(this, graph)));

@@ -12,11 +12,14 @@ import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import { Tensor, type Storage } from '../../tensor.js';
 import { BackendBase, type DeviceLossInfo, type MemoryInfo } from '../backendBase.js';
 import { acquireDevice, MAP_MODE_READ, STORAGE_USAGE, UNIFORM_USAGE, USAGE, type DeviceOptions } from './device.js';
-import { checkGpuPlan, prepareGpuGraph, type GpuGraphHost } from './gpuGraph.js';
+import { checkGpuPlan, prepareGpuGraph } from './gpuGraph.js';
 import { bufferArg, mib, scratchArg, storageBindingLimit, type DispatchSpec, type GpuArg, type GpuRegion, type KernelRecorder } from '../../ops/kernel.js';
 import { PipelineCache } from './pipelines.js';
 import { adapterKey, TunedChoices } from './tunedChoices.js';
+import { checkCallerBuffer, probeBinding, type FromGpuBufferOptions } from './gpuInterop.js';
+import type { ImageRequest } from '../image.js';
 
+/** @internal */
 export class GpuStorage implements Storage {
   refs = 0;
   constructor(
@@ -28,6 +31,8 @@ export class GpuStorage implements Storage {
      * (tensor.write) adds its own.
      */
     public failure: Promise<string | null> | null = null,
+    /** A caller's buffer lent to the tensor (fromGpuBuffer): never destroyed here. */
+    readonly borrowed = false,
   ) {}
 }
 
@@ -78,14 +83,17 @@ export interface WebGpuBackendOptions extends DeviceOptions {
   tuning?: 'auto' | 'gpu' | 'software';
 }
 
-export class WebGpuBackend extends BackendBase implements GpuGraphHost {
+// A GpuGraphHost structurally (prepareGpuGraph(this, …)): the published types name no internal interface.
+export class WebGpuBackend extends BackendBase {
   readonly name = 'webgpu';
   readonly fallbackReason = undefined;
+  /** @internal */
   readonly pipelines: PipelineCache;
+  /** Logging every dispatch (the `debug` option). */
   readonly debug: boolean;
   /** What this backend has sent to the GPU so far (for tests and profiling). */
   readonly counters = { submits: 0, commandBuffers: 0, dispatches: 0, readbacks: 0 };
-  /** See KernelRecorder.softwareAdapter. */
+  /** @internal See KernelRecorder.softwareAdapter. */
   readonly softwareAdapter: boolean;
   /**
    * @internal Kernel choices tuned on this adapter (compile's `tune`), shared by the backends on
@@ -143,13 +151,13 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     return buffer;
   }
 
-  /** A storage buffer for `bytes` (at least 16, so empty tensors still have one). */
+  /** @internal A storage buffer for `bytes` (at least 16, so empty tensors still have one). */
   createBuffer(bytes: number, label?: string): GPUBuffer {
     this.checkUsable();
     return this.#newBuffer({ label, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage: STORAGE_USAGE });
   }
 
-  /** A buffer holding `data`, written at creation (no queue write that could race pending work). */
+  /** @internal A buffer holding `data`, written at creation (no queue write that could race pending work). */
   createBufferWith(data: Float32Array | Uint32Array | ArrayBuffer, usage = STORAGE_USAGE, label?: string): GPUBuffer {
     this.checkUsable();
     const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -159,7 +167,7 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     return buffer;
   }
 
-  /** Throws DeviceLimitError if one binding cannot hold `bytes`. */
+  /** @internal Throws DeviceLimitError if one binding cannot hold `bytes`. */
   checkBindingSize(bytes: number, what: string): void {
     const limit = storageBindingLimit(this.limits);
     if (bytes > limit) {
@@ -167,14 +175,16 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     }
   }
 
+  /** @internal */
   checkTensorSize(shape: Shape, what: string): void {
     this.checkBindingSize(sizeOf(shape) * 4, what);
   }
 
+  /** @internal */
   protected upload(data: Float32Array, shape: Shape): Tensor {
     this.checkBindingSize(data.byteLength, `tensor ${formatShape(shape)}`);
     const [buffer, failure] = this.captureFailure(() => this.createBufferWith(data));
-    return new Tensor(this, shape, new GpuStorage(buffer, data.byteLength, failure));
+    return Tensor.of(this, shape, new GpuStorage(buffer, data.byteLength, failure));
   }
 
   /** @internal The tensor's buffer as a kernel argument. */
@@ -184,10 +194,48 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
 
   /** @internal A tensor that owns `buffer`; `failure` as in GpuStorage. */
   adoptBuffer(buffer: GPUBuffer, shape: Shape, failure: Promise<string | null> | null = null): Tensor {
-    return new Tensor(this, shape, new GpuStorage(buffer, sizeOf(shape) * 4, failure));
+    return Tensor.of(this, shape, new GpuStorage(buffer, sizeOf(shape) * 4, failure));
   }
 
+  /**
+   * A tensor over `buffer`, a GPUBuffer of this backend's device that holds float32 elements
+   * (row-major, from offset 0; it may be larger), without a copy. Its usage must include
+   * STORAGE and COPY_SRC (COPY_DST too, to write() it or run into it). Who destroys it:
+   * see FromGpuBufferOptions.ownership (by default it stays yours). Asynchronous because only
+   * WebGPU's validation can tell a buffer of another device: that is an UnsupportedError here,
+   * never a failure of later work.
+   */
+  override async fromGpuBuffer(buffer: GPUBuffer, shape: readonly number[], options: FromGpuBufferOptions = {}): Promise<Tensor> {
+    this.checkUsable();
+    const { dims, owned } = checkCallerBuffer(buffer, shape, options);
+    const bytes = sizeOf(dims) * 4;
+    this.checkBindingSize(bytes, `fromGpuBuffer: tensor ${formatShape(dims)}`);
+    const [, validation] = this.captureFailure(() => probeBinding(this.device, buffer, bytes));
+    const refused = await validation;
+    if (refused) throw new UnsupportedError(`fromGpuBuffer: WebGPU refused the buffer on this backend's device (made by another GPUDevice?): ${refused}`);
+    this.checkUsable();
+    if (owned) this.#buffers.set(buffer, buffer.size);
+    return Tensor.of(this, dims, new GpuStorage(buffer, bytes, null, !owned));
+  }
+
+  /** @internal fromImage on the GPU (the CPU reference for images larger than a texture). */
+  protected override async imageTensor(request: ImageRequest): Promise<Tensor> {
+    const { fitsTextures, imageToGpuBuffer } = await import('./imageGpu.js');
+    this.checkUsable();
+    if (!fitsTextures(this.device, request)) return super.imageTensor(request);
+    return this.adoptBuffer(imageToGpuBuffer(this, request), request.shape);
+  }
+
+  /** @internal tensor.gpuBuffer: its buffer, with the work queued so far submitted. */
+  gpuBufferOf(t: Tensor): GPUBuffer {
+    this.checkUsable();
+    this.flush();
+    return (t.storage as GpuStorage).buffer;
+  }
+
+  /** @internal */
   protected freeStorage(storage: Storage): void {
+    if ((storage as GpuStorage).borrowed) return;
     const { buffer } = storage as GpuStorage;
     // Destroying a buffer that unsubmitted eager work reads would invalidate that work.
     if (this.#pending) this.#pending.release.push(buffer);
@@ -195,7 +243,7 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
   }
 
   /**
-   * Destroys buffers once the GPU has finished the work submitted so far. The spec allows an
+   * @internal Destroys buffers once the GPU has finished the work submitted so far. The spec allows an
    * immediate destroy, but Dawn's SwiftShader backend has crashed the process (futex errors)
    * when a buffer in flight was destroyed; waiting costs nothing.
    */
@@ -235,9 +283,10 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
   // ---------------------------------------------------------------------------------------
   // Eager ops
 
+  /** @internal */
   protected execute<A>(op: OpDef<A>, inputs: readonly (Tensor | null)[], outShapes: Shape[], attrs: A): Tensor[] {
     this.checkUsable();
-    if (op.view) return [new Tensor(this, outShapes[0], inputs[0]!.storage)];
+    if (op.view) return [Tensor.of(this, outShapes[0], inputs[0]!.storage)];
     if (!op.gpu) throw new UnsupportedError(`${op.name}: no WebGPU kernel`);
     const pending = this.#begin();
     // The outputs fail if the command buffer they are encoded into fails, or if an input had
@@ -343,7 +392,7 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     console.log(`[webgpu-nn] ${context}: ${PipelineCache.key(spec)} workgroups ${spec.workgroups.join('×')} bindings ${spec.bindings.length}`);
   }
 
-  /** Submits the pending eager work. */
+  /** @internal Submits the pending eager work. */
   flush(): void {
     const pending = this.#pending;
     if (!pending || this.#disposed) return;
@@ -401,16 +450,19 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     else this.#runsAdmitted--;
   }
 
+  /** @internal */
   writeTensor(t: Tensor, data: Float32Array): void {
     this.checkUsable();
+    const storage = t.storage as GpuStorage;
+    if (!(storage.buffer.usage & USAGE.COPY_DST)) throw new UnsupportedError('write(): the tensor\'s GPU buffer (from fromGpuBuffer) has no COPY_DST usage');
     this.flush(); // queued work that reads the old values is submitted before the write
     if (data.byteLength === 0) return;
-    const storage = t.storage as GpuStorage;
     const [, failure] = this.captureFailure(() => this.device.queue.writeBuffer(storage.buffer, 0, data.buffer, data.byteOffset, data.byteLength));
     // A write the device rejects leaves the tensor without the values asked for: its data() says so.
     storage.failure = storage.failure ? firstFailure([storage.failure, failure]) : failure;
   }
 
+  /** @internal */
   async readTensor(t: Tensor): Promise<Float32Array> {
     this.checkUsable();
     this.flush();
@@ -449,6 +501,7 @@ export class WebGpuBackend extends BackendBase implements GpuGraphHost {
     checkGpuPlan(this, graph, plan);
   }
 
+  /** @internal */
   async prepareGraph(graph: Graph): Promise<PreparedGraph> {
     this.checkUsable();
     return this.trackGraph(await prepareGpuGraph(this, graph));

@@ -81,10 +81,12 @@ export class OnnxModel extends Module {
     });
   }
 
+  /** @internal */
   override trace(batch = 1): Graph {
     return this.#build(this.#shapesFor(batch)).graph;
   }
 
+  /** @internal */
   override traceForShapes(shapes: readonly Shape[]): Graph | null {
     if (!this.onnx.inputs.some((i) => i.dims.some((d) => typeof d === 'string'))) return null;
     this.#checkShapes(shapes);
