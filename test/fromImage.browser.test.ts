@@ -1,32 +1,15 @@
 // backend.fromImage with real browser sources in headless Chromium (the built dist/, WebGPU on
 // navigator.gpu): canvas, OffscreenCanvas, ImageBitmap, <img>, VideoFrame and ImageData give the
 // same tensor, on WebGPU (copyExternalImageToTexture + kernel) and on the CPU (2D canvas).
-import path from 'node:path';
-import puppeteer, { type Browser } from 'puppeteer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, serveDirectory } from './browser/server';
+import { describe, expect, it } from 'vitest';
+import { pageResults, useBrowser } from './browser/session';
 import { expectClose } from './helpers';
 
 describe('fromImage in the browser (headless Chromium, built dist/)', () => {
-  let browser: Browser;
-  let server: Awaited<ReturnType<typeof serveDirectory>>;
-
-  beforeAll(async () => {
-    server = await serveDirectory(path.resolve(__dirname, '..'));
-    browser = await puppeteer.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const browser = useBrowser();
 
   it('every kind of source gives the ImageData values, on WebGPU and on the CPU; a batch; an <img> without an image is a typed error', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${server.url}/test/browser/fromImage.html`);
-    await page.waitForFunction('window.result !== undefined', { timeout: 60_000 });
-    const result = (await page.evaluate('window.result')) as {
+    const [result] = await pageResults<{
       error?: string;
       backend: string;
       shapes: Record<string, number[]>;
@@ -36,10 +19,8 @@ describe('fromImage in the browser (headless Chromium, built dist/)', () => {
       batch: number[];
       batchRef: number[];
       unloaded: string;
-    };
-    await page.close();
+    }>(browser, 'test/browser/fromImage.html');
     expect(result.error).toBeUndefined();
-    expect(errors).toEqual([]);
     expect(result.backend).toBe('webgpu');
     const reference = result.cpu.imageData;
     expect(Object.keys(result.gpu)).toEqual(['imageData', 'canvas', 'offscreen', 'bitmap', 'img', 'videoFrame']);
