@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendBase } from '../src/backends/backendBase';
 import { UnsupportedError } from '../src/errors';
 import { applyOnnxNode, type OnnxData, type OnnxInput } from '../src/io/onnx/nodeOps';
+import { TYPED_ARRAYS } from '../src/io/onnx/tensorProto';
 import type { Tensor } from '../src/tensor';
 
 const DATA = join(__dirname, 'data', 'conformance');
@@ -116,20 +117,6 @@ export const REFUSED: Readonly<Record<string, Refusal>> = {
 export const TOLERANCE_OVERRIDES: Readonly<Record<string, { atol: number; rtol: number; reason: string }>> = {};
 const ATOL = 1e-7;
 const RTOL = 1e-3;
-
-const TYPED_ARRAYS: Record<string, { new (buffer: ArrayBuffer): OnnxData; BYTES_PER_ELEMENT: number }> = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  bool: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-};
 
 /** A case tensor's elements (base64 of raw little-endian bytes) as its typed array. */
 export function decodeTensor(t: CaseTensor): OnnxData {

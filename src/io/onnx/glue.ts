@@ -7,7 +7,7 @@ import { ModelFormatError, ShapeError, UnsupportedError } from '../../errors.js'
 import type { Ops } from '../../ops/index.js';
 import { broadcastShapes, formatShape, normalizeAxis, sizeOf, stridesOf, type Shape } from '../../shape.js';
 import type { OnnxAttribute, OnnxConstant, OnnxData, OnnxInput } from './nodeOps.js';
-import { dtypeName } from './tensorProto.js';
+import { dtypeName, TYPED_ARRAYS } from './tensorProto.js';
 
 /** Largest constant folding may make (elements): a file cannot ask for unbounded memory. */
 const MAX_FOLDED_ELEMENTS = 1 << 24;
@@ -409,22 +409,8 @@ function copyInto(out: OnnxData, at: number, src: OnnxData, from: number, n: num
   (out as Float32Array).set((src as Float32Array).subarray(from, from + n), at);
 }
 
-const TARGETS: Readonly<Record<string, new (n: number) => OnnxData>> = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  bool: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-};
-
 function convert(data: OnnxData, to: string, what: string): OnnxData {
-  const Target = TARGETS[to];
+  const Target = TYPED_ARRAYS[to];
   if (!Target) throw new UnsupportedError(`${what}: cast to ${to} is not supported`);
   const out = new Target(data.length);
   const big = out instanceof BigInt64Array || out instanceof BigUint64Array;

@@ -29,6 +29,13 @@ const DATA_TYPES: Readonly<Record<number, DataType>> = {
   16: { name: 'bfloat16', bytes: 2, array: Float32Array },
 };
 
+/** The typed array each dtype name lives in (the names a TensorProto gives its elements, float16 and bfloat16 excepted: those arrive widened). */
+export const TYPED_ARRAYS: Readonly<Record<string, DataType['array']>> = Object.fromEntries(
+  Object.values(DATA_TYPES)
+    .filter((t) => t.name !== 'float16' && t.name !== 'bfloat16')
+    .map((t) => [t.name, t.array]),
+);
+
 /** ONNX's names for the codes, for messages about types the runtime does not read. */
 const OTHER_TYPES: Readonly<Record<number, string>> = { 0: 'undefined', 8: 'string', 14: 'complex64', 15: 'complex128' };
 

@@ -24,6 +24,7 @@ import {
   recurrentStep,
   savedLayout,
   stepScratch,
+  stepWeights,
   type RecurrentAttrs,
   type RecurrentKernels,
   type RecurrentMode,
@@ -355,16 +356,7 @@ export const recurrentOp: OpDef<RecurrentAttrs> = {
         const slot = l * D + d;
         const at = RECURRENT_STATE_INPUTS + RECURRENT_SLOT_INPUTS * slot;
         const arg = (k: number): Float32Array | null => inputs[at + k]?.data ?? null;
-        const weights: StepWeights = {
-          mode: a.mode,
-          hiddenSize: H,
-          nonlinearity: a.nonlinearity,
-          linearBeforeReset: a.linearBeforeReset,
-          clip: a.clip ?? Infinity,
-          wHh: arg(1)!,
-          bHh: arg(3),
-          wPh: arg(4),
-        };
+        const weights = stepWeights(a, arg(1)!, arg(3), arg(4));
         projectInputs(src, T, N, GH, arg(0)!, arg(2), projection, kernels.gemm);
         const save = saved ? { data: saved, offset: slot * layout.slot, row: layout.row, batchFirst: a.batchFirst } : null;
         const direction = [weights, projection, hOut.data, cState, slot * N * H, dst, d * H, T, N, d === 1, lengths, scratch] as const;

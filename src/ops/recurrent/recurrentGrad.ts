@@ -26,7 +26,7 @@ import {
   type RecurrentAttrs,
   savedLayout,
   stepGradScratch,
-  type StepWeights,
+  stepWeights,
 } from './recurrentMath.js';
 
 /** Inputs before the weights; their slots follow as in recurrentOp. */
@@ -91,16 +91,7 @@ export const recurrentGradOp: OpDef<RecurrentAttrs> = {
         const w = GRAD_FIXED_INPUTS + SLOT_INPUTS * slot;
         const [wIh, wHh, , , wPh] = inputs.slice(w, w + SLOT_INPUTS);
         const [dWih, dWhh, dbIh, dbHh, dWph] = outputs.slice(3 + SLOT_INPUTS * slot, 3 + SLOT_INPUTS * (slot + 1));
-        const weights: StepWeights = {
-          mode: a.mode,
-          hiddenSize: H,
-          nonlinearity: a.nonlinearity,
-          linearBeforeReset: a.linearBeforeReset,
-          clip: a.clip ?? Infinity,
-          wHh: wHh!.data,
-          bHh: null,
-          wPh: wPh?.data ?? null,
-        };
+        const weights = stepWeights(a, wHh!.data, null, wPh?.data ?? null);
         const dPh = wPh ? new Float64Array(3 * H) : null;
         dA.fill(0);
         dR.fill(0);

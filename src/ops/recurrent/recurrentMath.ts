@@ -55,6 +55,20 @@ export interface StepWeights {
   readonly wPh: Float32Array | null;
 }
 
+/** One layer-direction's StepWeights from the op's attributes and that slot's recurrent weights. */
+export function stepWeights(a: RecurrentAttrs, wHh: Float32Array, bHh: Float32Array | null, wPh: Float32Array | null): StepWeights {
+  return {
+    mode: a.mode,
+    hiddenSize: a.hiddenSize,
+    nonlinearity: a.nonlinearity,
+    linearBeforeReset: a.linearBeforeReset,
+    clip: a.clip ?? Infinity,
+    wHh,
+    bHh,
+    wPh,
+  };
+}
+
 /**
  * What a training forward keeps per step for the backward (recurrentGrad.ts), one row of
  * savedWidth values per (layer direction, t, b):
