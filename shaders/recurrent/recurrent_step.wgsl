@@ -1,14 +1,23 @@
 // recurrent_step.wgsl — one time step of one layer direction of an LSTM, GRU or Elman RNN, after
 // the input projection xp = x·W_ihᵀ + b_ih of every step has been computed by one GEMM.
 //
-// main: a workgroup of 64 invocations computes 64 / S hidden units of one batch row b; workgroup
-// g (= x + y·groups_x, spread over y past 65 535) is row g / blocks, unit block g % blocks. Each
-// unit's G recurrent dot products (W_hh rows g·H + u against the previous state h[b, 0 … H)) are
-// split over S invocations: invocation unit·S + slice sums k = slice, slice + S, …, so a warp
-// reads S neighbouring words of each weight row. The G partial sums (a vec4) meet in workgroup
-// memory (`partial`, 64 vec4); the unit's slice 0 adds them up, adds xp and b_hh, applies the
-// gates and writes unit u of the new state and of the output y. Splitting k buys parallelism
-// where N·H is small (measurements: bench/lab/recurrent/README.md; recurrentGpu.ts chooses S).
+// main: a workgroup of 64 invocations computes U = 64 / S hidden units of one batch row b;
+// workgroup g (= x + y·groups_x, spread over y past 65 535) is row g / blocks, unit block
+// g % blocks. One unit's G gate dot products (W_hh rows g·H + u against the previous state
+// h[b, 0 … H)) are computed together by one invocation, and their k is split over S invocations
+// (k-slices): invocation slice·U + unit sums the k-quads slice, slice + S, …. W_hh comes packed
+// (recurrent_pack.wgsl, once per layer direction) as vec4s of four k per gate, the G gates of a
+// unit side by side and neighbouring units next to each other, so a quad of one unit is G vector
+// loads and the U neighbouring invocations read one contiguous run. The accumulators are one
+// vec4 (lanes = gates), never an array indexed at run time. With S > 1 the partial sums meet in
+// workgroup memory (`partial`) behind one barrier; slice 0 adds its unit's S of them, adds xp and
+// b_hh, applies the gates (fused, no second dispatch) and writes unit u of the new state and of
+// the output y. S = 1 has no barrier at all. Splitting k buys parallelism where N·H is small
+// (bench/lab/recurrent/README.md; recurrentGpu.ts chooses S).
+//
+// Several steps per dispatch would need every unit of h_t before any of h_t+1, i.e. a barrier
+// across workgroups, which WebGPU does not have: only the whole-sequence kernel
+// (recurrent_sequence.wgsl, one workgroup per batch row, H ≤ 256) runs steps back to back.
 //
 // The states live in one scratch buffer in two halves (ping-pong: step s reads half s % 2 and
 // writes the other), so an invocation never overwrites a value another one still reads, and a
@@ -28,7 +37,8 @@
 // savedLayout): the gate pre-activations as they enter the clip, GRU's hn (or r ⊙ h), LSTM's
 // c_prev, and h_prev; zeros for a padded step.
 //
-// xp [D][T·N, G·H] (rows at xpOffset + t·xpStrideT + b·xpStrideN), w_hh [G·H, H], b_hh [G·H], w_ph [3, H]
+// xp [D][T·N, G·H] (rows at xpOffset + t·xpStrideT + b·xpStrideN), w_packed [⌈H/4⌉, H, G] vec4f (above),
+//   b_hh [G·H], w_ph [3, H]
 //   -> state (next half), y [T, N, D·H] or [N, T, D·H] (unit u of row (t, b) at yOffset + t·yStrideT + b·yStrideN + u)
 
 override MODE: u32 = 0u;            // 0 LSTM (gates i, f, g, o), 1 GRU (r, z, n), 2 RNN
@@ -40,10 +50,10 @@ override SAVE: bool = false;        // training: keep the backward's rows (above
 // struct Step and the uniform block `u` (binding 0): recurrent_step_uniforms.wgsl, and the gate
 // math (sigmoid, gate, lstm_cell, gru_h, rnn_h, override RELU): recurrent_cell.wgsl, prepended.
 @group(0) @binding(1) var<storage, read> xp: array<f32>;
-@group(0) @binding(2) var<storage, read> w_hh: array<f32>;
-@group(0) @binding(3) var<storage, read> b_hh: array<f32>;   // w_hh again when absent (hasBias 0)
+@group(0) @binding(2) var<storage, read> w_packed: array<vec4f>;
+@group(0) @binding(3) var<storage, read> b_hh: array<f32>;   // W_hh (unpacked) when absent (hasBias 0)
 @group(0) @binding(4) var<storage, read_write> state: array<f32>;
-@group(0) @binding(5) var<storage, read> w_ph: array<f32>;   // w_hh again when absent
+@group(0) @binding(5) var<storage, read> w_ph: array<f32>;   // W_hh when absent
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
 
 fn bias(j: u32) -> f32 {
@@ -66,7 +76,7 @@ fn save(t: u32, b: u32, k: u32, unit: u32, v: f32) {
 }
 
 // What one invocation works on. Invocations past the end still reach the barrier (live false).
-struct Lane { b: u32, unit: u32, slice: u32, len: u32, live: bool, hIn: u32, col: u32 }
+struct Lane { b: u32, unit: u32, inGroup: u32, slice: u32, len: u32, live: bool, hIn: u32, col: u32 }
 
 fn lane_of(wid: vec3u, lid: u32, groups: vec3u) -> Lane {
   let U = 64u / S;
@@ -74,8 +84,9 @@ fn lane_of(wid: vec3u, lid: u32, groups: vec3u) -> Lane {
   let g = wid.x + wid.y * groups.x;
   var l: Lane;
   l.b = g / blocks;
-  l.unit = (g % blocks) * U + lid / S;
-  l.slice = lid % S;
+  l.inGroup = lid % U;
+  l.unit = (g % blocks) * U + l.inGroup;
+  l.slice = lid / U;
   l.live = l.b < u.N && l.unit < u.H;
   // Clamped so that dead lanes read in bounds.
   l.hIn = u.hIn + min(l.b, u.N - 1u) * u.H;
@@ -85,18 +96,30 @@ fn lane_of(wid: vec3u, lid: u32, groups: vec3u) -> Lane {
   return l;
 }
 
+// h[k … k + 3] of the row at `base` in state, zeros past H (the packed weights are zeros there
+// too, but 0 · ∞ would be NaN).
+fn h_quad(base: u32, k: u32) -> vec4f {
+  let last = base + u.H - 1u;
+  let v = vec4f(state[min(base + k, last)], state[min(base + k + 1u, last)], state[min(base + k + 2u, last)], state[min(base + k + 3u, last)]);
+  return select(vec4f(0.0), v, vec4u(k, k + 1u, k + 2u, k + 3u) < vec4u(u.H));
+}
+
+// The G = gate_count() packed weight quads of unit c for k-quad kq start here.
+fn quad_at(kq: u32, c: u32) -> u32 { return (kq * u.H + c) * gate_count(); }
+
 // The time index of this step for a row of length len (reverse directions start at len − 1).
 fn time_of(len: u32) -> u32 {
   return select(u.step, len - 1u - u.step, u.reverse != 0u);
 }
 
-// The sum of the partial sums of the unit's S lanes. Every invocation of the workgroup calls it
-// (it holds the barrier).
-fn unit_sum(lid: u32, mine: vec4f) -> vec4f {
+// The sum of the partial sums of the unit's S lanes, for its slice-0 lane (others get their own).
+// Every invocation of the workgroup calls it (it holds the barrier, when S > 1).
+fn unit_sum(l: Lane, lid: u32, mine: vec4f) -> vec4f {
+  if (S == 1u) { return mine; }
   partial[lid] = mine;
   workgroupBarrier();
-  var s = vec4f(0.0);
-  for (var j = 0u; j < S; j++) { s += partial[lid - lid % S + j]; }
+  var s = mine;
+  for (var j = 1u; l.slice == 0u && j < S; j++) { s += partial[l.inGroup + j * (64u / S)]; }
   return s;
 }
 
@@ -106,8 +129,8 @@ fn reset(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid
   let H = u.H;
   let running = l.live && u.step < l.len;
   var acc = 0.0;
-  for (var k = l.slice; running && k < H; k += S) { acc += w_hh[l.col * H + k] * state[l.hIn + k]; }
-  let sum = unit_sum(lid, vec4f(acc, 0.0, 0.0, 0.0)).x;
+  for (var kq = l.slice; running && kq * 4u < H; kq += S) { acc += dot(w_packed[quad_at(kq, l.col)], h_quad(l.hIn, kq * 4u)); }
+  let sum = unit_sum(l, lid, vec4f(acc, 0.0, 0.0, 0.0)).x;
   if (!running || l.slice != 0u) { return; }
   let x = u.xpOffset + time_of(l.len) * u.xpStrideT + l.b * u.xpStrideN;
   let ar = xp[x + l.unit] + sum + bias(l.unit);
@@ -123,28 +146,28 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let running = l.live && u.step < l.len;
 
   // This lane's share of the recurrent dot products W_hh[g·H + u] · h, every gate in one pass
-  // (vec4 lanes = gates). GRU with linearBeforeReset = false takes its n row against r ⊙ h
-  // (written by `reset`).
+  // (vec4 lanes = gates), four k at a time. GRU with linearBeforeReset = false takes its n row
+  // against r ⊙ h (written by `reset`).
   let rh = u.resetAt + min(l.b, u.N - 1u) * H;
   let onnxGru = MODE == 1u && !LINEAR_BEFORE_RESET;
-  let c = l.col;
   var acc = vec4f(0.0);
-  for (var k = l.slice; running && k < H; k += S) {
-    let hk = state[l.hIn + k];
+  for (var kq = l.slice; running && kq * 4u < H; kq += S) {
+    let hq = h_quad(l.hIn, kq * 4u);
+    let at = quad_at(kq, l.col);
     if (MODE == 2u) {
-      acc.x += w_hh[c * H + k] * hk;
+      acc.x += dot(w_packed[at], hq);
     } else {
-      if (!onnxGru) { acc.x += w_hh[c * H + k] * hk; }
-      acc.y += w_hh[(H + c) * H + k] * hk;
+      if (!onnxGru) { acc.x += dot(w_packed[at], hq); }
+      acc.y += dot(w_packed[at + 1u], hq);
       if (onnxGru) {
-        acc.z += w_hh[(2u * H + c) * H + k] * state[rh + k];
+        acc.z += dot(w_packed[at + 2u], h_quad(rh, kq * 4u));
       } else {
-        acc.z += w_hh[(2u * H + c) * H + k] * hk;
+        acc.z += dot(w_packed[at + 2u], hq);
       }
-      if (MODE == 0u) { acc.w += w_hh[(3u * H + c) * H + k] * hk; }
+      if (MODE == 0u) { acc.w += dot(w_packed[at + 3u], hq); }
     }
   }
-  let a = unit_sum(lid, acc);
+  let a = unit_sum(l, lid, acc);
   if (!l.live || l.slice != 0u) { return; }
 
   let unit = l.unit;

@@ -585,31 +585,32 @@ add(
   recurrentRow('lstm', { T: 7, N: 3, I: 5, H: 4, layers: 2, bidirectional: true, batchFirst: true, gpuTuning: true }),
   recurrentRow('lstm', { T: 7, N: 1, I: 6, H: 3, peepholes: true, clip: 0.7, initial: true, bidirectional: true, gpuTuning: true }),
   recurrentRow('lstm', { T: 5, N: 3, I: 4, H: 6, bias: false, gpuTuning: true }),
-  // stepSplit's 4, 16 and 32 lanes per unit, H not a multiple of the units per workgroup.
+  // stepSplit's 4, 16 and 32 lanes per unit, H not a multiple of the units per workgroup (nor of the
+  // packed weights' 4 k); GRU and RNN rows below run the same step kernel with the GPU tuning.
   recurrentRow('lstm', { T: 7, N: 3, I: 40, H: 37, initial: true, gpuTuning: true }),
   recurrentRow('lstm', { T: 2, N: 5, I: 5, H: 210, initial: true, bidirectional: true, gpuTuning: true }),
   recurrentRow('lstm', { T: 2, N: 1, I: 3, H: 520, peepholes: true, gpuTuning: true }),
-  recurrentRow('lstm', { T: 7, N: 3, I: 4, H: 5, bidirectional: true, initial: true, sequenceLengths: [5, 0, 7] }),
+  recurrentRow('lstm', { T: 7, N: 3, I: 4, H: 5, bidirectional: true, initial: true, sequenceLengths: [5, 0, 7], gpuTuning: true }),
   recurrentRow('lstm', { T: 7, N: 3, I: 4, H: 5, layers: 2, bidirectional: true, batchFirst: true, peepholes: true, sequenceLengths: [7, 2, 0] }),
   recurrentRow('lstm', { T: 0, N: 2, I: 3, H: 4, initial: true, bidirectional: true }),
 );
 for (const linearBeforeReset of [true, false]) {
   add(
     recurrentRow('gru', { T: 1, N: 1, I: 3, H: 5, linearBeforeReset }),
-    recurrentRow('gru', { T: 7, N: 3, I: 5, H: 4, layers: 2, bidirectional: true, initial: true, linearBeforeReset }),
-    recurrentRow('gru', { T: 7, N: 3, I: 4, H: 6, batchFirst: true, clip: 0.5, linearBeforeReset }),
+    recurrentRow('gru', { T: 7, N: 3, I: 5, H: 4, layers: 2, bidirectional: true, initial: true, linearBeforeReset, gpuTuning: true }),
+    recurrentRow('gru', { T: 7, N: 3, I: 4, H: 6, batchFirst: true, clip: 0.5, linearBeforeReset, gpuTuning: true }),
     recurrentRow('gru', { T: 4, N: 2, I: 3, H: 5, bias: false, initial: true, linearBeforeReset }),
-    recurrentRow('gru', { T: 2, N: 4, I: 3, H: 300, initial: true, linearBeforeReset, sequenceLengths: [1, 2, 0, 2] }),
+    recurrentRow('gru', { T: 2, N: 4, I: 3, H: 300, initial: true, linearBeforeReset, sequenceLengths: [1, 2, 0, 2], gpuTuning: true }),
   );
 }
 add(
-  recurrentRow('gru', { T: 6, N: 3, I: 3, H: 4, bidirectional: true, initial: true, linearBeforeReset: false, sequenceLengths: [0, 3, 6] }),
+  recurrentRow('gru', { T: 6, N: 3, I: 3, H: 4, bidirectional: true, initial: true, linearBeforeReset: false, sequenceLengths: [0, 3, 6], gpuTuning: true }),
   recurrentRow('gru', { T: 6, N: 3, I: 3, H: 4, bidirectional: true, sequenceLengths: [1, 6, 4] }),
   recurrentRow('gru', { T: 0, N: 2, I: 3, H: 4 }),
   recurrentRow('rnn', { T: 1, N: 1, I: 3, H: 5 }),
-  recurrentRow('rnn', { T: 7, N: 3, I: 5, H: 4, layers: 2, bidirectional: true, initial: true, nonlinearity: 'relu' }),
-  recurrentRow('rnn', { T: 7, N: 3, I: 4, H: 6, batchFirst: true, clip: 0.8, nonlinearity: 'tanh', bias: false }),
-  recurrentRow('rnn', { T: 5, N: 3, I: 2, H: 3, bidirectional: true, initial: true, nonlinearity: 'relu', sequenceLengths: [5, 0, 2] }),
+  recurrentRow('rnn', { T: 7, N: 3, I: 5, H: 4, layers: 2, bidirectional: true, initial: true, nonlinearity: 'relu', gpuTuning: true }),
+  recurrentRow('rnn', { T: 7, N: 3, I: 4, H: 6, batchFirst: true, clip: 0.8, nonlinearity: 'tanh', bias: false, gpuTuning: true }),
+  recurrentRow('rnn', { T: 5, N: 3, I: 2, H: 3, bidirectional: true, initial: true, nonlinearity: 'relu', sequenceLengths: [5, 0, 2], gpuTuning: true }),
   recurrentRow('rnn', { T: 3, N: 0, I: 3, H: 4 }),
 );
 for (const op of ['lstmCell', 'gruCell', 'rnnCell'] as const) {

@@ -39,6 +39,8 @@ interface Variant {
   readonly transposed: boolean;
   /** Weights packed in k-quads [H/4][G·H] of vec4 instead. */
   readonly quads?: boolean;
+  /** Weights as the shipped step kernel reads them (recurrent_pack.wgsl: [⌈H/4⌉][H][G] of vec4). */
+  readonly packed?: boolean;
   /** Every step in one dispatch of one workgroup per row (09), instead of one dispatch per step. */
   readonly sequence?: boolean;
   readonly constants?: Record<string, number>;
@@ -53,6 +55,7 @@ const VARIANTS: Variant[] = [
     code: stepShader.code,
     shipped: true,
     transposed: false,
+    packed: true,
     constants: { MODE: 0 },
     invocations: (N, H) => N * Math.ceil(H / (64 / stepSplit(N, H))) * 64,
   },
@@ -62,7 +65,7 @@ const VARIANTS: Variant[] = [
   { name: '04-batch4', code: batch4Wgsl, transposed: true, invocations: (N, H) => Math.ceil(N / 4) * H },
   { name: '05-ksplit4', code: ksplitWgsl, transposed: true, invocations: (N, H) => N * Math.ceil(H / 16) * 64 },
   ...[1, 2, 4, 8, 16, 32].map(
-    (S): Variant => ({ name: `08-shipped-k${S}`, code: stepShader.code, shipped: true, transposed: false, constants: { MODE: 0, S }, invocations: (N, H) => N * Math.ceil(H / (64 / S)) * 64 }),
+    (S): Variant => ({ name: `08-shipped-k${S}`, code: stepShader.code, shipped: true, transposed: false, packed: true, constants: { MODE: 0, S }, invocations: (N, H) => N * Math.ceil(H / (64 / S)) * 64 }),
   ),
   ...[64, 128, 256].flatMap((WG): Variant[] => [
     { name: `09-seq-rows-${WG}`, code: sequenceWgsl, transposed: false, sequence: true, constants: { WG, LAYOUT: 0 }, invocations: (N) => N * WG },
@@ -124,11 +127,16 @@ async function main(): Promise<void> {
     // k-quads: [H/4][G·H] of vec4, element (k, j) at ((k >> 2)·G·H + j)·4 + k % 4.
     const wQ = new Float32Array(H % 4 === 0 ? GH * H : 0);
     if (H % 4 === 0) for (let j = 0; j < GH; j++) for (let k = 0; k < H; k++) wQ[((k >> 2) * GH + j) * 4 + (k % 4)] = wData[j * H + k];
+    // The shipped step kernel's layout (recurrent_pack.wgsl): quad kq of gate g of unit c at (kq·H + c)·G + g.
+    const G = GATE_COUNT[mode];
+    const wP = new Float32Array(Math.ceil(H / 4) * 4 * GH);
+    for (let g = 0; g < G; g++) for (let c = 0; c < H; c++) for (let k = 0; k < H; k++) wP[(((k >> 2) * H + c) * G + g) * 4 + (k % 4)] = wData[(g * H + c) * H + k];
     const ref = reference(mode, xpData, wData, bData, N, H);
     const xp = uploadArg(backend, xpData, [T, N, GH]);
     const w = uploadArg(backend, wData, [GH, H]);
     const wt = uploadArg(backend, wT, [H, GH]);
     const wq = uploadArg(backend, wQ, [wQ.length]);
+    const wp = uploadArg(backend, wP, [wP.length]);
     const b = uploadArg(backend, bData, [GH]);
     const state = emptyArg(backend, [4, N, H]);
     const y = emptyArg(backend, [T, N, H]);
@@ -152,7 +160,7 @@ async function main(): Promise<void> {
             .u32(0, N * GH, GH, 0, N * H, H, 1, 0)
             .f32(3.4e38)
             .bytes(),
-          bindings: [xp, v.quads ? wq : v.transposed ? wt : w, b, state, b, y],
+          bindings: [xp, v.packed ? wp : v.quads ? wq : v.transposed ? wt : w, b, state, b, y],
           workgroups: v.sequence ? [N, 1, 1] : grid(v.invocations(N, H), 64),
         }),
       );
@@ -175,7 +183,7 @@ async function main(): Promise<void> {
       return `${median.toFixed(2)} ms${check.ok ? '' : ' WRONG'}`;
     });
     rows.push(`| ${N} × ${H} | ${macs.toFixed(2)} | ${cells.join(' | ')} |`);
-    for (const a of [xp, w, wt, wq, b, state, y]) a.buffer.destroy();
+    for (const a of [xp, w, wt, wq, wp, b, state, y]) a.buffer.destroy();
   }
   console.log(`\nT = ${T} steps, ms per sequence (median)\n` + rows.join('\n'));
   backend.dispose();

@@ -7,12 +7,16 @@
 // - in one fused dispatch per time step (recurrent_step.wgsl), spread over as many workgroups as
 //   the step has units: GPUs, and larger H. GRU with linearBeforeReset = false needs r ⊙ h of the
 //   whole row before its n gate, so it takes two dispatches per step (`reset`, then `main`).
+//   W_hh is packed for it once per layer direction and run (recurrent_pack.wgsl: G·H² floats, one
+//   dispatch, against T steps that each read all of it; the recorder has no compile-time weight
+//   transform to hoist it into).
 //
 // Buffers: the projection scratch holds both directions of one layer [D][rows, G·H]; the state
 // scratch holds the ping-pong states, GRU's r ⊙ h and the sequence lengths (recurrent_step.wgsl
 // has the layout). Stacked layers run in place in the output y: a layer's projections read all
 // of y (the layer below) before its steps overwrite it, and every layer's output has y's shape.
 import initWgsl from '../../../shaders/recurrent/recurrent_init.wgsl?raw';
+import packWgsl from '../../../shaders/recurrent/recurrent_pack.wgsl?raw';
 import stepWgsl from '../../../shaders/recurrent/recurrent_step.wgsl?raw';
 import stepUniformsWgsl from '../../../shaders/recurrent/recurrent_step_uniforms.wgsl?raw';
 import cellWgsl from '../../../shaders/recurrent/recurrent_cell.wgsl?raw';
@@ -33,6 +37,7 @@ export function withStepUniforms(label: string, code: string): Shader {
 export const STEP_PRELUDE = `${stepUniformsWgsl}\n${cellWgsl}`;
 export const stepShader = withNanTest('recurrent_step', `${STEP_PRELUDE}\n${stepWgsl}`);
 const initShader: Shader = { label: 'recurrent_init', code: initWgsl };
+const packShader: Shader = { label: 'recurrent_pack', code: packWgsl };
 const WORKGROUP = 64;
 /** Batch rows whose lengths fit recurrent_init.wgsl's uniform block (MAX_LENGTH_VECS · 4). */
 export const MAX_GPU_SEQUENCE_LENGTHS = 4096;
@@ -206,6 +211,10 @@ export function recordRecurrent(k: KernelRecorder, p: RecurrentGpuProblem): void
     const constants = { ...modeConstants, S: kernel.kind === 'step' ? kernel.S : 1, SAVE: p.saved ? 1 : 0 };
     // Workgroups of WORKGROUP / S units of one batch row each.
     const workgroups = grid(N * Math.ceil(H / (WORKGROUP / constants.S)) * WORKGROUP, WORKGROUP);
+    // The step kernel's W_hh, packed per layer direction (recurrent_pack.wgsl); one scratch serves
+    // every layer direction, since each packs right before its own steps.
+    const quads = Math.ceil(H / 4);
+    const packed = sequence ? null : scratchOf(k, p, 'packed recurrent weights', quads * H * G * 4);
     const stepBlock = (s: number, d: number, hIn: number, hOut: number, w: RecurrentGpuWeights, slot: number) =>
       uniforms()
         .u32(N, H, T, s, d)
@@ -242,10 +251,12 @@ export function recordRecurrent(k: KernelRecorder, p: RecurrentGpuProblem): void
           });
           continue;
         }
+        k.dispatch({ shader: packShader, uniforms: uniforms().u32(H, G).bytes(), bindings: [w.wHh, packed!], workgroups: grid(quads * H * G, WORKGROUP) });
+        const stepBindings = [projection, packed!, w.bHh ?? w.wHh, state];
         for (let s = 0; s < T; s++) {
           const block = stepBlock(s, d, (s % 2) * half + slot * NH, ((s + 1) % 2) * half + slot * NH, w, slot);
-          if (onnxGru) k.dispatch({ shader: stepShader, entryPoint: 'reset', constants, uniforms: block, bindings, workgroups });
-          k.dispatch({ shader: stepShader, constants, uniforms: block, bindings: [...bindings, w.wPh ?? w.wHh, p.y], workgroups });
+          if (onnxGru) k.dispatch({ shader: stepShader, entryPoint: 'reset', constants, uniforms: block, bindings: stepBindings, workgroups });
+          k.dispatch({ shader: stepShader, constants, uniforms: block, bindings: [...stepBindings, w.wPh ?? w.wHh, p.y], workgroups });
         }
       }
       // Training: the layers above read this layer's output in the backward; the next layer overwrites y.
