@@ -1,4 +1,4 @@
-// LSTM, GRU and RNN on WebGPU: the k-split variants the op-case table covers, the whole-sequence
+// LSTM, GRU and RNN on WebGPU: every k-split variant of the step kernel, the whole-sequence
 // kernel of software adapters on random shapes and options (NaN included), the init
 // kernel's limit, a compiled graph. Every mode and option against the CPU: test/ops/cases.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,6 @@ import type { RecurrentMode } from '../src/ops/recurrent/recurrentMath';
 import type { Tensor } from '../src/tensor';
 import { createGpuBackend } from './gpu';
 import { cpu, expectClose, Random } from './helpers';
-import { ROWS } from './ops/cases';
 
 describe('recurrent ops (WebGPU)', () => {
   let gpu: WebGpuBackend;
@@ -20,14 +19,35 @@ describe('recurrent ops (WebGPU)', () => {
   });
   afterAll(() => gpu?.dispose());
 
-  it("the op-case table's LSTM rows with the GPU tuning run every k-split of the step kernel", () => {
-    // 4, 16 and 32 lanes per unit as chosen for GPUs; 1 as chosen for software adapters.
-    const splits = ROWS.filter((r) => r.op === 'lstm' && r.gpuTuning).map((r) => {
-      const [, N] = (r.inputs.x as { readonly shape: readonly number[] }).shape;
-      return stepSplit(N, r.options!.hiddenSize as number);
-    });
-    expect(new Set(splits)).toEqual(new Set([4, 16, 32]));
-    expect(stepSplit(3, 37, true)).toBe(1);
+  it('the step kernel splits k so that an invocation loops over at most 256 k (GPUs), and never on software adapters', () => {
+    expect([5, 256, 257, 1024, 1025, 4096, 4097].map((H) => stepSplit(H))).toEqual([1, 1, 4, 4, 16, 16, 32]);
+    expect(stepSplit(4097, true)).toBe(1);
+  });
+
+  // Every k-split of the step kernel (each a tuning candidate), forced through the tuned-choice
+  // store into a compiled graph, against the CPU: H = 37 leaves a partial k-quad and a
+  // partial workgroup of units; N = 3 spreads rows over workgroups.
+  it('every k-split of the step kernel equals the CPU for LSTM, GRU and RNN (relu)', async () => {
+    const L = nn.layers;
+    const [T, N, I, H] = [4, 3, 6, 37];
+    const layers = { lstm: L.lstm(I, H), gru: L.gru(I, H), rnn: L.rnn(I, H, { nonlinearity: 'relu' }) };
+    const rng = new Random(11);
+    const data = rng.fill(T * N * I, -2, 2);
+    for (const [mode, layer] of Object.entries(layers)) {
+      const model = nn.sequential([layer], { inputShape: [N, I], seed: 3 });
+      const want = await ((await nn.compile(model, cpu)).run(cpu.tensor(data, [T, N, I])) as Promise<Tensor>);
+      const key = `recurrent ${mode} N${N} H${H}`;
+      for (const S of [1, 4, 16, 32]) {
+        const winner = `step k-split ${S}`;
+        gpu.tunedChoices.set(key, { winner, candidates: [winner], ms: { [winner]: 1 } });
+        const session = await nn.compile(model, gpu, { profile: true });
+        const y = (await session.run(gpu.tensor(data, [T, N, I]))) as Tensor;
+        expectClose(await y.data(), await want.data(), `${mode} ${winner}`);
+        expect(session.profile().rows.map((r) => r.kernel.split(', ')[0])).toContain(winner);
+        y.dispose();
+        session.dispose();
+      }
+    }
   });
 
   it('software adapters run the whole sequence in one dispatch up to H = 256, GPUs and larger H one dispatch per step', () => {

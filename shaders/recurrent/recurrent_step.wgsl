@@ -4,16 +4,16 @@
 // main: a workgroup of 64 invocations computes U = 64 / S hidden units of one batch row b;
 // workgroup g (= x + y·groups_x, spread over y past 65 535) is row g / blocks, unit block
 // g % blocks. One unit's G gate dot products (W_hh rows g·H + u against the previous state
-// h[b, 0 … H)) are computed together by one invocation, and their k is split over S invocations
-// (k-slices): invocation slice·U + unit sums the k-quads slice, slice + S, …. W_hh comes packed
-// (recurrent_pack.wgsl, once per layer direction) as vec4s of four k per gate, the G gates of a
-// unit side by side and neighbouring units next to each other, so a quad of one unit is G vector
-// loads and the U neighbouring invocations read one contiguous run. The accumulators are one
-// vec4 (lanes = gates), never an array indexed at run time. With S > 1 the partial sums meet in
-// workgroup memory (`partial`) behind one barrier; slice 0 adds its unit's S of them, adds xp and
-// b_hh, applies the gates (fused, no second dispatch) and writes unit u of the new state and of
-// the output y. S = 1 has no barrier at all. Splitting k buys parallelism where N·H is small
-// (bench/lab/recurrent/README.md; recurrentGpu.ts chooses S).
+// h[b, 0 … H)) are computed together by one invocation, four k (a k-quad) per loop trip, and the
+// trips are split over S invocations (k-slices): invocation slice·U + unit takes the k-quads
+// slice, slice + S, …. (Four quads per trip, unrolled, ran 2–3× slower on SwiftShader.)
+// W_hh comes packed (recurrent_pack.wgsl, once per layer direction) as vec4s of four k per gate,
+// the G gates of a unit side by side and neighbouring units next to each other, so a quad of one
+// unit is G vector loads and the U neighbouring invocations read one contiguous run. The
+// accumulators are one vec4 (lanes = gates), never an array indexed at run time. With S > 1 the
+// partial sums meet in workgroup memory (`partial`) behind one barrier; slice 0 adds its unit's
+// S of them, adds xp and b_hh, applies the gates (fused, no second dispatch) and writes unit u of
+// the new state and of the output y. S = 1 has no barrier at all. recurrentGpu.ts chooses S.
 //
 // Several steps per dispatch would need every unit of h_t before any of h_t+1, i.e. a barrier
 // across workgroups, which WebGPU does not have: only the whole-sequence kernel
@@ -107,6 +107,24 @@ fn h_quad(base: u32, k: u32) -> vec4f {
 // The G = gate_count() packed weight quads of unit c for k-quad kq start here.
 fn quad_at(kq: u32, c: u32) -> u32 { return (kq * u.H + c) * gate_count(); }
 
+// Every gate's row of unit c against h (at hIn) over k-quad kq, as main sums them: GRU with
+// linearBeforeReset = false takes n against r ⊙ h (at rh, written by `reset`) and leaves r to it.
+fn gate_dots(kq: u32, c: u32, hIn: u32, rh: u32) -> vec4f {
+  let hq = h_quad(hIn, kq * 4u);
+  let at = quad_at(kq, c);
+  if (MODE == 2u) { return vec4f(dot(w_packed[at], hq), 0.0, 0.0, 0.0); }
+  var a = vec4f(0.0);
+  if (MODE == 0u || LINEAR_BEFORE_RESET) {
+    a.x = dot(w_packed[at], hq);
+    a.z = dot(w_packed[at + 2u], hq);
+  } else {
+    a.z = dot(w_packed[at + 2u], h_quad(rh, kq * 4u));
+  }
+  a.y = dot(w_packed[at + 1u], hq);
+  if (MODE == 0u) { a.w = dot(w_packed[at + 3u], hq); }
+  return a;
+}
+
 // The time index of this step for a row of length len (reverse directions start at len − 1).
 fn time_of(len: u32) -> u32 {
   return select(u.step, len - 1u - u.step, u.reverse != 0u);
@@ -146,27 +164,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let running = l.live && u.step < l.len;
 
   // This lane's share of the recurrent dot products W_hh[g·H + u] · h, every gate in one pass
-  // (vec4 lanes = gates), four k at a time. GRU with linearBeforeReset = false takes its n row
-  // against r ⊙ h (written by `reset`).
+  // (vec4 lanes = gates), four k per trip.
   let rh = u.resetAt + min(l.b, u.N - 1u) * H;
   let onnxGru = MODE == 1u && !LINEAR_BEFORE_RESET;
   var acc = vec4f(0.0);
-  for (var kq = l.slice; running && kq * 4u < H; kq += S) {
-    let hq = h_quad(l.hIn, kq * 4u);
-    let at = quad_at(kq, l.col);
-    if (MODE == 2u) {
-      acc.x += dot(w_packed[at], hq);
-    } else {
-      if (!onnxGru) { acc.x += dot(w_packed[at], hq); }
-      acc.y += dot(w_packed[at + 1u], hq);
-      if (onnxGru) {
-        acc.z += dot(w_packed[at + 2u], h_quad(rh, kq * 4u));
-      } else {
-        acc.z += dot(w_packed[at + 2u], hq);
-      }
-      if (MODE == 0u) { acc.w += dot(w_packed[at + 3u], hq); }
-    }
-  }
+  for (var kq = l.slice; running && kq * 4u < H; kq += S) { acc += gate_dots(kq, l.col, l.hIn, rh); }
   let a = unit_sum(l, lid, acc);
   if (!l.live || l.slice != 0u) { return; }
 

@@ -585,8 +585,9 @@ add(
   recurrentRow('lstm', { T: 7, N: 3, I: 5, H: 4, layers: 2, bidirectional: true, batchFirst: true, gpuTuning: true }),
   recurrentRow('lstm', { T: 7, N: 1, I: 6, H: 3, peepholes: true, clip: 0.7, initial: true, bidirectional: true, gpuTuning: true }),
   recurrentRow('lstm', { T: 5, N: 3, I: 4, H: 6, bias: false, gpuTuning: true }),
-  // stepSplit's 4, 16 and 32 lanes per unit, H not a multiple of the units per workgroup (nor of the
-  // packed weights' 4 k); GRU and RNN rows below run the same step kernel with the GPU tuning.
+  // stepSplit's 1 and 4 lanes per unit (16 and 32: test/recurrent.gpu.test.ts), H not a multiple of
+  // the units per workgroup nor of the 4 k of a loop trip; GRU and RNN rows below run the same step
+  // kernel with the GPU tuning.
   recurrentRow('lstm', { T: 7, N: 3, I: 40, H: 37, initial: true, gpuTuning: true }),
   recurrentRow('lstm', { T: 2, N: 5, I: 5, H: 210, initial: true, bidirectional: true, gpuTuning: true }),
   recurrentRow('lstm', { T: 2, N: 1, I: 3, H: 520, peepholes: true, gpuTuning: true }),

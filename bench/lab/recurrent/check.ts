@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     const ratios: number[] = [];
     for (let i = 0; i < ref.length; i++) ratios.push(close(await got[i].data(), await ref[i].data()));
     const flags = Object.entries(c).filter(([k]) => !['mode', 'T', 'N', 'I', 'H'].includes(k)).map(([k, v]) => `${k}=${Array.isArray(v) ? v.length + ' lengths' : v}`);
-    report(`${c.mode} T=${c.T} N=${c.N} I=${c.I} H=${c.H} S=${stepSplit(c.N, c.H)} ${flags.join(' ')}`, ratios);
+    report(`${c.mode} T=${c.T} N=${c.N} I=${c.I} H=${c.H} S=${stepSplit(c.H)} ${flags.join(' ')}`, ratios);
   }
   for (const mode of ['lstm', 'gru', 'rnn'] as const) {
     const [N, I, H] = [3, 7, 300];

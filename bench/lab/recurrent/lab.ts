@@ -57,7 +57,7 @@ const VARIANTS: Variant[] = [
     transposed: false,
     packed: true,
     constants: { MODE: 0 },
-    invocations: (N, H) => N * Math.ceil(H / (64 / stepSplit(N, H))) * 64,
+    invocations: (N, H) => N * Math.ceil(H / (64 / stepSplit(H))) * 64,
   },
   { name: '01-rows', code: rowsWgsl, transposed: false, constants: { MODE: 0 }, invocations: (N, H) => N * H },
   { name: '02-transposed', code: transposedWgsl, transposed: true, invocations: (N, H) => N * H },
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
     if (H % 4 === 0) for (let j = 0; j < GH; j++) for (let k = 0; k < H; k++) wQ[((k >> 2) * GH + j) * 4 + (k % 4)] = wData[j * H + k];
     // The shipped step kernel's layout (recurrent_pack.wgsl): quad kq of gate g of unit c at (kq·H + c)·G + g.
     const G = GATE_COUNT[mode];
-    const wP = new Float32Array(Math.ceil(H / 4) * 4 * GH);
+    const wP = new Float32Array(4 * Math.ceil(H / 4) * GH);
     for (let g = 0; g < G; g++) for (let c = 0; c < H; c++) for (let k = 0; k < H; k++) wP[(((k >> 2) * H + c) * G + g) * 4 + (k % 4)] = wData[(g * H + c) * H + k];
     const ref = reference(mode, xpData, wData, bData, N, H);
     const xp = uploadArg(backend, xpData, [T, N, GH]);
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
       const steps = Array.from({ length: v.sequence ? 1 : T }, (_, s) =>
         dispatchCommand({
           shader,
-          constants: v.name === '00-shipped' ? { MODE: modeCode, S: stepSplit(N, H) } : v.shipped ? { ...v.constants, MODE: modeCode } : v.constants,
+          constants: v.name === '00-shipped' ? { MODE: modeCode, S: stepSplit(H) } : v.shipped ? { ...v.constants, MODE: modeCode } : v.constants,
           uniforms: uniforms()
             .u32(N, H, T, s, 0)
             .u32((s % 2) * half, ((s + 1) % 2) * half, N * H, 0, 0)

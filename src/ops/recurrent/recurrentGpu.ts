@@ -46,19 +46,20 @@ const F32_MAX = 3.4028234663852886e38;
 const MODE_CODE: Readonly<Record<RecurrentMode, number>> = { lstm: 0, gru: 1, rnn: 2 };
 
 /**
- * Invocations per hidden unit in the step kernel (its k-split S), from T = 28 step sequences
- * (bench/lab/recurrent, ms per sequence). On an H200, 16 was best or near it from 1 × 32 to
- * 256 × 256 (N × H) and 32 won by 1.4–3× where H ≥ 512 with few rows; 4 was within 1.5× of
- * 16 up to N·H = 1024. On SwiftShader a step costs about its invocation count (each one waits
- * at the barrier): at 8 × 64, S = 16 took 2.5 s against 0.2–0.45 s for S = 4. So problems up to
- * N·H = 1024 take 4, which costs a real GPU little there; and on a software adapter S = 1.
+ * Invocations per hidden unit in the step kernel (its k-split S). An invocation takes one k-quad
+ * of all its unit's gates per loop trip (recurrent_step.wgsl), and on a GPU a step's time follows
+ * the trips per invocation once the dispatch is paid: on an H200 the first kernels (one k of a
+ * unit's gates per trip) ran 1 × 512 in 23 µs a step at 128 trips, 11 µs at 32 and 8 µs at 16,
+ * near the 4.5 µs dispatch floor (bench/lab/recurrent, T = 28). So S is the smallest split that
+ * leaves at most 64 trips (256 k) to an invocation — 1 up to H = 256, 4 up to 1024, 16 up to
+ * 4096, else 32 — as many trips, of four times the k, as the previous table gave 1 × 256 (S = 4
+ * there). Reasoned from those figures, not yet timed on a GPU with this kernel (`tune` times every
+ * S). On a software adapter S = 1 always: every lane of a workgroup waits at the barrier there.
  */
-export function stepSplit(N: number, H: number, softwareAdapter = false): number {
-  // On a software adapter every lane of a workgroup waits at the barrier: one invocation per
-  // unit (S = 1) ran 8×64 steps 50× faster than S = 16 on SwiftShader (bench/lab/recurrent).
+export function stepSplit(H: number, softwareAdapter = false): number {
   if (softwareAdapter) return 1;
-  if (H >= 512 && N * H <= 8192) return 32;
-  return N * H <= 1024 ? 4 : 16;
+  const quads = Math.ceil(H / 4);
+  return [1, 4, 16].find((S) => Math.ceil(quads / S) <= 64) ?? 32;
 }
 
 /**
@@ -85,7 +86,7 @@ export function recurrentChoice(mode: RecurrentMode, N: number, H: number, softw
   // Training saves the gates for the backward pass, which only the step kernel writes.
   const fits = !saved && sequenceKernelFits(H, limits);
   const candidates = RECURRENT_KERNELS.filter((v) => v.kind === 'step' || fits);
-  const S = stepSplit(N, H, softwareAdapter);
+  const S = stepSplit(H, softwareAdapter);
   const preferred = fits && chooseRecurrentKernel(H, softwareAdapter, limits) === 'sequence' ? RECURRENT_KERNELS[0] : candidates.find((v) => v.kind === 'step' && v.S === S)!;
   return { key: `recurrent ${mode} N${N} H${H}${saved ? ' saved' : ''}`, candidates, preferred };
 }
