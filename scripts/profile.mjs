@@ -8,6 +8,7 @@
 //                 each choice's candidates with their times; --budget MS its budget (default 30 000)
 //   --method M    'auto' (default), 'timestamp-query' or 'submit-per-node'
 //   --cpu         the CPU backend instead (wall-clock per node)
+//   --tuning T    createBackend's kernel table: 'auto' (default), 'gpu' (what real GPUs get) or 'software'
 // Reads the built library (dist/), so run it after `vite build` (npm run profile does both).
 import { create } from 'webgpu';
 import * as nn from '../dist/webgpu-nn.js';
@@ -47,6 +48,7 @@ const method = option('method', 'auto');
 const tune = flag('tune');
 const budgetMs = Number(option('budget', '30000'));
 const onCpu = flag('cpu');
+const tuning = option('tuning', 'auto');
 const wanted = args.length > 0 ? args : ['resnet18'];
 for (const name of wanted) {
   if (!MODELS[name]) {
@@ -56,7 +58,7 @@ for (const name of wanted) {
 }
 
 const gpu = onCpu ? null : create([]); // held while the backend lives (see src/backends/webgpu/device.ts)
-const backend = await nn.createBackend(onCpu ? 'cpu' : 'webgpu', { gpu });
+const backend = await nn.createBackend(onCpu ? 'cpu' : 'webgpu', { gpu, tuning });
 const info = backend.device?.adapterInfo;
 console.log(`backend: ${backend.name}${info ? ` (${[info.vendor, info.architecture, info.description].filter(Boolean).join(', ')})` : ''}`);
 
