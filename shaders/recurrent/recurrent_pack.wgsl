@@ -26,7 +26,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let unit = (i / u.G) % H;
   let k = (i / (u.G * H)) * 4u;
   let row = (g * H + unit) * H;
-  var v = vec4f(0.0);
-  for (var j = 0u; j < 4u && k + j < H; j++) { v[j] = w_hh[row + k + j]; }
-  packed[i] = v;
+  let last = row + H - 1u;
+  let v = vec4f(w_hh[min(row + k, last)], w_hh[min(row + k + 1u, last)], w_hh[min(row + k + 2u, last)], w_hh[min(row + k + 3u, last)]);
+  packed[i] = select(vec4f(0.0), v, vec4u(k, k + 1u, k + 2u, k + 3u) < vec4u(H));
 }

@@ -111,6 +111,29 @@ describe('recurrent training on WebGPU', () => {
     for (let trial = 0; trial < 2; trial++) await check(rng, randomCase(rng, mode));
   });
 
+  // The training forward (SAVE) through the step kernel's k-split: the GPU table splits k over 4
+  // invocations at H = 260, so the saved rows come from the slice-0 lanes after the barrier.
+  it.each(['lstm', 'gru'] as const)('%s: the training forward with the GPU tuning (k-split 4) keeps the same rows as the CPU', async (mode) => {
+    const tuned = await createGpuBackend({ tuning: 'gpu' });
+    try {
+      const rng = new Random(80);
+      const [T, N, I, H, G] = [2, 2, 3, 260, { lstm: 4, gru: 3 }[mode]];
+      const params = ([['weight_ih_l0', [G * H, I]], ['weight_hh_l0', [G * H, H]], ['bias_ih_l0', [G * H]], ['bias_hh_l0', [G * H]]] as const).map(
+        ([name, shape]) => [name, [...shape], rng.fill(shape.reduce((a: number, b: number) => a * b, 1), -0.1, 0.1)] as const,
+      );
+      const x = rng.fill(T * N * I, -2, 2);
+      const opts = (mode === 'gru' ? { hiddenSize: H, linearBeforeReset: false } : { hiddenSize: H }) as never;
+      const side = (b: typeof cpu | WebGpuBackend) =>
+        packRecurrentInputs(mode, b.tensor(x, [T, N, I]), Object.fromEntries(params.map(([n, shape, data]) => [n, b.tensor(data, shape)])), opts);
+      const [c, g] = [side(cpu), side(tuned)];
+      const want = cpu.runOp(recurrentOp, c.inputs, { ...c.attrs, keepGates: true });
+      const got = tuned.runOp(recurrentOp, g.inputs, { ...g.attrs, keepGates: true });
+      for (let i = 0; i < want.length; i++) expectClose(await got[i].data(), await want[i].data(), `${mode} H ${H} (GPU tuning): forward output ${i}`);
+    } finally {
+      tuned.dispose();
+    }
+  });
+
   it.each(['lstm', 'gru', 'rnn'] as const)('%sCell: the training forward keeps the same rows as the CPU', async (mode) => {
     const rng = new Random(60);
     const [N, I, H, G] = [3, 4, 5, { lstm: 4, gru: 3, rnn: 1 }[mode]];
