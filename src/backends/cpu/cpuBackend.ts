@@ -30,6 +30,15 @@ export interface CpuBackendOptions {
    * reference kernels.
    */
   wasm?: boolean;
+  /**
+   * Threads the wasm GEMMs (matmul, linear, convolutions, recurrent projections) may use: the
+   * calling thread and `threads − 1` workers sharing the module's memory, started by `create`.
+   * Default: the hardware concurrency, at most 4. 1: no workers. Threads need SharedArrayBuffer: a
+   * page must be cross-origin isolated (served with `Cross-Origin-Opener-Policy: same-origin` and
+   * `Cross-Origin-Embedder-Policy: require-corp`); Node uses worker_threads. Where threads cannot
+   * run, the backend runs on one thread and says why in `info.threadsReason`.
+   */
+  threads?: number;
 }
 
 /** Which kernels a CPU backend runs, and why not the fastest ones. */
@@ -38,8 +47,10 @@ export interface CpuBackendInfo {
   readonly kernels: 'wasm-simd' | 'typescript';
   /** Why the kernels are 'typescript' ({ wasm: false }, no WebAssembly or SIMD, a CSP forbidding wasm …). */
   readonly reason?: string;
-  /** Threads the kernels use: 1 (a worker pool is not implemented yet). */
-  readonly threads: 1;
+  /** Threads the GEMMs use (the calling thread included); 1 without a worker pool. */
+  readonly threads: number;
+  /** Why `threads` is 1 with the wasm kernels ({ threads: 1 }, a page that is not cross-origin isolated, a worker that failed to start …). */
+  readonly threadsReason?: string;
 }
 
 /** Elements one CPU tensor may have (4 GiB of float32): past this, a typed error instead of a RangeError or a machine out of memory. */
@@ -51,6 +62,8 @@ export class CpuBackend extends BackendBase {
   /** There is no device to lose: never resolves. */
   readonly lost: Promise<DeviceLossInfo> = new Promise(() => {});
   #disposed = false;
+  /** The wasm kernels' workers, terminated by dispose(). */
+  #pool: { dispose(): void } | null = null;
 
   /**
    * A backend on the TypeScript reference kernels, or on `kernels` (the wasm ones): prefer
@@ -70,14 +83,35 @@ export class CpuBackend extends BackendBase {
    * chunk of its own), else on the TypeScript kernels with the reason in `info.reason`.
    */
   static async create(options: CpuBackendOptions = {}, fallbackReason?: string): Promise<CpuBackend> {
+    const { threads } = options;
+    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+      throw new NNError(`createBackend('cpu'): threads must be a whole number ≥ 1, got ${String(threads)}`);
+    }
     if (options.wasm === false) return new CpuBackend(fallbackReason, referenceKernels, { kernels: 'typescript', reason: 'wasm: false was asked for', threads: 1 });
     try {
       const { instantiateWasmKernels } = await import('./wasm/wasmKernels.js');
       const kernels = await instantiateWasmKernels();
-      return new CpuBackend(fallbackReason, kernels, { kernels: 'wasm-simd', threads: 1 });
+      const pooled = await CpuBackend.#startThreads(threads);
+      if ('reason' in pooled) return new CpuBackend(fallbackReason, kernels, { kernels: 'wasm-simd', threads: 1, threadsReason: pooled.reason });
+      const backend = new CpuBackend(fallbackReason, pooled.kernels, { kernels: 'wasm-simd', threads: pooled.pool.threads });
+      backend.#pool = pooled.pool;
+      return backend;
     } catch (e) {
       const reason = `the wasm kernels cannot run here: ${e instanceof Error ? e.message : String(e)}`;
       return new CpuBackend(fallbackReason, referenceKernels, { kernels: 'typescript', reason, threads: 1 });
+    }
+  }
+
+  /** The wasm kernels on a worker pool (in a chunk of its own), or why one thread. */
+  static async #startThreads(requested: number | undefined) {
+    if (requested === 1) return { reason: 'threads: 1 was asked for' };
+    const threadPool = await import('./wasm/threadPool.js');
+    const threads = requested ?? (await threadPool.defaultThreads());
+    if (threads === 1) return { reason: 'this machine reports one core (pass threads to use more)' };
+    try {
+      return await threadPool.startThreadedKernels(threads);
+    } catch (e) {
+      return { reason: e instanceof Error ? e.message : String(e) };
     }
   }
 
@@ -148,6 +182,7 @@ export class CpuBackend extends BackendBase {
 
   dispose(): void {
     this.#disposed = true;
+    this.#pool?.dispose();
     this.disposeAll();
   }
 

@@ -11,7 +11,7 @@ import type { Window2d } from '../../../ops/window.js';
 import { GATE_COUNT, type RecurrentKernels, type SequenceRows, type StepWeights } from '../../../ops/recurrent/recurrentMath.js';
 import { KERNELS_WASM_BASE64 } from './kernels.generated.js';
 
-interface KernelExports {
+export interface KernelExports {
   readonly memory: WebAssembly.Memory;
   heapBase(): number;
   gemmScratchBytes(): number;
@@ -31,8 +31,8 @@ interface KernelExports {
 }
 
 /** The wasm module's bytes. */
-export function kernelsWasmBytes(): Uint8Array<ArrayBuffer> {
-  const text = atob(KERNELS_WASM_BASE64);
+export function kernelsWasmBytes(base64: string = KERNELS_WASM_BASE64): Uint8Array<ArrayBuffer> {
+  const text = atob(base64);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
@@ -65,17 +65,27 @@ const MAX_CALL_BYTES = 2 ** 31 - 2 ** 26;
 /** Patch bytes of one convolution GEMM: the B operand of the tile stays in L2. */
 const PATCH_BYTES = 512 * 1024;
 
+/** Threads that share the module's memory and split its GEMMs (threadPool.ts's GemmPool). */
+export interface GemmThreads {
+  /** The caller and the workers: each needs gemm scratch of its own, the caller's first. */
+  readonly threads: number;
+  /** wasm gemm's signature; `scratch` is the caller's, the workers' follow it. */
+  readonly gemm: KernelExports['gemm'];
+}
+
 export class WasmKernels implements CpuKernels, RecurrentKernels {
   readonly #x: KernelExports;
+  readonly #gemm: KernelExports['gemm'];
   readonly #scratch: number;
   readonly #arena: number;
   #heap: Float32Array;
 
-  constructor(exports: KernelExports) {
+  constructor(exports: KernelExports, threads: GemmThreads | null = null) {
     this.#x = exports;
-    // Below heapBase: the module's static data; then gemm's packing scratch; then each call's operands.
+    this.#gemm = threads ? threads.gemm : exports.gemm;
+    // Below heapBase: the module's static data; then gemm's packing scratch (one per thread); then each call's operands.
     this.#scratch = align(exports.heapBase());
-    this.#arena = align(this.#scratch + exports.gemmScratchBytes());
+    this.#arena = align(this.#scratch + exports.gemmScratchBytes() * (threads?.threads ?? 1));
     this.#heap = new Float32Array(exports.memory.buffer);
   }
 
@@ -121,7 +131,7 @@ export class WasmKernels implements CpuKernels, RecurrentKernels {
     if (accumulate) for (let i = 0; i < m; i++) heap.set(c.subarray(cOffset + i * ldc, cOffset + i * ldc + n), pc / 4 + i * n);
     if (bias) heap.set(bias.subarray(0, biasLength), pBias / 4);
     const [act, alpha, beta] = activationArgs(epilogue?.activation);
-    this.#x.gemm(+transA, +transB, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, pBias, biasCode(epilogue), act, alpha, beta, this.#scratch);
+    this.#gemm(+transA, +transB, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, pBias, biasCode(epilogue), act, alpha, beta, this.#scratch);
     copyOut(heap, pc, m, n, c, cOffset, ldc, act === 0 ? epilogue?.activation : undefined);
   };
 
@@ -168,7 +178,7 @@ export class WasmKernels implements CpuKernels, RecurrentKernels {
             ldPatches = count;
           }
           // y_g[:, p0 …] = w_g [O/g, K] · patches [K, count] + bias per row, activated.
-          this.#x.gemm(0, 0, outPerGroup, count, K, wGroup, K, patches, ldPatches, yGroup + 4 * p0, pixels, 0, biasGroup, b ? 2 : 0, act, alpha, beta, this.#scratch);
+          this.#gemm(0, 0, outPerGroup, count, K, wGroup, K, patches, ldPatches, yGroup + 4 * p0, pixels, 0, biasGroup, b ? 2 : 0, act, alpha, beta, this.#scratch);
         }
       }
     }
