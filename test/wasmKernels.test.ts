@@ -4,6 +4,7 @@
 // epilogue — and NaN/±∞; how the backend falls back when wasm cannot run; and that the committed
 // module is what its source compiles to.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend';
 import { instantiateWasmKernels, type WasmKernels } from '../src/backends/cpu/wasm/wasmKernels';
@@ -14,7 +15,7 @@ import type { GemmEpilogue } from '../src/ops/op';
 import { resolveWindow, type PaddingAttr } from '../src/ops/window';
 import { sizeOf } from '../src/shape';
 // @ts-expect-error a plain .mjs script without declarations
-import { compileKernels, generatedModule, GENERATED } from '../scripts/build-wasm.mjs';
+import { compileKernels, generatedModule, GENERATED, GENERATED_SHARED } from '../scripts/build-wasm.mjs';
 import { cpu, cpuTypescript, expectClose, Random } from './helpers';
 
 const wasm: WasmKernels = await instantiateWasmKernels();
@@ -182,7 +183,8 @@ describe('the CPU backend and its kernels', () => {
   afterEach(() => vi.unstubAllGlobals());
 
   it("runs the wasm kernels by default (the tests' shared backend included), the TypeScript ones with { wasm: false }", async () => {
-    expect(cpu.info).toEqual({ kernels: 'wasm-simd', threads: 1 });
+    // Threads by default: the cores, at most 4 (test/wasmThreads.test.ts checks the pool).
+    expect(cpu.info).toMatchObject({ kernels: 'wasm-simd', threads: Math.min(4, availableParallelism()) });
     const fast = await createBackend('cpu');
     expect(fast.name).toBe('cpu');
     expect((fast as CpuBackend).info.kernels).toBe('wasm-simd');
@@ -224,6 +226,7 @@ describe('the CPU backend and its kernels', () => {
   });
 });
 
-it('the committed wasm module is what wasm/*.ts compiles to (npm run build:wasm rebuilds it)', async () => {
+it('the committed wasm modules are what wasm/*.ts compiles to (npm run build:wasm rebuilds them)', async () => {
   expect(readFileSync(GENERATED, 'utf8')).toBe(generatedModule(await compileKernels()));
+  expect(readFileSync(GENERATED_SHARED, 'utf8')).toBe(generatedModule(await compileKernels({ shared: true }), { shared: true }));
 }, 120_000);

@@ -1,5 +1,6 @@
 // A static file server on 127.0.0.1 for browser tests: pages need an http://127.0.0.1 origin
-// (a secure context) for navigator.gpu.
+// (a secure context) for navigator.gpu. A request with `?isolated` in its URL gets the headers that
+// make a page cross-origin isolated (SharedArrayBuffer, the CPU backend's threads).
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +19,8 @@ const TYPES: Record<string, string> = {
 
 export async function serveDirectory(root: string): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer(async (req, res) => {
-    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const rel = decodeURIComponent(url.pathname);
     const file = path.join(root, rel);
     if (!file.startsWith(root)) {
       res.writeHead(403).end();
@@ -26,7 +28,8 @@ export async function serveDirectory(root: string): Promise<{ url: string; close
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body);
+      const isolation = url.searchParams.has('isolated') ? ISOLATION_HEADERS : {};
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', ...isolation }).end(body);
     } catch {
       res.writeHead(404).end();
     }
@@ -35,6 +38,9 @@ export async function serveDirectory(root: string): Promise<{ url: string; close
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
+
+/** The response headers of a cross-origin-isolated page (crossOriginIsolated, SharedArrayBuffer). */
+export const ISOLATION_HEADERS = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;
 
 /** Chromium flags for WebGPU in headless mode without network chatter. */
 export const CHROMIUM_ARGS = [

@@ -63,7 +63,7 @@ export class CpuBackend extends BackendBase {
   readonly lost: Promise<DeviceLossInfo> = new Promise(() => {});
   #disposed = false;
   /** The wasm kernels' workers, terminated by dispose(). */
-  #pool: { dispose(): void } | null = null;
+  #pool: { dispose(): void; readonly workerChunks: number } | null = null;
 
   /**
    * A backend on the TypeScript reference kernels, or on `kernels` (the wasm ones): prefer
@@ -113,6 +113,11 @@ export class CpuBackend extends BackendBase {
     } catch (e) {
       return { reason: e instanceof Error ? e.message : String(e) };
     }
+  }
+
+  /** @internal Chunks of GEMMs the worker pool ran (0 without one): tests check that threads work. */
+  get workerChunks(): number {
+    return this.#pool?.workerChunks ?? 0;
   }
 
   /** @internal */

@@ -40,9 +40,12 @@ export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): TrackedGra
     return data;
   };
   const executables = new Set<CpuExecutable>();
+  let disposed = false;
   return {
     instantiate: (plan, control) => {
       control?.signal?.throwIfAborted();
+      // A run started before dispose() plans its batch after it: it fails here, not on cleared parameters.
+      if (disposed) return Promise.reject(new NNError('run: the session was disposed (or its backend)'));
       checkCpuPlan(backend, graph, plan);
       control?.onProgress?.({ built: 0, total: 0 }); // no kernels to build on the CPU
       const e = new CpuExecutable(backend, graph, plan, params);
@@ -58,6 +61,7 @@ export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): TrackedGra
       return n;
     },
     dispose: () => {
+      disposed = true;
       params.clear();
       for (const e of executables) e.dispose();
       executables.clear();

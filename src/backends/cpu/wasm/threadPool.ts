@@ -49,6 +49,8 @@ const LAYOUT = {
   done: 32,
   /** 1 when a chunk threw in a worker. */
   failed: 33,
+  /** Chunks the workers ran, all GEMMs together (tests: the threads are used). */
+  byWorkers: 34,
   /** The GEMM: chunk count, split (0 columns, 1 rows), chunk size, then gemm's 18 arguments. */
   chunks: 48,
   split: 49,
@@ -65,18 +67,22 @@ const BETA = 16;
 type Gemm = KernelExports['gemm'];
 
 /**
- * Runs chunks of the GEMM in `ctl` until none is left for generation `tag`. Runs in the workers
- * from its source text (see WORKER_SOURCE), so it names nothing but its parameters and globals.
+ * Runs chunks of the GEMM in `ctl` until none is left for generation `tag`; returns how many it
+ * ran. Runs in the workers from its source text (workerSource), so it names nothing but its
+ * parameters and globals.
  */
-function runChunks(ctl: Int32Array, f32: Float32Array, gemm: Gemm, scratch: number, tag: number, L: Layout): void {
-  for (;;) {
+function runChunks(ctl: Int32Array, f32: Float32Array, gemm: Gemm, scratch: number, tag: number, L: Layout): number {
+  for (let ran = 0; ; ran++) {
     const v = Atomics.load(ctl, L.next);
-    if (v >>> 16 !== tag) return;
+    if (v >>> 16 !== tag) return ran;
     const i = v & 0xffff;
     const chunks = Atomics.load(ctl, L.chunks);
-    if (i >= chunks) return;
+    if (i >= chunks) return ran;
     // Claimed: the caller waits for this chunk before it writes another GEMM, so the arguments stay.
-    if (Atomics.compareExchange(ctl, L.next, v, v + 1) !== v) continue;
+    if (Atomics.compareExchange(ctl, L.next, v, v + 1) !== v) {
+      ran--;
+      continue;
+    }
     const a = L.args;
     const transA = ctl[a], transB = ctl[a + 1], lda = ctl[a + 6], ldb = ctl[a + 8], ldc = ctl[a + 10], biasPer = ctl[a + 13];
     let m = ctl[a + 2], n = ctl[a + 3], pa = ctl[a + 5], pb = ctl[a + 7], pc = ctl[a + 9], bias = ctl[a + 12];
@@ -135,18 +141,18 @@ function workerMain(receive: (handler: (start: WorkerStart) => void) => void, se
       const gen = Atomics.load(ctl, L.gen);
       if (gen === seen) continue;
       seen = gen;
-      runChunks(ctl, f32, gemm, ctl[L.args + 17] + start.index * start.scratchBytes, gen & 0x7fff, L);
+      const ran = runChunks(ctl, f32, gemm, ctl[L.args + 17] + start.index * start.scratchBytes, gen & 0x7fff, L);
+      Atomics.add(ctl, L.byWorkers, ran);
     }
   });
 }
 
 /** The worker script: runChunks and workerMain from their source text, wired to the host's messages. */
 function workerSource(host: 'web' | 'node'): string {
-  const wiring =
-    host === 'web'
-      ? '(h) => { self.onmessage = (e) => h(e.data); }, (m) => self.postMessage(m)'
-      : "(h) => require('node:worker_threads').parentPort.on('message', h), (m) => require('node:worker_threads').parentPort.postMessage(m)";
-  return `${runChunks.toString()}\n(${workerMain.toString()})(${wiring});\n`;
+  const main = `${runChunks.toString()}\nconst main = ${workerMain.toString()};\n`;
+  if (host === 'web') return `${main}main((h) => { self.onmessage = (e) => h(e.data); }, (m) => self.postMessage(m));\n`;
+  // import(), not require: Node evaluates the source as a module where the parent runs as one (--input-type=module).
+  return `${main}import('node:worker_threads').then(({ parentPort: p }) => main((h) => p.on('message', h), (m) => p.postMessage(m)));\n`;
 }
 
 /** A started worker, whichever kind. */
@@ -160,11 +166,28 @@ export interface PoolWorker {
 /** Starts one worker running `source` (a classic script) ; throws or rejects where workers cannot run. */
 export type SpawnWorker = (source: { web: string; node: string }) => Promise<PoolWorker>;
 
-// A specifier in a variable: bundlers leave the import alone (it only runs in Node).
+// Specifiers in variables: bundlers leave the imports alone (they only run in Node). The library's
+// declarations do not depend on @types/node, hence the few Node shapes used here.
 const NODE_WORKER_THREADS = 'node:worker_threads';
 const NODE_OS = 'node:os';
+interface NodeWorker {
+  postMessage(message: unknown): void;
+  on(event: 'message' | 'error' | 'exit', listener: (value: never) => void): void;
+  unref(): void;
+  terminate(): Promise<number>;
+}
+interface NodeWorkerThreads {
+  Worker: new (source: string, options: { eval: true }) => NodeWorker;
+}
+interface NodeOs {
+  availableParallelism?(): number;
+  cpus(): unknown[];
+}
 
-const isNode = (): boolean => typeof process === 'object' && typeof process.versions?.node === 'string' && typeof Worker !== 'function';
+const isNode = (): boolean => {
+  const versions = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions;
+  return typeof versions?.node === 'string' && typeof Worker !== 'function';
+};
 
 /** A Web Worker from a blob: URL where `Worker` exists, else a worker_threads Worker (Node, unref'd: it never keeps the process alive). */
 export const spawnWorker: SpawnWorker = async (source) => {
@@ -187,15 +210,15 @@ export const spawnWorker: SpawnWorker = async (source) => {
       terminate: () => worker.terminate(),
     };
   }
-  const { Worker: NodeWorker } = (await import(/* @vite-ignore */ NODE_WORKER_THREADS)) as typeof import('node:worker_threads');
-  const worker = new NodeWorker(source.node, { eval: true });
+  const threads = (await import(/* @vite-ignore */ NODE_WORKER_THREADS)) as NodeWorkerThreads;
+  const worker = new threads.Worker(source.node, { eval: true });
   worker.unref();
   return {
     post: (m) => worker.postMessage(m),
     listen: (h) => {
       worker.on('message', h);
-      worker.on('error', (e) => h({ error: e.message }));
-      worker.on('exit', (code) => h({ error: `the worker exited (code ${code})` }));
+      worker.on('error', (e: Error) => h({ error: e.message }));
+      worker.on('exit', (code: number) => h({ error: `the worker exited (code ${code})` }));
     },
     terminate: () => void worker.terminate(),
   };
@@ -205,7 +228,7 @@ export const spawnWorker: SpawnWorker = async (source) => {
 export async function defaultThreads(): Promise<number> {
   let cores = typeof navigator === 'object' ? navigator.hardwareConcurrency : undefined;
   if (!cores && isNode()) {
-    const os = (await import(/* @vite-ignore */ NODE_OS)) as typeof import('node:os');
+    const os = (await import(/* @vite-ignore */ NODE_OS)) as NodeOs;
     cores = os.availableParallelism?.() ?? os.cpus().length;
   }
   return Math.max(1, Math.min(DEFAULT_MAX_THREADS, cores || 1));
@@ -281,6 +304,11 @@ export class GemmPool {
     }
     if (Atomics.load(ctl, L.failed)) throw new NNError('a wasm worker failed while running its part of a GEMM');
   };
+
+  /** Chunks of GEMMs the workers ran so far (the rest ran on the calling thread). */
+  get workerChunks(): number {
+    return Atomics.load(this.#ctl, LAYOUT.byWorkers);
+  }
 
   /** Stops and terminates the workers (idempotent); later GEMMs run on the calling thread. */
   dispose(): void {

@@ -1,0 +1,61 @@
+// Loaded by cpuThreads.html (test/cpuThreads.browser.test.ts), and as a module worker by itself:
+// the CPU backend of the built dist/ with threads: 2 against threads: 1 — its info, whether the
+// workers took chunks of the GEMMs, and whether a matmul and a small conv → linear graph give the
+// same bits on both.
+import * as nn from '../../dist/webgpu-nn.js';
+
+async function threadsResult() {
+  const pooled = await nn.createBackend('cpu', { threads: 2 });
+  const one = await nn.createBackend('cpu', { threads: 1 });
+  const n = 384;
+  const a = Float32Array.from({ length: n * n }, (_, i) => Math.sin(i * 0.37));
+  a[7] = NaN;
+  a[n * 5 + 3] = Infinity;
+  const matmul = async (backend) => {
+    const x = backend.tensor(a, [n, n]);
+    return backend.ops.matmul(x, x).data();
+  };
+  const L = nn.layers;
+  const model = nn.sequential([L.conv2d(3, 16, 3, { padding: 1 }), L.relu(), L.conv2d(16, 32, 1), L.flatten(), L.linear(32 * 16 * 16, 64)], { inputShape: [3, 16, 16], seed: 1 });
+  const input = Float32Array.from({ length: 4 * 3 * 16 * 16 }, (_, i) => Math.cos(i));
+  const graph = async (backend) => {
+    const session = await nn.compile(model, backend);
+    const y = await (await session.run(backend.tensor(input, [4, 3, 16, 16]))).data();
+    session.dispose();
+    return y;
+  };
+  const want = [await matmul(one), await graph(one)];
+  // A busy machine may leave a worker asleep while the caller runs every chunk: a few tries.
+  let differences = 0;
+  for (let i = 0; i < 20 && (i === 0 || pooled.workerChunks === 0); i++) {
+    const got = [await matmul(pooled), await graph(pooled)];
+    got.forEach((g, j) => {
+      const gb = new Uint32Array(g.buffer), wb = new Uint32Array(want[j].buffer);
+      for (let e = 0; e < gb.length; e++) if (gb[e] !== wb[e]) differences++;
+    });
+  }
+  const result = {
+    crossOriginIsolated: globalThis.crossOriginIsolated,
+    info: pooled.info,
+    workerChunks: pooled.workerChunks,
+    differences,
+    finite: want[0].filter(Number.isFinite).length,
+  };
+  pooled.dispose();
+  one.dispose();
+  return result;
+}
+
+const report = (promise, post) => promise.then(post, (e) => post({ error: String(e?.stack ?? e) }));
+
+if (typeof window === 'undefined') {
+  // In the module worker: Atomics.wait may block here, unlike on the page's main thread.
+  report(threadsResult(), (r) => self.postMessage(r));
+} else {
+  report(threadsResult(), (r) => (window.result = r));
+  // The worker's script gets the page's query: with ?isolated, its response carries COEP too, as a
+  // worker of an isolated page needs to be isolated itself.
+  const worker = new Worker(new URL(location.search, import.meta.url), { type: 'module' });
+  worker.onmessage = (e) => (window.workerResult = e.data);
+  worker.onerror = (e) => (window.workerResult = { error: String(e.message) });
+}

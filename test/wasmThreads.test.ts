@@ -1,0 +1,191 @@
+// The wasm kernels' worker pool (src/backends/cpu/wasm/threadPool.ts) in Node (worker_threads):
+// GEMMs split over threads give the bits one thread gives, on random shapes (column and row
+// chunks, GEMV rows, transposes, strides, epilogues) and with NaN/±∞; convolutions and an LSTM
+// through the backend; the workers really take chunks; dispose() ends them, with runs pending;
+// a worker that fails to start, or no SharedArrayBuffer, leaves one thread with the reason; and a
+// Node script on threads exits (the built dist/: `npm run build` first).
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { CpuBackend } from '../src/backends/cpu/cpuBackend';
+import { chunking, MIN_POOLED_MACS, startThreadedKernels, type PoolWorker } from '../src/backends/cpu/wasm/threadPool';
+import { createBackend } from '../src/backends/createBackend';
+import { compile, layers as L, sequential } from '../src/index';
+import { NNError } from '../src/errors';
+import type { GemmEpilogue } from '../src/ops/op';
+import { Random } from '../src/random';
+
+const one = await CpuBackend.create({ threads: 1 });
+// Three threads on two cores: more threads than cores must still be exact (and finish).
+const pooled = [await CpuBackend.create({ threads: 2 }), await CpuBackend.create({ threads: 3 })];
+afterAll(() => [one, ...pooled].forEach((b) => b.dispose()));
+
+/** The same bits (NaN payloads included). */
+function expectSameBits(got: Float32Array, want: Float32Array, what: string): void {
+  const g = new Uint32Array(got.buffer, got.byteOffset, got.length);
+  const w = new Uint32Array(want.buffer, want.byteOffset, want.length);
+  const first = g.findIndex((v, i) => v !== w[i]);
+  expect(first, `${what}: first difference at ${first} (${got[first]} vs ${want[first]})`).toBe(-1);
+}
+
+describe('GEMMs on a worker pool are bit-identical to one thread', () => {
+  it('reports its threads', () => {
+    expect(one.info).toEqual({ kernels: 'wasm-simd', threads: 1, threadsReason: 'threads: 1 was asked for' });
+    expect(pooled.map((b) => b.info)).toEqual([
+      { kernels: 'wasm-simd', threads: 2 },
+      { kernels: 'wasm-simd', threads: 3 },
+    ]);
+  });
+
+  const rng = new Random(16);
+  const EPILOGUES: (GemmEpilogue | undefined)[] = [
+    undefined,
+    { bias: rng.fill(512), biasPer: 'column', activation: { kind: 'relu' } },
+    { bias: rng.fill(512), biasPer: 'row', activation: { kind: 'leakyRelu', negativeSlope: 0.1 } },
+    { bias: null, biasPer: 'column', activation: { kind: 'clip', min: -0.5, max: 0.25 } },
+    { bias: rng.fill(512), biasPer: 'column', activation: { kind: 'sigmoid' } },
+  ];
+  // [m, n, k]: column chunks (n ≥ 64), row chunks (narrow n), GEMV rows (m < 4), sizes off the
+  // micro-tile, past KC = 256 deep (two k blocks per output) and the smallest pooled product.
+  const SHAPES: [number, number, number][] = [
+    [64, 64, 64],
+    [37, 203, 61],
+    [3, 1000, 300],
+    [1, 517, 700],
+    [301, 40, 97],
+    [133, 13, 300],
+    [90, 150, 520],
+    [5, 70, 800],
+  ];
+  const cases = SHAPES.flatMap(([m, n, k], i) => [false, true].map((transB) => ({ m, n, k, transA: i % 3 === 1, transB, pad: i % 2 ? 3 : 0, offset: i % 4, accumulate: i % 2 === 0, epilogue: EPILOGUES[i % EPILOGUES.length] })));
+
+  it.each(cases)('m $m, n $n, k $k, transA $transA, transB $transB, pad $pad, accumulate $accumulate', (g) => {
+    const { m, n, k, transA, transB, pad, offset } = g;
+    expect(m * n * k, 'the case is large enough for the pool').toBeGreaterThanOrEqual(MIN_POOLED_MACS);
+    expect(chunking(m, n, 2), 'the case is split').not.toBeNull();
+    const [aRows, aCols] = transA ? [k, m] : [m, k];
+    const [bRows, bCols] = transB ? [n, k] : [k, n];
+    const lda = aCols + pad, ldb = bCols + pad, ldc = n + pad;
+    const a = rng.fill(offset + aRows * lda, -1, 1);
+    const b = rng.fill(offset + bRows * ldb, -1, 1);
+    if (m % 2) {
+      for (const v of [NaN, Infinity, -Infinity]) {
+        a[offset + rng.int(0, aRows - 1) * lda + rng.int(0, aCols - 1)] = v;
+        b[offset + rng.int(0, bRows - 1) * ldb + rng.int(0, bCols - 1)] = v;
+      }
+    }
+    const c0 = rng.fill(offset + m * ldc, -1, 1);
+    const run = (backend: CpuBackend) => {
+      const c = c0.slice();
+      backend.kernels.gemm(transA, transB, m, n, k, a, offset, lda, b, offset, ldb, c, offset, ldc, g.accumulate, g.epilogue);
+      return c;
+    };
+    const want = run(one);
+    for (const backend of pooled) expectSameBits(run(backend), want, `${backend.info.threads} threads`);
+  });
+
+  it('the workers take chunks (1024 × 1024 × 256)', () => {
+    const [m, n, k] = [1024, 1024, 256];
+    const a = rng.fill(m * k), b = rng.fill(k * n);
+    const want = new Float32Array(m * n);
+    one.kernels.gemm(false, false, m, n, k, a, 0, k, b, 0, n, want, 0, n);
+    for (const backend of pooled) {
+      const before = backend.workerChunks;
+      // A busy machine may leave a worker asleep while the caller runs every chunk: a few tries.
+      for (let i = 0; i < 20 && backend.workerChunks === before; i++) {
+        const c = new Float32Array(m * n);
+        backend.kernels.gemm(false, false, m, n, k, a, 0, k, b, 0, n, c, 0, n);
+        expectSameBits(c, want, `${backend.info.threads} threads`);
+      }
+      expect(backend.workerChunks).toBeGreaterThan(before);
+    }
+  });
+
+  it('convolutions (3×3 through im2col, strided, grouped, 1×1) and an LSTM through the ops', async () => {
+    const results: Float32Array[][] = [];
+    const xData = rng.fill(2 * 16 * 20 * 20), w3 = rng.fill(32 * 16 * 9), w1 = rng.fill(64 * 32), wg = rng.fill(32 * 8 * 9), bias = rng.fill(64);
+    xData[5] = NaN;
+    const lstm = { weight_ih_l0: [rng.fill(4 * 96 * 48), [4 * 96, 48]], weight_hh_l0: [rng.fill(4 * 96 * 96), [4 * 96, 96]], bias_ih_l0: [rng.fill(4 * 96), [4 * 96]], bias_hh_l0: [rng.fill(4 * 96), [4 * 96]] } as const;
+    const seq = rng.fill(24 * 2 * 48);
+    for (const backend of [one, ...pooled]) {
+      const o = backend.ops;
+      const x = backend.tensor(xData, [2, 16, 20, 20]);
+      const y3 = o.relu(o.conv2d(x, backend.tensor(w3, [32, 16, 3, 3]), backend.tensor(bias.subarray(0, 32), [32]), { padding: 1 }));
+      const ys = o.conv2d(x, backend.tensor(w3, [32, 16, 3, 3]), null, { stride: 2, padding: 1 });
+      const yg = o.conv2d(x, backend.tensor(wg, [32, 8, 3, 3]), null, { groups: 2 });
+      const y1 = o.conv2d(y3, backend.tensor(w1, [64, 32, 1, 1]), backend.tensor(bias, [64]));
+      const params = Object.fromEntries(Object.entries(lstm).map(([k, [v, shape]]) => [k, backend.tensor(v, shape)]));
+      const h = o.lstm(backend.tensor(seq, [24, 2, 48]), params, { hiddenSize: 96 });
+      results.push(await Promise.all([y3, ys, yg, y1, h.output, h.h].map((t) => t.data())));
+    }
+    for (const got of results.slice(1)) got.forEach((g, i) => expectSameBits(g, results[0][i], `output ${i}`));
+  });
+});
+
+describe('dispose and fallbacks', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it.each([false, true])('dispose() with runs pending (batch planned: %s): they settle (values or an NNError), later runs fail, nothing hangs', async (planned) => {
+    const backend = await createBackend('cpu', { threads: 2 });
+    const model = sequential([L.linear(512, 512), L.relu(), L.linear(512, 10)], { inputShape: [512], seed: 1 });
+    const session = await compile(model, backend);
+    if (planned) await session.executableFor([[64, 512]]);
+    const x = backend.tensor(new Random(1).fill(64 * 512), [64, 512]);
+    const pending = [session.run(x), session.run(x), session.run(x)];
+    backend.dispose();
+    for (const settled of await Promise.allSettled(pending)) {
+      if (settled.status === 'rejected') expect(settled.reason).toBeInstanceOf(NNError);
+    }
+    await expect(session.run(x)).rejects.toBeInstanceOf(NNError);
+    backend.dispose();
+  });
+
+  it('a worker that fails to start: one thread, with the reason', async () => {
+    const failing = async (): Promise<PoolWorker> => ({
+      post: () => {},
+      listen: (h) => setTimeout(() => h({ error: "Refused to create a worker from 'blob:…' (worker-src)" })),
+      terminate: () => {},
+    });
+    await expect(startThreadedKernels(2, failing)).rejects.toThrow(/^a worker failed to start: Refused to create a worker/);
+    // Through createBackend: a Worker that cannot be constructed (as under a CSP without worker-src blob:).
+    vi.stubGlobal('Worker', function Worker() {
+      throw new DOMException("Failed to construct 'Worker': access denied", 'SecurityError');
+    });
+    const backend = await createBackend('cpu', { threads: 2 });
+    expect(backend.info).toEqual({ kernels: 'wasm-simd', threads: 1, threadsReason: "Failed to construct 'Worker': access denied" });
+    expect(Array.from(await backend.ops.matmul(backend.tensor([1, 2], [1, 2]), backend.tensor([3, 4], [2, 1])).data())).toEqual([11]);
+    backend.dispose();
+  });
+
+  it('without SharedArrayBuffer (a page that is not cross-origin isolated): one thread, saying why', async () => {
+    vi.stubGlobal('crossOriginIsolated', false);
+    const backend = await createBackend('cpu', { threads: 4 });
+    expect(backend.info.threads).toBe(1);
+    expect(backend.info.threadsReason).toMatch(/^SharedArrayBuffer is unavailable: the page is not cross-origin isolated \(serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp\)/);
+    backend.dispose();
+  });
+
+  it('refuses threads that are not a whole number ≥ 1', async () => {
+    for (const threads of [0, 1.5, -2, NaN]) {
+      await expect(createBackend('cpu', { threads })).rejects.toThrow(/threads must be a whole number ≥ 1/);
+    }
+  });
+});
+
+describe('a Node script on threads (dist/)', () => {
+  const dist = path.resolve(__dirname, '..', 'dist', 'webgpu-nn.js');
+  const script = (dispose: boolean) => `
+    const nn = await import(${JSON.stringify(dist)});
+    const backend = await nn.createBackend('cpu', { threads: 2 });
+    const a = backend.tensor(new Float32Array(256 * 256).fill(1), [256, 256]);
+    const y = await backend.ops.matmul(a, a).data();
+    console.log(JSON.stringify({ threads: backend.info.threads, y0: y[0] }));
+    ${dispose ? 'backend.dispose();' : '// no dispose(): the idle workers must not keep the process alive'}`;
+  it.each([true, false])('exits by itself (dispose() called: %s)', (dispose) => {
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script(dispose)], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.error, 'the process ended within 60 s').toBeUndefined();
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ threads: 2, y0: 256 });
+  });
+});
