@@ -4,7 +4,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export type Library = 'webgpu-nn' | 'tfjs' | 'onnxruntime-web' | 'litert';
-export type LibBackend = 'webgpu' | 'jsep' | 'wasm' | 'cpu';
+/** cpu-threads, wasm-threads: on a cross-origin-isolated page, with the library's threads. */
+export type LibBackend = 'webgpu' | 'jsep' | 'wasm' | 'cpu' | 'cpu-threads' | 'wasm-threads';
 
 export interface Row {
   library: Library;
@@ -79,15 +80,18 @@ const median = (xs: number[]) => {
 
 export { median };
 
+/** The peers' backends each of ours is compared with: WebGPU with WebGPU, one CPU thread with CPU/wasm, threads with threads. */
+const PEER_BACKENDS: Partial<Record<LibBackend, readonly LibBackend[]>> = { webgpu: ['webgpu', 'jsep'], cpu: ['cpu', 'wasm'], 'cpu-threads': ['wasm-threads'] };
+
 /** Per model, ours ÷ each peer on the same side (our WebGPU against WebGPU peers, our CPU against CPU/wasm ones), round by round. */
 export function ratiosOf(rows: Row[]): Ratio[] {
   const out: Ratio[] = [];
   for (const model of [...new Set(rows.map((r) => r.model))]) {
     const ofModel = rows.filter((r) => r.model === model && r.samples.length > 0);
-    for (const oursSide of ['webgpu', 'cpu'] as const) {
+    for (const [oursSide, peerSides] of Object.entries(PEER_BACKENDS)) {
       const ours = ofModel.find((r) => r.library === 'webgpu-nn' && r.backend === oursSide);
       if (!ours) continue;
-      const peers = ofModel.filter((r) => r.library !== 'webgpu-nn' && (oursSide === 'webgpu' ? r.backend === 'webgpu' || r.backend === 'jsep' : r.backend === 'cpu' || r.backend === 'wasm'));
+      const peers = ofModel.filter((r) => r.library !== 'webgpu-nn' && peerSides.includes(r.backend));
       for (const peer of peers) {
         const n = Math.min(ours.samples.length, peer.samples.length);
         if (n === 0) continue;

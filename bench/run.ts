@@ -24,7 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
-import { CHROMIUM_ARGS } from '../test/browser/server.js';
+import { CHROMIUM_ARGS, ISOLATION_HEADERS } from '../test/browser/server.js';
 import { MODELS, type BenchModel } from './models.js';
 import { prepareModel, type PreparedModel } from './prepare.js';
 import { ortPlacement } from './placement.js';
@@ -41,16 +41,20 @@ export interface Variant {
   adapter: string;
   /** What the adapter is asked for. */
   arg: string;
+  /** The page is served cross-origin isolated (COOP/COEP headers): SharedArrayBuffer, wasm threads. */
+  isolated?: true;
 }
 
 export const VARIANTS: readonly Variant[] = [
   { library: 'webgpu-nn', backend: 'webgpu', adapter: 'webgpu-nn', arg: 'webgpu' },
   { library: 'webgpu-nn', backend: 'cpu', adapter: 'webgpu-nn', arg: 'cpu' },
+  { library: 'webgpu-nn', backend: 'cpu-threads', adapter: 'webgpu-nn', arg: 'cpu-threads', isolated: true },
   { library: 'tfjs', backend: 'webgpu', adapter: 'tfjs-webgpu', arg: 'webgpu' },
   { library: 'tfjs', backend: 'cpu', adapter: 'tfjs-cpu', arg: 'cpu' },
   { library: 'onnxruntime-web', backend: 'webgpu', adapter: 'ort-webgpu', arg: 'webgpu' },
   { library: 'onnxruntime-web', backend: 'jsep', adapter: 'ort-jsep', arg: 'jsep' },
   { library: 'onnxruntime-web', backend: 'wasm', adapter: 'ort-wasm', arg: 'wasm' },
+  { library: 'onnxruntime-web', backend: 'wasm-threads', adapter: 'ort-wasm', arg: 'wasm-threads', isolated: true },
   { library: 'litert', backend: 'webgpu', adapter: 'litert', arg: 'webgpu' },
   { library: 'litert', backend: 'wasm', adapter: 'litert', arg: 'wasm' },
 ];
@@ -146,13 +150,19 @@ const TYPES: Record<string, string> = {
 
 async function serveRoot(): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer((req, res) => {
-    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const rel = decodeURIComponent(url.pathname);
     const file = path.join(ROOT, rel);
     if (!file.startsWith(ROOT + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(readFileSync(file));
+    // A page is cross-origin isolated when its document carries COOP and COEP (`&isolated` in its
+    // URL: the threaded variants); scripts and workers carry them always, as workers of an
+    // isolated page must be isolated themselves, and they change nothing for other pages.
+    const document = path.extname(file) === '.html';
+    const isolation = !document || url.searchParams.has('isolated') ? ISOLATION_HEADERS : {};
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...isolation }).end(readFileSync(file));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -283,7 +293,7 @@ async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: 
         page.on('requestfinished', (r) => lane.urls.push(r.url()));
         await page.evaluateOnNewDocument(GPU_COUNTER);
         const adapter = model.train && variant.library === 'webgpu-nn' ? 'webgpu-nn-train' : variant.adapter;
-        await page.goto(`${url}/bench/pages/index.html?adapter=${adapter}`, { timeout: 0 });
+        await page.goto(`${url}/bench/pages/index.html?adapter=${adapter}${variant.isolated ? '&isolated' : ''}`, { timeout: 0 });
         const ready = await page.evaluate('window.benchReady');
         if (ready !== 'ok') throw new Error(String(ready));
         return page;
@@ -430,7 +440,7 @@ async function runModelInNode(model: BenchModel, prep: PreparedModel, opts: Opti
     const row = emptyRow(variant, model.key);
     rows.push(row);
     try {
-      const adapter = (model.train ? createTrainingAdapter : createModelAdapter)(variant.backend === 'cpu' ? 'cpu' : 'webgpu', { gpu });
+      const adapter = model.train ? createTrainingAdapter(variant.backend === 'webgpu' ? 'webgpu' : 'cpu', { gpu }) : createModelAdapter(variant.backend === 'webgpu' ? 'webgpu' : variant.backend === 'cpu-threads' ? 'cpu-threads' : 'cpu', { gpu });
       let t0 = performance.now();
       row.ranOn = (await adapter.init(files)).backend;
       row.initMs = performance.now() - t0;

@@ -18,6 +18,8 @@ import { Random } from '../src/random';
 const one = await CpuBackend.create({ threads: 1 });
 // Three threads on two cores: more threads than cores must still be exact (and finish).
 const pooled = [await CpuBackend.create({ threads: 2 }), await CpuBackend.create({ threads: 3 })];
+// Small products split too (the cases stay quick); one case below keeps the default threshold.
+for (const b of pooled) b.pool!.minMacs = 0;
 afterAll(() => [one, ...pooled].forEach((b) => b.dispose()));
 
 /** The same bits (NaN payloads included). */
@@ -46,7 +48,7 @@ describe('GEMMs on a worker pool are bit-identical to one thread', () => {
     { bias: rng.fill(512), biasPer: 'column', activation: { kind: 'sigmoid' } },
   ];
   // [m, n, k]: column chunks (n ≥ 64), row chunks (narrow n), GEMV rows (m < 4), sizes off the
-  // micro-tile, past KC = 256 deep (two k blocks per output) and the smallest pooled product.
+  // micro-tile, past KC = 256 deep (two k blocks per output), k = 1 and 0.
   const SHAPES: [number, number, number][] = [
     [64, 64, 64],
     [37, 203, 61],
@@ -56,12 +58,13 @@ describe('GEMMs on a worker pool are bit-identical to one thread', () => {
     [133, 13, 300],
     [90, 150, 520],
     [5, 70, 800],
+    [9, 66, 1],
+    [36, 65, 0],
   ];
   const cases = SHAPES.flatMap(([m, n, k], i) => [false, true].map((transB) => ({ m, n, k, transA: i % 3 === 1, transB, pad: i % 2 ? 3 : 0, offset: i % 4, accumulate: i % 2 === 0, epilogue: EPILOGUES[i % EPILOGUES.length] })));
 
   it.each(cases)('m $m, n $n, k $k, transA $transA, transB $transB, pad $pad, accumulate $accumulate', (g) => {
     const { m, n, k, transA, transB, pad, offset } = g;
-    expect(m * n * k, 'the case is large enough for the pool').toBeGreaterThanOrEqual(MIN_POOLED_MACS);
     expect(chunking(m, n, 2), 'the case is split').not.toBeNull();
     const [aRows, aCols] = transA ? [k, m] : [m, k];
     const [bRows, bCols] = transB ? [n, k] : [k, n];
@@ -84,20 +87,23 @@ describe('GEMMs on a worker pool are bit-identical to one thread', () => {
     for (const backend of pooled) expectSameBits(run(backend), want, `${backend.info.threads} threads`);
   });
 
-  it('the workers take chunks (1024 × 1024 × 256)', () => {
+  it('the workers take chunks (1024 × 1024 × 256, the default threshold)', () => {
     const [m, n, k] = [1024, 1024, 256];
+    expect(m * n * k).toBeGreaterThan(MIN_POOLED_MACS);
     const a = rng.fill(m * k), b = rng.fill(k * n);
     const want = new Float32Array(m * n);
     one.kernels.gemm(false, false, m, n, k, a, 0, k, b, 0, n, want, 0, n);
     for (const backend of pooled) {
-      const before = backend.workerChunks;
+      backend.pool!.minMacs = MIN_POOLED_MACS;
+      const before = backend.pool!.workerChunks;
       // A busy machine may leave a worker asleep while the caller runs every chunk: a few tries.
-      for (let i = 0; i < 20 && backend.workerChunks === before; i++) {
+      for (let i = 0; i < 20 && backend.pool!.workerChunks === before; i++) {
         const c = new Float32Array(m * n);
         backend.kernels.gemm(false, false, m, n, k, a, 0, k, b, 0, n, c, 0, n);
         expectSameBits(c, want, `${backend.info.threads} threads`);
       }
-      expect(backend.workerChunks).toBeGreaterThan(before);
+      expect(backend.pool!.workerChunks).toBeGreaterThan(before);
+      backend.pool!.minMacs = 0;
     }
   });
 

@@ -1,13 +1,13 @@
 // ONNX Runtime Web on one of its execution providers, from the .onnx file the runner wrote.
-// Its wasm and glue files are served from node_modules (env.wasm.wasmPaths); one thread, as the
-// page is not cross-origin isolated (the same for every library here).
+// Its wasm and glue files are served from node_modules (env.wasm.wasmPaths); one thread unless
+// `numThreads` says more (the wasm-threads row, on a cross-origin-isolated page).
 import type * as ortTypes from 'onnxruntime-web';
 import type { Adapter, AdapterInfo, ModelFiles } from './harness.js';
 
 type Ort = typeof ortTypes;
 
 /** `provider` is what ORT calls it: 'webgpu' (native EP or JSEP, by the build imported) or 'wasm'. */
-export function createOrtAdapter(ort: Ort, provider: 'webgpu' | 'wasm', label: string): Adapter {
+export function createOrtAdapter(ort: Ort, provider: 'webgpu' | 'wasm', label: string, numThreads = 1): Adapter {
   let session: ortTypes.InferenceSession;
   let shape: number[];
   const options = (verbose: boolean): ortTypes.InferenceSession.SessionOptions => ({
@@ -18,7 +18,7 @@ export function createOrtAdapter(ort: Ort, provider: 'webgpu' | 'wasm', label: s
   return {
     async init(files) {
       ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
-      ort.env.wasm.numThreads = 1;
+      ort.env.wasm.numThreads = numThreads;
       session = await ort.InferenceSession.create(await files.bytes('model.onnx'), options(false));
       shape = [...files.graph.input.shape];
       return { backend: label };

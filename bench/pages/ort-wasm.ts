@@ -1,6 +1,7 @@
-// ONNX Runtime Web's wasm provider (SIMD, one thread): the CPU reference among the peers.
+// ONNX Runtime Web's wasm provider (SIMD): the CPU reference among the peers. One thread, or with
+// 'wasm-threads' (a cross-origin-isolated page) env.wasm.numThreads = the cores, at most 4 (as ours).
 import * as ort from 'onnxruntime-web/wasm';
 import { expose } from './harness.js';
 import { createOrtAdapter } from './ort-common.js';
 
-expose(() => createOrtAdapter(ort, 'wasm', 'wasm'));
+expose((backend) => (backend === 'wasm-threads' ? createOrtAdapter(ort, 'wasm', `wasm, ${Math.min(4, navigator.hardwareConcurrency)} threads`, Math.min(4, navigator.hardwareConcurrency)) : createOrtAdapter(ort, 'wasm', 'wasm')));

@@ -7,13 +7,14 @@ import type { Adapter } from './harness.js';
 // for real GPUs (createBackend's `tuning`) on whatever adapter runs the bench.
 const tuning = import.meta.env.VITE_WEBGPU_NN_TUNING as 'auto' | 'gpu' | 'software' | undefined;
 
-export function createModelAdapter(kind: 'webgpu' | 'cpu', options: { gpu?: GPU } = {}): Adapter {
+/** kind 'cpu': one thread; 'cpu-threads': the CPU backend's default threads (a cross-origin-isolated page). */
+export function createModelAdapter(kind: 'webgpu' | 'cpu' | 'cpu-threads', options: { gpu?: GPU } = {}): Adapter {
   let backend: nn.Backend;
   let session: nn.Session;
   let shape: number[];
   return {
     async init(files) {
-      backend = kind === 'webgpu' ? await nn.createBackend('webgpu', { gpu: options.gpu, tuning }) : await nn.createBackend(kind);
+      backend = kind === 'webgpu' ? await nn.createBackend('webgpu', { gpu: options.gpu, tuning }) : await nn.createBackend('cpu', kind === 'cpu' ? { threads: 1 } : {});
       const model = benchModel(files.key).build();
       await model.loadWeights(await files.bytes('weights.safetensors'));
       session = await nn.compile(model, backend);
@@ -21,7 +22,9 @@ export function createModelAdapter(kind: 'webgpu' | 'cpu', options: { gpu?: GPU 
       // compile() plans and builds pipelines for batch 1; plan the benchmark's batch now too, as the
       // peers' sessions are built for the file's fixed input shape.
       await session.executableFor([shape]);
-      return { backend: backend.name };
+      if (kind !== 'cpu-threads' || backend.name !== 'cpu') return { backend: backend.name };
+      const { threads, threadsReason } = (backend as nn.CpuBackend).info;
+      return { backend: `cpu, ${threads} thread${threads === 1 ? '' : 's'}${threadsReason ? ` (${threadsReason})` : ''}` };
     },
     async run(input) {
       const x = backend.tensor(input, shape);

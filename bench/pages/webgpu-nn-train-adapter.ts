@@ -17,7 +17,7 @@ export function createTrainingAdapter(kind: 'webgpu' | 'cpu', options: { gpu?: G
   return {
     async init(files) {
       if (!files.training) throw new Error(`bench: ${files.key} is not a training benchmark`);
-      backend = kind === 'webgpu' ? await nn.createBackend('webgpu', { gpu: options.gpu, tuning }) : await nn.createBackend(kind);
+      backend = kind === 'webgpu' ? await nn.createBackend('webgpu', { gpu: options.gpu, tuning }) : await nn.createBackend('cpu', { threads: 1 });
       const model = benchModel(files.key).build();
       await model.loadWeights(await files.bytes('weights.safetensors'));
       shape = [...files.graph.input.shape];

@@ -2,4 +2,4 @@
 import { createTrainingAdapter } from './webgpu-nn-train-adapter.js';
 import { expose } from './harness.js';
 
-expose((backend) => createTrainingAdapter(backend === 'cpu' ? 'cpu' : 'webgpu'));
+expose((backend) => createTrainingAdapter(backend === 'webgpu' ? 'webgpu' : 'cpu'));

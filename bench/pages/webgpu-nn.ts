@@ -3,4 +3,4 @@
 import { createModelAdapter } from './webgpu-nn-adapter.js';
 import { expose } from './harness.js';
 
-expose((backend) => createModelAdapter(backend === 'cpu' ? 'cpu' : 'webgpu'));
+expose((backend) => createModelAdapter(backend === 'cpu' || backend === 'cpu-threads' ? backend : 'webgpu'));

@@ -27,7 +27,7 @@ async function threadsResult() {
   const want = [await matmul(one), await graph(one)];
   // A busy machine may leave a worker asleep while the caller runs every chunk: a few tries.
   let differences = 0;
-  for (let i = 0; i < 20 && (i === 0 || pooled.workerChunks === 0); i++) {
+  for (let i = 0; i < 20 && (i === 0 || (pooled.pool?.workerChunks ?? 0) === 0); i++) {
     const got = [await matmul(pooled), await graph(pooled)];
     got.forEach((g, j) => {
       const gb = new Uint32Array(g.buffer), wb = new Uint32Array(want[j].buffer);
@@ -37,7 +37,7 @@ async function threadsResult() {
   const result = {
     crossOriginIsolated: globalThis.crossOriginIsolated,
     info: pooled.info,
-    workerChunks: pooled.workerChunks,
+    workerChunks: (pooled.pool?.workerChunks ?? 0),
     differences,
     finite: want[0].filter(Number.isFinite).length,
   };

@@ -10,6 +10,7 @@ import type { Plan } from '../../graph/plan.js';
 import type { PreparedGraph } from '../../graph/session.js';
 import { BackendBase, type DeviceLossInfo } from '../backendBase.js';
 import { checkCpuPlan, prepareCpuGraph } from './cpuGraph.js';
+import type { GemmPool } from './wasm/threadPool.js';
 
 /** @internal */
 export class CpuStorage implements Storage {
@@ -63,7 +64,7 @@ export class CpuBackend extends BackendBase {
   readonly lost: Promise<DeviceLossInfo> = new Promise(() => {});
   #disposed = false;
   /** The wasm kernels' workers, terminated by dispose(). */
-  #pool: { dispose(): void; readonly workerChunks: number } | null = null;
+  #pool: GemmPool | null = null;
 
   /**
    * A backend on the TypeScript reference kernels, or on `kernels` (the wasm ones): prefer
@@ -115,9 +116,9 @@ export class CpuBackend extends BackendBase {
     }
   }
 
-  /** @internal Chunks of GEMMs the worker pool ran (0 without one): tests check that threads work. */
-  get workerChunks(): number {
-    return this.#pool?.workerChunks ?? 0;
+  /** @internal The wasm kernels' worker pool, null without one (tests and `npm run bench:threads` look inside). */
+  get pool(): GemmPool | null {
+    return this.#pool;
   }
 
   /** @internal */

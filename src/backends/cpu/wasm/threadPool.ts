@@ -18,11 +18,11 @@ import { kernelsWasmBytes, WasmKernels, type KernelExports } from './wasmKernels
 export const DEFAULT_MAX_THREADS = 4;
 
 /**
- * Multiply-adds (m·n·k) below which a GEMM stays on the calling thread: waking a worker and
- * handing it a chunk costs tens of microseconds, a 2^18 product about 15 µs on one thread
- * (measured with `npm run bench:threads`).
+ * Multiply-adds (m·n·k) below which a GEMM stays on the calling thread. `npm run bench:threads`
+ * (forced splits of s³ GEMMs on 2 threads) measured the hand-off (wake a worker, wait for its
+ * chunks) at 15–40 µs; a 2^20 product takes ~60–110 µs on one thread, so halving it pays.
  */
-export const MIN_POOLED_MACS = 2 ** 18;
+export const MIN_POOLED_MACS = 2 ** 20;
 
 /** Narrowest chunk of columns (a multiple of the micro-kernel's 8): each chunk packs all of A again. */
 const MIN_CHUNK_COLUMNS = 32;
@@ -265,6 +265,8 @@ export class GemmPool {
 
   /** Threads the GEMMs use: the workers and the caller. */
   readonly threads: number;
+  /** GEMMs of fewer multiply-adds stay on the calling thread (`npm run bench:threads` sweeps it). */
+  minMacs = MIN_POOLED_MACS;
 
   constructor(exports: KernelExports, workers: PoolWorker[], control: SharedArrayBuffer) {
     this.#x = exports;
@@ -276,7 +278,7 @@ export class GemmPool {
 
   /** wasm gemm's signature: large products split over the pool, the rest on the calling thread. */
   gemm: Gemm = (transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, biasPer, act, alpha, beta, scratch) => {
-    const split = this.#disposed || m * n * k < MIN_POOLED_MACS ? null : chunking(m, n, this.threads);
+    const split = this.#disposed || m * n * k < this.minMacs ? null : chunking(m, n, this.threads);
     if (!split) {
       this.#x.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, biasPer, act, alpha, beta, scratch);
       return;

@@ -1,0 +1,89 @@
+// The CPU backend's wasm GEMMs on 1 … N threads in Node (worker_threads), from the built dist/:
+//   npm run bench:threads [-- --rounds 7]
+// 1. Scaling: matmul 1024³, a 3×3 convolution (64 → 64 channels, 56×56, im2col) and a 1×1 one
+//    (256 → 64, 56×56), eager ops as users call them, on backends with threads 1 … N (N: the cores,
+//    at least 2, at most 4), runs interleaved in rounds (the order rotates) so that the machine's
+//    load hits every thread count alike. Per thread count: the median wall time, GFLOP/s per wall
+//    second, and GFLOP per CPU second (process CPU time, all threads: what the work costs).
+// 2. The pool's threshold: square GEMMs s³ through the kernels, one thread against the pool forced
+//    to split (minMacs 0), medians of interleaved calls: where splitting starts to pay.
+// The machine's load average is printed with the figures: on a shared machine wall times vary.
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import * as nn from '../dist/webgpu-nn.js';
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? fallback : Number(process.argv[i + 1]);
+};
+const rounds = arg('--rounds', 7);
+const cores = os.availableParallelism();
+const counts = Array.from({ length: Math.min(4, Math.max(2, cores)) }, (_, i) => i + 1);
+const backends = [];
+for (const threads of counts) backends.push(await nn.createBackend('cpu', { threads }));
+console.log(`cores ${cores}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; threads ${counts.join(', ')}; ${rounds} rounds`);
+console.log(backends.map((b) => `threads ${b.info.threads}${b.info.threadsReason ? ` (${b.info.threadsReason})` : ''}`).join('; '));
+
+const rand = (n, seed) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
+const workloads = [
+  { name: 'matmul 1024³', flops: 2 * 1024 ** 3, make: (b) => { const x = b.tensor(rand(1024 * 1024, 1), [1024, 1024]); return () => b.ops.matmul(x, x); } },
+  {
+    name: 'conv 3×3 64→64 56²',
+    flops: 2 * 64 * 64 * 9 * 56 * 56,
+    make: (b) => { const x = b.tensor(rand(64 * 56 * 56, 2), [1, 64, 56, 56]), w = b.tensor(rand(64 * 64 * 9, 3), [64, 64, 3, 3]); return () => b.ops.conv2d(x, w, null, { padding: 1 }); },
+  },
+  {
+    name: 'conv 1×1 256→64 56²',
+    flops: 2 * 256 * 64 * 56 * 56,
+    make: (b) => { const x = b.tensor(rand(256 * 56 * 56, 4), [1, 256, 56, 56]), w = b.tensor(rand(64 * 256, 5), [64, 256, 1, 1]); return () => b.ops.conv2d(x, w); },
+  },
+];
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+
+console.log('\n| workload | threads | median ms | GFLOP/s (wall) | GFLOP per CPU-second | wall speed-up |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const w of workloads) {
+  const runs = backends.map((b) => w.make(b));
+  const wall = backends.map(() => []);
+  const cpu = backends.map(() => 0);
+  for (const run of runs) run().dispose(); // warm-up: tiers up the wasm, grows the memory
+  for (let r = 0; r < rounds; r++) {
+    for (let j = 0; j < runs.length; j++) {
+      const i = (j + r) % runs.length;
+      const c0 = cpuMs();
+      const t0 = performance.now();
+      runs[i]().dispose();
+      wall[i].push(performance.now() - t0);
+      cpu[i] += cpuMs() - c0;
+    }
+  }
+  const base = median(wall[0]);
+  backends.forEach((b, i) => {
+    const ms = median(wall[i]);
+    const perCpu = (w.flops * rounds) / (cpu[i] / 1000) / 1e9;
+    console.log(`| ${w.name} | ${b.info.threads} | ${ms.toFixed(1)} | ${(w.flops / ms / 1e6).toFixed(1)} | ${perCpu.toFixed(1)} | ${(base / ms).toFixed(2)}× |`);
+  });
+}
+
+// The threshold: one thread against the pool splitting everything.
+const pooled = backends[1];
+pooled.pool.minMacs = 0;
+console.log(`\n| GEMM s³ | MACs | 1 thread µs | ${pooled.info.threads} threads (forced split) µs | ratio |`);
+console.log('| --- | --- | --- | --- | --- |');
+for (const s of [32, 48, 64, 96, 128, 192]) {
+  const a = rand(s * s, s), c = new Float32Array(s * s);
+  const calls = Math.max(20, Math.round(2e8 / s ** 3));
+  const times = [[], []];
+  for (let r = 0; r < calls * 2; r++) {
+    const i = r % 2;
+    const t0 = performance.now();
+    (i === 0 ? backends[0] : pooled).kernels.gemm(false, false, s, s, s, a, 0, s, a, 0, s, c, 0, s);
+    times[i].push(performance.now() - t0);
+  }
+  const [one, two] = times.map((t) => median(t.slice(t.length / 4)) * 1000);
+  console.log(`| ${s}³ | ${s ** 3} | ${one.toFixed(1)} | ${two.toFixed(1)} | ${(two / one).toFixed(2)} |`);
+}
+console.log(`\nload average after: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+for (const b of backends) b.dispose();
