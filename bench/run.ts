@@ -387,7 +387,7 @@ async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: 
           if (process.env.BENCH_DEBUG) for (const line of lane.console) log(`${tag} ${variantName(lane.variant)} console: ${line}`);
           const placement = ortPlacement(lane.console);
           if (placement.providers.length) row.ranOn = `${row.ranOn} (${placement.providers.join(', ')})`;
-          if (lane.variant.backend !== 'wasm' && placement.cpuNodes.length) row.fallbacks = [...(row.fallbacks ?? []), ...placement.cpuNodes];
+          if (lane.variant.backend !== 'wasm' && lane.variant.backend !== 'wasm-threads' && placement.cpuNodes.length) row.fallbacks = [...(row.fallbacks ?? []), ...placement.cpuNodes];
         }
       } catch (e) {
         row.error = `after the runs: ${e instanceof Error ? e.message : String(e)}`;
@@ -536,7 +536,7 @@ async function main() {
   const rows: Row[] = [];
   const notes: string[] = [];
   if (opts.node) notes.push('--node: webgpu-nn only, in Node through Dawn (the webgpu package); the peers run in the browser only.');
-  notes.push('Every library runs single-threaded on the CPU side (pages are not cross-origin isolated), the same for all.');
+  notes.push('CPU work is single-threaded for every library (pages not cross-origin isolated), except the -threads rows: webgpu-nn/cpu-threads and onnxruntime-web/wasm-threads run on a cross-origin-isolated page with up to 4 threads each (the cores, at most 4; each row says how many it got).');
   if (!opts.node) {
     notes.push(
       `Per model, up to ${opts.jobs} libraries are set up at once (browser, init, first run: those times include each other's load); warm runs go one library at a time in interleaved rounds, and a library stops after ${opts.budgetS} s of warm runs, never before its ${MIN_RUNS}rd (or the model's runs, if fewer).`,

@@ -4,7 +4,9 @@
 //    (256 → 64, 56×56), eager ops as users call them, on backends with threads 1 … N (N: the cores,
 //    at least 2, at most 4), runs interleaved in rounds (the order rotates) so that the machine's
 //    load hits every thread count alike. Per thread count: the median wall time, GFLOP/s per wall
-//    second, and GFLOP per CPU second (process CPU time, all threads: what the work costs).
+//    second, GFLOP per CPU second (process CPU time, all threads: what the work costs), and the
+//    cores the process got while it ran (CPU time ÷ wall time: below the thread count when the
+//    machine's other work leaves no core free).
 // 2. The pool's threshold: square GEMMs s³ through the kernels, one thread against the pool forced
 //    to split (minMacs 0), medians of interleaved calls: where splitting starts to pay.
 // The machine's load average is printed with the figures: on a shared machine wall times vary.
@@ -42,12 +44,13 @@ const workloads = [
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
-console.log('\n| workload | threads | median ms | GFLOP/s (wall) | GFLOP per CPU-second | wall speed-up |');
-console.log('| --- | --- | --- | --- | --- | --- |');
+console.log('\n| workload | threads | median ms | GFLOP/s (wall) | GFLOP per CPU-second | cores used | wall speed-up |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const w of workloads) {
   const runs = backends.map((b) => w.make(b));
   const wall = backends.map(() => []);
   const cpu = backends.map(() => 0);
+  const wallSum = backends.map(() => 0);
   for (const run of runs) run().dispose(); // warm-up: tiers up the wasm, grows the memory
   for (let r = 0; r < rounds; r++) {
     for (let j = 0; j < runs.length; j++) {
@@ -55,7 +58,9 @@ for (const w of workloads) {
       const c0 = cpuMs();
       const t0 = performance.now();
       runs[i]().dispose();
-      wall[i].push(performance.now() - t0);
+      const ms = performance.now() - t0;
+      wall[i].push(ms);
+      wallSum[i] += ms;
       cpu[i] += cpuMs() - c0;
     }
   }
@@ -63,7 +68,7 @@ for (const w of workloads) {
   backends.forEach((b, i) => {
     const ms = median(wall[i]);
     const perCpu = (w.flops * rounds) / (cpu[i] / 1000) / 1e9;
-    console.log(`| ${w.name} | ${b.info.threads} | ${ms.toFixed(1)} | ${(w.flops / ms / 1e6).toFixed(1)} | ${perCpu.toFixed(1)} | ${(base / ms).toFixed(2)}× |`);
+    console.log(`| ${w.name} | ${b.info.threads} | ${ms.toFixed(1)} | ${(w.flops / ms / 1e6).toFixed(1)} | ${perCpu.toFixed(1)} | ${(cpu[i] / wallSum[i]).toFixed(2)} | ${(base / ms).toFixed(2)}× |`);
   });
 }
 

@@ -21,7 +21,9 @@ export function createOrtAdapter(ort: Ort, provider: 'webgpu' | 'wasm', label: s
       ort.env.wasm.numThreads = numThreads;
       session = await ort.InferenceSession.create(await files.bytes('model.onnx'), options(false));
       shape = [...files.graph.input.shape];
-      return { backend: label };
+      // ORT sets numThreads back to 1 where it cannot make threads (no cross-origin isolation).
+      const threads = ort.env.wasm.numThreads ?? 1;
+      return { backend: provider === 'wasm' && threads > 1 ? `${label}, ${threads} threads` : label };
     },
     async run(input) {
       const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, shape) };

@@ -4,4 +4,4 @@ import * as ort from 'onnxruntime-web/wasm';
 import { expose } from './harness.js';
 import { createOrtAdapter } from './ort-common.js';
 
-expose((backend) => (backend === 'wasm-threads' ? createOrtAdapter(ort, 'wasm', `wasm, ${Math.min(4, navigator.hardwareConcurrency)} threads`, Math.min(4, navigator.hardwareConcurrency)) : createOrtAdapter(ort, 'wasm', 'wasm')));
+expose((backend) => createOrtAdapter(ort, 'wasm', 'wasm', backend === 'wasm-threads' ? Math.min(4, navigator.hardwareConcurrency) : 1));

@@ -362,11 +362,14 @@ export async function startThreadedKernels(threads: number, spawn: SpawnWorker =
   const scratchBytes = exports.gemmScratchBytes();
   const source = { web: workerSource('web'), node: workerSource('node') };
   const workers: PoolWorker[] = [];
+  let failed = false;
   try {
     await Promise.all(
       Array.from({ length: threads - 1 }, async (_, i) => {
         const worker = await spawn(source);
         workers.push(worker);
+        // Another worker failed while this one was being made: the catch below has run already.
+        if (failed) worker.terminate();
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error(`a worker did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
           worker.listen((message) => {
@@ -379,6 +382,7 @@ export async function startThreadedKernels(threads: number, spawn: SpawnWorker =
       }),
     );
   } catch (e) {
+    failed = true;
     for (const w of workers) w.terminate();
     throw e;
   }
