@@ -128,6 +128,29 @@ describe('GEMMs on a worker pool are bit-identical to one thread', () => {
   });
 });
 
+describe('chunking', () => {
+  it('covers C once, in column chunks of multiples of 8 or row chunks of at least 16 rows (never the GEMV path)', () => {
+    for (let m = 1; m <= 300; m += 7) {
+      for (const n of [1, 5, 31, 63, 64, 65, 100, 1000, 4097]) {
+        for (const threads of [2, 3, 4]) {
+          const split = chunking(m, n, threads);
+          if (!split) {
+            expect(n < 64 && m < 32, `${m}×${n}`).toBe(true);
+            continue;
+          }
+          const extent = split.rows ? m : n;
+          const last = extent - (split.chunks - 1) * split.size;
+          expect(split.size % (split.rows ? 4 : 8)).toBe(0);
+          expect(last, `${m}×${n} on ${threads}: the last chunk`).toBeGreaterThan(0);
+          if (split.rows) expect(last).toBeGreaterThanOrEqual(split.size);
+          else expect(last).toBeLessThanOrEqual(split.size);
+          expect(split.chunks).toBeLessThan(2 ** 16);
+        }
+      }
+    }
+  });
+});
+
 describe('dispose and fallbacks', () => {
   afterEach(() => vi.unstubAllGlobals());
 
