@@ -11,6 +11,7 @@ import type { PreparedGraph } from '../../graph/session.js';
 import { BackendBase, type DeviceLossInfo } from '../backendBase.js';
 import { checkCpuPlan, prepareCpuGraph } from './cpuGraph.js';
 import type { GemmPool } from './wasm/threadPool.js';
+import { defaultThreads, threadsUnavailableReason } from './wasm/threadSupport.js';
 
 /** @internal */
 export class CpuStorage implements Storage {
@@ -106,11 +107,13 @@ export class CpuBackend extends BackendBase {
   /** The wasm kernels on a worker pool (in a chunk of its own), or why one thread. */
   static async #startThreads(requested: number | undefined) {
     if (requested === 1) return { reason: 'threads: 1 was asked for' };
-    const threadPool = await import('./wasm/threadPool.js');
-    const threads = requested ?? (await threadPool.defaultThreads());
+    const unavailable = threadsUnavailableReason();
+    if (unavailable) return { reason: unavailable };
+    const threads = requested ?? (await defaultThreads());
     if (threads === 1) return { reason: 'this machine reports one core (pass threads to use more)' };
     try {
-      return await threadPool.startThreadedKernels(threads);
+      const { startThreadedKernels } = await import('./wasm/threadPool.js');
+      return await startThreadedKernels(threads);
     } catch (e) {
       return { reason: e instanceof Error ? e.message : String(e) };
     }

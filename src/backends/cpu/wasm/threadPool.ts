@@ -12,10 +12,8 @@
 // last claimed chunks finish, as the caller works through the queue first).
 import { NNError } from '../../../errors.js';
 import { KERNELS_SHARED_WASM_BASE64, SHARED_MAXIMUM_PAGES } from './kernels.shared.generated.js';
+import { isNode, threadsUnavailableReason } from './threadSupport.js';
 import { kernelsWasmBytes, WasmKernels, type KernelExports } from './wasmKernels.js';
-
-/** Threads used when `threads` is not given: the hardware concurrency, at most this. */
-export const DEFAULT_MAX_THREADS = 4;
 
 /**
  * Multiply-adds (m·n·k) below which a GEMM stays on the calling thread. `npm run bench:threads`
@@ -163,13 +161,12 @@ export interface PoolWorker {
   terminate(): void;
 }
 
-/** Starts one worker running `source` (a classic script) ; throws or rejects where workers cannot run. */
+/** Starts one worker running `source` (a classic script); throws or rejects where workers cannot run. */
 export type SpawnWorker = (source: { web: string; node: string }) => Promise<PoolWorker>;
 
-// Specifiers in variables: bundlers leave the imports alone (they only run in Node). The library's
+// A specifier in a variable: bundlers leave the import alone (it only runs in Node). The library's
 // declarations do not depend on @types/node, hence the few Node shapes used here.
 const NODE_WORKER_THREADS = 'node:worker_threads';
-const NODE_OS = 'node:os';
 interface NodeWorker {
   postMessage(message: unknown): void;
   on(event: 'message' | 'error' | 'exit', listener: (value: never) => void): void;
@@ -179,15 +176,6 @@ interface NodeWorker {
 interface NodeWorkerThreads {
   Worker: new (source: string, options: { eval: true }) => NodeWorker;
 }
-interface NodeOs {
-  availableParallelism?(): number;
-  cpus(): unknown[];
-}
-
-const isNode = (): boolean => {
-  const versions = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions;
-  return typeof versions?.node === 'string' && typeof Worker !== 'function';
-};
 
 /** A Web Worker from a blob: URL where `Worker` exists, else a worker_threads Worker (Node, unref'd: it never keeps the process alive). */
 export const spawnWorker: SpawnWorker = async (source) => {
@@ -223,25 +211,6 @@ export const spawnWorker: SpawnWorker = async (source) => {
     terminate: () => void worker.terminate(),
   };
 };
-
-/** The threads to use: `requested`, or the hardware concurrency capped at DEFAULT_MAX_THREADS. */
-export async function defaultThreads(): Promise<number> {
-  let cores = typeof navigator === 'object' ? navigator.hardwareConcurrency : undefined;
-  if (!cores && isNode()) {
-    const os = (await import(/* @vite-ignore */ NODE_OS)) as NodeOs;
-    cores = os.availableParallelism?.() ?? os.cpus().length;
-  }
-  return Math.max(1, Math.min(DEFAULT_MAX_THREADS, cores || 1));
-}
-
-/** Why threads cannot run here, or null when they can (SharedArrayBuffer and a shared wasm memory). */
-export function threadsUnavailableReason(): string | null {
-  if (globalThis.crossOriginIsolated === false || typeof SharedArrayBuffer !== 'function') {
-    return 'SharedArrayBuffer is unavailable: the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
-  }
-  if (typeof Atomics !== 'object') return 'this engine has no Atomics';
-  return null;
-}
 
 /** Whether this thread may block in Atomics.wait (not a page's main thread). */
 function canBlock(): boolean {
