@@ -107,6 +107,16 @@ describe('GEMMs on a worker pool are bit-identical to one thread', () => {
     }
   });
 
+  it('a GEMM whose chunks trap (C past the memory) fails with an NNError, and the pool works on', () => {
+    const pool = pooled[0].pool!;
+    expect(() => pool.gemm(0, 0, 64, 512, 64, 0, 64, 0, 512, 2 ** 31 - 2 ** 16, 512, 0, 0, 0, 0, 0, 0, 2 ** 30)).toThrow(NNError);
+    const a = rng.fill(64 * 64), b = rng.fill(64 * 512);
+    const want = new Float32Array(64 * 512), got = new Float32Array(64 * 512);
+    one.kernels.gemm(false, false, 64, 512, 64, a, 0, 64, b, 0, 512, want, 0, 512);
+    pooled[0].kernels.gemm(false, false, 64, 512, 64, a, 0, 64, b, 0, 512, got, 0, 512);
+    expectSameBits(got, want, 'after the failed GEMM');
+  });
+
   it('convolutions (3×3 through im2col, strided, grouped, 1×1) and an LSTM through the ops', async () => {
     const results: Float32Array[][] = [];
     const xData = rng.fill(2 * 16 * 20 * 20), w3 = rng.fill(32 * 16 * 9), w1 = rng.fill(64 * 32), wg = rng.fill(32 * 8 * 9), bias = rng.fill(64);

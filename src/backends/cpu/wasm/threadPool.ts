@@ -45,7 +45,7 @@ const LAYOUT = {
   next: 16,
   /** Chunks finished, by anyone. */
   done: 32,
-  /** 1 when a chunk threw in a worker. */
+  /** 1 when a chunk threw (in a worker or the caller). */
   failed: 33,
   /** Chunks the workers ran, all GEMMs together (tests: the threads are used). */
   byWorkers: 34,
@@ -273,7 +273,7 @@ export class GemmPool {
     for (let d = Atomics.load(ctl, L.done); d < split.chunks; d = Atomics.load(ctl, L.done)) {
       if (this.#block) Atomics.wait(ctl, L.done, d);
     }
-    if (Atomics.load(ctl, L.failed)) throw new NNError('a wasm worker failed while running its part of a GEMM');
+    if (Atomics.load(ctl, L.failed)) throw new NNError('a chunk of a pooled wasm GEMM failed (a trap in the kernels)');
   };
 
   /** Chunks of GEMMs the workers ran so far (the rest ran on the calling thread). */
