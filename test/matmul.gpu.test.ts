@@ -106,11 +106,14 @@ describe('recordGemm (WebGPU vs float64 loops)', () => {
   });
 
   it('the kernel table: registers by rows on software adapters; k-split or tiles on GPUs', () => {
-    const choose = (args: Partial<GemmGpuArgs>, software: boolean) =>
-      chooseGemmKernel(gemmShape({ m: 1, n: 64, k: 64, ...args } as GemmGpuArgs), software).name;
+    const choose = (args: Partial<GemmGpuArgs>, software: boolean, quadSubgroups = false) =>
+      chooseGemmKernel(gemmShape({ m: 1, n: 64, k: 64, ...args } as GemmGpuArgs), software, quadSubgroups).name;
     expect([1, 2, 3, 4, 5, 8, 9, 512].map((m) => choose({ m }, true))).toEqual([
       'registers 1×8', 'registers 2×8', 'registers 4×16', 'registers 4×16', 'registers 8×16', 'registers 8×16', 'registers 16×16', 'registers 16×16',
     ]);
+    // With SwiftShader's 4-wide subgroups, more than 8 rows share A between lanes.
+    expect([8, 9, 512].map((m) => choose({ m }, true, true))).toEqual(['registers 8×16', 'registers 16×16, A shared by 4 lanes', 'registers 16×16, A shared by 4 lanes']);
+    expect(choose({ m: 512 }, false, true)).toBe('tiled 64×64');
     expect(choose({ m: 1, transB: true }, false)).toBe('gemv 4×4');
     expect(choose({ m: 4, transB: true }, false)).toBe('gemv 4×4');
     expect(choose({ m: 4, transB: true, k: 63 }, false)).toBe('tiled 64×64'); // k not a multiple of 4
@@ -205,6 +208,14 @@ describe('recordGemm (WebGPU vs float64 loops)', () => {
   it('a kernel given a GEMM it cannot compute is a ShapeError', () => {
     const t = (n: number) => gpu.tensor(new Float32Array(n), [n]);
     expect(() => gpu.runOp(gemmTestOp, [t(9), t(9), t(1), null], { m: 1, n: 1, k: 9, transB: true, cSize: 1, kernel: 'gemv' })).toThrow(/gemv 4×4 kernel cannot compute/);
+  });
+
+  it('the shared-A kernel on a device without 4-wide subgroups is an UnsupportedError', () => {
+    expect(gpu.quadSubgroups).toBe(true); // the test adapter (SwiftShader) runs it above
+    const t = (n: number) => gpu.tensor(new Float32Array(n), [n]);
+    const [a, b, c] = [t(16), t(16), t(16)].map((x) => gpu.argOf(x));
+    const recorder = { limits: gpu.limits, softwareAdapter: true, quadSubgroups: false, dispatch: () => {}, scratch: () => a, copy: () => {} };
+    expect(() => recordGemmWith(recorder, { a, b, c, m: 4, n: 4, k: 4 }, GEMM_KERNELS.rows16Shared)).toThrow(nn.UnsupportedError);
   });
 
   it('a region too small for the arguments is a ShapeError', () => {

@@ -67,6 +67,7 @@ export function recordCommands(backend: WebGpuBackend, lower: (k: KernelRecorder
   lower({
     limits: backend.limits,
     softwareAdapter: backend.softwareAdapter,
+    quadSubgroups: backend.quadSubgroups,
     dispatch: (spec) => commands.push({ kind: 'dispatch', spec }),
     scratch: (bytes) => {
       if (!scratch) throw new Error('lab: no scratch');

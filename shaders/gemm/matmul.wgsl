@@ -16,6 +16,8 @@
 // (SwiftShader does not unroll loops: accumulators in an array indexed by a loop counter spill).
 // Loads past the last row / column are clamped to it, so no load leaves the matrices, and outputs
 // past the edges are simply not stored; k is walked in whole quads, then one k at a time.
+// A's quads come from quadA(), prepended from matmul_a.wgsl (each invocation loads its own) or
+// matmul_a_subgroup.wgsl (the 4 lanes of a subgroup share the loads of their common rows).
 //
 // Why register blocks and not workgroup memory: on SwiftShader the barriers cost more than the
 // shared reads save; GPUs get matmul_tiled.wgsl. Why 16 × 16 for large products: SwiftShader runs
@@ -57,11 +59,6 @@ struct Quads { m0: mat4x4f, m1: mat4x4f, m2: mat4x4f, m3: mat4x4f }
 
 var<private> a_base: u32;
 var<private> b_base: u32;
-
-/** A[row][p … p + 3], for the row starting at `start`. */
-fn quadA(start: u32, p: u32) -> vec4f {
-  return vec4f(a[start + p], a[start + p + 1u], a[start + p + 2u], a[start + p + 3u]);
-}
 
 /** Storage offsets of op(B)'s columns col … col + 3 (clamped to the last: their results are not stored). */
 fn columnsB(col: u32) -> vec4u {
@@ -147,9 +144,11 @@ fn storeRow(row: u32, col0: u32, r: Row, c_base: u32) {
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
+  beginA();
   let row0 = gid.y * TM;
   let col0 = gid.x * TN;
-  if (row0 >= g.m || col0 >= g.n) { return; }
+  // With A shared, a lane past the last column still loads its part of A for the others.
+  if (row0 >= g.m || (!SHARED_A && col0 >= g.n)) { return; }
   a_base = g.offset_a + gid.z * g.stride_a;
   b_base = g.offset_b + gid.z * g.stride_b;
   // Start of each row of A in the block (rows past the end clamped to the last).

@@ -77,6 +77,11 @@ export interface KernelRecorder {
    * cost far more than on a GPU, so kernels whose best variant differs choose by this.
    */
   readonly softwareAdapter: boolean;
+  /**
+   * True where the device has the `subgroups` feature and every subgroup is 4 invocations wide
+   * (SwiftShader: its SIMD width): kernels may then share loads between the lanes of a subgroup.
+   */
+  readonly quadSubgroups?: boolean;
   dispatch(spec: DispatchSpec): void;
   /**
    * A temporary buffer of `bytes`, valid for this op's dispatches only (recurrent states, …). It

@@ -4,5 +4,8 @@ import type { Shader } from './kernel.js';
 
 /** A shader whose source starts with nan.wgsl, so it can call is_nan() and nan_f32(). */
 export function withNanTest(label: string, code: string): Shader {
-  return { label, code: `${nanWgsl}\n${code}` };
+  // WGSL directives (`enable subgroups;`) must come before every declaration: keep them first.
+  const directives = code.match(/^enable [^;]*;\n/gm) ?? [];
+  const body = directives.reduce((rest, d) => rest.replace(d, ''), code);
+  return { label, code: `${directives.join('')}${nanWgsl}\n${body}` };
 }

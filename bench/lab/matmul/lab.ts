@@ -17,7 +17,7 @@
 // (the log also shows the best).
 import { withActivationFn, type Activation } from '../../../src/ops/elementwise/activation';
 import { gemm } from '../../../src/ops/gemm/gemm';
-import { recordGemm, recordGemmWith, registerKernel, type GemmGpuArgs, type GemmKernel } from '../../../src/ops/gemm/gemmGpu';
+import { recordGemm, recordGemmWith, registerKernel, sharedAKernel, type GemmGpuArgs, type GemmKernel } from '../../../src/ops/gemm/gemmGpu';
 import { Random } from '../../../src/random';
 import gemvWgsl from '../../../shaders/gemm/matmul_gemv.wgsl?raw';
 import tiledWgsl from '../../../shaders/gemm/matmul_tiled.wgsl?raw';
@@ -83,6 +83,12 @@ const gemvVariant = (mr: number, nc: number): Variant => {
   return { name: `04-gemv-${mr}x${nc}`, accepts: (c) => c.transB && c.k % 4 === 0 && c.m <= 64, record: (k, args) => recordGemmWith(k, args, kernel) };
 };
 
+/** 05: shaders/gemm/matmul.wgsl with A shared by the 4 lanes of a subgroup (matmul_a_subgroup.wgsl). */
+const sharedAVariant = (tm: number, tn: number): Variant => {
+  const kernel = sharedAKernel(tm, tn);
+  return { name: `05-shared-a-${tm}x${tn}`, record: (k, args) => recordGemmWith(k, args, kernel) };
+};
+
 /** 02: shaders/gemm/matmul.wgsl with a given block and workgroup. */
 const shippedVariant = (tm: number, tn: number, wgx: number, wgy: number): Variant => {
   const kernel = registerKernel(tm, tn, wgx, wgy);
@@ -95,6 +101,8 @@ const VARIANTS: Variant[] = [
   { name: '00-shipped', record: recordGemm },
   shippedVariant(16, 16, 8, 8),
   shippedVariant(16, 16, 8, 4),
+  shippedVariant(16, 16, 4, 1),
+  shippedVariant(16, 16, 4, 16),
   shippedVariant(8, 16, 8, 8),
   shippedVariant(8, 16, 16, 4),
   shippedVariant(8, 8, 8, 8),
@@ -119,6 +127,9 @@ const VARIANTS: Variant[] = [
   registerVariant({ tm: 8, tn: 8, wgx: 16, wgy: 4, load: 'vec4' }),
   registerVariant({ tm: 1, tn: 8, wgx: 64, wgy: 1, load: 'vec4' }),
   registerVariant({ tm: 2, tn: 8, wgx: 32, wgy: 2, load: 'vec4' }),
+  sharedAVariant(16, 16),
+  sharedAVariant(16, 8),
+  sharedAVariant(8, 16),
   tiledVariant(4, 4),
   tiledVariant(8, 8),
   gemvVariant(1, 4),

@@ -78,7 +78,8 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
   // Timestamps for profiled runs (compile's `profile`); a feature costs nothing until used, and
   // the device is made before any compile says whether it will profile.
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  // Subgroups for the software adapter's GEMM (lanes share loads: src/ops/gemm/gemmGpu.ts).
+  const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ label: 'webgpu-nn', requiredLimits, requiredFeatures });

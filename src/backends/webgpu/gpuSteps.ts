@@ -16,6 +16,7 @@ export interface GpuGraphHost {
   readonly device: GPUDevice;
   readonly limits: GPUSupportedLimits;
   readonly softwareAdapter: boolean;
+  readonly quadSubgroups: boolean;
   readonly pipelines: PipelineCache;
   readonly debug: boolean;
   /** Kernel choices tuned on this adapter (compile's `tune`). */
@@ -74,6 +75,7 @@ export function recordNodes(host: GpuGraphHost, graph: Graph, args: readonly (Gp
   const recorder: KernelRecorder = {
     limits: host.limits,
     softwareAdapter: host.softwareAdapter,
+    quadSubgroups: host.quadSubgroups,
     dispatch: (spec) => {
       if (spec.workgroups[0] * spec.workgroups[1] * spec.workgroups[2] > 0) commands.push({ kind: 'dispatch', node, spec });
     },

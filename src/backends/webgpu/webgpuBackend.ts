@@ -95,6 +95,8 @@ export class WebGpuBackend extends BackendBase {
   readonly counters = { submits: 0, commandBuffers: 0, dispatches: 0, readbacks: 0 };
   /** @internal See KernelRecorder.softwareAdapter. */
   readonly softwareAdapter: boolean;
+  /** @internal See KernelRecorder.quadSubgroups. */
+  readonly quadSubgroups: boolean;
   /**
    * @internal Kernel choices tuned on this adapter (compile's `tune`), shared by the backends on
    * it; a backend with a forced `tuning` keeps its own (its table must stay what was asked for).
@@ -122,6 +124,7 @@ export class WebGpuBackend extends BackendBase {
     this.debug = options.debug ?? false;
     const tuning = options.tuning ?? 'auto';
     this.softwareAdapter = tuning === 'auto' ? isSoftwareAdapter(device) : tuning === 'software';
+    this.quadSubgroups = hasQuadSubgroups(device);
     this.tunedChoices = new TunedChoices(adapterKey(device), tuning === 'auto');
     this.lost = device.lost.then((info) => {
       this.#lost = [info.reason, info.message].filter(Boolean).join(': ') || 'device lost';
@@ -315,6 +318,7 @@ export class WebGpuBackend extends BackendBase {
     return {
       limits: this.limits,
       softwareAdapter: this.softwareAdapter,
+      quadSubgroups: this.quadSubgroups,
       dispatch: (spec) => {
         if (spec.workgroups[0] * spec.workgroups[1] * spec.workgroups[2] === 0) return;
         const pending = this.#begin();
@@ -537,6 +541,12 @@ export class WebGpuBackend extends BackendBase {
     const destroy = () => buffers.forEach((b) => b.destroy());
     this.device.queue.onSubmittedWorkDone().then(destroy, destroy);
   }
+}
+
+/** The device has subgroups, every one 4 invocations wide (see KernelRecorder.quadSubgroups). */
+function hasQuadSubgroups(device: GPUDevice): boolean {
+  const info = device.adapterInfo as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  return device.features.has('subgroups') && info.subgroupMinSize === 4 && info.subgroupMaxSize === 4;
 }
 
 /** SwiftShader, llvmpipe/lavapipe and other CPU implementations (see KernelRecorder.softwareAdapter). */

@@ -9,7 +9,8 @@
 // on the device among the variants of GEMM_KERNELS, gemmChoice):
 // - shaders/gemm/matmul.wgsl, register-blocked (a TM × TN block per invocation, no workgroup
 //   memory): on software adapters (SwiftShader), where it measured fastest: 16 × 16 blocks, the
-//   block narrowed for few rows;
+//   block narrowed for few rows; for more than 8 rows, where the adapter's subgroups are all 4
+//   wide (SwiftShader's), workgroups of one subgroup whose 4 lanes share the loads of A;
 // - shaders/gemm/matmul_tiled.wgsl, 64 × 64 tiles through workgroup memory: on GPUs;
 // - shaders/gemm/matmul_gemv.wgsl, split along k: on GPUs for A·Bᵀ with at most 4 rows (linear
 //   layers at small batch), when k and the strides are multiples of 4.
@@ -18,9 +19,11 @@
 import matmulGemvWgsl from '../../../shaders/gemm/matmul_gemv.wgsl?raw';
 import matmulTiledWgsl from '../../../shaders/gemm/matmul_tiled.wgsl?raw';
 import matmulWgsl from '../../../shaders/gemm/matmul.wgsl?raw';
+import matmulAWgsl from '../../../shaders/gemm/matmul_a.wgsl?raw';
+import matmulASubgroupWgsl from '../../../shaders/gemm/matmul_a_subgroup.wgsl?raw';
 import type { GpuArg, KernelRecorder, Shader, VariantChoice } from '../kernel.js';
 import { chooseVariant, uniforms } from '../kernel.js';
-import { ShapeError } from '../../errors.js';
+import { ShapeError, UnsupportedError } from '../../errors.js';
 import { activationConstants, withActivationFn, type Activation } from '../elementwise/activation.js';
 
 export interface GemmGpuArgs {
@@ -73,9 +76,12 @@ export interface GemmKernel {
   readonly rowsPerGroup: number;
   readonly colsPerGroup: number;
   readonly accepts?: (g: GemmShape) => boolean;
+  /** Needs subgroups all 4 invocations wide (KernelRecorder.quadSubgroups). */
+  readonly quadSubgroups?: boolean;
 }
 
-const registerShader = withActivationFn('matmul', matmulWgsl);
+const registerShader = withActivationFn('matmul', `${matmulAWgsl}\n${matmulWgsl}`);
+const sharedAShader = withActivationFn('matmul_shared_a', `${matmulASubgroupWgsl}\n${matmulWgsl}`);
 
 /** shaders/gemm/matmul.wgsl with a TM × TN block per invocation in workgroups of wgX × wgY. */
 /* @__NO_SIDE_EFFECTS__ */
@@ -89,6 +95,22 @@ export function registerKernel(tm: number, tn: number, wgX: number, wgY: number)
   };
 }
 
+/**
+ * shaders/gemm/matmul.wgsl with a TM × TN block per invocation, a workgroup being one subgroup of
+ * 4 lanes side by side along n that share their loads of A (matmul_a_subgroup.wgsl).
+ */
+/* @__NO_SIDE_EFFECTS__ */
+export function sharedAKernel(tm: number, tn: number): GemmKernel {
+  return {
+    name: `registers ${tm}×${tn}, A shared by 4 lanes`,
+    shader: sharedAShader,
+    constants: { TM: tm, TN: tn, WG_X: 4, WG_Y: 1 },
+    rowsPerGroup: tm,
+    colsPerGroup: 4 * tn,
+    quadSubgroups: true,
+  };
+}
+
 const multipleOf4 = (...values: number[]) => values.every((v) => v % 4 === 0);
 
 /** Every kernel recordGemm may choose (exported so tests run each on every case it accepts). */
@@ -99,6 +121,7 @@ export const GEMM_KERNELS = {
   rows4: registerKernel(4, 16, 16, 4),
   rows8: registerKernel(8, 16, 8, 8),
   rows16: registerKernel(16, 16, 8, 8),
+  rows16Shared: sharedAKernel(16, 16),
   // GPUs.
   tiled: { name: 'tiled 64×64', shader: withActivationFn('matmul_tiled', matmulTiledWgsl), rowsPerGroup: 64, colsPerGroup: 64 },
   gemv: {
@@ -110,14 +133,17 @@ export const GEMM_KERNELS = {
   },
 } satisfies Record<string, GemmKernel>;
 
-/** The kernel for a GEMM of this shape on a software adapter or a GPU. */
-export function chooseGemmKernel(g: GemmShape, softwareAdapter: boolean): GemmKernel {
+/**
+ * The kernel for a GEMM of this shape on a software adapter or a GPU (`quadSubgroups`: the device
+ * has subgroups, all 4 invocations wide).
+ */
+export function chooseGemmKernel(g: GemmShape, softwareAdapter: boolean, quadSubgroups = false): GemmKernel {
   if (softwareAdapter) {
     if (g.m <= 1) return GEMM_KERNELS.rows1;
     if (g.m <= 2) return GEMM_KERNELS.rows2;
     if (g.m <= 4) return GEMM_KERNELS.rows4;
     if (g.m <= 8) return GEMM_KERNELS.rows8;
-    return GEMM_KERNELS.rows16;
+    return quadSubgroups ? GEMM_KERNELS.rows16Shared : GEMM_KERNELS.rows16;
   }
   if (g.m <= 4 && GEMM_KERNELS.gemv.accepts(g)) return GEMM_KERNELS.gemv;
   return GEMM_KERNELS.tiled;
@@ -127,12 +153,14 @@ export function chooseGemmKernel(g: GemmShape, softwareAdapter: boolean): GemmKe
  * The GEMM's kernel choice: every kernel that accepts the shape is a candidate (compile's `tune`
  * times them on the device), the table above is the preferred pick.
  */
-export function gemmChoice(g: GemmShape, softwareAdapter: boolean): VariantChoice<GemmKernel> {
-  const candidates = Object.values(GEMM_KERNELS).filter((kernel: GemmKernel) => !kernel.accepts || kernel.accepts(g));
+export function gemmChoice(g: GemmShape, softwareAdapter: boolean, quadSubgroups = false): VariantChoice<GemmKernel> {
+  const candidates = Object.values(GEMM_KERNELS).filter(
+    (kernel: GemmKernel) => (!kernel.accepts || kernel.accepts(g)) && (quadSubgroups || !kernel.quadSubgroups),
+  );
   return {
     key: `gemm m${g.m} n${g.n} k${g.k} batch${g.batch}${g.transB ? ' transB' : ''}`,
     candidates,
-    preferred: chooseGemmKernel(g, softwareAdapter),
+    preferred: chooseGemmKernel(g, softwareAdapter, quadSubgroups),
   };
 }
 
@@ -162,7 +190,7 @@ const MAX_GROUPS = 65535;
 
 /** Records the dispatches computing C = A · op(B) (+ bias) then activation. */
 export function recordGemm(k: KernelRecorder, args: GemmGpuArgs): void {
-  recordGemmWith(k, args, chooseVariant(k, gemmChoice(gemmShape(args), k.softwareAdapter)));
+  recordGemmWith(k, args, chooseVariant(k, gemmChoice(gemmShape(args), k.softwareAdapter, k.quadSubgroups)));
 }
 
 /** recordGemm on a given kernel (tests and the kernel lab run each candidate through this). */
@@ -177,6 +205,9 @@ export function recordGemmWith(k: KernelRecorder, args: GemmGpuArgs, kernel: Gem
   checkRegion('B', args.b, offsetB, ldb, transB ? n : depth, transB ? depth : n, batch, strideB);
   checkRegion('C', args.c, offsetC, ldc, m, n, batch, strideC);
   if (bias) checkRegion('bias', bias, biasOffset, 0, 1, biasPer === 'row' ? m : n, 1, 0);
+  if (kernel.quadSubgroups && !k.quadSubgroups) {
+    throw new UnsupportedError(`gemm (WebGPU): the ${kernel.name} kernel needs subgroups of 4 invocations, which this device does not have`);
+  }
   if (kernel.accepts && !kernel.accepts(g)) {
     throw new ShapeError(`gemm (WebGPU): the ${kernel.name} kernel cannot compute m ${m}, n ${n}, k ${depth} with these strides and offsets`);
   }
