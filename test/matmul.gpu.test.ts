@@ -113,13 +113,13 @@ describe('recordGemm (WebGPU vs float64 loops)', () => {
     ]);
     // With SwiftShader's 4-wide subgroups, more than 8 rows share A between lanes.
     expect([8, 9, 512].map((m) => choose({ m }, true, true))).toEqual(['registers 8×16', 'registers 16×16, A shared by 4 lanes', 'registers 16×16, A shared by 4 lanes']);
-    expect(choose({ m: 512 }, false, true)).toBe('tiled 64×64');
+    expect(choose({ m: 512 }, false, true)).toBe('tiled 64×32');
     expect(choose({ m: 1, transB: true }, false)).toBe('gemv 4×4');
     expect(choose({ m: 4, transB: true }, false)).toBe('gemv 4×4');
-    expect(choose({ m: 4, transB: true, k: 63 }, false)).toBe('tiled 64×64'); // k not a multiple of 4
-    expect(choose({ m: 4, transB: true, offsetA: 2 }, false)).toBe('tiled 64×64');
-    expect(choose({ m: 1, transB: false }, false)).toBe('tiled 64×64');
-    expect(choose({ m: 5, transB: true }, false)).toBe('tiled 64×64');
+    expect(choose({ m: 4, transB: true, k: 63 }, false)).toBe('tiled 64×32'); // k not a multiple of 4
+    expect(choose({ m: 4, transB: true, offsetA: 2 }, false)).toBe('tiled 64×32');
+    expect(choose({ m: 1, transB: false }, false)).toBe('tiled 64×32');
+    expect(choose({ m: 5, transB: true }, false)).toBe('tiled 64×32');
   });
 
   it('NaN and ±∞ reach exactly the outputs they should on every kernel, also at the last k (past the whole quads)', async () => {

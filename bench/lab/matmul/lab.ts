@@ -69,11 +69,11 @@ const registerVariant = (v: RegisterVariant): Variant => {
   };
 };
 
-/** 03: shaders/gemm/matmul_tiled.wgsl with TR × TC per invocation (tiles of 16·TR × 16·TC). */
-const tiledVariant = (tr: number, tc: number): Variant => {
-  const code = tiledWgsl.replace(/const TR = \d+u;/, `const TR = ${tr}u;`).replace(/const TC = \d+u;/, `const TC = ${tc}u;`);
-  const kernel: GemmKernel = { name: `tiled ${tr}×${tc}`, shader: withActivationFn(`lab-tiled-${tr}x${tc}`, code), rowsPerGroup: 16 * tr, colsPerGroup: 16 * tc };
-  return { name: `03-tiled-${tr}x${tc}`, record: (k, args) => recordGemmWith(k, args, kernel) };
+/** 03: shaders/gemm/matmul_tiled.wgsl with TR × 4 per invocation, WG × WG invocations, BK along k per step. */
+const tiledVariant = (tr: number, wg: number, bk: number): Variant => {
+  const code = tiledWgsl.replace(/const TR = \d+u;/, `const TR = ${tr}u;`).replace(/const WG = \d+u;/, `const WG = ${wg}u;`).replace(/const BK = \d+u;/, `const BK = ${bk}u;`);
+  const kernel: GemmKernel = { name: `tiled ${tr}×4 wg${wg} bk${bk}`, shader: withActivationFn(`lab-tiled-${tr}x4-${wg}-${bk}`, code), rowsPerGroup: wg * tr, colsPerGroup: wg * 4 };
+  return { name: `03-tiled-${tr}x4-wg${wg}-bk${bk}`, record: (k, args) => recordGemmWith(k, args, kernel) };
 };
 
 /** 04: shaders/gemm/matmul_gemv.wgsl with MR rows × NC columns per workgroup. */
@@ -130,8 +130,11 @@ const VARIANTS: Variant[] = [
   sharedAVariant(16, 16),
   sharedAVariant(16, 8),
   sharedAVariant(8, 16),
-  tiledVariant(4, 4),
-  tiledVariant(8, 8),
+  tiledVariant(8, 8, 32),
+  tiledVariant(4, 8, 32),
+  tiledVariant(8, 8, 16),
+  tiledVariant(4, 16, 16),
+  tiledVariant(8, 16, 16),
   gemvVariant(1, 4),
   gemvVariant(4, 4),
   gemvVariant(8, 4),

@@ -123,7 +123,7 @@ export const GEMM_KERNELS = {
   rows16: registerKernel(16, 16, 8, 8),
   rows16Shared: sharedAKernel(16, 16),
   // GPUs.
-  tiled: { name: 'tiled 64×64', shader: withActivationFn('matmul_tiled', matmulTiledWgsl), rowsPerGroup: 64, colsPerGroup: 64 },
+  tiled: { name: 'tiled 64×32', shader: withActivationFn('matmul_tiled', matmulTiledWgsl), rowsPerGroup: 64, colsPerGroup: 32 },
   gemv: {
     name: 'gemv 4×4',
     shader: withActivationFn('matmul_gemv', matmulGemvWgsl),
