@@ -148,6 +148,10 @@ describe('wasm recurrent steps vs the TypeScript ones (through the lstm, gru and
     ['gru (ONNX form: the TypeScript step)', 'gru', { linearBeforeReset: false }],
     ['rnn relu', 'rnn', { nonlinearity: 'relu' }],
     ['rnn tanh, hidden 13', 'rnn', { hiddenSize: 13 }],
+    // The step works in blocks of 8 units over an even count of inputs: odd sizes past one block.
+    ['lstm, hidden 19, peepholes, reverse', 'lstm', { hiddenSize: 19, peepholes: true, bidirectional: true }],
+    ['gru, hidden 17, 2 layers, sequence lengths', 'gru', { hiddenSize: 17, numLayers: 2, sequenceLengths: [3, 4, 1] }],
+    ['rnn relu, hidden 24', 'rnn', { hiddenSize: 24, nonlinearity: 'relu' }],
   ];
   it.each(variants)('%s', async (_name, mode, { peepholes, ...opts }) => {
     const [T, N, I] = [4, 3, 5];
@@ -176,6 +180,37 @@ describe('wasm recurrent steps vs the TypeScript ones (through the lstm, gru and
       results.push(await Promise.all(Object.keys(out).sort().map((k) => out[k].data())));
     }
     results[0].forEach((got, i) => expectClose(got, results[1][i], `output ${i}`));
+  });
+});
+
+describe("wasm sigmoid and tanh (wasm/activation.ts's SIMD approximations)", () => {
+  // Every float32 step over [−30, 30] would be too many: a dense grid, small values near 0 (where
+  // tanh switches to its polynomial), and the values around the switch at |x| = 0.25.
+  const grid: number[] = [];
+  for (let i = -30000; i <= 30000; i++) grid.push(i / 1000 + 0.0001234);
+  for (let e = -30; e <= 0; e += 0.01) grid.push(2 ** e, -(2 ** e));
+  for (let d = -1e-3; d <= 1e-3; d += 1e-6) grid.push(0.25 + d, -0.25 - d);
+  const x = Float32Array.from(grid);
+  const reference = { sigmoid: (v: number) => 1 / (1 + Math.exp(-v)), tanh: Math.tanh };
+
+  it.each(['sigmoid', 'tanh'] as const)('%s: within 4e-7 relative of float64, the documented bound', async (kind) => {
+    const y = await cpu.ops[kind](cpu.tensor(x, [x.length])).data();
+    let worst = 0;
+    for (let i = 0; i < x.length; i++) {
+      const want = reference[kind](x[i]);
+      worst = Math.max(worst, Math.abs(y[i] - want) / Math.abs(want));
+    }
+    expect(worst).toBeLessThan(4e-7);
+  });
+
+  it.each(['sigmoid', 'tanh'] as const)('%s: NaN passes, ±∞ and huge inputs give the limits', async (kind) => {
+    const y = await cpu.ops[kind](cpu.tensor([NaN, Infinity, -Infinity, 1e30, -1e30, 0, -0], [7])).data();
+    expect(Number.isNaN(y[0])).toBe(true);
+    const low = kind === 'sigmoid' ? 0 : -1;
+    expect([y[1], y[3]]).toEqual([1, 1]);
+    for (const v of [y[2], y[4]]) expect(Math.abs(v - low)).toBeLessThan(1e-37);
+    expect(y[5]).toBe(kind === 'sigmoid' ? 0.5 : 0);
+    if (kind === 'tanh') expect(Object.is(y[6], -0)).toBe(true);
   });
 });
 

@@ -6,6 +6,8 @@
 // Products are summed in float32 (f32x4.mul + f32x4.add: baseline SIMD has no fused multiply-add;
 // relaxed SIMD's relaxed_madd measured no faster in V8, so one baseline module serves everywhere).
 
+import { ACT_NONE, activate4 } from './activation';
+
 /**
  * Rows of A per micro-tile: 4 rows × 2 vectors = 8 accumulators, + 2 of B + 1 of A. A 6 × 8 tile
  * (15 registers) ran at half the speed in V8 (1024³: 22 against 43–48 GFLOP/s per CPU second):
@@ -25,12 +27,6 @@ const NC = 2048;
 export function gemmScratchBytes(): i32 {
   return (MC * KC + KC * NC + MR * NR) * 4;
 }
-
-// Epilogue activations (codes shared with wasmKernels.ts).
-const ACT_NONE = 0;
-const ACT_RELU = 1;
-const ACT_LEAKY = 2;
-const ACT_CLIP = 3;
 
 /**
  * C = op(A)·op(B) (+ C when `accumulate`), then + bias (biasPer 1: bias[j] per column, 2:
@@ -269,16 +265,6 @@ function epilogue(m: i32, n: i32, c: usize, ldc: i32, bias: usize, biasPer: i32,
       store<f32>(at, f32x4.extract_lane(activate4(f32x4.splat(v), act, zero, lo, hi), 0));
     }
   }
-}
-
-/** The activation of 4 values; NaN passes through every one, as in activation.ts. */
-// @ts-ignore: decorator
-@inline
-function activate4(v: v128, act: i32, zero: v128, lo: v128, hi: v128): v128 {
-  if (act == ACT_RELU) return v128.bitselect(zero, v, f32x4.lt(v, zero));
-  if (act == ACT_LEAKY) return v128.bitselect(v, f32x4.mul(v, lo), f32x4.ge(v, zero));
-  if (act == ACT_CLIP) return f32x4.min(f32x4.max(v, lo), hi);
-  return v;
 }
 
 /** a·b + c per lane, rounded twice. */

@@ -1,8 +1,10 @@
 // The CPU backend's wasm kernels, loaded by src/backends/cpu/wasm/wasmKernels.ts. Built into
 // src/backends/cpu/wasm/kernels.generated.ts by scripts/build-wasm.mjs (npm run build:wasm).
+export { activate } from './activation';
 export { gemm, gemmScratchBytes } from './gemm';
 export { im2col } from './im2col';
-export { recurrentStep } from './recurrent';
+export { pool2d } from './pool';
+export { recurrentPack, recurrentPackedBytes, recurrentStep } from './recurrent';
 
 /** The first byte past the module's static data (Mathf's tables): the JS side places its buffers from here. */
 export function heapBase(): usize {

@@ -51,6 +51,11 @@ export function activateInPlace(data: Float32Array, a: Activation | undefined): 
   for (let i = 0; i < data.length; i++) data[i] = activate(data[i], a);
 }
 
+/** What a CpuKernels may add for the standalone activation op: y = a(x) elementwise (the wasm SIMD one). */
+export interface ActivationKernels {
+  activate(x: Float32Array, y: Float32Array, a: Activation): void;
+}
+
 const F32_MAX = 3.4028234663852886e38;
 const ACT_KIND: Record<Activation['kind'], number> = { relu: 1, sigmoid: 2, tanh: 3, leakyRelu: 4, clip: 5 };
 
@@ -81,7 +86,9 @@ export const activationOp: OpDef<Activation> = {
     if (!x) throw new ShapeError(`${a.kind}: input is missing`);
     return [x];
   },
-  cpu([x], [y], a) {
+  cpu([x], [y], a, kernels) {
+    const fast = (kernels as Partial<ActivationKernels> | undefined)?.activate;
+    if (fast) return fast(x!.data, y.data, a);
     y.data.set(x!.data);
     activateInPlace(y.data, a);
   },

@@ -5,7 +5,7 @@ import { grid, uniforms, type GpuArg, type KernelRecorder } from '../kernel.js';
 import { withNanTest } from '../nan.js';
 import { ShapeError } from '../../errors.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
-import type { OpDef, OpRunner } from '../op.js';
+import type { CpuArg, OpDef, OpRunner } from '../op.js';
 import { avgPool2dGradOp } from './avgPool2dGrad.js';
 import { maxPool2dGradOp } from './maxPool2dGrad.js';
 import {
@@ -104,15 +104,18 @@ export const pool2dOp: OpDef<Pool2dAttrs> = {
     const { output } = checkPool(x, attrs);
     return [[x![0], x![1], output[0], output[1]]];
   },
-  cpu([x], [y], attrs) {
+  cpu([x], [y], attrs, kernels) {
     // x [N, C, H, W] -> y [N, C, OH, OW]
     const [N, C, H, W] = x!.shape;
-    const { kernel, stride, dilation, pads, output } = resolveWindow(opName(attrs.mode), x!.shape, attrs.kernel, attrs, attrs.ceilMode);
+    const window = resolveWindow(opName(attrs.mode), x!.shape, attrs.kernel, attrs, attrs.ceilMode);
+    const { kernel, stride, dilation, pads, output } = window;
     const [OH, OW] = output;
     // Per output row / column: the taps over real input cells [lo, hi), and how many taps lie in the
     // padded input (padding included, ceil mode's overhang past it excluded) for countIncludePad.
     const rows = axisTaps(OH, stride[0], pads[0], dilation[0], kernel[0], H, pads[2]);
     const cols = axisTaps(OW, stride[1], pads[1], dilation[1], kernel[1], W, pads[3]);
+    const fast = (kernels as Partial<PoolKernels> | undefined)?.pool2d;
+    if (fast?.(x!, y, window, rows, cols, attrs.mode, attrs.countIncludePad)) return;
     const [dh, dw] = dilation;
     const xd = x!.data;
     const yd = y.data;
@@ -165,6 +168,17 @@ export const pool2dOp: OpDef<Pool2dAttrs> = {
     return [r.runOp(avgPool2dGradOp, [dy!], { ...window, countIncludePad, inputShape })[0]];
   },
 };
+
+/** Per output row or column of a pooling window: axisTaps' tables. */
+export type AxisTaps = ReturnType<typeof axisTaps>;
+
+/**
+ * What a CpuKernels may add for pool2d: the same windows, given the op's tap tables (the wasm
+ * kernel). It returns false where it cannot run (the caller then runs the reference loops).
+ */
+export interface PoolKernels {
+  pool2d(x: CpuArg, y: CpuArg, window: Window2d, rows: AxisTaps, cols: AxisTaps, mode: 'max' | 'avg', countIncludePad: boolean): boolean;
+}
 
 /** The window of shaders/pool/pool2d.wgsl's `main` for one dispatch (sizes of one plane). */
 export interface GpuPoolWindow {

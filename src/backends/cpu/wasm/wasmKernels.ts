@@ -3,10 +3,11 @@
 // arguments as the TypeScript references: each call copies its operands into the module's
 // memory, runs there and copies the result back. The copies are O(size) against the product's
 // O(m·n·k), and they keep the backend's tensors ordinary Float32Arrays.
-import { activateInPlace, type Activation } from '../../../ops/elementwise/activation.js';
+import { activateInPlace, type Activation, type ActivationKernels } from '../../../ops/elementwise/activation.js';
 import { checkGemmExtents } from '../../../ops/gemm/gemm.js';
 import { referenceKernels } from '../../../ops/cpuKernels.js';
 import type { CpuArg, CpuKernels, GemmEpilogue, GemmKernel } from '../../../ops/op.js';
+import type { AxisTaps, PoolKernels } from '../../../ops/pool/pool2d.js';
 import type { Window2d } from '../../../ops/window.js';
 import { GATE_COUNT, type RecurrentKernels, type SequenceRows, type StepWeights } from '../../../ops/recurrent/recurrentMath.js';
 import { KERNELS_WASM_BASE64 } from './kernels.generated.js';
@@ -20,9 +21,16 @@ export interface KernelExports {
     a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number,
     bias: number, biasPer: number, act: number, alpha: number, beta: number, scratch: number,
   ): void;
+  recurrentPackedBytes(mode: number, H: number): number;
+  recurrentPack(mode: number, H: number, wHh: number, bHh: number, dst: number): void;
   recurrentStep(
-    mode: number, rows: number, H: number, wHh: number, bHh: number, wPh: number, clip: number,
-    xp: number, xpStride: number, h: number, c: number, gates: number,
+    mode: number, rows: number, H: number, packed: number, wPh: number, clip: number,
+    xp: number, xpStride: number, hIn: number, hOut: number, c: number,
+  ): void;
+  activate(x: number, n: number, act: number, alpha: number, beta: number): void;
+  pool2d(
+    x: number, planes: number, H: number, W: number, OH: number, OW: number, sh: number, sw: number, dh: number, dw: number,
+    pt: number, pl: number, max: number, countIncludePad: number, taps: number, y: number,
   ): void;
   im2col(
     x: number, channels: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,
@@ -55,9 +63,8 @@ export async function instantiateWasmKernels(wasm: typeof WebAssembly | undefine
   return new WasmKernels(instance.exports as unknown as KernelExports);
 }
 
-// Epilogue activation codes of wasm/gemm.ts. Sigmoid and tanh have no SIMD form there: those
-// run in TypeScript on the copied-back result.
-const ACT_CODE = { relu: 1, leakyRelu: 2, clip: 3 } as const;
+// Epilogue activation codes of wasm/gemm.ts (sigmoid and tanh: wasm/activation.ts's SIMD forms).
+const ACT_CODE = { relu: 1, leakyRelu: 2, clip: 3, sigmoid: 4, tanh: 5 } as const;
 
 /** Bytes one call may place in wasm memory; past this, the call runs the TypeScript kernel instead. */
 const MAX_CALL_BYTES = 2 ** 31 - 2 ** 26;
@@ -73,7 +80,7 @@ export interface GemmThreads {
   readonly gemm: KernelExports['gemm'];
 }
 
-export class WasmKernels implements CpuKernels, RecurrentKernels {
+export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKernels, PoolKernels {
   readonly #x: KernelExports;
   readonly #gemm: KernelExports['gemm'];
   readonly #scratch: number;
@@ -132,7 +139,42 @@ export class WasmKernels implements CpuKernels, RecurrentKernels {
     if (bias) heap.set(bias.subarray(0, biasLength), pBias / 4);
     const [act, alpha, beta] = activationArgs(epilogue?.activation);
     this.#gemm(+transA, +transB, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, pBias, biasCode(epilogue), act, alpha, beta, this.#scratch);
-    copyOut(heap, pc, m, n, c, cOffset, ldc, act === 0 ? epilogue?.activation : undefined);
+    copyOut(heap, pc, m, n, c, cOffset, ldc);
+  };
+
+  activate = (x: Float32Array, y: Float32Array, a: Activation): void => {
+    const at = this.#arena;
+    if (!this.#reserve(at + 4 * x.length)) {
+      y.set(x);
+      activateInPlace(y, a);
+      return;
+    }
+    this.#heap.set(x, at / 4);
+    this.#x.activate(at, x.length, ...activationArgs(a));
+    y.set(this.#heap.subarray(at / 4, at / 4 + x.length));
+  };
+
+  pool2d = (x: CpuArg, y: CpuArg, win: Window2d, rows: AxisTaps, cols: AxisTaps, mode: 'max' | 'avg', countIncludePad: boolean): boolean => {
+    const [N, C, H, W] = x.shape;
+    const [OH, OW] = win.output;
+    const px = this.#arena;
+    const pTaps = align(px + 4 * x.data.length);
+    const py = align(pTaps + 4 * 3 * (OH + OW));
+    if (!this.#reserve(py + 4 * y.data.length)) return false;
+    const heap = this.#heap;
+    heap.set(x.data, px / 4);
+    const taps = new Int32Array(heap.buffer, pTaps, 3 * (OH + OW));
+    taps.set(rows.lo);
+    taps.set(rows.hi, OH);
+    taps.set(rows.padded, 2 * OH);
+    taps.set(cols.lo, 3 * OH);
+    taps.set(cols.hi, 3 * OH + OW);
+    taps.set(cols.padded, 3 * OH + 2 * OW);
+    const [sh, sw] = win.stride;
+    const [dh, dw] = win.dilation;
+    this.#x.pool2d(px, N * C, H, W, OH, OW, sh, sw, dh, dw, win.pads[0], win.pads[1], +(mode === 'max'), +countIncludePad, pTaps, py);
+    y.data.set(heap.subarray(py / 4, py / 4 + y.data.length));
+    return true;
   };
 
   conv2d = (x: CpuArg, w: CpuArg, b: CpuArg | null, y: CpuArg, win: Window2d, groups: number, activation?: Activation): void => {
@@ -183,63 +225,73 @@ export class WasmKernels implements CpuKernels, RecurrentKernels {
       }
     }
     y.data.set(heap.subarray(py / 4, py / 4 + y.data.length));
-    if (act === 0) activateInPlace(y.data, activation);
   };
 
-  // The weights, the projection and the state go into wasm memory once per layer-direction; each
-  // time step is then one call (all batch rows at once unless sequence lengths differ per row).
+  // The weights (packed by wasm for the step), the projection and the state go into wasm memory
+  // once per layer-direction; each time step is then one call (all batch rows at once unless
+  // sequence lengths differ per row) that writes its h into a [T, N, Hp] block, copied out at the end.
   recurrentDirection = (
     w: StepWeights, projection: Float32Array, h: Float32Array, c: Float32Array, stateOffset: number,
     dst: SequenceRows, dstColumn: number, T: number, N: number, reverse: boolean, lengths: readonly number[] | null,
   ): boolean => {
     // ONNX's GRU variant (W_hn applied to r ⊙ h) stays in TypeScript.
     if (w.mode === 'gru' && !w.linearBeforeReset) return false;
+    const x = this.#x;
     const H = w.hiddenSize;
+    const Hp = Math.ceil(H / 8) * 8;
     const GH = GATE_COUNT[w.mode] * H;
-    const pw = this.#arena;
+    const mode = w.mode === 'lstm' ? STEP_MODE.lstm : w.mode === 'gru' ? STEP_MODE.gru : w.nonlinearity === 'relu' ? STEP_MODE.rnnRelu : STEP_MODE.rnnTanh;
+    // The step reads up to 7 floats past the projection's and the peepholes' last gate: 64 bytes of room.
+    const pPacked = this.#arena;
+    const pPeep = align(pPacked + x.recurrentPackedBytes(mode, H));
+    const pXp = align(pPeep + 4 * 3 * H + 64);
+    const pH0 = align(pXp + 4 * T * N * GH + 64);
+    const pc = align(pH0 + 4 * N * Hp);
+    const pOut = align(pc + 4 * N * Hp);
+    const pw = align(pOut + 4 * T * N * Hp);
     const pBias = align(pw + 4 * GH * H);
-    const pPeep = align(pBias + 4 * GH);
-    const pXp = align(pPeep + 4 * 3 * H);
-    const ph = align(pXp + 4 * T * N * GH);
-    const pc = align(ph + 4 * N * H);
-    const pGates = align(pc + 4 * N * H);
-    if (!this.#reserve(pGates + 4 * GH)) return false;
+    if (!this.#reserve(pBias + 4 * GH)) return false;
     const heap = this.#heap;
     heap.set(w.wHh.subarray(0, GH * H), pw / 4);
     if (w.bHh) heap.set(w.bHh.subarray(0, GH), pBias / 4);
+    x.recurrentPack(mode, H, pw, w.bHh ? pBias : 0, pPacked);
     if (w.wPh) heap.set(w.wPh.subarray(0, 3 * H), pPeep / 4);
     heap.set(projection.subarray(0, T * N * GH), pXp / 4);
-    heap.set(h.subarray(stateOffset, stateOffset + N * H), ph / 4);
-    if (w.mode === 'lstm') heap.set(c.subarray(stateOffset, stateOffset + N * H), pc / 4);
-    const mode = w.mode === 'lstm' ? STEP_MODE.lstm : w.mode === 'gru' ? STEP_MODE.gru : w.nonlinearity === 'relu' ? STEP_MODE.rnnRelu : STEP_MODE.rnnTanh;
-    const step = (t: number, b: number, rows: number) =>
-      this.#x.recurrentStep(mode, rows, H, pw, w.bHh ? pBias : 0, w.wPh ? pPeep : 0, w.clip, pXp + 4 * (t * N + b) * GH, GH, ph + 4 * b * H, pc + 4 * b * H, pGates);
-    const output = (t: number, b: number) => {
-      const o = t * dst.strideT + b * dst.strideN + dstColumn;
-      dst.data.set(heap.subarray(ph / 4 + b * H, ph / 4 + (b + 1) * H), o);
+    // State rows of Hp floats, the lanes past H zero (the step reads lane H when H is odd).
+    heap.fill(0, pH0 / 4, pOut / 4);
+    for (let b = 0; b < N; b++) {
+      heap.set(h.subarray(stateOffset + b * H, stateOffset + (b + 1) * H), pH0 / 4 + b * Hp);
+      if (w.mode === 'lstm') heap.set(c.subarray(stateOffset + b * H, stateOffset + (b + 1) * H), pc / 4 + b * Hp);
+    }
+    const row = (t: number, b: number) => pOut + 4 * (t * N + b) * Hp;
+    // Where each batch row's latest h is: h0, then the output row of its last step.
+    const last = Array.from({ length: N }, (_, b) => pH0 + 4 * b * Hp);
+    const step = (t: number, b: number, rows: number) => {
+      x.recurrentStep(mode, rows, H, pPacked, w.wPh ? pPeep : 0, w.clip, pXp + 4 * (t * N + b) * GH, GH, last[b], row(t, b), pc + 4 * b * Hp);
+      for (let r = b; r < b + rows; r++) last[r] = row(t, r);
     };
     for (let s = 0; s < T; s++) {
       if (!lengths) {
-        const t = reverse ? T - 1 - s : s;
-        step(t, 0, N);
-        for (let b = 0; b < N; b++) output(t, b);
+        step(reverse ? T - 1 - s : s, 0, N);
         continue;
       }
       for (let b = 0; b < N; b++) {
         const len = lengths[b];
-        if (s >= len) {
-          // Padding: positions t ≥ len output 0 and leave the state as it is.
-          const o = s * dst.strideT + b * dst.strideN + dstColumn;
-          dst.data.fill(0, o, o + H);
-          continue;
-        }
-        const t = reverse ? len - 1 - s : s;
-        step(t, b, 1);
-        output(t, b);
+        if (s < len) step(reverse ? len - 1 - s : s, b, 1);
       }
     }
-    h.set(heap.subarray(ph / 4, ph / 4 + N * H), stateOffset);
-    if (w.mode === 'lstm') c.set(heap.subarray(pc / 4, pc / 4 + N * H), stateOffset);
+    // Every output row: the step's h, or 0 past the row's length (padding).
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < N; b++) {
+        const o = t * dst.strideT + b * dst.strideN + dstColumn;
+        if (lengths && t >= lengths[b]) dst.data.fill(0, o, o + H);
+        else dst.data.set(heap.subarray(row(t, b) / 4, row(t, b) / 4 + H), o);
+      }
+    }
+    for (let b = 0; b < N; b++) {
+      h.set(heap.subarray(last[b] / 4, last[b] / 4 + H), stateOffset + b * H);
+      if (w.mode === 'lstm') c.set(heap.subarray(pc / 4 + b * Hp, pc / 4 + b * Hp + H), stateOffset + b * H);
+    }
     return true;
   };
 }
@@ -258,7 +310,7 @@ function biasCode(e: GemmEpilogue | undefined): number {
   return e.biasPer === 'column' ? 1 : 2;
 }
 
-/** wasm/gemm.ts's activation arguments [code, alpha, beta]; code 0 for none, and for sigmoid and tanh. */
+/** wasm/gemm.ts's activation arguments [code, alpha, beta]; code 0 for none. */
 function activationArgs(a: Activation | undefined): [number, number, number] {
   switch (a?.kind) {
     case 'relu':
@@ -267,16 +319,20 @@ function activationArgs(a: Activation | undefined): [number, number, number] {
       return [ACT_CODE.leakyRelu, a.negativeSlope, 0];
     case 'clip':
       return [ACT_CODE.clip, a.min, a.max];
+    case 'sigmoid':
+      return [ACT_CODE.sigmoid, 0, 0];
+    case 'tanh':
+      return [ACT_CODE.tanh, 0, 0];
     default:
       return [0, 0, 0];
   }
 }
 
-/** C's m × n result at heap byte `at` (dense) into c, then the activation wasm did not apply. */
-function copyOut(heap: Float32Array, at: number, m: number, n: number, c: Float32Array, cOffset: number, ldc: number, rest: Activation | undefined): void {
-  for (let i = 0; i < m; i++) {
-    const row = c.subarray(cOffset + i * ldc, cOffset + i * ldc + n);
-    row.set(heap.subarray(at / 4 + i * n, at / 4 + (i + 1) * n));
-    activateInPlace(row, rest);
+/** C's m × n result at heap byte `at` (dense) into c. */
+function copyOut(heap: Float32Array, at: number, m: number, n: number, c: Float32Array, cOffset: number, ldc: number): void {
+  if (ldc === n) {
+    c.set(heap.subarray(at / 4, at / 4 + m * n), cOffset);
+    return;
   }
+  for (let i = 0; i < m; i++) c.set(heap.subarray(at / 4 + i * n, at / 4 + (i + 1) * n), cOffset + i * ldc);
 }
