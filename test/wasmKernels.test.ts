@@ -7,12 +7,14 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend';
+import { ResidentStore } from '../src/backends/cpu/wasm/resident';
 import { instantiateWasmKernels, type WasmKernels } from '../src/backends/cpu/wasm/wasmKernels';
 import { createBackend } from '../src/backends/createBackend';
 import { referenceKernels } from '../src/ops/cpuKernels';
 import type { Activation } from '../src/ops/elementwise/activation';
 import type { GemmEpilogue } from '../src/ops/op';
 import { resolveWindow, type PaddingAttr } from '../src/ops/window';
+import * as nn from '../src/index';
 import { sizeOf } from '../src/shape';
 // @ts-expect-error a plain .mjs script without declarations
 import { compileKernels, generatedModule, GENERATED, GENERATED_SHARED } from '../scripts/build-wasm.mjs';
@@ -211,6 +213,57 @@ describe("wasm sigmoid and tanh (wasm/activation.ts's SIMD approximations)", () 
     for (const v of [y[2], y[4]]) expect(Math.abs(v - low)).toBeLessThan(1e-37);
     expect(y[5]).toBe(kind === 'sigmoid' ? 0.5 : 0);
     if (kind === 'tanh') expect(Object.is(y[6], -0)).toBe(true);
+  });
+});
+
+describe('compiled graphs: weights resident in wasm memory (src/backends/cpu/wasm/resident.ts)', () => {
+  const models: [string, () => nn.Module, number[]][] = [
+    ['LeNet (sigmoid epilogues, average pooling)', () => nn.models.lenet({ seed: 3 }), [2, 1, 28, 28]],
+    ['GRU (hidden 13) under a 2-layer bidirectional LSTM (hidden 19)', () => nn.sequential([nn.layers.gru(7, 13), nn.layers.lstm(13, 19, { numLayers: 2, bidirectional: true })], { inputShape: [3, 7], seed: 4 }), [5, 3, 7]], // T 5, batch 3
+  ];
+  it.each(models)('%s: the TypeScript kernels\' outputs, run after run and in a second session', async (_name, build, shape) => {
+    const model = build();
+    const x = new Random(9).fill(sizeOf(shape), -2, 2);
+    const reference = await nn.compile(model, cpuTypescript, { inputShape: shape });
+    const want = await (await reference.run(cpuTypescript.tensor(x, shape)) as nn.Tensor).data();
+    const first = await nn.compile(model, cpu, { inputShape: shape });
+    for (let run = 0; run < 2; run++) expectClose(await (await first.run(cpu.tensor(x, shape)) as nn.Tensor).data(), want, `run ${run}`);
+    // A second session over the same weights while the first lives, then alone.
+    const second = await nn.compile(model, cpu, { inputShape: shape });
+    expectClose(await (await second.run(cpu.tensor(x, shape)) as nn.Tensor).data(), want, 'second session');
+    first.dispose();
+    expectClose(await (await second.run(cpu.tensor(x, shape)) as nn.Tensor).data(), want, 'second session, first disposed');
+    second.dispose();
+    reference.dispose();
+  });
+
+  it('keeps copies only of retained arrays, drops them when changed or released, and reuses the room', () => {
+    const memory = { end: 0 };
+    const store = new ResidentStore(1024, (end) => ((memory.end = Math.max(memory.end, end)), true));
+    const made: number[] = [];
+    const make = (ptr: number) => (made.push(ptr), true);
+    const [a, b, bias] = [new Float32Array(100), new Float32Array(10), new Float32Array(4)];
+    expect(store.get(a, 'copy', 400, make)).toBe(0); // not retained
+    store.retain(a);
+    store.retain(b);
+    store.retain(bias);
+    expect(store.get(a, 'copy', 400, make)).toBe(1024);
+    expect(store.get(a, 'copy', 400, make)).toBe(1024); // made once
+    expect(store.get(b, 'packed', 40, make, bias)).toBe(1024 + 448);
+    expect(store.end).toBe(1024 + 448 + 64);
+    expect(made).toEqual([1024, 1024 + 448]);
+    store.changed(bias); // b's packed form was made with it
+    expect(store.get(b, 'packed', 40, make, bias)).toBe(1024 + 448);
+    expect(made).toHaveLength(3);
+    store.retain(a);
+    store.release(a); // one retain left: the copy stays
+    expect(store.get(a, 'copy', 400, make)).toBe(1024);
+    store.release(a);
+    expect(store.get(a, 'copy', 400, make)).toBe(0);
+    store.retain(a);
+    expect(store.get(a, 'copy', 100, make)).toBe(1024); // the freed room, first fit
+    expect(store.get(bias, 'copy', 16, make)).toBe(1024 + 128); // the gap before b's form
+    expect(memory.end).toBe(1024 + 448 + 40);
   });
 });
 

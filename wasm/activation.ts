@@ -12,13 +12,18 @@ const LOG2E: f32 = 1.44269504088896341;
 const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
 
+/** 1.5·2^23: adding it rounds a float below 2^22 in magnitude to an integer, which its low mantissa bits then hold. */
+const ROUNDER: f32 = 12582912.0;
+
 /** e^x per lane. */
 // @ts-ignore: decorator
 @inline
 export function exp4(x: v128): v128 {
-  // f32x4.min/max return NaN when either operand is NaN: NaN stays NaN.
-  x = f32x4.min(f32x4.max(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  // pmin/pmax are one instruction each on x64 (min/max are several, for NaN) and keep a NaN x.
+  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
+  // n = round(x·log2 e), with the integer n also in the low bits of t.
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUNDER));
+  const n = f32x4.sub(t, f32x4.splat(ROUNDER));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
   // e^r on [−ln2/2, ln2/2]: 1 + r + r²·P(r).
   let p = f32x4.splat(1.9875691500e-4);
@@ -28,9 +33,16 @@ export function exp4(x: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   const er = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  // 2^n: n + 127 in the exponent field (NaN lanes truncate to 0: 2^0, and er is NaN there).
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // 2^n: n + 127 in the exponent field, from t's bits (ROUNDER's are 0x4B400000); er is NaN for a NaN x.
+  const scale = i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4b400000)), 23);
   return f32x4.mul(er, scale);
+}
+
+/** v clamped to [lo, hi] (a NaN v stays NaN): the gates' clip. */
+// @ts-ignore: decorator
+@inline
+export function clamp4(v: v128, lo: v128, hi: v128): v128 {
+  return f32x4.pmin(f32x4.pmax(v, lo), hi);
 }
 
 /** 1 / (1 + e^−x) per lane. */

@@ -9,6 +9,7 @@ import type { CpuArg, CpuKernels } from '../../ops/op.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import type { TrackedGraph } from '../backendBase.js';
+import type { ResidentKernels } from './wasm/resident.js';
 
 /** What a compiled graph uses of the CPU backend (cpuBackend.ts implements it). */
 export interface CpuGraphHost {
@@ -27,6 +28,11 @@ export function checkCpuPlan(backend: CpuGraphHost, graph: Graph, plan: Plan): v
   }
 }
 
+/** The kernels' resident copies (the wasm kernels have them), or null. */
+function residentOf(kernels: CpuKernels): ResidentKernels | null {
+  return 'retain' in kernels ? (kernels as CpuKernels & ResidentKernels) : null;
+}
+
 export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): TrackedGraph {
   // Parameters are read once per session (a later loadWeights needs a new compile). Those the
   // graph updates are copied, so training never writes into the model's own arrays.
@@ -34,6 +40,11 @@ export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): TrackedGra
   const params = new Map(
     graph.values.filter((v) => v.kind === 'param').map((v) => [v.id, updated.has(v.id) ? v.data!().slice() : v.data!()]),
   );
+  // The others stay as they are (but for writeParam): the wasm kernels keep copies of them in
+  // their memory (and the packed forms they run from) instead of copying them in on every run.
+  const resident = residentOf(backend.kernels);
+  const constants = [...params].filter(([id]) => !updated.has(id)).map(([, data]) => data);
+  for (const data of constants) resident?.retain(data);
   const param = (id: number, what: string) => {
     const data = params.get(id);
     if (!data) throw new NNError(`${what}: value ${id} is not a parameter of this graph`);
@@ -53,7 +64,11 @@ export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): TrackedGra
       return Promise.resolve(e);
     },
     readParams: (ids) => Promise.resolve(ids.map((id) => param(id, 'readParams').slice())),
-    writeParam: (id, data) => param(id, 'writeParam').set(data),
+    writeParam: (id, data) => {
+      const target = param(id, 'writeParam');
+      target.set(data);
+      resident?.changed(target);
+    },
     bytes: () => {
       let n = 0;
       for (const p of params.values()) n += p.byteLength;
@@ -62,6 +77,8 @@ export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): TrackedGra
     },
     dispose: () => {
       disposed = true;
+      for (const data of constants) resident?.release(data);
+      constants.length = 0;
       params.clear();
       for (const e of executables) e.dispose();
       executables.clear();

@@ -30,6 +30,7 @@ import {
   type RecurrentMode,
   type RnnNonlinearity,
   type SequenceRows,
+  type StepInputs,
   type StepScratch,
   type StepWeights,
 } from './recurrentMath.js';
@@ -337,8 +338,9 @@ export const recurrentOp: OpDef<RecurrentAttrs> = {
 
     // One buffer for the input projection, reused by every layer and direction, and the
     // time-major output of the layer below (ping-pong) when layers are stacked.
-    const projection = new Float32Array(T * N * GH);
-    const scratch = stepScratch(a.mode, H);
+    // (Allocated when the TypeScript step runs: the wasm one projects into its own memory.)
+    let projection: Float32Array | null = null;
+    let scratch: StepScratch | null = null;
     const between = a.numLayers > 1 ? [new Float32Array(T * N * D * H), new Float32Array(T * N * D * H)] : [];
     const timeMajor = (data: Float32Array): SequenceRows => ({ data, strideT: N * D * H, strideN: D * H, width: D * H });
 
@@ -357,12 +359,16 @@ export const recurrentOp: OpDef<RecurrentAttrs> = {
         const at = RECURRENT_STATE_INPUTS + RECURRENT_SLOT_INPUTS * slot;
         const arg = (k: number): Float32Array | null => inputs[at + k]?.data ?? null;
         const weights = stepWeights(a, arg(1)!, arg(3), arg(4));
-        projectInputs(src, T, N, GH, arg(0)!, arg(2), projection, kernels.gemm);
+        const input: StepInputs = { x: src, wIh: arg(0)!, bIh: arg(2) };
         const save = saved ? { data: saved, offset: slot * layout.slot, row: layout.row, batchFirst: a.batchFirst } : null;
-        const direction = [weights, projection, hOut.data, cState, slot * N * H, dst, d * H, T, N, d === 1, lengths, scratch] as const;
-        // A faster step (the wasm one) keeps no gates: a training forward runs the reference step.
+        const state = [hOut.data, cState, slot * N * H, dst, d * H, T, N, d === 1, lengths] as const;
+        // A faster direction (the wasm one) keeps no gates: a training forward runs the reference step.
         const fast = save ? undefined : (kernels as Partial<RecurrentKernels>).recurrentDirection;
-        if (!fast?.(...direction)) runDirection(...direction, save);
+        if (fast?.(weights, input, ...state)) continue;
+        projection ??= new Float32Array(T * N * GH);
+        scratch ??= stepScratch(a.mode, H);
+        projectInputs(src, T, N, GH, input.wIh, input.bIh, projection, kernels.gemm);
+        runDirection(weights, projection, ...state, scratch, save);
       }
       // The backward reads the inputs of the layers above, kept in the layout of x and y.
       if (saved && !last) {

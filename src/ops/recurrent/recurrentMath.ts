@@ -79,17 +79,24 @@ export function stepWeights(a: RecurrentAttrs, wHh: Float32Array, bHh: Float32Ar
  */
 export const SAVED_WIDTH: Readonly<Record<RecurrentMode, number>> = { lstm: 6, gru: 5, rnn: 2 };
 
+/** One layer-direction's inputs: the rows x_t of the layer below, and W_ih [G·H, I], b_ih [G·H] | null. */
+export interface StepInputs {
+  readonly x: SequenceRows;
+  readonly wIh: Float32Array;
+  readonly bIh: Float32Array | null;
+}
+
 /**
- * What a CpuKernels may add for the recurrent ops: a faster runDirection of recurrent.ts (its
- * arguments but the saved gates: one layer-direction over every time step, one fused call per
- * step), used for inference forwards. It returns false for a variant it does not cover, which
+ * What a CpuKernels may add for the recurrent ops: a faster projectInputs + runDirection of
+ * recurrent.ts (one layer-direction over every time step, one fused call per step; no saved
+ * gates), used for inference forwards. It returns false for a variant it does not cover, which
  * the caller then runs itself.
  */
 export interface RecurrentKernels {
   recurrentDirection(
-    w: StepWeights, projection: Float32Array, h: Float32Array, c: Float32Array, stateOffset: number,
+    w: StepWeights, input: StepInputs, h: Float32Array, c: Float32Array, stateOffset: number,
     dst: SequenceRows, dstColumn: number, T: number, N: number, reverse: boolean,
-    lengths: readonly number[] | null, scratch: StepScratch,
+    lengths: readonly number[] | null,
   ): boolean;
 }
 

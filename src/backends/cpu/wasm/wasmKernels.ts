@@ -9,8 +9,9 @@ import { referenceKernels } from '../../../ops/cpuKernels.js';
 import type { CpuArg, CpuKernels, GemmEpilogue, GemmKernel } from '../../../ops/op.js';
 import type { AxisTaps, PoolKernels } from '../../../ops/pool/pool2d.js';
 import type { Window2d } from '../../../ops/window.js';
-import { GATE_COUNT, type RecurrentKernels, type SequenceRows, type StepWeights } from '../../../ops/recurrent/recurrentMath.js';
+import { GATE_COUNT, type RecurrentKernels, type SequenceRows, type StepInputs, type StepWeights } from '../../../ops/recurrent/recurrentMath.js';
 import { KERNELS_WASM_BASE64 } from './kernels.generated.js';
+import { align, ResidentStore, type ResidentKernels } from './resident.js';
 
 export interface KernelExports {
   readonly memory: WebAssembly.Memory;
@@ -80,25 +81,51 @@ export interface GemmThreads {
   readonly gemm: KernelExports['gemm'];
 }
 
-export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKernels, PoolKernels {
+export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKernels, PoolKernels, ResidentKernels {
   readonly #x: KernelExports;
   readonly #gemm: KernelExports['gemm'];
   readonly #scratch: number;
-  readonly #arena: number;
+  readonly #resident: ResidentStore;
   #heap: Float32Array;
 
   constructor(exports: KernelExports, threads: GemmThreads | null = null) {
     this.#x = exports;
     this.#gemm = threads ? threads.gemm : exports.gemm;
-    // Below heapBase: the module's static data; then gemm's packing scratch (one per thread); then each call's operands.
+    // Below heapBase: the module's static data; then gemm's packing scratch (one per thread); then
+    // the resident copies (resident.ts); then each call's operands (the arena).
     this.#scratch = align(exports.heapBase());
-    this.#arena = align(this.#scratch + exports.gemmScratchBytes() * (threads?.threads ?? 1));
+    this.#resident = new ResidentStore(align(this.#scratch + exports.gemmScratchBytes() * (threads?.threads ?? 1)), (end) => this.#reserve(end));
     this.#heap = new Float32Array(exports.memory.buffer);
   }
 
   /** Bytes of wasm memory the kernels hold (grown by the largest call so far). */
   get memoryBytes(): number {
     return this.#x.memory.buffer.byteLength;
+  }
+
+  retain(data: Float32Array): void {
+    this.#resident.retain(data);
+  }
+
+  changed(data: Float32Array): void {
+    this.#resident.changed(data);
+  }
+
+  release(data: Float32Array): void {
+    this.#resident.release(data);
+  }
+
+  /** Where this call's own operands start: past the resident copies. Read it after #copyOf, which may place one. */
+  get #arena(): number {
+    return this.#resident.end;
+  }
+
+  /** The address of a resident copy of `data`, or 0 where it is not retained (the caller copies it). */
+  #copyOf(data: Float32Array): number {
+    return this.#resident.get(data, 'copy', 4 * data.length, (ptr) => {
+      this.#heap.set(data, ptr / 4);
+      return true;
+    });
   }
 
   /** Grows the memory to hold `end` bytes; false when it cannot (the caller falls back). */
@@ -124,19 +151,24 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     const bLength = k === 0 ? 0 : extent(transB ? n : k, transB ? k : n, ldb);
     const bias = epilogue?.bias ?? null;
     const biasLength = bias ? (epilogue!.biasPer === 'row' ? m : n) : 0;
-    const pa = this.#arena;
-    const pb = align(pa + 4 * aLength);
-    const pc = align(pb + 4 * bLength);
-    const pBias = align(pc + 4 * m * n);
-    if (!this.#reserve(pBias + 4 * biasLength)) {
+    // Resident operands (a compiled graph's weights) are used where they are; the others are copied.
+    const ra = this.#copyOf(a);
+    const rb = this.#copyOf(b);
+    const rBias = bias ? this.#copyOf(bias) : 0;
+    const arena = new Places(this.#arena);
+    const pa = ra ? ra + 4 * aOffset : arena.place(4 * aLength);
+    const pb = rb ? rb + 4 * bOffset : arena.place(4 * bLength);
+    const pc = arena.place(4 * m * n);
+    const pBias = rBias || arena.place(4 * biasLength);
+    if (!this.#reserve(arena.end)) {
       referenceKernels.gemm(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, accumulate, epilogue);
       return;
     }
     const heap = this.#heap;
-    heap.set(a.subarray(aOffset, aOffset + aLength), pa / 4);
-    heap.set(b.subarray(bOffset, bOffset + bLength), pb / 4);
+    if (!ra) heap.set(a.subarray(aOffset, aOffset + aLength), pa / 4);
+    if (!rb) heap.set(b.subarray(bOffset, bOffset + bLength), pb / 4);
     if (accumulate) for (let i = 0; i < m; i++) heap.set(c.subarray(cOffset + i * ldc, cOffset + i * ldc + n), pc / 4 + i * n);
-    if (bias) heap.set(bias.subarray(0, biasLength), pBias / 4);
+    if (bias && !rBias) heap.set(bias.subarray(0, biasLength), pBias / 4);
     const [act, alpha, beta] = activationArgs(epilogue?.activation);
     this.#gemm(+transA, +transB, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, pBias, biasCode(epilogue), act, alpha, beta, this.#scratch);
     copyOut(heap, pc, m, n, c, cOffset, ldc);
@@ -187,19 +219,22 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     // A 1×1 kernel with stride 1 and no padding reads the image as it is: no patches.
     const pointwise = kh === 1 && kw === 1 && win.stride.every((s) => s === 1) && win.pads.every((p) => p === 0);
     const tile = pointwise ? pixels : Math.min(pixels, Math.max(8, Math.floor(PATCH_BYTES / 4 / K / 8) * 8));
-    const px = this.#arena;
-    const pw = align(px + 4 * x.data.length);
-    const pBias = align(pw + 4 * w.data.length);
-    const py = align(pBias + 4 * O);
-    const pPatches = align(py + 4 * y.data.length);
-    if (N * O * pixels === 0 || !this.#reserve(pPatches + (pointwise ? 0 : 4 * K * tile))) {
+    const rw = this.#copyOf(w.data);
+    const rBias = b ? this.#copyOf(b.data) : 0;
+    const arena = new Places(this.#arena);
+    const px = arena.place(4 * x.data.length);
+    const pw = rw || arena.place(4 * w.data.length);
+    const pBias = rBias || arena.place(4 * O);
+    const py = arena.place(4 * y.data.length);
+    const pPatches = arena.place(pointwise ? 0 : 4 * K * tile);
+    if (N * O * pixels === 0 || !this.#reserve(arena.end)) {
       referenceKernels.conv2d(x, w, b, y, win, groups, activation);
       return;
     }
     const heap = this.#heap;
     heap.set(x.data, px / 4);
-    heap.set(w.data, pw / 4);
-    if (b) heap.set(b.data, pBias / 4);
+    if (!rw) heap.set(w.data, pw / 4);
+    if (b && !rBias) heap.set(b.data, pBias / 4);
     const [act, alpha, beta] = activationArgs(activation);
     const [sh, sw] = win.stride;
     const [dh, dw] = win.dilation;
@@ -227,11 +262,12 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     y.data.set(heap.subarray(py / 4, py / 4 + y.data.length));
   };
 
-  // The weights (packed by wasm for the step), the projection and the state go into wasm memory
-  // once per layer-direction; each time step is then one call (all batch rows at once unless
-  // sequence lengths differ per row) that writes its h into a [T, N, Hp] block, copied out at the end.
+  // One layer-direction: the input projection (one GEMM into wasm memory), then each time step
+  // is one call (all batch rows at once unless sequence lengths differ per row) that writes its h
+  // into a [T, N, Hp] block, copied out at the end. W_hh is packed for the step by wasm: once
+  // while it is retained (a compiled graph's), else per call, as are the other weights copied.
   recurrentDirection = (
-    w: StepWeights, projection: Float32Array, h: Float32Array, c: Float32Array, stateOffset: number,
+    w: StepWeights, input: StepInputs, h: Float32Array, c: Float32Array, stateOffset: number,
     dst: SequenceRows, dstColumn: number, T: number, N: number, reverse: boolean, lengths: readonly number[] | null,
   ): boolean => {
     // ONNX's GRU variant (W_hn applied to r ⊙ h) stays in TypeScript.
@@ -240,23 +276,48 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     const H = w.hiddenSize;
     const Hp = Math.ceil(H / 8) * 8;
     const GH = GATE_COUNT[w.mode] * H;
+    const { x: src, wIh, bIh } = input;
+    const I = src.width;
     const mode = w.mode === 'lstm' ? STEP_MODE.lstm : w.mode === 'gru' ? STEP_MODE.gru : w.nonlinearity === 'relu' ? STEP_MODE.rnnRelu : STEP_MODE.rnnTanh;
+    const packedBytes = x.recurrentPackedBytes(mode, H);
+    // Packs into `at` from copies of W_hh and b_hh placed at `rawAt` (in the arena: only the packing reads them).
+    const pack = (at: number, rawAt: number) => {
+      const raw = new Places(rawAt);
+      const pw = raw.place(4 * GH * H);
+      const pb = raw.place(4 * GH);
+      if (!this.#reserve(raw.end)) return false;
+      this.#heap.set(w.wHh.subarray(0, GH * H), pw / 4);
+      if (w.bHh) this.#heap.set(w.bHh.subarray(0, GH), pb / 4);
+      x.recurrentPack(mode, H, pw, w.bHh ? pb : 0, at);
+      return true;
+    };
+    const rPacked = this.#resident.get(w.wHh, `packed ${mode} ${H}`, packedBytes, (at) => pack(at, this.#arena), w.bHh);
+    const rIh = this.#copyOf(wIh);
+    const rbIh = bIh ? this.#copyOf(bIh) : 0;
+    const rPeep = w.wPh ? this.#copyOf(w.wPh) : 0;
     // The step reads up to 7 floats past the projection's and the peepholes' last gate: 64 bytes of room.
-    const pPacked = this.#arena;
-    const pPeep = align(pPacked + x.recurrentPackedBytes(mode, H));
-    const pXp = align(pPeep + 4 * 3 * H + 64);
-    const pH0 = align(pXp + 4 * T * N * GH + 64);
-    const pc = align(pH0 + 4 * N * Hp);
-    const pOut = align(pc + 4 * N * Hp);
-    const pw = align(pOut + 4 * T * N * Hp);
-    const pBias = align(pw + 4 * GH * H);
-    if (!this.#reserve(pBias + 4 * GH)) return false;
+    const arena = new Places(this.#arena);
+    const pPacked = rPacked || arena.place(packedBytes);
+    const pIh = rIh || arena.place(4 * GH * I);
+    const pbIh = rbIh || arena.place(4 * GH);
+    const pPeep = rPeep || arena.place(4 * 3 * H + 64);
+    const px = arena.place(4 * src.data.length);
+    const pXp = arena.place(4 * T * N * GH + 64);
+    const pH0 = arena.place(4 * N * Hp);
+    const pc = arena.place(4 * N * Hp);
+    const pOut = arena.place(4 * T * N * Hp);
+    if (!this.#reserve(arena.end) || (!rPacked && !pack(pPacked, arena.end))) return false;
     const heap = this.#heap;
-    heap.set(w.wHh.subarray(0, GH * H), pw / 4);
-    if (w.bHh) heap.set(w.bHh.subarray(0, GH), pBias / 4);
-    x.recurrentPack(mode, H, pw, w.bHh ? pBias : 0, pPacked);
-    if (w.wPh) heap.set(w.wPh.subarray(0, 3 * H), pPeep / 4);
-    heap.set(projection.subarray(0, T * N * GH), pXp / 4);
+    if (!rIh) heap.set(wIh.subarray(0, GH * I), pIh / 4);
+    if (bIh && !rbIh) heap.set(bIh.subarray(0, GH), pbIh / 4);
+    if (w.wPh && !rPeep) heap.set(w.wPh.subarray(0, 3 * H), pPeep / 4);
+    heap.set(src.data, px / 4);
+    // xp[t, b] = x[t, b] · W_ih^T + b_ih: one product over all rows when they are evenly spaced.
+    const uniform = src.strideT === N * src.strideN || T === 1;
+    for (let t = 0; t < T; t = uniform ? T : t + 1) {
+      const rows = uniform ? T * N : N;
+      this.#gemm(0, 1, rows, GH, I, px + 4 * t * src.strideT, src.strideN, pIh, I, pXp + 4 * t * N * GH, GH, 0, pbIh, bIh ? 1 : 0, 0, 0, 0, this.#scratch);
+    }
     // State rows of Hp floats, the lanes past H zero (the step reads lane H when H is odd).
     heap.fill(0, pH0 / 4, pOut / 4);
     for (let b = 0; b < N; b++) {
@@ -302,8 +363,6 @@ const STEP_MODE = { lstm: 0, gru: 1, rnnTanh: 2, rnnRelu: 3 } as const;
 /** Elements from a matrix's first to its last: (rows − 1) row strides and one row. */
 const extent = (rows: number, cols: number, ld: number): number => (rows - 1) * ld + cols;
 
-/** The next multiple of 64 bytes (a cache line; v128 loads want 16). */
-const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
 function biasCode(e: GemmEpilogue | undefined): number {
   if (!e?.bias) return 0;
@@ -335,4 +394,16 @@ function copyOut(heap: Float32Array, at: number, m: number, n: number, c: Float3
     return;
   }
   for (let i = 0; i < m; i++) c.set(heap.subarray(at / 4 + i * n, at / 4 + (i + 1) * n), cOffset + i * ldc);
+}
+
+/** Consecutive 64-byte-aligned places in wasm memory from `start`, for one call's operands. */
+class Places {
+  constructor(public end: number) {}
+
+  /** The address of the next `bytes`. */
+  place(bytes: number): number {
+    const at = this.end;
+    this.end = align(at + bytes);
+    return at;
+  }
 }
