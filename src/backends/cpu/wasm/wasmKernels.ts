@@ -1,8 +1,9 @@
 // The CPU backend's dense kernels in WebAssembly SIMD (wasm/*.ts, AssemblyScript, compiled into
 // kernels.generated.ts). They implement ops' CpuKernels contract (ops/op.ts) with the same
 // arguments as the TypeScript references: each call copies its operands into the module's
-// memory, runs there and copies the result back. The copies are O(size) against the product's
-// O(m·n·k), and they keep the backend's tensors ordinary Float32Arrays.
+// memory, runs there and copies the result back — but for the arrays a compiled graph retains
+// (its weights: resident.ts), used where they already are. The copies are O(size) against the
+// product's O(m·n·k), and they keep the backend's tensors ordinary Float32Arrays.
 import { activateInPlace, type Activation, type ActivationKernels } from '../../../ops/elementwise/activation.js';
 import { checkGemmExtents } from '../../../ops/gemm/gemm.js';
 import { referenceKernels } from '../../../ops/cpuKernels.js';
