@@ -349,6 +349,7 @@ async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: 
     );
 
     const runs = opts.runs ?? model.runs;
+    const perSample = model.runsPerSample ?? 1;
     for (let round = 0; round < runs; round++) {
       const active = lanes.filter((l) => !l.done);
       if (active.length === 0) break;
@@ -358,9 +359,11 @@ async function runModelInChromium(model: BenchModel, prep: PreparedModel, opts: 
       for (const lane of order) {
         try {
           await lane.page!.bringToFront();
-          const r = await step(lane, `warm run ${round + 1}`, () => lane.page!.evaluate(() => (window.bench as { run(): Promise<{ ms: number }> }).run()));
+          const r = await step(lane, `warm run ${round + 1}`, () =>
+            lane.page!.evaluate((repeat: number) => (window.bench as { run(repeat: number): Promise<{ ms: number }> }).run(repeat), perSample),
+          );
           lane.row.samples.push(r.ms);
-          lane.warmMs += r.ms;
+          lane.warmMs += r.ms * perSample;
           parts.push(`${variantName(lane.variant)} ${r.ms.toFixed(1)}`);
           if (lane.warmMs > opts.budgetS * 1000 && lane.row.samples.length >= MIN_RUNS && round < runs - 1) {
             lane.done = true;
@@ -449,9 +452,10 @@ async function runModelInNode(model: BenchModel, prep: PreparedModel, opts: Opti
       row.firstMs = performance.now() - t0;
       let out: Float32Array = new Float32Array(0);
       for (let r = 0; r < (opts.runs ?? model.runs); r++) {
+        const perSample = model.runsPerSample ?? 1;
         t0 = performance.now();
-        out = await adapter.run(prep.input);
-        row.samples.push(performance.now() - t0);
+        for (let i = 0; i < perSample; i++) out = await adapter.run(prep.input);
+        row.samples.push((performance.now() - t0) / perSample);
       }
       if (!model.train) recordCheck(row, out, prep.reference);
       row.runs = row.samples.length;
