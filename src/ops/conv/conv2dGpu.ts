@@ -1,19 +1,25 @@
-// The WebGPU lowering of conv2d: three kernels, chosen by the table in chooseConvKernel (or by
+// The WebGPU lowering of conv2d: four kernels, chosen by the table in chooseConvKernel (or by
 // tuning on the device among the variants of convChoice).
 //  - 'gemm': a 1×1 convolution with stride 1, no padding and one group is a plain GEMM per image,
 //    y[n] [O, H·W] = w [O, C] · x[n] [C, H·W] (the shared GEMM, gemmGpu.ts, bias per row);
+//  - 'im2col': any other one-group convolution on a software adapter: the GEMM's columns written
+//    out (shaders/conv/im2col.wgsl) into a bounded scratch, a chunk of images or pixels at a time,
+//    each chunk followed by the shared GEMM y[n] [O, pixels] = w [O, C·kh·kw] · cols — its 16 × 16
+//    register blocks do 8 multiply-adds per load where the register conv kernel's 16 × 8 blocks do
+//    5.3 and pay a padding test on every input load (bench/lab/conv2d/README.md);
 //  - 'tiled': the implicit GEMM with workgroup-memory tiles (shaders/conv/conv2d_tiled.wgsl), for GPUs;
 //  - 'register': the register-blocked implicit GEMM (shaders/conv/conv2d.wgsl), whose block (TM output
-//    channels × TN pixels per invocation) follows the shape; everything else, and every
-//    convolution on a software adapter, where workgroup barriers are slow.
+//    channels × TN pixels per invocation) follows the shape; everything else (grouped and
+//    depthwise convolutions, few output channels), where workgroup barriers are slow.
 // A residual input (the skip connection graph/passes.ts folds in) is added in each kernel's
-// epilogue, after the bias and before the activation; the GEMM path copies it into y first and
-// accumulates onto it.
+// epilogue, after the bias and before the activation; the GEMM paths copy it into y first and
+// accumulate onto it.
 // The input gradient (conv2dGradInput.ts) is a convolution too, with a geometry of its own: it
 // goes through the same table and kernels (recordConvolution).
 import conv2dTiledWgsl from '../../../shaders/conv/conv2d_tiled.wgsl?raw';
 import conv2dWgsl from '../../../shaders/conv/conv2d.wgsl?raw';
-import { chooseVariant, grid, uniforms, type GpuArg, type KernelRecorder, type VariantChoice } from '../kernel.js';
+import im2colWgsl from '../../../shaders/conv/im2col.wgsl?raw';
+import { chooseVariant, grid, storageBindingLimit, uniforms, type GpuArg, type KernelRecorder, type Shader, type VariantChoice } from '../kernel.js';
 import { sizeOf } from '../../shape.js';
 import { activationConstants, withActivationFn, type Activation } from '../elementwise/activation.js';
 import { recordGemm } from '../gemm/gemmGpu.js';
@@ -71,6 +77,7 @@ export function chooseConvTile(geo: ConvGeometry): ConvTile {
 export type ConvKernel =
   | { readonly name: string; readonly kind: 'gemm' }
   | { readonly name: string; readonly kind: 'tiled' }
+  | { readonly name: string; readonly kind: 'im2col' }
   | { readonly name: string; readonly kind: 'register'; readonly tile: ConvTile };
 
 const registerVariant = (tm: ConvTile['tm'], tn: ConvTile['tn']): ConvKernel => ({ name: `register ${tm}×${tn}`, kind: 'register', tile: { tm, tn, workgroupSize: 64 } });
@@ -79,23 +86,29 @@ const registerVariant = (tm: ConvTile['tm'], tn: ConvTile['tn']): ConvKernel => 
 export const CONV_KERNELS: readonly ConvKernel[] = [
   { name: 'gemm 1×1', kind: 'gemm' },
   { name: 'tiled 64×64', kind: 'tiled' },
+  { name: 'im2col + gemm', kind: 'im2col' },
   ...([16, 8, 4, 2, 1] as const).flatMap((tm) => ([8, 4] as const).map((tn) => registerVariant(tm, tn))),
 ];
 
 /** Output channels per group from which a GPU gets the 64-channel workgroup tiles. */
 const TILED_MIN_CHANNELS = 32;
 
+/** Output channels from which a software adapter takes im2col + GEMM (the GEMM's 16-row blocks fill). */
+const IM2COL_MIN_CHANNELS = 16;
+
 /**
- * The kernel table. 1×1 stride-1 convolutions are matrix products. On a GPU, layers with enough
- * output channels per group to fill half a 64-channel tile take the workgroup-memory tiles: the
- * register kernel's 8×8 blocks leave a batch-1 layer few invocations (ResNet's 64 × 56 × 56 layer:
- * 3136, 49 workgroups) for a GPU of 100+ compute units, and GPUs favour shared-memory tiling
- * (DESIGN.md). This GPU row is reasoned, not yet timed on a discrete GPU (compile's `tune` times
- * it; bench/lab/conv2d explores new variants). A software adapter always gets the register kernel
- * (measured 2x faster).
+ * The kernel table. 1×1 stride-1 convolutions are matrix products. On a software adapter, other
+ * one-group convolutions with at least 16 output channels go through im2col and the GEMM
+ * (bench/lab/conv2d/README.md: ~1.6× the register kernel on ResNet's 3×3 layers); the rest take the
+ * register kernel. On a GPU, layers with enough output channels per group to fill half a
+ * 64-channel tile take the workgroup-memory tiles: the register kernel's blocks leave a batch-1
+ * layer few invocations (ResNet's 64 × 56 × 56 layer: 3136, 49 workgroups) for a GPU of 100+
+ * compute units, and GPUs favour shared-memory tiling (DESIGN.md). This GPU row is reasoned, not
+ * yet timed on a discrete GPU (compile's `tune` times it; bench/lab/conv2d explores new variants).
  */
 export function chooseConvKernel(geo: ConvGeometry, softwareAdapter: boolean): ConvKernel {
   if (isPointwise(geo)) return CONV_KERNELS[0];
+  if (softwareAdapter && lowersToIm2col(geo) && geo.O >= IM2COL_MIN_CHANNELS) return CONV_KERNELS[2];
   if (!softwareAdapter && geo.O / geo.groups >= TILED_MIN_CHANNELS) return CONV_KERNELS[1];
   const { tm, tn } = chooseConvTile(geo);
   return convVariant(tm, tn);
@@ -106,20 +119,23 @@ function convVariant(tm: number, tn: number): ConvKernel {
 }
 
 /**
- * The convolution's kernel choice for tuning: the matrix product where it applies, the tiles,
+ * The convolution's kernel choice for tuning: the matrix product where it applies (im2col first
+ * where the convolution is not pointwise but has one group), the tiles,
  * and the register blocks near the table's (its block and half as many channels, with 8- and
  * 4-pixel rows where the rows are long enough): blocks far from the shape only waste lanes.
  */
 export function convChoice(geo: ConvGeometry, softwareAdapter: boolean): VariantChoice<ConvKernel> {
   const { tm, tn } = chooseConvTile(geo);
   const registers = [tm, tm / 2].filter((m) => m >= 1).flatMap((m) => (tn === 8 ? [8, 4] : [4]).map((n) => convVariant(m, n)));
-  const candidates = [...(isPointwise(geo) ? [CONV_KERNELS[0]] : []), CONV_KERNELS[1], ...registers];
+  const gemms = isPointwise(geo) ? [CONV_KERNELS[0]] : lowersToIm2col(geo) ? [CONV_KERNELS[2]] : [];
+  const candidates = [...gemms, CONV_KERNELS[1], ...registers];
   const { N, C, H, W, O, groups, win } = geo;
   const window = `k${win.kernel.join('x')} s${win.stride.join('x')} d${win.dilation.join('x')} p${win.pads.join(',')}`;
   return { key: `conv2d N${N} C${C} H${H} W${W} O${O} g${groups} ${window}`, candidates, preferred: chooseConvKernel(geo, softwareAdapter) };
 }
 
 const convShader = withActivationFn('conv2d', conv2dWgsl);
+const im2colShader: Shader = { label: 'im2col', code: im2colWgsl };
 const convTiledShader = withActivationFn('conv2d_tiled', conv2dTiledWgsl);
 
 /**
@@ -152,6 +168,8 @@ export function recordConvolution(
       batch: N, strideA: 0, strideB: C * pixels, strideC: O * pixels,
       bias: b, biasPer: 'row', activation, accumulate: residual !== null,
     });
+  } else if (kernel.kind === 'im2col') {
+    dispatchIm2colGemm(k, x, w, b, y, geo, activation, residual);
   } else if (kernel.kind === 'tiled') {
     dispatchTiled(k, x, w, b, y, geo, activation, residual);
   } else {
@@ -165,6 +183,11 @@ function isPointwise({ groups, win }: ConvGeometry): boolean {
   return kh === 1 && kw === 1 && groups === 1 && win.stride[0] === 1 && win.stride[1] === 1 && win.pads.every((p) => p === 0);
 }
 
+/** One group, and a vec4 of columns across all K rows fits the im2col scratch. */
+function lowersToIm2col({ C, groups, win }: ConvGeometry): boolean {
+  return groups === 1 && C * win.kernel[0] * win.kernel[1] * 16 <= IM2COL_SCRATCH_BYTES;
+}
+
 /** Records shaders/conv/conv2d.wgsl with the given register block (the lab calls it with others). */
 export function recordConv2dRegisterBlocked(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: ConvKernelAttrs, tile: ConvTile): void {
   if (sizeOf(y.shape) === 0) return;
@@ -175,6 +198,55 @@ export function recordConv2dRegisterBlocked(k: KernelRecorder, x: GpuArg, w: Gpu
 export function recordConv2dTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, attrs: ConvKernelAttrs): void {
   if (sizeOf(y.shape) === 0) return;
   dispatchTiled(k, x, w, b, y, convGeometry(x.shape, w.shape, attrs), attrs.activation, null);
+}
+
+/** Bytes of im2col scratch one convolution may hold (a chunk of images or pixels at a time). */
+export const IM2COL_SCRATCH_BYTES = 8 * 2 ** 20;
+
+/**
+ * Records im2col + GEMM: per chunk, shaders/conv/im2col.wgsl writes the columns of `images`
+ * whole images (or of `count` pixels of one image: multiples of the GEMM's 128-column
+ * workgroups) into the scratch, then the GEMM multiplies w [O, K] by them into y's pixels.
+ */
+function dispatchIm2colGemm(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, geo: ConvGeometry, activation: Activation | undefined, residual: GpuArg | null): void {
+  const { N, C, H, W, O, win } = geo;
+  const [OH, OW] = win.output;
+  const [kh, kw] = win.kernel;
+  const K = C * kh * kw;
+  const P = OH * OW;
+  const budget = Math.min(IM2COL_SCRATCH_BYTES, storageBindingLimit(k.limits));
+  const rowBytes = K * 16; // one vec4 of columns across the K rows
+  const imageQuads = Math.ceil(P / 4);
+  const wholeImages = Math.min(N, Math.floor(budget / (rowBytes * imageQuads)));
+  const images = Math.max(1, wholeImages);
+  const quadsFit = Math.max(1, Math.floor(budget / rowBytes));
+  const cols = wholeImages >= 1 ? P : quadsFit >= 32 ? Math.floor(quadsFit / 32) * 128 : quadsFit * 4;
+  const scratch = k.scratch(images * K * Math.ceil(cols / 4) * 16);
+  if (residual) k.copy(residual, y, sizeOf(y.shape) * 4);
+  for (let n0 = 0; n0 < N; n0 += images) {
+    const chunkImages = Math.min(images, N - n0);
+    for (let p0 = 0; p0 < P; p0 += cols) {
+      const count = Math.min(cols, P - p0);
+      const quads = Math.ceil(count / 4);
+      const total = chunkImages * K * quads;
+      k.dispatch({
+        shader: im2colShader,
+        uniforms: uniforms()
+          .u32(C, H, W, OW, kh, kw)
+          .i32(...win.stride, ...win.dilation, win.pads[0], win.pads[1])
+          .u32(n0 * C * H * W, p0, count, quads, K, total)
+          .bytes(),
+        bindings: [x, scratch],
+        workgroups: grid(total, 64),
+      });
+      recordGemm(k, {
+        a: w, b: scratch, c: y, m: O, n: count, k: K,
+        batch: chunkImages, strideA: 0, strideB: K * quads * 4, strideC: O * P,
+        ldb: quads * 4, ldc: P, offsetC: n0 * O * P + p0,
+        bias: b, biasPer: 'row', activation, accumulate: residual !== null,
+      });
+    }
+  }
 }
 
 function dispatchRegisterBlocked(
