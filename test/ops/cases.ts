@@ -292,6 +292,12 @@ add(
   conv([1, 3, 7, 9], [5, 3, 3, 3], { stride: 2, padding: 1 }, { bias: false, residual: [1, 5, 4, 5], note: 'residual, strided' }),
   conv([1, 8, 5, 6], [4, 8, 1, 1], { activation: ACTIVATIONS[0] }, { residual: [1, 4, 5, 6], note: 'residual, 1×1 GEMM' }),
   conv([2, 4, 6, 6], [33, 4, 3, 3], { padding: 1, activation: ACTIVATIONS[0] }, { gpuTuning: true, residual: [2, 33, 6, 6], note: 'residual, tiles' }),
+  // im2col + GEMM (software adapters, one group, ≥ 16 output channels): the rows above with 32+
+  // channels take it by default; these fill its 8 MiB scratch so it goes in chunks — of output
+  // rows (28 + 4 of 32), and of whole images (2 + 1) — with a residual and bias on each chunk.
+  conv([1, 256, 32, 32], [16, 256, 3, 3], { padding: 1 }, { residual: [1, 16, 32, 32], note: 'im2col in chunks of output rows' }),
+  conv([3, 256, 20, 20], [17, 256, 3, 3], { padding: 1, activation: ACTIVATIONS[0] }, { note: 'im2col in chunks of images' }),
+  conv([2, 3, 19, 21], [16, 3, 5, 3], { stride: [2, 3], padding: [2, 0, 1, 1], dilation: [1, 2] }, { bias: false, note: 'im2col, strided, dilated' }),
 );
 
 // Pooling: the hand-written windows in both ceil modes (and both countIncludePad for the

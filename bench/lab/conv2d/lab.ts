@@ -37,6 +37,14 @@ const CASES: Case[] = [
   { name: 'lenet1', x: [1, 1, 28, 28], w: [6, 1, 5, 5], opts: { padding: 2 } },
   { name: 'lenet2', x: [1, 6, 14, 14], w: [16, 6, 5, 5], opts: {} },
   { name: '1x1', x: [1, 256, 56, 56], w: [64, 256, 1, 1], opts: {} },
+  // The rest of ResNet-18's convolutions at 224 (stem7x7 and resnet above are its first two).
+  { name: 'r18-l2s2', x: [1, 64, 56, 56], w: [128, 64, 3, 3], opts: { stride: 2, padding: 1 } },
+  { name: 'r18-l2', x: [1, 128, 28, 28], w: [128, 128, 3, 3], opts: { padding: 1 } },
+  { name: 'r18-l3s2', x: [1, 128, 28, 28], w: [256, 128, 3, 3], opts: { stride: 2, padding: 1 } },
+  { name: 'r18-l3', x: [1, 256, 14, 14], w: [256, 256, 3, 3], opts: { padding: 1 } },
+  { name: 'r18-l4s2', x: [1, 256, 14, 14], w: [512, 256, 3, 3], opts: { stride: 2, padding: 1 } },
+  { name: 'r18-l4', x: [1, 512, 7, 7], w: [512, 512, 3, 3], opts: { padding: 1 } },
+  { name: 'r18-down', x: [1, 64, 56, 56], w: [128, 64, 1, 1], opts: { stride: 2 } },
 ];
 
 /** A variant records the dispatches computing y from x, w, b. */
@@ -135,7 +143,7 @@ async function main(): Promise<void> {
     const y = emptyArg(backend, yShape);
     const cells: string[] = [];
     for (const v of variantNames.map((name) => VARIANTS.find((v) => v.name === name)!)) {
-      const kernel = labKernel(backend, recordCommands(backend, (k) => v.record(k, x, w, b, y, attrs)), y.buffer, { perSubmit });
+      const kernel = labKernel(backend, recordCommands(backend, (k) => v.record(k, x, w, b, y, attrs), { scratch: true }), y.buffer, { perSubmit });
       // Check (this run also warms the pipeline).
       const check = await kernel.check(ref);
       // Time.

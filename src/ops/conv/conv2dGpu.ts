@@ -183,9 +183,9 @@ function isPointwise({ groups, win }: ConvGeometry): boolean {
   return kh === 1 && kw === 1 && groups === 1 && win.stride[0] === 1 && win.stride[1] === 1 && win.pads.every((p) => p === 0);
 }
 
-/** One group, and a vec4 of columns across all K rows fits the im2col scratch. */
+/** One group, and one output row's columns across all K rows fit the im2col scratch. */
 function lowersToIm2col({ C, groups, win }: ConvGeometry): boolean {
-  return groups === 1 && C * win.kernel[0] * win.kernel[1] * 16 <= IM2COL_SCRATCH_BYTES;
+  return groups === 1 && C * win.kernel[0] * win.kernel[1] * win.output[1] * 4 <= IM2COL_SCRATCH_BYTES;
 }
 
 /** Records shaders/conv/conv2d.wgsl with the given register block (the lab calls it with others). */
@@ -205,8 +205,8 @@ export const IM2COL_SCRATCH_BYTES = 8 * 2 ** 20;
 
 /**
  * Records im2col + GEMM: per chunk, shaders/conv/im2col.wgsl writes the columns of `images`
- * whole images (or of `count` pixels of one image: multiples of the GEMM's 128-column
- * workgroups) into the scratch, then the GEMM multiplies w [O, K] by them into y's pixels.
+ * whole images (or of `rows` output rows of one image) into the scratch, then the GEMM multiplies
+ * w [O, K] by them into y's pixels.
  */
 function dispatchIm2colGemm(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, geo: ConvGeometry, activation: Activation | undefined, residual: GpuArg | null): void {
   const { N, C, H, W, O, win } = geo;
@@ -215,34 +215,32 @@ function dispatchIm2colGemm(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg |
   const K = C * kh * kw;
   const P = OH * OW;
   const budget = Math.min(IM2COL_SCRATCH_BYTES, storageBindingLimit(k.limits));
-  const rowBytes = K * 16; // one vec4 of columns across the K rows
-  const imageQuads = Math.ceil(P / 4);
-  const wholeImages = Math.min(N, Math.floor(budget / (rowBytes * imageQuads)));
-  const images = Math.max(1, wholeImages);
-  const quadsFit = Math.max(1, Math.floor(budget / rowBytes));
-  const cols = wholeImages >= 1 ? P : quadsFit >= 32 ? Math.floor(quadsFit / 32) * 128 : quadsFit * 4;
-  const scratch = k.scratch(images * K * Math.ceil(cols / 4) * 16);
+  const rowBytes = K * OW * 4; // one output row's columns across the K rows
+  const rowsFit = Math.max(1, Math.floor(budget / rowBytes));
+  const images = Math.max(1, Math.min(N, Math.floor(rowsFit / OH)));
+  const rows = Math.min(OH, rowsFit);
+  const scratch = k.scratch(images * rows * rowBytes);
   if (residual) k.copy(residual, y, sizeOf(y.shape) * 4);
   for (let n0 = 0; n0 < N; n0 += images) {
     const chunkImages = Math.min(images, N - n0);
-    for (let p0 = 0; p0 < P; p0 += cols) {
-      const count = Math.min(cols, P - p0);
-      const quads = Math.ceil(count / 4);
-      const total = chunkImages * K * quads;
+    for (let r0 = 0; r0 < OH; r0 += rows) {
+      const chunkRows = Math.min(rows, OH - r0);
+      const count = chunkRows * OW;
+      const total = chunkImages * K * chunkRows;
       k.dispatch({
         shader: im2colShader,
         uniforms: uniforms()
           .u32(C, H, W, OW, kh, kw)
           .i32(...win.stride, ...win.dilation, win.pads[0], win.pads[1])
-          .u32(n0 * C * H * W, p0, count, quads, K, total)
+          .u32(n0 * C * H * W, r0, chunkRows, K, total)
           .bytes(),
         bindings: [x, scratch],
         workgroups: grid(total, 64),
       });
       recordGemm(k, {
         a: w, b: scratch, c: y, m: O, n: count, k: K,
-        batch: chunkImages, strideA: 0, strideB: K * quads * 4, strideC: O * P,
-        ldb: quads * 4, ldc: P, offsetC: n0 * O * P + p0,
+        batch: chunkImages, strideA: 0, strideB: K * count, strideC: O * P,
+        ldb: count, ldc: P, offsetC: n0 * O * P + r0 * OW,
         bias: b, biasPer: 'row', activation, accumulate: residual !== null,
       });
     }
