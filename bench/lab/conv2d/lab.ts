@@ -97,6 +97,12 @@ const shipped: Variant = {
   record: (k, x, w, b, y, attrs) => recordConv2d(k, x, w, b, y, attrs),
 };
 
+/** The shipped dispatches whose shader label does (or does not) match: where im2col + GEMM's time goes (WRONG results: timing only). */
+const onlyDispatches = (name: string, keep: (label: string) => boolean): Variant => ({
+  name,
+  record: (k, x, w, b, y, attrs) => recordConv2d({ ...k, dispatch: (spec) => keep(spec.shader.label) && k.dispatch(spec) }, x, w, b, y, attrs),
+});
+
 const VARIANTS: Variant[] = [
   shipped,
   sameDispatch('01-arrays-8x8', arraysShader, 8, 8),
@@ -111,6 +117,8 @@ const VARIANTS: Variant[] = [
   registerBlocked('03-16x8', 16, 8),
   registerBlockedConst('03-const-8x8', 8, 8),
   tiled,
+  onlyDispatches('05-im2col-pass', (label) => label === 'im2col'),
+  onlyDispatches('05-gemm-pass', (label) => label !== 'im2col'),
 ];
 
 /** This process's CPU time in ms (NaN in a browser, where run.mjs's --cpu-time clock serves instead). */
