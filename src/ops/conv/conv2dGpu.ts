@@ -96,6 +96,9 @@ const TILED_MIN_CHANNELS = 32;
 /** Output channels from which a software adapter takes im2col + GEMM (the GEMM's 16-row blocks fill). */
 const IM2COL_MIN_CHANNELS = 16;
 
+/** Bytes of im2col scratch one convolution may hold (a chunk of images or output rows at a time). */
+const IM2COL_SCRATCH_BYTES = 8 * 2 ** 20;
+
 /**
  * The kernel table. 1×1 stride-1 convolutions are matrix products. On a software adapter, other
  * one-group convolutions with at least 16 output channels go through im2col and the GEMM
@@ -183,9 +186,9 @@ function isPointwise({ groups, win }: ConvGeometry): boolean {
   return kh === 1 && kw === 1 && groups === 1 && win.stride[0] === 1 && win.stride[1] === 1 && win.pads.every((p) => p === 0);
 }
 
-/** One group, and one output row's columns across all K rows fit the im2col scratch. */
+/** One group with input channels, and one output row's columns across all K rows fit the im2col scratch. */
 function lowersToIm2col({ C, groups, win }: ConvGeometry): boolean {
-  return groups === 1 && C * win.kernel[0] * win.kernel[1] * win.output[1] * 4 <= IM2COL_SCRATCH_BYTES;
+  return groups === 1 && C > 0 && C * win.kernel[0] * win.kernel[1] * win.output[1] * 4 <= IM2COL_SCRATCH_BYTES;
 }
 
 /** Records shaders/conv/conv2d.wgsl with the given register block (the lab calls it with others). */
@@ -199,9 +202,6 @@ export function recordConv2dTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: Gp
   if (sizeOf(y.shape) === 0) return;
   dispatchTiled(k, x, w, b, y, convGeometry(x.shape, w.shape, attrs), attrs.activation, null);
 }
-
-/** Bytes of im2col scratch one convolution may hold (a chunk of images or pixels at a time). */
-export const IM2COL_SCRATCH_BYTES = 8 * 2 ** 20;
 
 /**
  * Records im2col + GEMM: per chunk, shaders/conv/im2col.wgsl writes the columns of `images`
