@@ -237,6 +237,15 @@ add(
   conv([2, 8, 20, 20], [8, 1, 3, 3], { padding: 1, groups: 8 }, { note: 'depthwise' }),
   conv([1, 4, 9, 9], [12, 1, 3, 3], { padding: 1, groups: 4 }, { note: 'depthwise, multiplier 3' }),
   conv([2, 3, 6, 5], [6, 1, 3, 3], { padding: 1, stride: [2, 1], groups: 3 }, { note: 'depthwise, multiplier 2' }),
+  // The depthwise kernel (shaders/conv/depthwise_conv2d.wgsl): 3×3 rows written out, rows shifted
+  // along the taps with kernels 1 to 7 wide, rows of 1 to 19 pixels; strides and dilations along
+  // the rows stay on the register kernel.
+  conv([1, 3, 5, 19], [3, 1, 1, 7], { padding: [0, 3, 0, 2], groups: 3 }, { note: 'depthwise, 1×7, row reuse' }),
+  conv([2, 4, 9, 1], [4, 1, 5, 1], { padding: [2, 0, 1, 0], groups: 4 }, { bias: false, note: 'depthwise, 5×1, one-pixel rows' }),
+  conv([1, 5, 13, 17], [10, 1, 5, 5], { padding: 2, groups: 5 }, { note: 'depthwise 5×5, multiplier 2' }),
+  conv([1, 6, 11, 12], [6, 1, 3, 3], { stride: 2, padding: 1, groups: 6 }, { note: 'depthwise, stride 2' }),
+  conv([1, 6, 10, 13], [6, 1, 3, 3], { dilation: [1, 2], padding: 'same', groups: 6 }, { note: 'depthwise, dilated row' }),
+  conv([1, 6, 28, 28], [6, 1, 2, 2], { stride: 2, groups: 6 }, { note: "depthwise, LeNet's subsampling" }),
   conv([2, 6, 6, 5], [4, 3, 3, 3], { padding: 1, stride: [2, 1], groups: 2 }),
   conv([2, 3, 12, 14], [4, 3, 3, 2], { stride: [1, 2], padding: [1, 2], dilation: [2, 3] }),
   conv([1, 16, 11, 9], [5, 16, 1, 1], {}, { note: '1×1 (the shared GEMM)' }),
@@ -298,6 +307,7 @@ add(
   conv([1, 256, 32, 32], [16, 256, 3, 3], { padding: 1 }, { residual: [1, 16, 32, 32], note: 'im2col in chunks of output rows' }),
   conv([3, 256, 20, 20], [17, 256, 3, 3], { padding: 1, activation: ACTIVATIONS[0] }, { note: 'im2col in chunks of images' }),
   conv([2, 3, 19, 21], [16, 3, 5, 3], { stride: [2, 3], padding: [2, 0, 1, 1], dilation: [1, 2] }, { bias: false, note: 'im2col, strided, dilated' }),
+  conv([2, 4, 7, 10], [4, 1, 3, 3], { padding: 1, groups: 4, activation: ACTIVATIONS[4] }, { gpuTuning: true, residual: [2, 4, 7, 10], note: 'residual, depthwise, fused clip' }),
 );
 
 // Pooling: the hand-written windows in both ceil modes (and both countIncludePad for the

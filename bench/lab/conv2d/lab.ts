@@ -33,6 +33,8 @@ const CASES: Case[] = [
   { name: 'resnet', x: [1, 64, 56, 56], w: [64, 64, 3, 3], opts: { padding: 1 } },
   { name: 'stem7x7', x: [1, 3, 224, 224], w: [64, 3, 7, 7], opts: { stride: 2, padding: 3 } },
   { name: 'depthwise', x: [1, 32, 112, 112], w: [32, 1, 3, 3], opts: { padding: 1, groups: 32 } },
+  { name: 'depthwise-s2', x: [1, 64, 112, 112], w: [64, 1, 3, 3], opts: { stride: 2, padding: 1, groups: 64 } },
+  { name: 'lenet-subsample', x: [1, 6, 28, 28], w: [6, 1, 2, 2], opts: { stride: 2, groups: 6 } },
   { name: 'vgg', x: [1, 128, 112, 112], w: [128, 128, 3, 3], opts: { padding: 1 } },
   { name: 'lenet1', x: [1, 1, 28, 28], w: [6, 1, 5, 5], opts: { padding: 2 } },
   { name: 'lenet2', x: [1, 6, 14, 14], w: [16, 6, 5, 5], opts: {} },

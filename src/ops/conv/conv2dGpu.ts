@@ -8,6 +8,8 @@
 //    register blocks do 8 multiply-adds per load where the register conv kernel's 16 × 8 blocks do
 //    5.3 and pay a padding test on every input load (bench/lab/conv2d/README.md);
 //  - 'tiled': the implicit GEMM with workgroup-memory tiles (shaders/conv/conv2d_tiled.wgsl), for GPUs;
+//  - 'depthwise': one input channel per group (groups = C), stride 1 along the rows,
+//    shaders/conv/depthwise_conv2d.wgsl (depthwiseConv2dGpu.ts), which loads each input once per row;
 //  - 'register': the register-blocked implicit GEMM (shaders/conv/conv2d.wgsl), whose block (TM output
 //    channels × TN pixels per invocation) follows the shape; everything else (grouped and
 //    depthwise convolutions, few output channels), where workgroup barriers are slow.
@@ -23,6 +25,7 @@ import { chooseVariant, grid, storageBindingLimit, uniforms, type GpuArg, type K
 import { sizeOf } from '../../shape.js';
 import { activationConstants, withActivationFn, type Activation } from '../elementwise/activation.js';
 import { recordGemm } from '../gemm/gemmGpu.js';
+import { depthwiseFits, recordDepthwiseConv2d } from './depthwiseConv2dGpu.js';
 import { resolveWindow, type Window2d, type WindowAttrs } from '../window.js';
 
 /** What the kernels read of conv2d's attributes (Conv2dAttrs, conv2d.ts). */
@@ -78,6 +81,7 @@ export type ConvKernel =
   | { readonly name: string; readonly kind: 'gemm' }
   | { readonly name: string; readonly kind: 'tiled' }
   | { readonly name: string; readonly kind: 'im2col' }
+  | { readonly name: string; readonly kind: 'depthwise' }
   | { readonly name: string; readonly kind: 'register'; readonly tile: ConvTile };
 
 const registerVariant = (tm: ConvTile['tm'], tn: ConvTile['tn']): ConvKernel => ({ name: `register ${tm}×${tn}`, kind: 'register', tile: { tm, tn, workgroupSize: 64 } });
@@ -87,6 +91,7 @@ export const CONV_KERNELS: readonly ConvKernel[] = [
   { name: 'gemm 1×1', kind: 'gemm' },
   { name: 'tiled 64×64', kind: 'tiled' },
   { name: 'im2col + gemm', kind: 'im2col' },
+  { name: 'depthwise 1×8', kind: 'depthwise' },
   ...([16, 8, 4, 2, 1] as const).flatMap((tm) => ([8, 4] as const).map((tn) => registerVariant(tm, tn))),
 ];
 
@@ -111,6 +116,7 @@ const IM2COL_SCRATCH_BYTES = 8 * 2 ** 20;
  */
 export function chooseConvKernel(geo: ConvGeometry, softwareAdapter: boolean): ConvKernel {
   if (isPointwise(geo)) return CONV_KERNELS[0];
+  if (depthwiseFits(geo)) return CONV_KERNELS[3];
   if (softwareAdapter && lowersToIm2col(geo) && geo.O >= IM2COL_MIN_CHANNELS) return CONV_KERNELS[2];
   if (!softwareAdapter && geo.O / geo.groups >= TILED_MIN_CHANNELS) return CONV_KERNELS[1];
   const { tm, tn } = chooseConvTile(geo);
@@ -130,7 +136,7 @@ function convVariant(tm: number, tn: number): ConvKernel {
 export function convChoice(geo: ConvGeometry, softwareAdapter: boolean): VariantChoice<ConvKernel> {
   const { tm, tn } = chooseConvTile(geo);
   const registers = [tm, tm / 2].filter((m) => m >= 1).flatMap((m) => (tn === 8 ? [8, 4] : [4]).map((n) => convVariant(m, n)));
-  const gemms = isPointwise(geo) ? [CONV_KERNELS[0]] : lowersToIm2col(geo) ? [CONV_KERNELS[2]] : [];
+  const gemms = isPointwise(geo) ? [CONV_KERNELS[0]] : lowersToIm2col(geo) ? [CONV_KERNELS[2]] : depthwiseFits(geo) ? [CONV_KERNELS[3]] : [];
   const candidates = [...gemms, CONV_KERNELS[1], ...registers];
   const { N, C, H, W, O, groups, win } = geo;
   const window = `k${win.kernel.join('x')} s${win.stride.join('x')} d${win.dilation.join('x')} p${win.pads.join(',')}`;
@@ -173,6 +179,8 @@ export function recordConvolution(
     });
   } else if (kernel.kind === 'im2col') {
     dispatchIm2colGemm(k, x, w, b, y, geo, activation, residual);
+  } else if (kernel.kind === 'depthwise') {
+    recordDepthwiseConv2d(k, x, w, b, y, geo, activation, residual);
   } else if (kernel.kind === 'tiled') {
     dispatchTiled(k, x, w, b, y, geo, activation, residual);
   } else {
