@@ -37,6 +37,7 @@ struct Params {
   pixelBlocks: u32,                    // N · OH · rowBlocks
   channelBlocks: u32,                  // ceil(Og / TM): channel blocks per group
   total: u32,                          // pixelBlocks · channelBlocks · groups invocations
+  yImage: u32,                         // elements from one image of y to the next (O·OH·OW, more for a concat's slice)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -53,7 +54,8 @@ override HAS_RESIDUAL: bool = false;
 override WG: u32 = 64u;
 
 // Where the block's outputs go (set once in main, read by store()).
-var<private> yPixel: u32;        // offset of (n, channel 0, oy, ox0) in y
+var<private> yPixel: u32;        // offset of (n, channel 0, oy, ox0) in y and residual (dense)
+var<private> ySlice: u32;        // what y's images add to it (y a slice of a larger tensor)
 var<private> ox0: u32;
 var<private> oc0: u32;
 var<private> ocEnd: u32;
@@ -76,7 +78,7 @@ fn store(m: u32, h: u32, acc: vec4f) {
     if (ox < p.OW) {
       var v = acc[j] + bias;
       if (HAS_RESIDUAL) { v += residual[at + ox]; }
-      y[at + ox] = activate(v);
+      y[at + ox + ySlice] = activate(v);
     }
   }
 }
@@ -97,6 +99,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let n = row / p.OH;
   ox0 = (pb % p.rowBlocks) * TN;
   yPixel = n * p.O * p.OH * p.OW + oy * p.OW;
+  ySlice = n * (p.yImage - p.O * p.OH * p.OW);
 
   // Weight row of each channel of the block; rows past the group repeat its last channel.
   let K = p.Cg * p.kh * p.kw;

@@ -27,6 +27,7 @@ struct Params {
   pixelTiles: u32,             // ceil(pixels / 64)
   channelTiles: u32,           // ceil(Og / 64) per group
   tiles: u32,                  // pixelTiles · channelTiles · groups
+  yImage: u32,                 // elements from one image of y to the next (O·OH·OW, more for a concat's slice)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -119,7 +120,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
       let at = ((qo / OHW) * p.O + oc) * OHW + qo % OHW;
       var v = acc[i][j] + bias;
       if (HAS_RESIDUAL) { v += residual[at]; }
-      y[at] = activate(v);
+      y[at + (qo / OHW) * (p.yImage - p.O * OHW)] = activate(v);
     }
   }
 }

@@ -34,6 +34,7 @@ struct Params {
   rowBlocks: u32,                      // ceil(OW / 8): pixel blocks per output row
   rowGroups: u32,                      // ceil(OH / ROWS): row blocks per output plane
   total: u32,                          // N · O · rowGroups · rowBlocks invocations
+  yImage: u32,                         // elements from one image of y to the next (O·OH·OW, more for a concat's slice)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -92,13 +93,14 @@ fn taps3(acc: Pixels, r: Window, k: vec3f) -> Pixels {
 // Bias, residual, activation and store of the 8 pixels of output row oy from ox0 (those inside y).
 fn store(plane: u32, oy: u32, ox0: u32, bias: f32, acc: Pixels) {
   if (oy >= p.OH) { return; }
-  let at = (plane * p.OH + oy) * p.OW;
+  let at = (plane * p.OH + oy) * p.OW;   // in residual (dense)
+  let yAt = at + (plane / p.O) * (p.yImage - p.O * p.OH * p.OW);
   for (var j = 0u; j < 8u; j++) {
     let ox = ox0 + j;
     if (ox < p.OW) {
       var v = select(acc.hi[j & 3u], acc.lo[j & 3u], j < 4u) + bias;
       if (HAS_RESIDUAL) { v += residual[at + ox]; }
-      y[at + ox] = activate(v);
+      y[yAt + ox] = activate(v);
     }
   }
 }

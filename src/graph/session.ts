@@ -7,7 +7,7 @@ import { Tensor, type TensorOwner } from '../tensor.js';
 import { sameComputation, type Graph, type ValueId } from './ir.js';
 import type { SymbolicTensor } from './tracer.js';
 import { optimizeGraph } from './passes.js';
-import { planGraph, type Plan } from './plan.js';
+import { planGraph, type Plan, type PlanOptions } from './plan.js';
 import type { Profile } from './profile.js';
 import { scheduleGraph } from './schedule.js';
 
@@ -17,6 +17,8 @@ export interface GraphBackend extends TensorOwner {
   prepareGraph(graph: Graph): Promise<PreparedGraph>;
   /** Throws a typed error if the plan is beyond what the backend holds; allocates nothing. */
   checkPlan?(graph: Graph, plan: Plan): void;
+  /** What plans for this backend may do beyond the defaults (concats written in place). */
+  readonly planOptions?: PlanOptions;
   /**
    * Backpressure: resolves when another run may be submitted (see MAX_RUNS_IN_FLIGHT), with the
    * function that ends the run's turn (true: once its submitted work is done; false: at once).
@@ -253,12 +255,12 @@ export class Session<Output extends SessionOutput = SessionOutput> {
     const traced = this.graph.inputs.map((i) => this.graph.values[i.id].shape.join('x')).join('|');
     const graph = this.retrace && key !== traced ? this.retrace(shapes) : null;
     if (!graph || sameComputation(graph, this.graph)) {
-      const plan = planGraph(this.graph, shapes);
+      const plan = planGraph(this.graph, shapes, this.backend.planOptions);
       this.backend.checkPlan?.(this.graph, plan); // before anything is allocated
       return this.prepared.instantiate(plan, control);
     }
     // A graph of its own for these shapes, with its own copy of the weights on the backend.
-    const plan = planGraph(graph, shapes);
+    const plan = planGraph(graph, shapes, this.backend.planOptions);
     this.backend.checkPlan?.(graph, plan);
     const prepared = await this.backend.prepareGraph(graph);
     try {
@@ -356,7 +358,7 @@ export async function compileModule<M extends Module>(model: M, backend: GraphBa
   // Plan now (for the given shapes, else batch 1), so the first run does not stall.
   const shapes = graph.inputs.map((i) => (given ? given[i.name] : graph.values[i.id].shape));
   // Every limit is checked before the weights are uploaded: a refused compile allocates nothing.
-  backend.checkPlan?.(graph, planGraph(graph, shapes));
+  backend.checkPlan?.(graph, planGraph(graph, shapes, backend.planOptions));
   signal?.throwIfAborted();
   const prepared = await backend.prepareGraph(graph);
   const retrace = (inputShapes: readonly Shape[]) => {

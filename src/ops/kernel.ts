@@ -28,6 +28,13 @@ export interface GpuArg extends GpuRegion {
    * pieces that each fit (see GpuLowering.acceptsParts). `buffer/offset/size` are then the first part's.
    */
   readonly parts?: readonly GpuArg[];
+  /**
+   * Set for an output written in place into a channel slice of a larger tensor (a concat's
+   * output, graph/plan.ts): elements from the start of one image (index along dim 0) to the
+   * next; the region spans from the first image's slice to the end of the last one. Absent: the
+   * images follow one another (dense). Only ops with `gpuWritesSlices` get one.
+   */
+  readonly batchStride?: number;
 }
 
 /**

@@ -78,6 +78,12 @@ export interface OpDef<A> {
    */
   readonly gpuAcceptsParts?: readonly number[];
   /**
+   * True when the WebGPU lowering writes output 0 through a GpuArg with `batchStride` (its images
+   * apart by more than their size: a channel slice of a concat's output, graph/plan.ts), so a
+   * compiled graph lets it write its part of a concat in place instead of copying it there.
+   */
+  readonly gpuWritesSlices?: boolean;
+  /**
    * Reverse mode (graph/reverse.ts): given the loss's gradient with respect to each output,
    * emits the ops that compute its gradient with respect to each input that `needs` one. An op
    * without a rule cannot be trained through (UnsupportedError naming it).

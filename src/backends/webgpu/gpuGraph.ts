@@ -7,7 +7,7 @@
 // `profile`) adds timestamps to that command buffer, or, without them, submits node by node.
 import { DeviceLimitError, NNError, UnsupportedError } from '../../errors.js';
 import { describeNode, type Graph, type Node, type ValueId } from '../../graph/ir.js';
-import type { Plan } from '../../graph/plan.js';
+import type { Plan, Slice } from '../../graph/plan.js';
 import { makeProfile, type Profile, type ProfilePart } from '../../graph/profile.js';
 import type { BuildControl, Executable, ProfileMethodRequest } from '../../graph/session.js';
 import type { TrackedGraph } from '../backendBase.js';
@@ -180,17 +180,25 @@ class GpuExecutable implements Executable {
       const inputBuffers = graph.inputs.map((input) => track(backend.createBuffer(sizeOf(plan.shapes[input.id]) * 4, `input ${input.name}`)));
       const args: (GpuArg | undefined)[] = new Array(graph.values.length);
       const region = (buffer: GPUBuffer, id: ValueId): GpuArg => bufferArg(buffer, plan.shapes[id]);
+      // A channel slice of a concat's output: from its first image's part to the end of its last one's.
+      const slice = (buffer: GPUBuffer, id: ValueId, { offset, batchStride }: Slice): GpuArg => {
+        const shape = plan.shapes[id];
+        const image = sizeOf(shape) / Math.max(1, shape[0]);
+        return { buffer, offset: offset * 4, size: Math.max(4, ((shape[0] - 1) * batchStride + image) * 4), shape, batchStride };
+      };
       graph.inputs.forEach((input, i) => (args[input.id] = region(inputBuffers[i], input.id)));
       for (const [id, arg] of params) args[id] = arg;
       for (const node of graph.nodes) {
         if (node.op.view) args[node.outputs[0]] = { ...args[node.inputs[0]!]!, shape: plan.shapes[node.outputs[0]], parts: undefined };
-        else node.outputs.forEach((id) => (args[id] = region(slots[plan.slotOf[id]], id)));
+        else node.outputs.forEach((id) => (args[id] = plan.slices[id] ? slice(slots[plan.slotOf[id]], id, plan.slices[id]!) : region(slots[plan.slotOf[id]], id)));
       }
 
       // Kernel choices: tuned now (compile's `tune`), tuned before on this adapter, else the tables.
       await backend.tunedChoices.load();
       if (control.tune) await tuneGraph(backend, graph, args, backend.tunedChoices, control.tune, control);
-      const recording = recordNodes(backend, graph, args, graph.nodes.keys(), tunedPicker(backend.tunedChoices), (bytes) => track(backend.createBuffer(bytes, 'scratch')));
+      // A concat its producers wrote in place has nothing to record.
+      const nodes = [...graph.nodes.keys()].filter((i) => !plan.inPlace[i]);
+      const recording = recordNodes(backend, graph, args, nodes, tunedPicker(backend.tunedChoices), (bytes) => track(backend.createBuffer(bytes, 'scratch')));
       const { commands, choices } = recording;
       // State updates last, in the same command buffer: new values over the resident ones.
       for (const u of graph.updates ?? []) {
@@ -199,7 +207,7 @@ class GpuExecutable implements Executable {
       }
 
       const steps = await buildSteps(backend, commands, control, track);
-      const kernels = describeKernels(graph, steps, choices);
+      const kernels = describeKernels(graph, steps, choices, plan.inPlace);
       if (control.debug) printKernels(graph, steps, kernels);
       return new GpuExecutable(backend, graph, plan, inputBuffers, args, steps, kernels, owned);
     } catch (e) {
@@ -358,9 +366,10 @@ interface NodeKernels {
   readonly dispatches: number;
 }
 
-function describeKernels(graph: Graph, steps: readonly Step[], choices: readonly ChoiceMade[]): NodeKernels[] {
+function describeKernels(graph: Graph, steps: readonly Step[], choices: readonly ChoiceMade[], inPlace: readonly boolean[]): NodeKernels[] {
   return graph.nodes.map((node, i) => {
     if (node.op.view) return { kernel: 'view', dispatch: '', dispatches: 0 };
+    if (inPlace[i]) return { kernel: 'in place', dispatch: '', dispatches: 0 };
     const dispatches = steps.flatMap((s) => (s.kind === 'dispatch' && s.node === i ? [s.recorded] : []));
     const chosen = [...new Set(choices.filter((c) => c.node === i).map((c) => c.chosen))];
     const shaders = [...new Set(dispatches.map((d) => d.spec.shader.label))];

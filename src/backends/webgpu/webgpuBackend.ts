@@ -5,7 +5,7 @@
 // tensors that call produces, so a failure surfaces on data() of those tensors alone.
 import { DeviceLimitError, DeviceLostError, NNError, UnsupportedError } from '../../errors.js';
 import type { Graph } from '../../graph/ir.js';
-import type { Plan } from '../../graph/plan.js';
+import type { Plan, PlanOptions } from '../../graph/plan.js';
 import type { PreparedGraph } from '../../graph/session.js';
 import type { OpDef } from '../../ops/op.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
@@ -498,6 +498,14 @@ export class WebGpuBackend extends BackendBase {
     if (error) throw new NNError(`data(): the work that computed ${formatShape(t.shape)} failed on the GPU, so it has no values: ${error}`);
     return out;
   }
+
+  /**
+   * @internal Plans for this device: ops that can (convolutions) write their channel slice of a
+   * concat in place, where the slice starts at an offset a storage binding may have.
+   */
+  readonly planOptions: PlanOptions = {
+    writesSlice: (producer, byteOffset) => producer.op.gpuWritesSlices === true && byteOffset % this.limits.minStorageBufferOffsetAlignment === 0,
+  };
 
   /** @internal Refuses a plan beyond the device's limits (or with an op without a WebGPU kernel), before anything is allocated. */
   checkPlan(graph: Graph, plan: Plan): void {

@@ -118,6 +118,7 @@ export const conv2dOp: OpDef<Conv2dAttrs> = {
   gpu(k, [x, w, b, residual], [y], attrs) {
     recordConv2d(k, x!, w!, b ?? null, y, attrs, residual ?? null);
   },
+  gpuWritesSlices: true,
   // dx and dw from the backward ops (conv/conv2dGradInput.ts, conv2dGradWeight.ts); db a reduceSum.
   grad(r, { inputs: [x, w, b, residual], dys: [dy], needs, attrs }) {
     const { activation, ...conv } = attrs;

@@ -15,7 +15,8 @@
 //    depthwise convolutions, few output channels), where workgroup barriers are slow.
 // A residual input (the skip connection graph/passes.ts folds in) is added in each kernel's
 // epilogue, after the bias and before the activation; the GEMM paths copy it into y first and
-// accumulate onto it.
+// accumulate onto it. Every kernel writes y with its images y.batchStride apart where y is a
+// channel slice of a concat's output (graph/plan.ts: conv2dOp.gpuWritesSlices).
 // The input gradient (conv2dGradInput.ts) is a convolution too, with a geometry of its own: it
 // goes through the same table and kernels (recordConvolution).
 import conv2dTiledWgsl from '../../../shaders/conv/conv2d_tiled.wgsl?raw';
@@ -171,10 +172,10 @@ export function recordConvolution(
   if (kernel.kind === 'gemm') {
     const { N, C, H, W, O } = geo;
     const pixels = H * W;
-    if (residual) k.copy(residual, y, sizeOf(y.shape) * 4);
+    if (residual) copyResidual(k, residual, y, N, O * pixels);
     recordGemm(k, {
       a: w, b: x, c: y, m: O, n: pixels, k: C,
-      batch: N, strideA: 0, strideB: C * pixels, strideC: O * pixels,
+      batch: N, strideA: 0, strideB: C * pixels, strideC: y.batchStride ?? O * pixels,
       bias: b, biasPer: 'row', activation, accumulate: residual !== null,
     });
   } else if (kernel.kind === 'im2col') {
@@ -216,6 +217,13 @@ export function recordConv2dTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: Gp
  * whole images (or of `rows` output rows of one image) into the scratch, then the GEMM multiplies
  * w [O, K] by them into y's pixels.
  */
+/** The residual copied into y (images `image` elements long), image by image where y is a slice of a concat's output. */
+function copyResidual(k: KernelRecorder, residual: GpuArg, y: GpuArg, N: number, image: number): void {
+  const yImage = y.batchStride ?? image;
+  if (yImage === image) k.copy(residual, y, N * image * 4);
+  else for (let n = 0; n < N; n++) k.copy({ ...residual, offset: residual.offset + n * image * 4 }, { ...y, offset: y.offset + n * yImage * 4 }, image * 4);
+}
+
 function dispatchIm2colGemm(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null, y: GpuArg, geo: ConvGeometry, activation: Activation | undefined, residual: GpuArg | null): void {
   const { N, C, H, W, O, win } = geo;
   const [OH, OW] = win.output;
@@ -228,7 +236,8 @@ function dispatchIm2colGemm(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg |
   const images = Math.max(1, Math.min(N, Math.floor(rowsFit / OH)));
   const rows = Math.min(OH, rowsFit);
   const scratch = k.scratch(images * rows * rowBytes);
-  if (residual) k.copy(residual, y, sizeOf(y.shape) * 4);
+  const yImage = y.batchStride ?? O * P;
+  if (residual) copyResidual(k, residual, y, N, O * P);
   for (let n0 = 0; n0 < N; n0 += images) {
     const chunkImages = Math.min(images, N - n0);
     for (let r0 = 0; r0 < OH; r0 += rows) {
@@ -247,8 +256,8 @@ function dispatchIm2colGemm(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg |
       });
       recordGemm(k, {
         a: w, b: scratch, c: y, m: O, n: count, k: K,
-        batch: chunkImages, strideA: 0, strideB: K * count, strideC: O * P,
-        ldb: count, ldc: P, offsetC: n0 * O * P + r0 * OW,
+        batch: chunkImages, strideA: 0, strideB: K * count, strideC: yImage,
+        ldb: count, ldc: P, offsetC: n0 * yImage + r0 * OW,
         bias: b, biasPer: 'row', activation, accumulate: residual !== null,
       });
     }
@@ -277,7 +286,7 @@ function dispatchRegisterBlocked(
   const block = uniforms()
     .u32(C, H, W, O, OH, OW, C / groups, Og, kh, kw)
     .i32(...win.stride, ...win.dilation, win.pads[0], win.pads[1])
-    .u32(rowBlocks, pixelBlocks, channelBlocks, total);
+    .u32(rowBlocks, pixelBlocks, channelBlocks, total, y.batchStride ?? O * OH * OW);
   k.dispatch({
     shader: convShader,
     constants: { ...activationConstants(activation), TM: tile.tm, TN: tile.tn, HAS_BIAS: b ? 1 : 0, HAS_RESIDUAL: residual ? 1 : 0, WG: tile.workgroupSize },
@@ -303,7 +312,7 @@ function dispatchTiled(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg | null
     uniforms: uniforms()
       .u32(C, H, W, O, OH, OW, C / groups, Og, kh, kw)
       .i32(...win.stride, ...win.dilation, win.pads[0], win.pads[1])
-      .u32(pixels, pixelTiles, channelTiles, tiles)
+      .u32(pixels, pixelTiles, channelTiles, tiles, y.batchStride ?? O * OH * OW)
       .bytes(),
     bindings: [x, w, b ?? w, y, residual ?? w],
     // One workgroup per tile, spread over x and y past 65 535.

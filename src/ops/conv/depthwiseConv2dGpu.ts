@@ -64,7 +64,7 @@ export function recordDepthwiseConv2d(
     uniforms: uniforms()
       .u32(C, H, W, O, OH, OW, O / C, kh, kw)
       .i32(win.stride[0], win.dilation[0], win.pads[0], win.pads[1])
-      .u32(rowBlocks, rowGroups, total)
+      .u32(rowBlocks, rowGroups, total, y.batchStride ?? O * OH * OW)
       .bytes(),
     // Without a bias or a residual the shader's binding still needs a buffer: w, read-only like them.
     bindings: [x, w, b ?? w, y, residual ?? w],
