@@ -7,6 +7,10 @@
 //    input (added in the kernel's epilogue: ResNet's skip connection, one pass over the data
 //    and one dispatch fewer). The fused convolution takes the add's place in the node order, so
 //    an operand computed after the convolution (ResNet's downsample branch) is ready.
+//  - fuseMatmulBias: a matmul of a tensor by a 2-D weight parameter [in, out] whose only reader
+//    adds a bias parameter [out] becomes a linear layer (weight transposed once, at compile):
+//    the bias goes into the GEMM's epilogue, one dispatch and one pass over the data fewer.
+//    ONNX exports of nn.Linear on 3-D inputs (the recurrent models' heads) are MatMul + Add.
 //  - fuseActivations: an activation that is the only reader of a convolution or linear
 //    output moves into that op's epilogue (after the residual: ReLU(conv + x) is one kernel).
 // All keep results the same up to float rounding (tested in test/graph.test.ts).
@@ -15,12 +19,13 @@ import { binaryOp, type BinaryAttrs } from '../ops/elementwise/binary.js';
 import { batchNorm2dOp, batchNormInputs, type BatchNormAttrs } from '../ops/norm/batchNorm2d.js';
 import { conv2dOp, type Conv2dAttrs } from '../ops/conv/conv2d.js';
 import { linearOp } from '../ops/gemm/linear.js';
+import { matmulOp } from '../ops/gemm/matmul.js';
 import type { OpDef } from '../ops/op.js';
 import { formatShape } from '../shape.js';
 import { countReaders, producers, type Graph, type Node, type Value, type ValueId } from './ir.js';
 
 export function optimizeGraph(graph: Graph): Graph {
-  return fuseActivations(fuseResidualAdds(foldBatchNorm(graph)));
+  return fuseActivations(fuseMatmulBias(fuseResidualAdds(foldBatchNorm(graph))));
 }
 
 /** Replaces nodes: `replace` maps a node to its substitute, `drop` lists nodes to remove. */
@@ -111,6 +116,51 @@ export function fuseResidualAdds(graph: Graph): Graph {
     drop.add(conv);
   }
   return replace.size ? rewrite(graph, [...graph.values], replace, drop) : graph;
+}
+
+export function fuseMatmulBias(graph: Graph): Graph {
+  const readers = countReaders(graph);
+  const made = producers(graph);
+  const values = [...graph.values];
+  const replace = new Map<Node, Node>();
+  const drop = new Set<Node>();
+  const param = (id: ValueId | null) => (id !== null && graph.values[id].kind === 'param' ? graph.values[id] : null);
+  for (const add of graph.nodes) {
+    if (add.op !== binaryOp || (add.attrs as BinaryAttrs).kind !== 'add') continue;
+    const [a, b] = add.inputs as [ValueId, ValueId];
+    for (const [product, bias] of [[a, b], [b, a]]) {
+      const mm = made.get(product);
+      if (!mm || mm.op !== matmulOp || drop.has(mm) || readers.get(product) !== 1) continue;
+      const [x, w] = mm.inputs as [ValueId, ValueId];
+      const weight = param(w);
+      const biasValue = param(bias);
+      const y = graph.values[product].shape;
+      // x [..., in] (rank 2 or more: a 1-D x drops a dim linear keeps), w [in, out], b [out], and the add's output is the product's shape.
+      if (!weight || !biasValue || weight.shape.length !== 2 || graph.values[x].shape.length < 2) continue;
+      const [inFeatures, outFeatures] = weight.shape;
+      if (biasValue.shape.length !== 1 || biasValue.shape[0] !== outFeatures || formatShape(graph.values[add.outputs[0]].shape) !== formatShape(y)) continue;
+      const transposed = values.length;
+      let data: Float32Array | undefined;
+      values.push({
+        id: transposed,
+        kind: 'param',
+        shape: [outFeatures, inFeatures],
+        name: `${weight.name ?? 'weight'} (transposed)`,
+        data: () => (data ??= transpose(weight.data!(), inFeatures, outFeatures)),
+      });
+      replace.set(add, { op: linearOp as OpDef<unknown>, attrs: {}, inputs: [x, transposed, bias], outputs: add.outputs, scope: mm.scope });
+      drop.add(mm);
+      break;
+    }
+  }
+  return replace.size ? rewrite(graph, values, replace, drop) : graph;
+}
+
+/** w [rows, cols] as [cols, rows]. */
+function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(w.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c];
+  return t;
 }
 
 const FUSABLE: ReadonlySet<OpDef<unknown>> = /* @__PURE__ */ new Set([conv2dOp, linearOp] as OpDef<unknown>[]);
