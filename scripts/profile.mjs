@@ -27,6 +27,7 @@ const MODELS = {
     build: () => nn.sequential([nn.layers.linear(1024, 1024, { bias: false })], { inputShape: [1024], seed: 1 }),
   },
   lenet: { title: 'LeNet (d2l), batch 1', input: [1, 1, 28, 28], build: () => nn.models.lenet({ seed: 1 }) },
+  googlenet: { title: "GoogLeNet (the lecture's table), 3×224×224, batch 1", input: [1, 3, 224, 224], build: () => nn.models.googlenet({ seed: 1 }) },
 };
 
 const args = process.argv.slice(2);
@@ -122,6 +123,8 @@ for (const name of wanted) {
   const profile = { ...last, rows, totalMs, note: `${last.note}; median of ${runs} runs` };
   console.log(`\n${name}: ${title}${tune ? ' (tuned)' : ''}`);
   console.log(nn.formatProfile(profile, { sort: 'time', top: top > 0 ? top : undefined, parts: true }));
+  const inPlace = rows.filter((row) => row.kernel === 'in place').length;
+  console.log(`dispatches per run: ${rows.reduce((n, row) => n + row.dispatches, 0)}${inPlace ? `; concats written in place by their producers: ${inPlace}` : ''}`);
   x.dispose();
   session.dispose();
 }
