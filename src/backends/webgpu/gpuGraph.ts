@@ -38,7 +38,11 @@ export async function prepareGpuGraph(backend: GpuGraphHost, graph: Graph): Prom
   for (const node of graph.nodes) {
     node.inputs.forEach((id, index) => id !== null && readers.set(id, [...(readers.get(id) ?? []), { node, index }]));
   }
-  const paramValues = graph.values.filter((v) => v.kind === 'param');
+  // Parameters the passes left without a reader (the weights BatchNorm folding replaced, a matmul
+  // weight stored transposed) stay on the host: uploading them would only hold GPU memory.
+  const used = new Set<ValueId>([...readers.keys(), ...graph.outputs.map((o) => o.id), ...(graph.updates ?? []).map((u) => u.target)]);
+  const paramValues = graph.values.filter((v) => v.kind === 'param' && used.has(v.id));
+  const unread = new Map(graph.values.filter((v) => v.kind === 'param' && !used.has(v.id)).map((v) => [v.id, v.data!]));
 
   // Every check before the first allocation.
   const rowsPerPart = new Map<ValueId, number>();
@@ -104,6 +108,26 @@ export async function prepareGpuGraph(backend: GpuGraphHost, graph: Graph): Prom
     if (!arg) throw new NNError(`${what}: value ${id} is not a parameter of this graph`);
     return arg;
   };
+  const readDeviceParams = async (ids: readonly ValueId[]): Promise<Float32Array[]> => {
+    if (ids.length === 0) return [];
+    // One command buffer copies them all out; then each is read back.
+    const copies = ids.map((id) => {
+      const arg = param(id, 'readParams');
+      return { arg, buffer: backend.createBuffer(sizeOf(arg.shape) * 4, 'parameter readback'), bytes: sizeOf(arg.shape) * 4 };
+    });
+    backend.flush();
+    const [, failure] = backend.captureFailure(() => {
+      const encoder = backend.device.createCommandEncoder({ label: 'read parameters' });
+      for (const { arg, buffer, bytes } of copies) if (bytes > 0) encoder.copyBufferToBuffer(arg.buffer, arg.offset, buffer, 0, bytes);
+      backend.submit(encoder, 0);
+    });
+    const tensors = copies.map(({ arg, buffer }) => backend.adoptBuffer(buffer, arg.shape, failure));
+    try {
+      return await Promise.all(tensors.map((t) => t.data()));
+    } finally {
+      for (const t of tensors) t.dispose();
+    }
+  };
   const executables = new Set<GpuExecutable>();
   return {
     instantiate: async (plan, control) => {
@@ -113,25 +137,16 @@ export async function prepareGpuGraph(backend: GpuGraphHost, graph: Graph): Prom
     },
     bytes: () => [...buffers, ...[...executables].flatMap((e) => e.buffers)].reduce((n, b) => n + b.size, 0),
     readParams: async (ids) => {
-      // One command buffer copies them all out; then each is read back.
-      const copies = ids.map((id) => {
-        const arg = param(id, 'readParams');
-        return { arg, buffer: backend.createBuffer(sizeOf(arg.shape) * 4, 'parameter readback'), bytes: sizeOf(arg.shape) * 4 };
-      });
-      backend.flush();
-      const [, failure] = backend.captureFailure(() => {
-        const encoder = backend.device.createCommandEncoder({ label: 'read parameters' });
-        for (const { arg, buffer, bytes } of copies) if (bytes > 0) encoder.copyBufferToBuffer(arg.buffer, arg.offset, buffer, 0, bytes);
-        backend.submit(encoder, 0);
-      });
-      const tensors = copies.map(({ arg, buffer }) => backend.adoptBuffer(buffer, arg.shape, failure));
-      try {
-        return await Promise.all(tensors.map((t) => t.data()));
-      } finally {
-        for (const t of tensors) t.dispose();
-      }
+      const onDevice = ids.filter((id) => !unread.has(id));
+      const values = await readDeviceParams(onDevice);
+      return ids.map((id) => unread.get(id)?.().slice() ?? values[onDevice.indexOf(id)]);
     },
     writeParam: (id, data) => {
+      if (unread.has(id)) {
+        const copy = data.slice();
+        unread.set(id, () => copy);
+        return;
+      }
       const arg = param(id, 'writeParam');
       backend.checkUsable();
       backend.flush(); // queued work that reads the old values goes first
