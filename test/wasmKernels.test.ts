@@ -69,9 +69,10 @@ function runBoth(rng: Random, g: GemmCase, specials = false): [Float32Array, Flo
 
 describe('wasm gemm vs the TypeScript gemm', () => {
   const rng = new Random(16);
-  // Edge sizes: 1 and the tile's neighbours (5–9), past a packing block (97, 257), and a wide one past NC (2050).
+  // Edge sizes: 1 and the tile's neighbours (5–9), past a packing block (97, 257), a wide one past NC (2050),
+  // and B read in place (m ≤ 8) over two depth blocks with a partial column strip.
   const shapes: [number, number, number][] = [
-    [1, 1, 1], [1, 9, 7], [3, 17, 1], [4, 8, 16], [6, 8, 5], [7, 9, 13], [5, 31, 0], [13, 6, 257], [97, 23, 40], [20, 2050, 3], [2, 300, 70],
+    [1, 1, 1], [1, 9, 7], [3, 17, 1], [4, 8, 16], [6, 8, 5], [7, 9, 13], [5, 31, 0], [13, 6, 257], [97, 23, 40], [20, 2050, 3], [2, 300, 70], [8, 21, 300],
   ];
   it.each(shapes)('m %i, n %i, k %i: every transposition, strided and offset, = and +=', (m, n, k) => {
     for (const transA of [false, true]) {

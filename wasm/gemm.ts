@@ -23,6 +23,13 @@ const MC = 96;
 /** Columns of B per packed block: the B block (KC × NC floats, 2 MiB) stays in the last-level cache. */
 const NC = 2048;
 
+/**
+ * Products of at most this many rows read a row-major B in place: each B value then serves only
+ * m multiply-adds, and packing it would cost about as much as the product (LeNet's first
+ * convolution, 6 output channels over 25 taps).
+ */
+const DIRECT_B_ROWS = 8;
+
 /** Scratch the caller provides for gemm's packed panels, in bytes. */
 export function gemmScratchBytes(): i32 {
   return (MC * KC + KC * NC + MR * NR) * 4;
@@ -56,21 +63,33 @@ export function gemm(
       const nc = min(NC, n - j0);
       for (let p0 = 0; p0 < k; p0 += KC) {
         const kc = min(KC, k - p0);
-        packB(b + (<usize>p0 * bRow + <usize>j0 * bCol) * 4, bRow, bCol, kc, nc, packedB);
+        const bBlock = b + (<usize>p0 * bRow + <usize>j0 * bCol) * 4;
+        const direct = bCol == 1 && m <= DIRECT_B_ROWS;
+        if (!direct) packB(bBlock, bRow, bCol, kc, nc, packedB);
         const add = accumulate || p0 > 0;
         for (let i0 = 0; i0 < m; i0 += MC) {
           const mc = min(MC, m - i0);
           packA(a + (<usize>i0 * aRow + <usize>p0 * aCol) * 4, aRow, aCol, mc, kc, packedA);
           for (let j = 0; j < nc; j += NR) {
             const nr = min(NR, nc - j);
+            // The B panel: packed, or in place (a last partial strip is packed, zero-padded).
+            let bp = packedB + <usize>j * kc * 4;
+            let bStep: usize = NR * 4;
+            if (direct && nr == NR) {
+              bp = bBlock + <usize>j * 4;
+              bStep = <usize>bRow * 4;
+            } else if (direct) {
+              packB(bBlock + <usize>j * 4, bRow, bCol, kc, nr, packedB);
+              bp = packedB;
+            }
             for (let i = 0; i < mc; i += MR) {
               const mr = min(MR, mc - i);
               const cTile = c + (<usize>(i0 + i) * ldc + <usize>(j0 + j)) * 4;
               if (mr == MR && nr == NR) {
-                tile(kc, packedA + <usize>i * kc * 4, packedB + <usize>j * kc * 4, cTile, ldc, add);
+                tile(kc, packedA + <usize>i * kc * 4, bp, bStep, cTile, ldc, add);
               } else {
                 // A partial tile: sum a full one into `edge`, then move the part that exists.
-                tile(kc, packedA + <usize>i * kc * 4, packedB + <usize>j * kc * 4, edge, NR, false);
+                tile(kc, packedA + <usize>i * kc * 4, bp, bStep, edge, NR, false);
                 for (let r = 0; r < mr; r++) {
                   for (let q = 0; q < nr; q++) {
                     const to = cTile + (<usize>r * ldc + q) * 4;
@@ -152,10 +171,13 @@ function packA(a: usize, aRow: i32, aCol: i32, mc: i32, kc: i32, dst: usize): vo
   }
 }
 
-/** The micro-kernel: C[MR, NR] at c (row stride ldc) (+)= A panel [kc][MR] · B panel [kc][NR]. */
+/**
+ * The micro-kernel: C[MR, NR] at c (row stride ldc) (+)= A panel [kc][MR] · B panel [kc][NR],
+ * the B panel's rows `bStep` bytes apart (NR·4 packed, B's row stride in place).
+ */
 // @ts-ignore: decorator
 @inline
-function tile(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, add: bool): void {
+function tile(kc: i32, ap: usize, bp: usize, bStep: usize, c: usize, ldc: i32, add: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -172,7 +194,7 @@ function tile(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, add: bool): voi
     av = v128.load32_splat(ap, 12);
     c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
     ap += MR * 4;
-    bp += NR * 4;
+    bp += bStep;
   }
   const s = <usize>ldc * 4;
   if (add) {

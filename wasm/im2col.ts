@@ -25,8 +25,14 @@ export function im2col(
           } else {
             const line = plane + <usize>iy * W * 4;
             let ix = ox * sw + kx * dw - pl;
-            if (sw == 1 && ix >= 0 && ix + run <= W) {
-              memory.copy(out, line + <usize>ix * 4, <usize>run * 4);
+            if (sw == 1) {
+              // Zeros where the run reaches into the left or right padding, one copy between.
+              const left = min(run, max(0, -ix));
+              const right = min(run - left, max(0, ix + run - W));
+              const middle = run - left - right;
+              if (left > 0) memory.fill(out, 0, <usize>left * 4);
+              if (middle > 0) memory.copy(out + <usize>left * 4, line + <usize>(ix + left) * 4, <usize>middle * 4);
+              if (right > 0) memory.fill(out + <usize>(left + middle) * 4, 0, <usize>right * 4);
             } else {
               for (let t = 0; t < run; t++, ix += sw) store<f32>(out + <usize>t * 4, ix >= 0 && ix < W ? load<f32>(line + <usize>ix * 4) : 0);
             }
