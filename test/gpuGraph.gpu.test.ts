@@ -74,6 +74,24 @@ describe('compiled graphs on WebGPU', () => {
     expectClose(gpuOut, cpuOut);
   });
 
+  it('convolutions share one im2col scratch buffer (nodes run one after another)', async () => {
+    // The first needs the most (32 input channels); the later ones fit in its buffer.
+    const stack = nn.sequential([L.conv2d(32, 16, 3, { padding: 1 }), L.relu(), L.conv2d(16, 16, 3, { padding: 1 }), L.relu(), L.conv2d(16, 16, 3, { padding: 1 })], { inputShape: [32, 12, 12], seed: 5 });
+    const session = await nn.compile(stack, gpu);
+    const exe = (await session.executableFor([[2, 32, 12, 12]])) as unknown as { buffers: readonly GPUBuffer[] };
+    // SwiftShader (a software adapter) lowers these convolutions to im2col + GEMM, each with scratch.
+    expect(exe.buffers.filter((b) => b.label === 'scratch')).toHaveLength(1);
+    const x = new Random(6).fill(2 * 32 * 144);
+    const outs = await Promise.all(
+      [gpu, cpu].map(async (b) => {
+        const s = b === gpu ? session : await nn.compile(stack, cpu);
+        return ((await s.run(b.tensor(x, [2, 32, 12, 12]))) as nn.Tensor).data();
+      }),
+    );
+    expectClose(outs[0], outs[1]);
+    session.dispose();
+  });
+
   it('outputs stay valid after later runs and belong to the caller', async () => {
     const session = await nn.compile(lenet(), gpu);
     const rng = new Random(3);

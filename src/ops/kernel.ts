@@ -95,8 +95,12 @@ export interface KernelRecorder {
    * starts zeroed (WebGPU zero-fills new buffers) and is this op's alone: a compiled graph
    * creates it once for every run, so cells the op never writes stay zero (conv2dGradInput
    * relies on that for the gaps of its spread-out dy).
+   *
+   * `shared`: the op writes every cell it reads, in its own dispatches, before reading it (im2col's
+   * patches). A compiled graph then lets the nodes share such scratch (nodes run one after another),
+   * so a network holds the largest one instead of one per node.
    */
-  scratch(bytes: number): GpuArg;
+  scratch(bytes: number, shared?: boolean): GpuArg;
   /** Copies bytes between regions (encoded in order with the dispatches). */
   copy(from: GpuRegion, to: GpuRegion, bytes: number): void;
   /**

@@ -185,3 +185,15 @@ export function bins(size: number, outSize: number) {
   }
   return { start, end };
 }
+
+/** The geometry of one convolution call, as the kernel and the tile table see it. */
+export interface ConvGeometry {
+  readonly N: number;
+  readonly C: number;
+  readonly H: number;
+  readonly W: number;
+  readonly O: number;
+  readonly groups: number;
+  /** The window; its pads may be negative (the input gradient's window can start inside x). */
+  readonly win: Window2d;
+}

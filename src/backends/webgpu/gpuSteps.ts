@@ -72,6 +72,11 @@ export function recordNodes(host: GpuGraphHost, graph: Graph, args: readonly (Gp
   const commands: Command[] = [];
   const choices: ChoiceMade[] = [];
   let node = -1;
+  // Nodes run one after another, so a node's shared scratch (KernelRecorder.scratch) is free when
+  // the next one starts: the k-th of every node is one buffer, replaced by a larger one when a node
+  // needs more (ResNet-18's im2col scratch: one buffer instead of one per convolution).
+  const sharedScratch: { buffer: GPUBuffer; bytes: number }[] = [];
+  let taken = 0;
   const recorder: KernelRecorder = {
     limits: host.limits,
     softwareAdapter: host.softwareAdapter,
@@ -79,7 +84,12 @@ export function recordNodes(host: GpuGraphHost, graph: Graph, args: readonly (Gp
     dispatch: (spec) => {
       if (spec.workgroups[0] * spec.workgroups[1] * spec.workgroups[2] > 0) commands.push({ kind: 'dispatch', node, spec });
     },
-    scratch: (bytes) => scratchArg(scratch(bytes), bytes),
+    scratch: (bytes, shared) => {
+      if (!shared) return scratchArg(scratch(bytes), bytes);
+      const k = taken++;
+      if (!sharedScratch[k] || sharedScratch[k].bytes < bytes) sharedScratch[k] = { buffer: scratch(bytes), bytes };
+      return scratchArg(sharedScratch[k].buffer, bytes);
+    },
     copy: (from, to, bytes) => {
       if (bytes > 0) commands.push({ kind: 'copy', node, from, to, bytes });
     },
@@ -91,6 +101,7 @@ export function recordNodes(host: GpuGraphHost, graph: Graph, args: readonly (Gp
   };
   for (const i of nodes) {
     node = i;
+    taken = 0;
     const n = graph.nodes[i];
     if (n.op.view) continue;
     n.op.gpu!(

@@ -27,7 +27,7 @@ import { sizeOf } from '../../shape.js';
 import { activationConstants, withActivationFn, type Activation } from '../elementwise/activation.js';
 import { recordGemm } from '../gemm/gemmGpu.js';
 import { depthwiseFits, recordDepthwiseConv2d } from './depthwiseConv2dGpu.js';
-import { resolveWindow, type Window2d, type WindowAttrs } from '../window.js';
+import { resolveWindow, type ConvGeometry, type WindowAttrs } from '../window.js';
 
 /** What the kernels read of conv2d's attributes (Conv2dAttrs, conv2d.ts). */
 export interface ConvKernelAttrs extends WindowAttrs {
@@ -44,17 +44,6 @@ export interface ConvTile {
   readonly workgroupSize: number;
 }
 
-/** The geometry of one convolution call, as the kernel and the tile table see it. */
-export interface ConvGeometry {
-  readonly N: number;
-  readonly C: number;
-  readonly H: number;
-  readonly W: number;
-  readonly O: number;
-  readonly groups: number;
-  /** The window; its pads may be negative (the input gradient's window can start inside x). */
-  readonly win: Window2d;
-}
 
 export function convGeometry(x: readonly number[], w: readonly number[], attrs: ConvKernelAttrs): ConvGeometry {
   const [N, C, H, W] = x;
@@ -235,7 +224,7 @@ function dispatchIm2colGemm(k: KernelRecorder, x: GpuArg, w: GpuArg, b: GpuArg |
   const rowsFit = Math.max(1, Math.floor(budget / rowBytes));
   const images = Math.max(1, Math.min(N, Math.floor(rowsFit / OH)));
   const rows = Math.min(OH, rowsFit);
-  const scratch = k.scratch(images * rows * rowBytes);
+  const scratch = k.scratch(images * rows * rowBytes, true); // im2col writes every cell the GEMM reads
   const yImage = y.batchStride ?? O * P;
   if (residual) copyResidual(k, residual, y, N, O * P);
   for (let n0 = 0; n0 < N; n0 += images) {

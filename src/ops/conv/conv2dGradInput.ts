@@ -8,7 +8,8 @@
 import { sizeOf, type Shape } from '../../shape.js';
 import type { OpDef } from '../op.js';
 import { recordStridedCopy } from '../shape/stridedCopyGpu.js';
-import { recordConvolution, type ConvGeometry } from './conv2dGpu.js';
+import type { ConvGeometry } from '../window.js';
+import { recordConvolution } from './conv2dGpu.js';
 import { checkConvGrad, shapeAttr, type ConvGradAttrs } from './convGradShapes.js';
 import { convolveCpu } from './im2col.js';
 import { resolveWindow } from '../window.js';

@@ -7,18 +7,7 @@ import depthwiseWgsl from '../../../shaders/conv/depthwise_conv2d.wgsl?raw';
 import { NNError } from '../../errors.js';
 import { grid, uniforms, type GpuArg, type KernelRecorder } from '../kernel.js';
 import { activationConstants, withActivationFn, type Activation } from '../elementwise/activation.js';
-import type { Window2d } from '../window.js';
-
-/** The convolution's geometry (conv2dGpu.ts's ConvGeometry, which imports this file). */
-interface ConvGeometry {
-  readonly N: number;
-  readonly C: number;
-  readonly H: number;
-  readonly W: number;
-  readonly O: number;
-  readonly groups: number;
-  readonly win: Window2d;
-}
+import type { ConvGeometry } from '../window.js';
 
 /** Output pixels of one row per invocation (the shader's two vec4 accumulators). */
 const PIXELS = 8;
