@@ -115,16 +115,6 @@ fn update(r: Row, x: vec4f, q: Quads) -> Row {
   return out;
 }
 
-fn store1(row: u32, col: u32, sum: f32, c_base: u32) {
-  if (col >= g.n) { return; }
-  let at = c_base + row * g.ldc + col;
-  var v = sum;
-  if (ACCUMULATE) { v += c[at]; }
-  if (BIAS_MODE == 1u) { v += bias[g.bias_offset + row]; }
-  if (BIAS_MODE == 2u) { v += bias[g.bias_offset + col]; }
-  c[at] = activate(v);
-}
-
 fn store4(row: u32, col: u32, v: vec4f, c_base: u32) {
   store1(row, col, v.x, c_base);
   store1(row, col + 1u, v.y, c_base);

@@ -63,16 +63,6 @@ fn madd(acc: vec4f, x: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec
   return fma(vec4f(x.w), b3, fma(vec4f(x.z), b2, fma(vec4f(x.y), b1, fma(vec4f(x.x), b0, acc))));
 }
 
-fn store1(row: u32, col: u32, sum: f32, c_base: u32) {
-  if (col >= g.n) { return; }
-  let at = c_base + row * g.ldc + col;
-  var v = sum;
-  if (ACCUMULATE) { v += c[at]; }
-  if (BIAS_MODE == 1u) { v += bias[g.bias_offset + row]; }
-  if (BIAS_MODE == 2u) { v += bias[g.bias_offset + col]; }
-  c[at] = activate(v);
-}
-
 fn storeRow(row: u32, col: u32, v: vec4f, c_base: u32) {
   if (row >= g.m) { return; }
   store1(row, col, v.x, c_base);

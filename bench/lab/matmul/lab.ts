@@ -21,6 +21,7 @@ import { recordGemm, recordGemmWith, registerKernel, sharedAKernel, type GemmGpu
 import { Random } from '../../../src/random';
 import gemvWgsl from '../../../shaders/gemm/matmul_gemv.wgsl?raw';
 import tiledWgsl from '../../../shaders/gemm/matmul_tiled.wgsl?raw';
+import storeWgsl from '../../../shaders/gemm/matmul_store.wgsl?raw';
 import { emptyArg, labKernel, medianAndBest, openBackend, option, recordCommands, repsFor, runLab, timeInRounds, uploadArg, verdict, type Check, type LabKernel } from '../harness';
 import { registerKernelCode, type RegisterVariant } from './registers';
 
@@ -72,7 +73,7 @@ const registerVariant = (v: RegisterVariant): Variant => {
 /** 03: shaders/gemm/matmul_tiled.wgsl with TR × 4 per invocation, WG × WG invocations, BK along k per step. */
 const tiledVariant = (tr: number, wg: number, bk: number): Variant => {
   const code = tiledWgsl.replace(/const TR = \d+u;/, `const TR = ${tr}u;`).replace(/const WG = \d+u;/, `const WG = ${wg}u;`).replace(/const BK = \d+u;/, `const BK = ${bk}u;`);
-  const kernel: GemmKernel = { name: `tiled ${tr}×4 wg${wg} bk${bk}`, shader: withActivationFn(`lab-tiled-${tr}x4-${wg}-${bk}`, code), rowsPerGroup: wg * tr, colsPerGroup: wg * 4 };
+  const kernel: GemmKernel = { name: `tiled ${tr}×4 wg${wg} bk${bk}`, shader: withActivationFn(`lab-tiled-${tr}x4-${wg}-${bk}`, `${code}\n${storeWgsl}`), rowsPerGroup: wg * tr, colsPerGroup: wg * 4 };
   return { name: `03-tiled-${tr}x4-wg${wg}-bk${bk}`, record: (k, args) => recordGemmWith(k, args, kernel) };
 };
 

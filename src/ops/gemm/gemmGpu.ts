@@ -21,6 +21,7 @@ import matmulTiledWgsl from '../../../shaders/gemm/matmul_tiled.wgsl?raw';
 import matmulWgsl from '../../../shaders/gemm/matmul.wgsl?raw';
 import matmulAWgsl from '../../../shaders/gemm/matmul_a.wgsl?raw';
 import matmulASubgroupWgsl from '../../../shaders/gemm/matmul_a_subgroup.wgsl?raw';
+import matmulStoreWgsl from '../../../shaders/gemm/matmul_store.wgsl?raw';
 import type { GpuArg, KernelRecorder, Shader, VariantChoice } from '../kernel.js';
 import { chooseVariant, uniforms } from '../kernel.js';
 import { ShapeError, UnsupportedError } from '../../errors.js';
@@ -80,8 +81,8 @@ export interface GemmKernel {
   readonly quadSubgroups?: boolean;
 }
 
-const registerShader = withActivationFn('matmul', `${matmulAWgsl}\n${matmulWgsl}`);
-const sharedAShader = withActivationFn('matmul_shared_a', `${matmulASubgroupWgsl}\n${matmulWgsl}`);
+const registerShader = withActivationFn('matmul', `${matmulAWgsl}\n${matmulWgsl}\n${matmulStoreWgsl}`);
+const sharedAShader = withActivationFn('matmul_shared_a', `${matmulASubgroupWgsl}\n${matmulWgsl}\n${matmulStoreWgsl}`);
 
 /** shaders/gemm/matmul.wgsl with a TM × TN block per invocation in workgroups of wgX × wgY. */
 /* @__NO_SIDE_EFFECTS__ */
@@ -123,7 +124,7 @@ export const GEMM_KERNELS = {
   rows16: registerKernel(16, 16, 8, 8),
   rows16Shared: sharedAKernel(16, 16),
   // GPUs.
-  tiled: { name: 'tiled 64×32', shader: withActivationFn('matmul_tiled', matmulTiledWgsl), rowsPerGroup: 64, colsPerGroup: 32 },
+  tiled: { name: 'tiled 64×32', shader: withActivationFn('matmul_tiled', `${matmulTiledWgsl}\n${matmulStoreWgsl}`), rowsPerGroup: 64, colsPerGroup: 32 },
   gemv: {
     name: 'gemv 4×4',
     shader: withActivationFn('matmul_gemv', matmulGemvWgsl),
