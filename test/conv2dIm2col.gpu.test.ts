@@ -18,7 +18,7 @@ describe('the conv kernel table', () => {
     expect(chooseConvKernel(geometry([1, 64, 56, 56], [128, 64, 1, 1], { stride: 2 }), true).name).toBe('im2col + gemm');
     expect(chooseConvKernel(geometry([1, 64, 56, 56], [128, 64, 1, 1]), true).name).toBe('gemm 1×1');
     expect(chooseConvKernel(geometry([1, 6, 14, 14], [8, 6, 5, 5]), true).kind).toBe('register'); // few channels
-    expect(chooseConvKernel(geometry([1, 32, 56, 56], [32, 1, 3, 3], { padding: 1, groups: 32 }), true).kind).toBe('register');
+    expect(chooseConvKernel(geometry([1, 32, 56, 56], [32, 1, 3, 3], { padding: 1, groups: 32 }), true).kind).toBe('depthwise'); // its own kernel (depthwiseConv2dGpu.ts)
     expect(chooseConvKernel(geometry([1, 32, 56, 56], [64, 16, 3, 3], { padding: 1, groups: 2 }), true).kind).toBe('register');
     expect(chooseConvKernel(resnet, false).kind).toBe('tiled');
     // A tuning candidate wherever it applies, on either adapter; never for grouped convolutions.

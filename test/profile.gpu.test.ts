@@ -182,13 +182,15 @@ describe('tune on WebGPU', () => {
 
   it('a corrupt stored entry is ignored: the table decides, and tune times that choice again', async () => {
     const net = model();
+    const key = 'conv2d N1 C2 H6 W6 O2 g2 k3x3 s1x1 d1x1 p1,1,1,1'; // the depthwise layer
+    const good = gpu.tunedChoices.get(key);
+    expect(good).toBeDefined(); // tuned by the test above
+    // What the table picks: the tuned winner (the test above) may differ from it.
+    gpu.tunedChoices.set(key, undefined as never);
     const probe = await nn.compile(net, gpu, { profile: true });
     await probe.run(gpu.tensor(data, [1, 2, 6, 6]));
     const tableKernels = probe.profile().rows.filter((r) => r.op === 'conv2d').map((r) => r.kernel);
     probe.dispose();
-    const key = 'conv2d N1 C2 H6 W6 O2 g2 k3x3 s1x1 d1x1 p1,1,1,1'; // the depthwise layer
-    const good = gpu.tunedChoices.get(key);
-    expect(good).toBeDefined(); // tuned by the test above
 
     for (const corrupt of [{ winner: 'no such kernel', candidates: ['no such kernel'], ms: { 'no such kernel': 1 } }, 42, { winner: 'tiled 64×64' }]) {
       gpu.tunedChoices.set(key, corrupt as never);
