@@ -13,6 +13,7 @@ import { createBackend } from '../src/backends/createBackend';
 import { referenceKernels } from '../src/ops/cpuKernels';
 import type { Activation } from '../src/ops/elementwise/activation';
 import type { GemmEpilogue } from '../src/ops/op';
+import { pool2dOp, type Pool2dAttrs } from '../src/ops/pool/pool2d';
 import { resolveWindow, type PaddingAttr } from '../src/ops/window';
 import * as nn from '../src/index';
 import { sizeOf } from '../src/shape';
@@ -139,6 +140,29 @@ describe('wasm conv2d vs the TypeScript conv2d', () => {
     wasm.conv2d(x, w, b, got, win, c.groups ?? 1, c.activation);
     referenceKernels.conv2d(x, w, b, want, win, c.groups ?? 1, c.activation);
     expectClose(got.data, want.data);
+  });
+});
+
+describe('wasm pool2d vs the TypeScript loops (bit for bit)', () => {
+  const rng = new Random(67);
+  const cases: { x: number[]; attrs: Partial<Pool2dAttrs> & Pick<Pool2dAttrs, 'mode' | 'kernel' | 'stride'> }[] = [
+    { x: [3, 6, 28, 28], attrs: { mode: 'avg', kernel: [2, 2], stride: [2, 2] } }, // LeNet: paired columns
+    { x: [2, 16, 10, 10], attrs: { mode: 'max', kernel: [2, 2], stride: [2, 2] } },
+    { x: [1, 3, 9, 19], attrs: { mode: 'avg', kernel: [3, 2], stride: [1, 2], padding: [1, 0, 1, 0], countIncludePad: true } }, // OW 9: the last vector overlaps
+    { x: [1, 2, 8, 13], attrs: { mode: 'max', kernel: [2, 2], stride: [2, 2], ceilMode: true } }, // the last column window is one cell
+    { x: [1, 2, 7, 7], attrs: { mode: 'avg', kernel: [3, 3], stride: [2, 2], padding: [1, 1, 1, 1] } }, // the scalar path
+    { x: [1, 1, 6, 6], attrs: { mode: 'max', kernel: [2, 2], stride: [2, 2], dilation: [2, 1] } },
+  ];
+  it.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', (_name, c) => {
+    const attrs: Pool2dAttrs = { padding: [0, 0, 0, 0], dilation: [1, 1], ceilMode: false, countIncludePad: false, ...c.attrs };
+    const [yShape] = pool2dOp.inferShapes([c.x], attrs);
+    const x = { data: rng.fill(sizeOf(c.x)), shape: c.x };
+    for (const v of [NaN, Infinity, -Infinity, -0, 0]) x.data[Math.floor(rng.next() * x.data.length)] = v;
+    const got = { data: new Float32Array(sizeOf(yShape!)).fill(7), shape: yShape! };
+    const want = { data: new Float32Array(sizeOf(yShape!)), shape: yShape! };
+    pool2dOp.cpu([x], [got], attrs, wasm);
+    pool2dOp.cpu([x], [want], attrs, undefined);
+    expect(got.data).toEqual(want.data);
   });
 });
 

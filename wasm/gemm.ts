@@ -88,8 +88,23 @@ export function gemm(
               if (mr == MR && nr == NR) {
                 tile(kc, packedA + <usize>i * kc * 4, bp, bStep, cTile, ldc, add);
               } else {
-                // A partial tile: sum a full one into `edge`, then move the part that exists.
+                // A partial tile: sum a full one into `edge`, then move the part that exists
+                // (whole rows as vectors: LeNet's first convolution has 6 rows, a 4 and a 2).
                 tile(kc, packedA + <usize>i * kc * 4, bp, bStep, edge, NR, false);
+                if (nr == NR) {
+                  for (let r = 0; r < mr; r++) {
+                    const to = cTile + <usize>r * ldc * 4;
+                    let v0 = v128.load(edge + <usize>r * NR * 4);
+                    let v1 = v128.load(edge + <usize>r * NR * 4, 16);
+                    if (add) {
+                      v0 = f32x4.add(v128.load(to), v0);
+                      v1 = f32x4.add(v128.load(to, 16), v1);
+                    }
+                    v128.store(to, v0);
+                    v128.store(to, v1, 16);
+                  }
+                  continue;
+                }
                 for (let r = 0; r < mr; r++) {
                   for (let q = 0; q < nr; q++) {
                     const to = cTile + (<usize>r * ldc + q) * 4;
