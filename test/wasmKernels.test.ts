@@ -126,7 +126,10 @@ describe('wasm conv2d vs the TypeScript conv2d', () => {
     { x: [2, 6, 10, 11], w: [6, 1, 3, 3], groups: 6, pads: [1, 0, 1, 2], activation: { kind: 'sigmoid' } }, // depthwise
     { x: [1, 4, 12, 12], w: [8, 2, 5, 5], groups: 2, stride: [2, 1], dilation: [1, 2], pads: [2, 2, 2, 2], activation: { kind: 'clip', min: 0, max: 0.3 } },
     { x: [1, 64, 9, 9], w: [10, 64, 3, 3], pads: [1, 1, 1, 1] }, // K 576: pixel tiles of the patches
-    { x: [1, 1, 28, 28], w: [6, 1, 5, 5], pads: [2, 2, 2, 2], activation: { kind: 'tanh' } }, // LeNet's first layer
+    { x: [1, 1, 28, 28], w: [6, 1, 5, 5], pads: [2, 2, 2, 2], activation: { kind: 'tanh' } }, // LeNet's first layer (direct)
+    { x: [3, 6, 14, 14], w: [16, 6, 5, 5], activation: { kind: 'sigmoid' } }, // LeNet's second layer (direct)
+    { x: [2, 5, 11, 9], w: [9, 5, 3, 2], dilation: [2, 3], pads: [3, 1, 2, 4], activation: { kind: 'leakyRelu', negativeSlope: 0.2 } }, // direct: dilated, uneven padding
+    { x: [1, 2, 6, 40], w: [3, 2, 3, 3], pads: [0, 0, 0, 0] }, // direct: 38 of 40 columns used
   ];
   it.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', (_name, c) => {
     const win = resolveWindow('conv2d', c.x, [c.w[2], c.w[3]], { stride: c.stride ?? [1, 1], padding: c.pads ?? [0, 0, 0, 0], dilation: c.dilation ?? [1, 1] });

@@ -1,6 +1,7 @@
 // The CPU backend's wasm kernels, loaded by src/backends/cpu/wasm/wasmKernels.ts. Built into
 // src/backends/cpu/wasm/kernels.generated.ts by scripts/build-wasm.mjs (npm run build:wasm).
 export { activate } from './activation';
+export { convDirect, convDirectScratchBytes } from './conv';
 export { gemm, gemmScratchBytes } from './gemm';
 export { im2col } from './im2col';
 export { pool2d } from './pool';

@@ -34,6 +34,11 @@ export interface KernelExports {
     x: number, planes: number, H: number, W: number, OH: number, OW: number, sh: number, sw: number, dh: number, dw: number,
     pt: number, pl: number, max: number, countIncludePad: number, taps: number, y: number,
   ): void;
+  convDirectScratchBytes(C: number, Hp: number, Wp: number, O: number, K: number, OH: number): number;
+  convDirect(
+    x: number, N: number, C: number, H: number, W: number, w: number, O: number, kh: number, kw: number, dh: number, dw: number,
+    pt: number, pl: number, pb: number, pr: number, bias: number, act: number, alpha: number, beta: number, y: number, scratch: number,
+  ): void;
   im2col(
     x: number, channels: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,
     dh: number, dw: number, pt: number, pl: number, OW: number, p0: number, count: number, dst: number,
@@ -70,6 +75,14 @@ const ACT_CODE = { relu: 1, leakyRelu: 2, clip: 3, sigmoid: 4, tanh: 5 } as cons
 
 /** Bytes one call may place in wasm memory; past this, the call runs the TypeScript kernel instead. */
 const MAX_CALL_BYTES = 2 ** 31 - 2 ** 26;
+
+/**
+ * The direct convolution's limits (wasm/conv.ts): the padded image of one sample at most this
+ * many bytes (it is read once per tap of every tile: it must stay in cache)…
+ */
+const DIRECT_IMAGE_BYTES = 64 * 1024;
+/** …and at least this share of the padded width is output (the rest is computed and dropped). */
+const DIRECT_MIN_USED = 0.6;
 
 /** Patch bytes of one convolution GEMM: the B operand of the tile stays in L2. */
 const PATCH_BYTES = 512 * 1024;
@@ -222,6 +235,7 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     const tile = pointwise ? pixels : Math.min(pixels, Math.max(8, Math.floor(PATCH_BYTES / 4 / K / 8) * 8));
     const rw = this.#copyOf(w.data);
     const rBias = b ? this.#copyOf(b.data) : 0;
+    if (groups === 1 && !pointwise && this.#convDirect(x, w, b, y, win, activation, rw, rBias)) return;
     const arena = new Places(this.#arena);
     const px = arena.place(4 * x.data.length);
     const pw = rw || arena.place(4 * w.data.length);
@@ -262,6 +276,37 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     }
     y.data.set(heap.subarray(py / 4, py / 4 + y.data.length));
   };
+
+  /**
+   * conv2d by wasm/conv.ts's direct kernel where it beats im2col: stride 1, a small image (its
+   * padded copy stays in L1/L2) and most of the padded width used. False where it does not apply.
+   */
+  #convDirect(x: CpuArg, w: CpuArg, b: CpuArg | null, y: CpuArg, win: Window2d, activation: Activation | undefined, rw: number, rBias: number): boolean {
+    const [N, C, H, W] = x.shape;
+    const O = w.shape[0];
+    const [kh, kw] = [w.shape[2], w.shape[3]];
+    const [pt, pl, pb, pr] = win.pads;
+    const [OH, OW] = win.output;
+    const Hp = H + pt + pb;
+    const Wp = W + pl + pr;
+    if (win.stride[0] !== 1 || win.stride[1] !== 1 || 4 * C * Hp * Wp > DIRECT_IMAGE_BYTES || OW < DIRECT_MIN_USED * Wp) return false;
+    const x_ = this.#x;
+    const arena = new Places(this.#arena);
+    const px = arena.place(4 * x.data.length);
+    const pw = rw || arena.place(4 * w.data.length);
+    const pBias = rBias || arena.place(4 * O);
+    const py = arena.place(4 * y.data.length);
+    const pScratch = arena.place(x_.convDirectScratchBytes(C, Hp, Wp, O, C * kh * kw, OH));
+    if (!this.#reserve(arena.end)) return false;
+    const heap = this.#heap;
+    heap.set(x.data, px / 4);
+    if (!rw) heap.set(w.data, pw / 4);
+    if (b && !rBias) heap.set(b.data, pBias / 4);
+    const [act, alpha, beta] = activationArgs(activation);
+    x_.convDirect(px, N, C, H, W, pw, O, kh, kw, win.dilation[0], win.dilation[1], pt, pl, pb, pr, b ? pBias : 0, act, alpha, beta, py, pScratch);
+    y.data.set(heap.subarray(py / 4, py / 4 + y.data.length));
+    return true;
+  }
 
   // One layer-direction: the input projection (one GEMM into wasm memory), then each time step
   // is one call (all batch rows at once unless sequence lengths differ per row) that writes its h

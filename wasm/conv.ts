@@ -1,0 +1,154 @@
+// Direct convolution with stride 1 for small images (LeNet's layers), without im2col: each image
+// is copied once into a zero-padded [C, Hp, Wp] block, and the output is computed on the padded
+// width: output (oy, ox) is column j = oy·Wp + ox, and tap t = (ci, ky, kx) reads input cell
+// j + off[t] with off[t] = ci·Hp·Wp + ky·dh·Wp + kx·dw. So every tap reads 8 neighbouring
+// columns as two v128 loads straight from the padded image, and the micro-kernel is gemm's (4
+// output channels × 8 columns in 8 accumulators) with B's rows found through the offset table.
+// Columns with ox ≥ OW are computed and dropped: OW/Wp of the work is used (LeNet 28/32, 10/14),
+// against im2col's copy of every tap of every pixel. Bias and activation are applied as the used
+// columns are moved into the output.
+
+import { activate4 } from './activation';
+import { madd } from './gemm';
+
+/** Output channels per micro-tile (rows of gemm's tile). */
+const MR = 4;
+/** Columns per micro-tile: two f32x4. */
+const NR = 8;
+
+/** Scratch bytes convDirect needs for a group of C planes padded to [Hp, Wp], O outputs and K taps. */
+export function convDirectScratchBytes(C: i32, Hp: i32, Wp: i32, O: i32, K: i32, OH: i32): i32 {
+  const columns = columnsOf(OH, Wp);
+  return align64(paddedFloats(C, Hp, Wp, columns) * 4) + align64(((O + MR - 1) / MR) * MR * K * 4) + align64(K * 4) + MR * columns * 4;
+}
+
+/**
+ * y[n, o] = act(bias[o] + Σ w[o, ci, ky, kx] · x[n, ci, oy + ky·dh − pt, ox + kx·dw − pl]) for N
+ * images of C planes [H, W] into O planes [OH, OW] (stride 1, one group). w is [O, C, kh, kw];
+ * bias is 0 for none; act/alpha/beta as gemm's epilogue. scratch: convDirectScratchBytes().
+ */
+export function convDirect(
+  x: usize, N: i32, C: i32, H: i32, W: i32, w: usize, O: i32, kh: i32, kw: i32, dh: i32, dw: i32,
+  pt: i32, pl: i32, pb: i32, pr: i32, bias: usize, act: i32, alpha: f32, beta: f32, y: usize, scratch: usize,
+): void {
+  const Hp = H + pt + pb, Wp = W + pl + pr;
+  const OH = Hp - (kh - 1) * dh, OW = Wp - (kw - 1) * dw;
+  if (OH <= 0 || OW <= 0 || O <= 0) return;
+  const K = C * kh * kw;
+  const columns = columnsOf(OH, Wp);
+  const padded = scratch;
+  const packed = padded + <usize>align64(paddedFloats(C, Hp, Wp, columns) * 4);
+  const blocks = (O + MR - 1) / MR;
+  const offsets = packed + <usize>align64(blocks * MR * K * 4);
+  const rows = offsets + <usize>align64(K * 4);
+  // The padded block's tail past the last image row stays zero: the last tile's dropped columns read it.
+  memory.fill(padded, 0, <usize>paddedFloats(C, Hp, Wp, columns) * 4);
+  packWeights(w, O, K, packed);
+  for (let ci = 0, t = 0; ci < C; ci++) {
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++, t++) store<i32>(offsets + <usize>t * 4, ((ci * Hp + ky * dh) * Wp + kx * dw) * 4);
+    }
+  }
+  const zero = f32x4.splat(0), lo = f32x4.splat(alpha), hi = f32x4.splat(beta);
+  for (let n = 0; n < N; n++) {
+    // The image into the padded block (its zero border was written above and is never overwritten).
+    for (let ci = 0; ci < C; ci++) {
+      const from = x + <usize>(n * C + ci) * H * W * 4;
+      const to = padded + <usize>((ci * Hp + pt) * Wp + pl) * 4;
+      for (let iy = 0; iy < H; iy++) memory.copy(to + <usize>iy * Wp * 4, from + <usize>iy * W * 4, <usize>W * 4);
+    }
+    for (let b = 0; b < blocks; b++) {
+      const ap = packed + <usize>b * MR * K * 4;
+      for (let j = 0; j < columns; j += NR) tile(K, ap, offsets, padded + <usize>j * 4, rows + <usize>j * 4, columns);
+      // The used columns of the block's rows into y, with bias and activation.
+      const o0 = b * MR;
+      const mr = min(MR, O - o0);
+      for (let r = 0; r < mr; r++) {
+        const o = o0 + r;
+        const add = bias != 0 ? f32x4.splat(load<f32>(bias + <usize>o * 4)) : zero;
+        const plane = y + <usize>(n * O + o) * OH * OW * 4;
+        const row = rows + <usize>r * columns * 4;
+        for (let oy = 0; oy < OH; oy++) {
+          const src = row + <usize>oy * Wp * 4;
+          const dst = plane + <usize>oy * OW * 4;
+          let ox = 0;
+          for (; ox + 4 <= OW; ox += 4) {
+            v128.store(dst + <usize>ox * 4, activate4(f32x4.add(v128.load(src + <usize>ox * 4), add), act, zero, lo, hi));
+          }
+          for (; ox < OW; ox++) {
+            const v = f32x4.add(f32x4.splat(load<f32>(src + <usize>ox * 4)), add);
+            store<f32>(dst + <usize>ox * 4, f32x4.extract_lane(activate4(v, act, zero, lo, hi), 0));
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * rows[MR, NR] (row stride `ld` floats) = A panel [K][MR] · B, where B's row t is the 8 floats
+ * at xj + offsets[t]: the same accumulators and order as gemm's tile (k ascending).
+ */
+// @ts-ignore: decorator
+@inline
+function tile(K: i32, ap: usize, offsets: usize, xj: usize, c: usize, ld: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let t = 0; t < K; t++) {
+    const bp = xj + <usize>load<i32>(offsets + <usize>t * 4);
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let av = v128.load32_splat(ap);
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
+    av = v128.load32_splat(ap, 4);
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+    av = v128.load32_splat(ap, 8);
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+    av = v128.load32_splat(ap, 12);
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+    ap += MR * 4;
+  }
+  const s = <usize>ld * 4;
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + s, c10); v128.store(c + s, c11, 16);
+  v128.store(c + 2 * s, c20); v128.store(c + 2 * s, c21, 16);
+  v128.store(c + 3 * s, c30); v128.store(c + 3 * s, c31, 16);
+}
+
+/** w [O, K] as panels [O/MR][K][MR], the rows past O zero. */
+function packWeights(w: usize, O: i32, K: i32, dst: usize): void {
+  for (let o0 = 0; o0 < O; o0 += MR) {
+    for (let t = 0; t < K; t++) {
+      for (let r = 0; r < MR; r++) {
+        const o = o0 + r;
+        store<f32>(dst, o < O ? load<f32>(w + (<usize>o * K + t) * 4) : 0);
+        dst += 4;
+      }
+    }
+  }
+}
+
+/** Output columns on the padded width, rounded up to whole tiles. */
+// @ts-ignore: decorator
+@inline
+function columnsOf(OH: i32, Wp: i32): i32 {
+  return (OH * Wp + NR - 1) / NR * NR;
+}
+
+/**
+ * Floats of the padded block and room past it: a tile at column j reads up to j + 7 + the last
+ * offset, (C − 1)·Hp·Wp + (Hp − OH)·Wp + Wp − OW, which is below columns + C·Hp·Wp.
+ */
+// @ts-ignore: decorator
+@inline
+function paddedFloats(C: i32, Hp: i32, Wp: i32, columns: i32): i32 {
+  return C * Hp * Wp + columns;
+}
+
+// @ts-ignore: decorator
+@inline
+function align64(bytes: i32): i32 {
+  return (bytes + 63) & ~63;
+}
