@@ -146,7 +146,7 @@ describe('wasm conv2d vs the TypeScript conv2d', () => {
   });
 });
 
-describe('wasm pool2d vs the TypeScript loops (bit for bit)', () => {
+describe('wasm pool2d vs the TypeScript loops (bit for bit; four whole windows at a time, the edges one at a time)', () => {
   const rng = new Random(67);
   const cases: { x: number[]; attrs: Partial<Pool2dAttrs> & Pick<Pool2dAttrs, 'mode' | 'kernel' | 'stride'> }[] = [
     { x: [3, 6, 28, 28], attrs: { mode: 'avg', kernel: [2, 2], stride: [2, 2] } }, // LeNet: paired columns
@@ -155,6 +155,10 @@ describe('wasm pool2d vs the TypeScript loops (bit for bit)', () => {
     { x: [1, 2, 8, 13], attrs: { mode: 'max', kernel: [2, 2], stride: [2, 2], ceilMode: true } }, // the last column window is one cell
     { x: [1, 2, 7, 7], attrs: { mode: 'avg', kernel: [3, 3], stride: [2, 2], padding: [1, 1, 1, 1] } }, // the scalar path
     { x: [1, 1, 6, 6], attrs: { mode: 'max', kernel: [2, 2], stride: [2, 2], dilation: [2, 1] } },
+    { x: [1, 4, 28, 28], attrs: { mode: 'max', kernel: [3, 3], stride: [1, 1], padding: [1, 1, 1, 1] } }, // GoogLeNet's branch pooling
+    { x: [1, 3, 27, 27], attrs: { mode: 'max', kernel: [3, 3], stride: [2, 2], ceilMode: true } }, // GoogLeNet's reductions
+    { x: [2, 3, 13, 23], attrs: { mode: 'avg', kernel: [3, 3], stride: [3, 3], padding: [1, 1, 1, 1], countIncludePad: true } }, // stride 3: lanes gathered
+    { x: [1, 2, 12, 15], attrs: { mode: 'avg', kernel: [2, 3], stride: [1, 1], padding: [0, 1, 0, 1], dilation: [2, 2] } },
   ];
   it.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', (_name, c) => {
     const attrs: Pool2dAttrs = { padding: [0, 0, 0, 0], dilation: [1, 1], ceilMode: false, countIncludePad: false, ...c.attrs };
