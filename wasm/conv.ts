@@ -11,7 +11,7 @@
 import { activate4 } from './activation';
 import { madd } from './gemm';
 
-/** Output channels per micro-tile (rows of gemm's tile). */
+/** Output channels per micro-tile (rows of gemm's tile; tileTwoRows takes 2 over twice the columns). */
 const MR = 4;
 /** Columns per micro-tile: two f32x4. */
 const NR = 8;
@@ -59,10 +59,15 @@ export function convDirect(
     }
     for (let b = 0; b < blocks; b++) {
       const ap = packed + <usize>b * MR * K * 4;
-      for (let j = 0; j < columns; j += NR) tile(K, ap, offsets, padded + <usize>j * 4, rows + <usize>j * 4, columns);
-      // The used columns of the block's rows into y, with bias and activation.
       const o0 = b * MR;
       const mr = min(MR, O - o0);
+      if (mr <= 2) {
+        // One or two channels left (LeNet's 6 = 4 + 2): a 2 × 16 tile instead of half a 4 × 8 one.
+        for (let j = 0; j < columns; j += 2 * NR) tileTwoRows(K, ap, offsets, padded + <usize>j * 4, rows + <usize>j * 4, columns);
+      } else {
+        for (let j = 0; j < columns; j += NR) tile(K, ap, offsets, padded + <usize>j * 4, rows + <usize>j * 4, columns);
+      }
+      // The used columns of the block's rows into y, with bias and activation.
       for (let r = 0; r < mr; r++) {
         const o = o0 + r;
         const add = bias != 0 ? f32x4.splat(load<f32>(bias + <usize>o * 4)) : zero;
@@ -117,6 +122,26 @@ function tile(K: i32, ap: usize, offsets: usize, xj: usize, c: usize, ld: i32): 
   v128.store(c + 3 * s, c30); v128.store(c + 3 * s, c31, 16);
 }
 
+/** tile() for the first two rows of the A panel, over 16 columns: 4 loads of B per tap. */
+// @ts-ignore: decorator
+@inline
+function tileTwoRows(K: i32, ap: usize, offsets: usize, xj: usize, c: usize, ld: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+  for (let t = 0; t < K; t++) {
+    const bp = xj + <usize>load<i32>(offsets + <usize>t * 4);
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16), b2 = v128.load(bp, 32), b3 = v128.load(bp, 48);
+    let av = v128.load32_splat(ap);
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01); c02 = madd(av, b2, c02); c03 = madd(av, b3, c03);
+    av = v128.load32_splat(ap, 4);
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11); c12 = madd(av, b2, c12); c13 = madd(av, b3, c13);
+    ap += MR * 4;
+  }
+  const s = <usize>ld * 4;
+  v128.store(c, c00); v128.store(c, c01, 16); v128.store(c, c02, 32); v128.store(c, c03, 48);
+  v128.store(c + s, c10); v128.store(c + s, c11, 16); v128.store(c + s, c12, 32); v128.store(c + s, c13, 48);
+}
+
 /** w [O, K] as panels [O/MR][K][MR], the rows past O zero. */
 function packWeights(w: usize, O: i32, K: i32, dst: usize): void {
   for (let o0 = 0; o0 < O; o0 += MR) {
@@ -130,15 +155,15 @@ function packWeights(w: usize, O: i32, K: i32, dst: usize): void {
   }
 }
 
-/** Output columns on the padded width, rounded up to whole tiles. */
+/** Output columns on the padded width, rounded up to whole tiles of either kind (16 columns). */
 // @ts-ignore: decorator
 @inline
 function columnsOf(OH: i32, Wp: i32): i32 {
-  return (OH * Wp + NR - 1) / NR * NR;
+  return (OH * Wp + 2 * NR - 1) / (2 * NR) * (2 * NR);
 }
 
 /**
- * Floats of the padded block and room past it: a tile at column j reads up to j + 7 + the last
+ * Floats of the padded block and room past it: a tile at column j reads up to j + 15 + the last
  * offset, (C − 1)·Hp·Wp + (Hp − OH)·Wp + Wp − OW, which is below columns + C·Hp·Wp.
  */
 // @ts-ignore: decorator
