@@ -86,6 +86,12 @@ const DIRECT_MIN_USED = 0.6;
 
 /** Patch bytes of one convolution GEMM: the B operand of the tile stays in L2. */
 const PATCH_BYTES = 512 * 1024;
+/**
+ * …but at least this many pixels per GEMM: each GEMM packs all of the weights, which costs about
+ * what 16–32 columns of the product do, so deep layers (K = 9·512 leaves room for 24 pixels in
+ * PATCH_BYTES) would spend as long packing the weights as multiplying.
+ */
+const MIN_TILE_PIXELS = 256;
 
 /** Threads that share the module's memory and split its GEMMs (threadPool.ts's GemmPool). */
 export interface GemmThreads {
@@ -232,7 +238,7 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     const K = Cg * kh * kw;
     // A 1×1 kernel with stride 1 and no padding reads the image as it is: no patches.
     const pointwise = kh === 1 && kw === 1 && win.stride.every((s) => s === 1) && win.pads.every((p) => p === 0);
-    const tile = pointwise ? pixels : Math.min(pixels, Math.max(8, Math.floor(PATCH_BYTES / 4 / K / 8) * 8));
+    const tile = pointwise ? pixels : Math.min(pixels, Math.max(MIN_TILE_PIXELS, Math.floor(PATCH_BYTES / 4 / K / 8) * 8));
     const rw = this.#copyOf(w.data);
     const rBias = b ? this.#copyOf(b.data) : 0;
     if (groups === 1 && !pointwise && this.#convDirect(x, w, b, y, win, activation, rw, rBias)) return;
