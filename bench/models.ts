@@ -2,6 +2,7 @@
 // input. The peers never see these builders: they get the traced graph (graph.ts), the same
 // weights and the same input, written to files by the runner.
 import * as nn from '../src/index.js';
+import { seededInput as mulberry32Input } from '../scripts/mulberry32.mjs';
 
 /** Seed of every model's default weights. */
 export const WEIGHT_SEED = 1;
@@ -133,14 +134,5 @@ export function seededTargets(batch: number, classes: number, seed = INPUT_SEED 
 
 /** A seeded input in [−1, 1) (mulberry32), the same on every machine. */
 export function seededInput(size: number, seed = INPUT_SEED): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
+  return mulberry32Input(size, seed);
 }

@@ -17,6 +17,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { mulberry32 } from './mulberry32.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const source = process.argv[2] ?? [path.join(repo, 'data/mnist'), path.resolve(repo, '../shared/data/mnist')].find(existsSync);
@@ -34,18 +35,6 @@ function readIdx(file, magic) {
   const count = view.getUint32(4);
   const header = magic === 2051 ? 16 : 8;
   return { count, data: bytes.subarray(header) };
-}
-
-// A small seeded generator (mulberry32), so the slice is the same on every machine.
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `perClass` seeded picks of each digit, interleaved in a shuffled order. */
@@ -66,7 +55,7 @@ function pick(prefix, perClass, rng) {
   };
 }
 
-const rng = random(SEED);
+const rng = mulberry32(SEED);
 const train = pick('train', TRAIN_PER_CLASS, rng);
 const test = pick('t10k', TEST_PER_CLASS, rng);
 const header = Buffer.alloc(16);

@@ -12,6 +12,7 @@
 // Reads the built library (dist/), so run it after `vite build` (npm run profile does both).
 import { create } from 'webgpu';
 import * as nn from '../dist/webgpu-nn.js';
+import { seededInput } from './mulberry32.mjs';
 
 /** The benchmark's models (bench/models.ts), with the same shapes. */
 const MODELS = {
@@ -63,20 +64,6 @@ const backend = await nn.createBackend(onCpu ? 'cpu' : 'webgpu', { gpu, tuning }
 const info = backend.device?.adapterInfo;
 console.log(`backend: ${backend.name}${info ? ` (${[info.vendor, info.architecture, info.description].filter(Boolean).join(', ')})` : ''}`);
 
-/** A seeded input in [−1, 1) (the bench's mulberry32). */
-function seededInput(size, seed = 7) {
-  let s = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
-
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -105,7 +92,7 @@ for (const name of wanted) {
     tuning.dispose();
   }
   const session = await nn.compile(model, backend, { inputShape: input, profile: { method } });
-  const x = backend.tensor(seededInput(input.reduce((a, b) => a * b, 1)), input);
+  const x = backend.tensor(seededInput(input.reduce((a, b) => a * b, 1), 7), input);
   const dispose = (y) => (y instanceof nn.Tensor ? y.dispose() : Object.values(y).forEach((t) => t.dispose()));
   dispose(await session.run(x)); // warm-up: first-use costs
   const profiles = [];
