@@ -9,7 +9,7 @@
 // columns are moved into the output.
 
 import { activate4 } from './activation';
-import { madd } from './gemm';
+import { madd, tile } from './gemm';
 
 /** Output channels per micro-tile (rows of gemm's tile; tileTwoRows takes 2 over twice the columns). */
 const MR = 4;
@@ -65,7 +65,7 @@ export function convDirect(
         // One or two channels left (LeNet's 6 = 4 + 2): a 2 × 16 tile instead of half a 4 × 8 one.
         for (let j = 0; j < columns; j += 2 * NR) tileTwoRows(K, ap, offsets, padded + <usize>j * 4, rows + <usize>j * 4, columns);
       } else {
-        for (let j = 0; j < columns; j += NR) tile(K, ap, offsets, padded + <usize>j * 4, rows + <usize>j * 4, columns);
+        for (let j = 0; j < columns; j += NR) tile(K, ap, padded + <usize>j * 4, 0, true, offsets, rows + <usize>j * 4, columns, false);
       }
       // The used columns of the block's rows into y, with bias and activation.
       for (let r = 0; r < mr; r++) {
@@ -88,38 +88,6 @@ export function convDirect(
       }
     }
   }
-}
-
-/**
- * rows[MR, NR] (row stride `ld` floats) = A panel [K][MR] · B, where B's row t is the 8 floats
- * at xj + offsets[t]: the same accumulators and order as gemm's tile (k ascending).
- */
-// @ts-ignore: decorator
-@inline
-function tile(K: i32, ap: usize, offsets: usize, xj: usize, c: usize, ld: i32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let t = 0; t < K; t++) {
-    const bp = xj + <usize>load<i32>(offsets + <usize>t * 4);
-    const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
-    let av = v128.load32_splat(ap);
-    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
-    av = v128.load32_splat(ap, 4);
-    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
-    av = v128.load32_splat(ap, 8);
-    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
-    av = v128.load32_splat(ap, 12);
-    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
-    ap += MR * 4;
-  }
-  const s = <usize>ld * 4;
-  v128.store(c, c00); v128.store(c, c01, 16);
-  v128.store(c + s, c10); v128.store(c + s, c11, 16);
-  v128.store(c + 2 * s, c20); v128.store(c + 2 * s, c21, 16);
-  v128.store(c + 3 * s, c30); v128.store(c + 3 * s, c31, 16);
 }
 
 /** tile() for the first two rows of the A panel, over 16 columns: 4 loads of B per tap. */

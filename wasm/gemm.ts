@@ -86,11 +86,11 @@ export function gemm(
               const mr = min(MR, mc - i);
               const cTile = c + (<usize>(i0 + i) * ldc + <usize>(j0 + j)) * 4;
               if (mr == MR && nr == NR) {
-                tile(kc, packedA + <usize>i * kc * 4, bp, bStep, cTile, ldc, add);
+                tile(kc, packedA + <usize>i * kc * 4, bp, bStep, false, 0, cTile, ldc, add);
               } else {
                 // A partial tile: sum a full one into `edge`, then move the part that exists
                 // (whole rows as vectors: LeNet's first convolution has 6 rows, a 4 and a 2).
-                tile(kc, packedA + <usize>i * kc * 4, bp, bStep, edge, NR, false);
+                tile(kc, packedA + <usize>i * kc * 4, bp, bStep, false, 0, edge, NR, false);
                 if (nr == NR) {
                   for (let r = 0; r < mr; r++) {
                     const to = cTile + <usize>r * ldc * 4;
@@ -188,18 +188,21 @@ function packA(a: usize, aRow: i32, aCol: i32, mc: i32, kc: i32, dst: usize): vo
 
 /**
  * The micro-kernel: C[MR, NR] at c (row stride ldc) (+)= A panel [kc][MR] · B panel [kc][NR],
- * the B panel's rows `bStep` bytes apart (NR·4 packed, B's row stride in place).
+ * the B panel's rows `bStep` bytes apart (NR·4 packed, B's row stride in place) — or, where
+ * `indirect` (a constant at each call, so inlining drops the other case), row p at bp +
+ * offsets[p] (conv.ts's direct convolution: the taps of an image).
  */
 // @ts-ignore: decorator
 @inline
-function tile(kc: i32, ap: usize, bp: usize, bStep: usize, c: usize, ldc: i32, add: bool): void {
+export function tile(kc: i32, ap: usize, bp: usize, bStep: usize, indirect: bool, offsets: usize, c: usize, ldc: i32, add: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
+    const row = indirect ? bp + <usize>load<i32>(offsets + <usize>p * 4) : bp;
+    const b0 = v128.load(row);
+    const b1 = v128.load(row, 16);
     let av = v128.load32_splat(ap);
     c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
     av = v128.load32_splat(ap, 4);
@@ -209,7 +212,7 @@ function tile(kc: i32, ap: usize, bp: usize, bStep: usize, c: usize, ldc: i32, a
     av = v128.load32_splat(ap, 12);
     c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
     ap += MR * 4;
-    bp += bStep;
+    if (!indirect) bp += bStep;
   }
   const s = <usize>ldc * 4;
   if (add) {
