@@ -42,6 +42,9 @@ function minifiedWgsl(): Plugin {
 // One config for the three jobs: the library build (dist/), the demo page (vite demo) and vitest.
 export default defineConfig({
   plugins: [minifiedWgsl(), declarations()],
+  // The library's assets (the thread pool's worker module) load relative to the chunk that names
+  // them, wherever the library is served from.
+  experimental: { renderBuiltUrl: (_file, { hostType }) => (hostType === 'js' ? { relative: true } : undefined) },
   resolve: { alias: { long: path.resolve(import.meta.dirname, 'src/io/onnx/noLong.ts') } },
   build: {
     lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'webgpu-nn' },

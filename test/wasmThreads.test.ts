@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend';
-import { chunking, MIN_POOLED_MACS, startThreadedKernels, type PoolWorker } from '../src/backends/cpu/wasm/threadPool';
+import { chunking, defaultSpawners, MIN_POOLED_MACS, startThreadedKernels, type PoolWorker } from '../src/backends/cpu/wasm/threadPool';
 import { createBackend } from '../src/backends/createBackend';
 import { compile, layers as L, sequential } from '../src/index';
 import { NNError } from '../src/errors';
@@ -180,18 +180,25 @@ describe('dispose and fallbacks', () => {
   });
 
   it('a worker that fails to start: one thread, with the reason', async () => {
-    const failing = async (): Promise<PoolWorker> => ({
-      post: () => {},
-      listen: (h) => setTimeout(() => h({ error: "Refused to create a worker from 'blob:…' (worker-src)" })),
-      terminate: () => {},
-    });
-    await expect(startThreadedKernels(2, failing)).rejects.toThrow(/^a worker failed to start: Refused to create a worker/);
+    const failing = {
+      what: 'blob: worker',
+      spawn: async (): Promise<PoolWorker> => ({
+        post: () => {},
+        listen: (h) => setTimeout(() => h({ error: "Refused to create a worker from 'blob:…' (worker-src)" })),
+        terminate: () => {},
+      }),
+    };
+    await expect(startThreadedKernels(2, { spawners: [failing] })).rejects.toThrow(/^a worker failed to start \(blob: worker: Refused to create a worker/);
     // Through createBackend: a Worker that cannot be constructed (as under a CSP without worker-src blob:).
     vi.stubGlobal('Worker', function Worker() {
       throw new DOMException("Failed to construct 'Worker': access denied", 'SecurityError');
     });
     const backend = await createBackend('cpu', { threads: 2 });
-    expect(backend.info).toEqual({ kernels: 'wasm-simd', threads: 1, threadsReason: "Failed to construct 'Worker': access denied" });
+    expect(backend.info).toEqual({
+      kernels: 'wasm-simd',
+      threads: 1,
+      threadsReason: "a worker failed to start (module worker: Failed to construct 'Worker': access denied; blob: worker: Failed to construct 'Worker': access denied)",
+    });
     expect(Array.from(await backend.ops.matmul(backend.tensor([1, 2], [1, 2]), backend.tensor([3, 4], [2, 1])).data())).toEqual([11]);
     backend.dispose();
   });
@@ -208,6 +215,122 @@ describe('dispose and fallbacks', () => {
     for (const threads of [0, 1.5, -2, NaN]) {
       await expect(createBackend('cpu', { threads })).rejects.toThrow(/threads must be a whole number ≥ 1/);
     }
+  });
+});
+
+describe('a worker that stops (terminated, crashed, stuck) or is slow: never a hang or a wrong answer', () => {
+  const rng = new Random(17);
+  const [m, n, k] = [64, 512, 96];
+  const a = rng.fill(m * k, -1, 1), b = rng.fill(k * n, -1, 1), c0 = rng.fill(m * n, -1, 1);
+  /** C = A·B (+ C with accumulate) on `backend`, from c0. */
+  const product = (backend: CpuBackend, accumulate = false) => {
+    const c = c0.slice();
+    backend.kernels.gemm(false, false, m, n, k, a, 0, k, b, 0, n, c, 0, n, accumulate);
+    return c;
+  };
+  const want = product(one), wantAccumulated = product(one, true);
+
+  /** A backend on `threads` whose pool splits every GEMM and gives up on a worker after `stallMs`. */
+  async function pooledBackend(threads: number, stallMs: number): Promise<CpuBackend> {
+    const backend = await CpuBackend.create({ threads });
+    expect(backend.info.threads).toBe(threads);
+    backend.pool!.minMacs = 0;
+    backend.pool!.stallMs = stallMs;
+    return backend;
+  }
+
+  /** GEMMs until the armed hook has fired (the worker may not claim a chunk of every GEMM), each with the bits of one thread. */
+  function runUntilFired(backend: CpuBackend): void {
+    for (let i = 0; i < 200 && backend.pool!.misbehaving; i++) expectSameBits(product(backend), want, `GEMM ${i}`);
+    expect(backend.pool!.misbehaving, 'the worker claimed a chunk').toBe(false);
+  }
+
+  it.each(['hang', 'exit'] as const)('a worker that %ss holding a chunk: the caller runs the chunk, the pool goes on without it', async (how) => {
+    const backend = await pooledBackend(3, 200);
+    backend.pool!.misbehave(1, how);
+    runUntilFired(backend);
+    expect(backend.info).toEqual({
+      kernels: 'wasm-simd',
+      threads: 2,
+      threadsReason: 'a worker stopped during a GEMM (no chunk finished for 0.2 s): it was terminated and its chunks ran on the calling thread; 2 of 3 threads are left',
+    });
+    // The worker left takes chunks, with the same bits.
+    const before = backend.pool!.workerChunks;
+    for (let i = 0; i < 50 && backend.pool!.workerChunks === before; i++) expectSameBits(product(backend), want, `after, GEMM ${i}`);
+    expect(backend.pool!.workerChunks).toBeGreaterThan(before);
+    backend.dispose();
+  });
+
+  it('the last worker stops: one thread, saying why', async () => {
+    const backend = await pooledBackend(2, 200);
+    backend.pool!.misbehave(1, 'exit');
+    runUntilFired(backend);
+    expect(backend.info.threads).toBe(1);
+    expect(backend.info.threadsReason).toMatch(/^a worker stopped during a GEMM .*; 1 of 2 threads are left$/);
+    expectSameBits(product(backend), want, 'on one thread');
+    // The worker's exit event, delivered now, changes nothing.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(backend.info.threads).toBe(1);
+    backend.dispose();
+  });
+
+  it('a worker stuck in a GEMM that adds into C (accumulate): an NNError, as its part cannot be redone; the next GEMMs are right', async () => {
+    const backend = await pooledBackend(3, 200);
+    backend.pool!.misbehave(2, 'hang');
+    let error: unknown;
+    for (let i = 0; i < 200 && backend.pool!.misbehaving; i++) {
+      try {
+        expectSameBits(product(backend, true), wantAccumulated, `GEMM ${i}`);
+      } catch (e) {
+        error = e;
+      }
+    }
+    expect(error).toBeInstanceOf(NNError);
+    expect(String(error)).toMatch(/a worker of the wasm thread pool stopped during a GEMM that adds into its output \(accumulate\), which cannot be redone: 1 chunk\(s\) of the output are lost\. The worker was terminated; the backend goes on with 2 thread\(s\)/);
+    expect(backend.info.threadsReason).toMatch(/^a worker stopped during a GEMM .*: it was terminated and the GEMM it was in, which adds into its output, failed; 2 of 3 threads are left$/);
+    expectSameBits(product(backend, true), wantAccumulated, 'the next GEMM');
+    expectSameBits(product(backend), want, 'and the one after');
+    backend.dispose();
+  });
+
+  it('a slow worker within the patience keeps its chunk and its place; one slower than that is terminated and its chunk redone', async () => {
+    const backend = await pooledBackend(2, 2000);
+    backend.pool!.misbehave(1, 'sleep', 50);
+    runUntilFired(backend);
+    expect(backend.info).toEqual({ kernels: 'wasm-simd', threads: 2 });
+    backend.pool!.stallMs = 100;
+    backend.pool!.misbehave(1, 'sleep', 60_000);
+    runUntilFired(backend);
+    expect(backend.info.threads).toBe(1);
+    backend.dispose();
+  });
+
+  it('a worker killed while idle: the GEMMs stay right, and its exit event takes it out of the pool', async () => {
+    const backend = await pooledBackend(2, 200);
+    backend.pool!.killWorker(1);
+    for (let i = 0; i < 100 && backend.info.threads === 2; i++) {
+      expectSameBits(product(backend), want, `GEMM ${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(backend.info.threads).toBe(1);
+    expect(backend.info.threadsReason).toMatch(/^a worker stopped.*; 1 of 2 threads are left$/);
+    backend.dispose();
+  });
+
+  it('workers that fail to start are left out; one that never answers is given up on', async () => {
+    const [works] = defaultSpawners();
+    let calls = 0;
+    const flaky = { what: 'flaky', spawn: () => (calls++ === 0 ? Promise.reject(new Error('out of memory')) : works.spawn()) };
+    const { kernels, pool } = await startThreadedKernels(3, { spawners: [flaky] });
+    expect(pool.threads).toBe(2);
+    expect(pool.reason).toBe('a worker failed to start (flaky: out of memory); 2 of 3 threads started');
+    pool.minMacs = 0;
+    const c = c0.slice();
+    kernels.gemm(false, false, m, n, k, a, 0, k, b, 0, n, c, 0, n);
+    expectSameBits(c, want, 'on the 2 threads that started');
+    pool.dispose();
+    const silent = { what: 'silent', spawn: async (): Promise<PoolWorker> => ({ post: () => {}, listen: () => {}, terminate: () => {} }) };
+    await expect(startThreadedKernels(2, { spawners: [silent], startTimeoutMs: 100 })).rejects.toThrow('a worker failed to start (silent: it did not start within 0.1 s)');
   });
 });
 

@@ -51,7 +51,11 @@ export interface CpuBackendInfo {
   readonly reason?: string;
   /** Threads the GEMMs use (the calling thread included); 1 without a worker pool. */
   readonly threads: number;
-  /** Why `threads` is 1 with the wasm kernels ({ threads: 1 }, a page that is not cross-origin isolated, a worker that failed to start …). */
+  /**
+   * Why `threads` is 1 with the wasm kernels ({ threads: 1 }, a page that is not cross-origin
+   * isolated, workers that cannot start …), or fewer than asked (a worker that failed to start, or
+   * stopped during a run: the pool goes on without it).
+   */
   readonly threadsReason?: string;
 }
 
@@ -75,9 +79,19 @@ export class CpuBackend extends BackendBase {
     readonly fallbackReason: string | undefined = undefined,
     /** The dense kernels its ops run with (CpuBackend.create picks them). */
     readonly kernels: CpuKernels = referenceKernels,
-    readonly info: CpuBackendInfo = { kernels: 'typescript', reason: 'constructed without the wasm kernels (use CpuBackend.create)', threads: 1 },
+    info: CpuBackendInfo = { kernels: 'typescript', reason: 'constructed without the wasm kernels (use CpuBackend.create)', threads: 1 },
   ) {
     super();
+    this.#info = info;
+  }
+
+  readonly #info: CpuBackendInfo;
+
+  /** Which kernels this backend runs, on how many threads (fewer once a worker stopped), and why not more. */
+  get info(): CpuBackendInfo {
+    const pool = this.#pool;
+    if (!pool || pool.threads === this.#info.threads) return this.#info;
+    return { kernels: this.#info.kernels, threads: pool.threads, threadsReason: pool.reason };
   }
 
   /**
@@ -95,7 +109,8 @@ export class CpuBackend extends BackendBase {
       const kernels = await instantiateWasmKernels();
       const pooled = await CpuBackend.#startThreads(threads);
       if ('reason' in pooled) return new CpuBackend(fallbackReason, kernels, { kernels: 'wasm-simd', threads: 1, threadsReason: pooled.reason });
-      const backend = new CpuBackend(fallbackReason, pooled.kernels, { kernels: 'wasm-simd', threads: pooled.pool.threads });
+      const { reason } = pooled.pool;
+      const backend = new CpuBackend(fallbackReason, pooled.kernels, { kernels: 'wasm-simd', threads: pooled.pool.threads, ...(reason && { threadsReason: reason }) });
       backend.#pool = pooled.pool;
       return backend;
     } catch (e) {

@@ -1,17 +1,26 @@
 // Threads for the wasm kernels: a pool of workers (Web Workers in a page or a worker, worker_threads
 // in Node) that instantiate the shared-memory build of the kernels (kernels.shared.generated.ts) on
 // the calling thread's memory and take parts of its large GEMMs. A GEMM is cut into chunks of
-// columns of C (rows when C is narrow); the caller and the workers claim chunks from one shared
-// counter until none are left, each packing its own panels in its own scratch. Every output sums
-// its k terms in the same order as on one thread, so the results are bit-identical.
+// columns of C (rows when C is narrow); the caller and the workers claim chunks (poolProtocol.ts)
+// until none are left, each packing its own panels in its own scratch. Every output sums its k
+// terms in the same order as on one thread, so the results are bit-identical.
 //
 // Waiting: workers sleep in Atomics.wait between GEMMs. The caller runs chunks too and then waits
 // for the chunks others claimed: with Atomics.wait where the thread may block (Node's main thread,
 // a worker), by spinning on Atomics.load on a page's main thread, where Atomics.wait throws (the
 // kernels are synchronous calls, so Atomics.waitAsync cannot help; the spin only lasts while the
 // last claimed chunks finish, as the caller works through the queue first).
+//
+// A worker that stops holding a chunk (terminated, crashed, stuck): the waiting caller receives no
+// events, so it watches the clock instead. When no chunk has finished for the pool's patience
+// (stallMs plus 20 times what a chunk took the caller), it terminates the workers that hold
+// unfinished chunks, takes their chunks back and runs them itself — a GEMM that writes C (no
+// accumulate) computes the same bits again from A and B. One that adds into C cannot be redone
+// (the stopped worker may have added part of its share): it fails with an NNError. Either way the
+// pool goes on with the workers that are left, and says so (CpuBackend.info.threadsReason).
 import { NNError } from '../../../errors.js';
 import { KERNELS_SHARED_WASM_BASE64, SHARED_MAXIMUM_PAGES } from './kernels.shared.generated.js';
+import { controlWords, DONE, CHUNKS_PER_THREAD, HOOK_EXIT, HOOK_HANG, HOOK_SLEEP, LAYOUT, runChunk, runChunks, workerSource, ALPHA, BETA, type Gemm, type WorkerMessage, type WorkerStart } from './poolProtocol.js';
 import { isNode, threadsUnavailableReason } from './threadSupport.js';
 import { kernelsWasmBytes, WasmKernels, type KernelExports } from './wasmKernels.js';
 
@@ -26,143 +35,32 @@ export const MIN_POOLED_MACS = 2 ** 20;
 const MIN_CHUNK_COLUMNS = 32;
 /** Fewest rows in a row chunk (a multiple of the micro-kernel's 4; rows < 4 would take the GEMV path). */
 const MIN_CHUNK_ROWS = 16;
-/** Chunks per thread: more than one, so that a thread the OS delays leaves its share to the others. */
-const CHUNKS_PER_THREAD = 3;
 
-/** How long a worker may take to start (load, instantiate the module) before the pool gives up. */
+/** How long a worker may take to start (load, instantiate the module) before the pool gives up on it. */
 const START_TIMEOUT_MS = 20_000;
 
 /**
- * Where each word lives in the control block (an Int32Array over a SharedArrayBuffer). The words
- * the caller and workers write often sit on cache lines of their own.
+ * How long the caller waits with no chunk finishing before it takes the unfinished chunks back: a
+ * worker descheduled by a loaded machine is late by milliseconds to a few hundred, one that died
+ * is late forever. Plus STALL_CHUNKS times what one chunk took the caller, for large GEMMs.
  */
-const LAYOUT = {
-  /** Bumped by the caller for each GEMM (and for quit): workers wait on it. */
-  gen: 0,
-  /** 1: workers leave their loop. */
-  quit: 1,
-  /** The next chunk: (gen & 0x7fff) << 16 | chunk index; claimed by compare-and-swap. */
-  next: 16,
-  /** Chunks finished, by anyone. */
-  done: 32,
-  /** 1 when a chunk threw (in a worker or the caller). */
-  failed: 33,
-  /** Chunks the workers ran, all GEMMs together (tests: the threads are used). */
-  byWorkers: 34,
-  /** The GEMM: chunk count, split (0 columns, 1 rows), chunk size, then gemm's 18 arguments. */
-  chunks: 48,
-  split: 49,
-  size: 50,
-  args: 51,
-  words: 80,
-} as const;
-type Layout = typeof LAYOUT;
-
-/** Index of alpha and beta among gemm's arguments: stored as float32 bits. */
-const ALPHA = 15;
-const BETA = 16;
-
-type Gemm = KernelExports['gemm'];
-
-/**
- * Runs chunks of the GEMM in `ctl` until none is left for generation `tag`; returns how many it
- * ran. Runs in the workers from its source text (workerSource), so it names nothing but its
- * parameters and globals.
- */
-function runChunks(ctl: Int32Array, f32: Float32Array, gemm: Gemm, scratch: number, tag: number, L: Layout): number {
-  for (let ran = 0; ; ran++) {
-    const v = Atomics.load(ctl, L.next);
-    if (v >>> 16 !== tag) return ran;
-    const i = v & 0xffff;
-    const chunks = Atomics.load(ctl, L.chunks);
-    if (i >= chunks) return ran;
-    // Claimed: the caller waits for this chunk before it writes another GEMM, so the arguments stay.
-    if (Atomics.compareExchange(ctl, L.next, v, v + 1) !== v) {
-      ran--;
-      continue;
-    }
-    const a = L.args;
-    const transA = ctl[a], transB = ctl[a + 1], lda = ctl[a + 6], ldb = ctl[a + 8], ldc = ctl[a + 10], biasPer = ctl[a + 13];
-    let m = ctl[a + 2], n = ctl[a + 3], pa = ctl[a + 5], pb = ctl[a + 7], pc = ctl[a + 9], bias = ctl[a + 12];
-    const size = ctl[L.size];
-    const first = i * size;
-    if (ctl[L.split] === 0) {
-      n = i === chunks - 1 ? n - first : size;
-      pb += 4 * first * (transB ? ldb : 1);
-      pc += 4 * first;
-      if (biasPer === 1) bias += 4 * first;
-    } else {
-      m = i === chunks - 1 ? m - first : size;
-      pa += 4 * first * (transA ? 1 : lda);
-      pc += 4 * first * ldc;
-      if (biasPer === 2) bias += 4 * first;
-    }
-    try {
-      gemm(transA, transB, m, n, ctl[a + 4], pa, lda, pb, ldb, pc, ldc, ctl[a + 11], bias, biasPer, ctl[a + 14], f32[a + 15], f32[a + 16], scratch);
-    } catch {
-      Atomics.store(ctl, L.failed, 1);
-    }
-    if (Atomics.add(ctl, L.done, 1) + 1 === chunks) Atomics.notify(ctl, L.done);
-  }
-}
-
-/** What a worker is sent once: the compiled module, the memory, the control block, its place. */
-interface WorkerStart {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
-  control: SharedArrayBuffer;
-  /** 1 … threads − 1: its scratch is the caller's + index · scratchBytes. */
-  index: number;
-  scratchBytes: number;
-  layout: Layout;
-}
-
-/** A worker's body (from its source text): instantiate, say ready, then run chunks of each GEMM until quit. */
-function workerMain(receive: (handler: (start: WorkerStart) => void) => void, send: (message: { ready?: true; error?: string }) => void): void {
-  receive(async (start) => {
-    let ctl: Int32Array, f32: Float32Array, gemm: Gemm;
-    try {
-      const instance = await WebAssembly.instantiate(start.module, { env: { memory: start.memory } });
-      gemm = (instance.exports as unknown as { gemm: Gemm }).gemm;
-      ctl = new Int32Array(start.control);
-      f32 = new Float32Array(start.control);
-    } catch (e) {
-      send({ error: String((e as Error)?.message ?? e) });
-      return;
-    }
-    send({ ready: true });
-    const L = start.layout;
-    let seen = Atomics.load(ctl, L.gen);
-    for (;;) {
-      Atomics.wait(ctl, L.gen, seen);
-      if (Atomics.load(ctl, L.quit)) return;
-      const gen = Atomics.load(ctl, L.gen);
-      if (gen === seen) continue;
-      seen = gen;
-      const ran = runChunks(ctl, f32, gemm, ctl[L.args + 17] + start.index * start.scratchBytes, gen & 0x7fff, L);
-      Atomics.add(ctl, L.byWorkers, ran);
-    }
-  });
-}
-
-/** The worker script: runChunks and workerMain from their source text, wired to the host's messages. */
-function workerSource(host: 'web' | 'node'): string {
-  const main = `${runChunks.toString()}\nconst main = ${workerMain.toString()};\n`;
-  if (host === 'web') return `${main}main((h) => { self.onmessage = (e) => h(e.data); }, (m) => self.postMessage(m));\n`;
-  // import(), not require: Node evaluates the source as a module where the parent runs as one (--input-type=module).
-  return `${main}import('node:worker_threads').then(({ parentPort: p }) => main((h) => p.on('message', h), (m) => p.postMessage(m)));\n`;
-}
+const STALL_MS = 2_000;
+const STALL_CHUNKS = 20;
 
 /** A started worker, whichever kind. */
 export interface PoolWorker {
   post(message: WorkerStart): void;
-  /** Calls `handler` with each message the worker posts, and with { error } when it fails to load or crashes. */
-  listen(handler: (message: { ready?: true; error?: string }) => void): void;
+  /** Calls `handler` with each message the worker posts, and with { error } when it fails to load, crashes or exits. Called once. */
+  listen(handler: (message: WorkerMessage) => void): void;
   terminate(): void;
 }
 
-/** Starts one worker running `source` (a classic script); throws or rejects where workers cannot run. */
-export type SpawnWorker = (source: { web: string; node: string }) => Promise<PoolWorker>;
+/** A way to start a worker: `spawn` throws or rejects where it cannot work here. */
+export interface SpawnWorker {
+  /** Named in the reason when it fails ('module worker', …). */
+  what: string;
+  spawn(): Promise<PoolWorker>;
+}
 
 // A specifier in a variable: bundlers leave the import alone (it only runs in Node). The library's
 // declarations do not depend on @types/node, hence the few Node shapes used here.
@@ -177,29 +75,10 @@ interface NodeWorkerThreads {
   Worker: new (source: string, options: { eval: true }) => NodeWorker;
 }
 
-/** A Web Worker from a blob: URL where `Worker` exists, else a worker_threads Worker (Node, unref'd: it never keeps the process alive). */
-export const spawnWorker: SpawnWorker = async (source) => {
-  if (!isNode()) {
-    if (typeof Worker !== 'function') throw new Error('this environment has no Worker');
-    const url = URL.createObjectURL(new Blob([source.web], { type: 'text/javascript' }));
-    let worker: Worker;
-    try {
-      worker = new Worker(url);
-    } finally {
-      // The worker has fetched its script once it runs; revoking later would race the fetch.
-      setTimeout(() => URL.revokeObjectURL(url), START_TIMEOUT_MS);
-    }
-    return {
-      post: (m) => worker.postMessage(m),
-      listen: (h) => {
-        worker.onmessage = (e) => h(e.data);
-        worker.onerror = (e) => h({ error: e.message || 'the worker failed to load (a Content-Security-Policy without worker-src blob:?)' });
-      },
-      terminate: () => worker.terminate(),
-    };
-  }
+/** A worker_threads Worker running the protocol from its source text (unref'd: it never keeps the process alive). */
+const nodeWorker: SpawnWorker = { what: 'worker_threads', spawn: async () => {
   const threads = (await import(/* @vite-ignore */ NODE_WORKER_THREADS)) as NodeWorkerThreads;
-  const worker = new threads.Worker(source.node, { eval: true });
+  const worker = new threads.Worker(workerSource('node'), { eval: true });
   worker.unref();
   return {
     post: (m) => worker.postMessage(m),
@@ -210,7 +89,48 @@ export const spawnWorker: SpawnWorker = async (source) => {
     },
     terminate: () => void worker.terminate(),
   };
-};
+} };
+
+/** A Web Worker as a PoolWorker; `loadError` names what to check when it fails to load. */
+function webWorker(worker: Worker, loadError: string): PoolWorker {
+  return {
+    post: (m) => worker.postMessage(m),
+    listen: (h) => {
+      worker.onmessage = (e) => h(e.data);
+      worker.onerror = (e) => {
+        e.preventDefault();
+        h({ error: e.message || loadError });
+      };
+    },
+    terminate: () => worker.terminate(),
+  };
+}
+
+/**
+ * The module poolWorker.ts as the bundle emits it (a file beside the library, so a
+ * Content-Security-Policy with `worker-src 'self'` allows it; under COEP it must be served with
+ * `Cross-Origin-Embedder-Policy: require-corp` like the page).
+ */
+const moduleWorker: SpawnWorker = { what: 'module worker', spawn: async () =>
+  webWorker(new Worker(new URL('./poolWorker.ts', import.meta.url), { type: 'module' }), "the module worker's script failed to load (poolWorker-….js beside the library: not served, or not allowed by the Content-Security-Policy's worker-src)") };
+
+/** A classic worker from a blob: URL of the protocol's source text: where the module file is missing (a library copied without its assets). */
+const blobWorker: SpawnWorker = { what: 'blob: worker', spawn: async () => {
+  const url = URL.createObjectURL(new Blob([workerSource('web')], { type: 'text/javascript' }));
+  try {
+    return webWorker(new Worker(url), 'the blob: worker failed to load (a Content-Security-Policy without worker-src blob:?)');
+  } finally {
+    // The worker has fetched its script once it runs; revoking later would race the fetch.
+    setTimeout(() => URL.revokeObjectURL(url), START_TIMEOUT_MS);
+  }
+} };
+
+/** The ways to start a worker here, tried in order. */
+export function defaultSpawners(): SpawnWorker[] {
+  if (isNode()) return [nodeWorker];
+  if (typeof Worker !== 'function') throw new Error('this environment has no Worker');
+  return [moduleWorker, blobWorker];
+}
 
 /** Whether this thread may block in Atomics.wait (not a page's main thread). */
 function canBlock(): boolean {
@@ -225,29 +145,45 @@ function canBlock(): boolean {
 /** The workers of one backend and the GEMM that splits work between them and the calling thread. */
 export class GemmPool {
   readonly #x: KernelExports;
-  readonly #workers: PoolWorker[];
+  /** By index − 1; null once lost (terminated after it stopped, or found dead). */
+  readonly #workers: (PoolWorker | null)[];
   readonly #ctl: Int32Array;
   readonly #f32: Float32Array;
   readonly #block = canBlock();
   #gen = 0;
   #disposed = false;
+  /** What one chunk took the calling thread, last time it ran one (ms). */
+  #chunkMs = 0;
+  #reason: string | undefined;
 
-  /** Threads the GEMMs use: the workers and the caller. */
-  readonly threads: number;
   /** GEMMs of fewer multiply-adds stay on the calling thread (`npm run bench:threads` sweeps it). */
   minMacs = MIN_POOLED_MACS;
+  /** The caller's patience with a chunk a worker holds, before STALL_CHUNKS × a chunk's time (ms; tests shorten it). */
+  stallMs = STALL_MS;
 
-  constructor(exports: KernelExports, workers: PoolWorker[], control: SharedArrayBuffer) {
+  /** `workers` by index − 1 (index: the worker's scratch slot); `reason`: why fewer threads than asked, from the start. */
+  constructor(exports: KernelExports, workers: (PoolWorker | null)[], control: SharedArrayBuffer, reason?: string) {
     this.#x = exports;
     this.#workers = workers;
     this.#ctl = new Int32Array(control);
     this.#f32 = new Float32Array(control);
-    this.threads = workers.length + 1;
+    this.#reason = reason;
+  }
+
+  /** Threads the GEMMs use: the workers left and the caller. */
+  get threads(): number {
+    return 1 + this.#workers.filter((w) => w !== null).length;
+  }
+
+  /** Why the pool has fewer threads than it was asked for (a worker that failed to start or stopped), if it has. */
+  get reason(): string | undefined {
+    return this.#reason;
   }
 
   /** wasm gemm's signature: large products split over the pool, the rest on the calling thread. */
   gemm: Gemm = (transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, biasPer, act, alpha, beta, scratch) => {
-    const split = this.#disposed || m * n * k < this.minMacs ? null : chunking(m, n, this.threads);
+    const threads = this.threads;
+    const split = this.#disposed || threads === 1 || m * n * k < this.minMacs ? null : chunking(m, n, threads);
     if (!split) {
       this.#x.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, biasPer, act, alpha, beta, scratch);
       return;
@@ -256,25 +192,107 @@ export class GemmPool {
     const L = LAYOUT;
     const gen = (this.#gen = (this.#gen + 1) | 0);
     const tag = gen & 0x7fff;
-    // Workers still claiming for the previous GEMM see a tag that is not theirs, and stop.
-    Atomics.store(ctl, L.next, -1);
     ctl.set([transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, biasPer, act, 0, 0, scratch], L.args);
     this.#f32[L.args + ALPHA] = alpha;
     this.#f32[L.args + BETA] = beta;
-    ctl[L.chunks] = split.chunks;
     ctl[L.split] = split.rows ? 1 : 0;
     ctl[L.size] = split.size;
-    Atomics.store(ctl, L.done, 0);
+    Atomics.store(ctl, L.chunks, split.chunks);
     Atomics.store(ctl, L.failed, 0);
-    Atomics.store(ctl, L.next, tag << 16);
+    // Free for this GEMM only now that its arguments are written (a worker claims, then reads them).
+    for (let i = 0; i < split.chunks; i++) Atomics.store(ctl, L.state + i, tag << 16);
     Atomics.store(ctl, L.gen, gen);
     Atomics.notify(ctl, L.gen);
-    runChunks(ctl, this.#f32, this.#x.gemm, scratch, tag, L);
-    for (let d = Atomics.load(ctl, L.done); d < split.chunks; d = Atomics.load(ctl, L.done)) {
-      if (this.#block) Atomics.wait(ctl, L.done, d);
-    }
+    const start = performance.now();
+    const ran = runChunks(ctl, this.#f32, this.#x.gemm, scratch, tag, 0, L, null);
+    if (ran) this.#chunkMs = (performance.now() - start) / ran;
+    this.#await(split.chunks, tag, accumulate !== 0);
     if (Atomics.load(ctl, L.failed)) throw new NNError('a chunk of a pooled wasm GEMM failed (a trap in the kernels)');
   };
+
+  /** Waits until every chunk is finished, taking back the chunks of workers that stopped (see the top). */
+  #await(chunks: number, tag: number, accumulate: boolean): void {
+    const ctl = this.#ctl;
+    const L = LAYOUT;
+    const patience = this.stallMs + STALL_CHUNKS * this.#chunkMs;
+    let seen = Atomics.load(ctl, L.progress);
+    let since = performance.now();
+    for (;;) {
+      let finished = 0;
+      for (let i = 0; i < chunks; i++) if ((Atomics.load(ctl, L.state + i) & 0xffff) === DONE) finished++;
+      if (finished === chunks) return;
+      const progress = Atomics.load(ctl, L.progress);
+      const now = performance.now();
+      if (progress !== seen) {
+        seen = progress;
+        since = now;
+        continue;
+      }
+      const left = patience - (now - since);
+      if (left <= 0) return this.#takeBack(chunks, tag, accumulate, patience);
+      if (this.#block) Atomics.wait(ctl, L.progress, progress, left);
+    }
+  }
+
+  /** Terminates the workers holding unfinished chunks and runs their chunks on the calling thread (or fails, for accumulate). */
+  #takeBack(chunks: number, tag: number, accumulate: boolean, patience: number): void {
+    const ctl = this.#ctl;
+    const L = LAYOUT;
+    const mine = (tag << 16) | 1;
+    const outcome = accumulate ? 'the GEMM it was in, which adds into its output, failed' : 'its chunks ran on the calling thread';
+    let lost = 0;
+    for (let i = 0; i < chunks; i++) {
+      const state = Atomics.load(ctl, L.state + i);
+      const who = state & 0xffff;
+      if (who === DONE) continue;
+      if (who > 1) this.#lose(who - 1, `a worker stopped during a GEMM (no chunk finished for ${(patience / 1000).toFixed(1)} s): it was terminated and ${outcome}`);
+      // Finished meanwhile (a late worker): its result stands.
+      if (Atomics.compareExchange(ctl, L.state + i, state, mine) !== state) continue;
+      if (accumulate) lost++;
+      else if (!runChunk(ctl, this.#f32, this.#x.gemm, ctl[L.args + 17], i, L)) Atomics.store(ctl, L.failed, 1);
+      Atomics.store(ctl, L.state + i, (tag << 16) | DONE);
+    }
+    if (lost) {
+      throw new NNError(
+        `a worker of the wasm thread pool stopped during a GEMM that adds into its output (accumulate), which cannot be redone: ${lost} chunk(s) of the output are lost. ` +
+          `The worker was terminated; the backend goes on with ${this.threads} thread(s)`,
+      );
+    }
+  }
+
+  /** Drops worker `index` (terminated, its slot never used again) and records why. */
+  #lose(index: number, why: string): void {
+    const worker = this.#workers[index - 1];
+    if (this.#disposed || !worker) return;
+    this.#workers[index - 1] = null;
+    worker.terminate();
+    this.#reason = `${why}; ${this.threads} of ${this.#workers.length + 1} threads are left`;
+  }
+
+  /** @internal A worker's message after it started: an error or exit means it is gone (a GEMM never runs while this is delivered). */
+  workerEvent(index: number, message: WorkerMessage): void {
+    if (message.error !== undefined) this.#lose(index, `a worker stopped: ${message.error}`);
+  }
+
+  /**
+   * @internal Test hook: worker `index` (1 …), after its next claim of a chunk, hangs until
+   * terminated, ends its thread (Node; a page's worker hangs), or sleeps `ms` and carries on.
+   */
+  misbehave(index: number, how: 'hang' | 'exit' | 'sleep', ms = 0): void {
+    Atomics.store(this.#ctl, LAYOUT.hookMode, how === 'hang' ? HOOK_HANG : how === 'exit' ? HOOK_EXIT : HOOK_SLEEP);
+    Atomics.store(this.#ctl, LAYOUT.hookMs, ms);
+    Atomics.store(this.#ctl, LAYOUT.hookWorker, index);
+  }
+
+  /** @internal Test hook: whether the worker given to misbehave() has not claimed a chunk yet. */
+  get misbehaving(): boolean {
+    return Atomics.load(this.#ctl, LAYOUT.hookWorker) !== 0;
+  }
+
+  /** @internal Test hook: terminates worker `index` behind the pool's back, as a crash would. */
+  killWorker(index: number): void {
+    this.#workers[index - 1]?.terminate();
+  }
 
   /** Chunks of GEMMs the workers ran so far (the rest ran on the calling thread). */
   get workerChunks(): number {
@@ -288,12 +306,13 @@ export class GemmPool {
     Atomics.store(this.#ctl, LAYOUT.quit, 1);
     Atomics.add(this.#ctl, LAYOUT.gen, 1);
     Atomics.notify(this.#ctl, LAYOUT.gen);
-    for (const w of this.#workers) w.terminate();
+    for (const w of this.#workers) w?.terminate();
   }
 }
 
 /** How a GEMM is cut: `chunks` pieces of `size` columns (or rows), the last one taking the rest; null: not worth it. */
 export function chunking(m: number, n: number, threads: number): { rows: boolean; size: number; chunks: number } | null {
+  // At most CHUNKS_PER_THREAD · threads chunks: the control block's state words.
   const target = threads * CHUNKS_PER_THREAD;
   if (n >= 2 * MIN_CHUNK_COLUMNS) {
     const size = Math.max(MIN_CHUNK_COLUMNS, Math.ceil(n / target / 8) * 8);
@@ -310,14 +329,50 @@ export function chunking(m: number, n: number, threads: number): { rows: boolean
 // Workers of backends dropped without dispose() end with them.
 const registry = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<GemmPool>((pool) => pool.dispose()) : null;
 
+/** Starts one worker, trying each way in turn; resolves with it once it has instantiated the kernels, or rejects saying why for each way. */
+async function startWorker(spawners: SpawnWorker[], start: WorkerStart, timeoutMs: number, onEvent: (message: WorkerMessage) => void): Promise<PoolWorker> {
+  const errors: string[] = [];
+  for (const { what, spawn } of spawners) {
+    let worker: PoolWorker | undefined;
+    try {
+      const w = (worker = await spawn());
+      await new Promise<void>((resolve, reject) => {
+        let started = false;
+        const timer = setTimeout(() => reject(new Error(`it did not start within ${timeoutMs / 1000} s`)), timeoutMs);
+        w.listen((message) => {
+          if (started) return onEvent(message);
+          clearTimeout(timer);
+          started = true;
+          if (message.ready) resolve();
+          else reject(new Error(message.error));
+        });
+        w.post(start);
+      });
+      return w;
+    } catch (e) {
+      worker?.terminate();
+      errors.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  throw new Error(`a worker failed to start (${errors.join('; ')})`);
+}
+
+export interface StartOptions {
+  /** The ways to start a worker, tried in order (default: worker_threads in Node; a module worker, then a blob: one, elsewhere). */
+  spawners?: SpawnWorker[];
+  /** How long a worker may take to start. */
+  startTimeoutMs?: number;
+}
+
 /**
- * The wasm kernels on a shared memory with `threads − 1` workers (threads ≥ 2). Rejects, with a
- * sentence saying why, where threads cannot run (no SharedArrayBuffer, a worker that fails to start);
- * the caller then runs on one thread.
+ * The wasm kernels on a shared memory with up to `threads − 1` workers (threads ≥ 2). Workers that
+ * fail to start are left out (the pool's reason says so); rejects, with a sentence saying why, where
+ * none starts or threads cannot run (no SharedArrayBuffer): the caller then runs on one thread.
  */
-export async function startThreadedKernels(threads: number, spawn: SpawnWorker = spawnWorker): Promise<{ kernels: WasmKernels; pool: GemmPool }> {
+export async function startThreadedKernels(threads: number, options: StartOptions = {}): Promise<{ kernels: WasmKernels; pool: GemmPool }> {
   const unavailable = threadsUnavailableReason();
   if (unavailable) throw new Error(unavailable);
+  const spawners = options.spawners ?? defaultSpawners();
   const module = await WebAssembly.compile(kernelsWasmBytes(KERNELS_SHARED_WASM_BASE64));
   let memory: WebAssembly.Memory;
   try {
@@ -327,36 +382,22 @@ export async function startThreadedKernels(threads: number, spawn: SpawnWorker =
   }
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as KernelExports;
-  const control = new SharedArrayBuffer(LAYOUT.words * 4);
+  const control = new SharedArrayBuffer(controlWords(threads) * 4);
   const scratchBytes = exports.gemmScratchBytes();
-  const source = { web: workerSource('web'), node: workerSource('node') };
-  const workers: PoolWorker[] = [];
-  let failed = false;
-  try {
-    await Promise.all(
-      Array.from({ length: threads - 1 }, async (_, i) => {
-        const worker = await spawn(source);
-        workers.push(worker);
-        // Another worker failed while this one was being made: the catch below has run already.
-        if (failed) worker.terminate();
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`a worker did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
-          worker.listen((message) => {
-            clearTimeout(timer);
-            if (message.ready) resolve();
-            else reject(new Error(`a worker failed to start: ${message.error}`));
-          });
-          worker.post({ module, memory, control, index: i + 1, scratchBytes, layout: LAYOUT });
-        });
-      }),
-    );
-  } catch (e) {
-    failed = true;
-    for (const w of workers) w.terminate();
-    throw e;
-  }
-  const pool = new GemmPool(exports, workers, control);
-  const kernels = new WasmKernels(exports, pool);
+  // Events of a started worker go to its pool (made once all have answered).
+  let pool: GemmPool | undefined;
+  const settled = await Promise.allSettled(
+    Array.from({ length: threads - 1 }, (_, i) =>
+      startWorker(spawners, { module, memory, control, index: i + 1, scratchBytes, layout: LAYOUT }, options.startTimeoutMs ?? START_TIMEOUT_MS, (message) => pool?.workerEvent(i + 1, message)),
+    ),
+  );
+  const workers = settled.map((s) => (s.status === 'fulfilled' ? s.value : null));
+  const failure = settled.find((s) => s.status === 'rejected')?.reason as Error | undefined;
+  if (failure && workers.every((w) => w === null)) throw failure;
+  const started = workers.filter((w) => w !== null).length + 1;
+  pool = new GemmPool(exports, workers, control, failure && `${failure.message}; ${started} of ${threads} threads started`);
+  // Scratch for every slot asked for: a worker keeps its slot's scratch whichever others are gone.
+  const kernels = new WasmKernels(exports, { threads, gemm: pool.gemm });
   registry?.register(kernels, pool);
   return { kernels, pool };
 }
