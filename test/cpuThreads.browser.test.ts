@@ -1,7 +1,9 @@
 // The CPU backend's threads in headless Chromium (built dist/: `npm run build` first): on a
 // cross-origin-isolated page (COOP/COEP headers) and in a module worker of it, threads: 2 runs
-// GEMMs on a worker pool with the bits of one thread; on a page that is not isolated, one thread
-// and the reason.
+// GEMMs on a worker pool with the bits of one thread, also under a Content-Security-Policy that allows
+// workers from the page's origin only (the pool's worker is a module file of the bundle, not a blob:)
+// and when a worker hangs holding a chunk; where no worker may start, or on a page that is not
+// isolated, one thread and the reason.
 import { describe, expect, it } from 'vitest';
 import { pageResults, useBrowser } from './browser/session';
 
@@ -10,6 +12,8 @@ interface Result {
   crossOriginIsolated: boolean;
   info: { kernels: string; threads: number; threadsReason?: string };
   workerChunks: number;
+  /** With ?stall: the pool's worker claimed a chunk and hung. */
+  hookFired: boolean;
   differences: number;
   finite: number;
 }
@@ -26,6 +30,38 @@ describe('the CPU backend on threads in a browser (headless Chromium, built dist
       expect(result.workerChunks).toBeGreaterThan(0);
       expect(result.differences).toBe(0);
       expect(result.finite).toBeGreaterThan(0);
+    }
+  });
+
+  // The policy of a strict page: scripts and workers from its origin only (no blob: workers), wasm allowed.
+  const csp = (workers: string) => `&csp=${encodeURIComponent(`default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src ${workers}`)}`;
+
+  it("a cross-origin-isolated page whose Content-Security-Policy allows workers from its origin only (worker-src 'self'), and its module worker: 2 threads on the module worker file", async () => {
+    const results = await pageResults<Result>(browser, `test/browser/cpuThreads.html?isolated${csp("'self'")}`, ['result', 'workerResult']);
+    for (const result of results) {
+      expect(result.error).toBeUndefined();
+      expect(result.info).toEqual({ kernels: 'wasm-simd', threads: 2 });
+      expect(result.workerChunks).toBeGreaterThan(0);
+      expect(result.differences).toBe(0);
+    }
+  });
+
+  it("a page whose Content-Security-Policy allows no workers (worker-src 'none'): one thread, saying why", async () => {
+    const [result] = await pageResults<Result>(browser, `test/browser/cpuThreads.html?isolated${csp("'none'")}`, ['result']);
+    expect(result.error).toBeUndefined();
+    expect(result.info.threads).toBe(1);
+    expect(result.info.threadsReason).toMatch(/^a worker failed to start \(module worker: .+; blob: worker: .+\)$/);
+    expect(result.differences).toBe(0);
+  });
+
+  it('a worker of the pool that hangs holding a chunk, on the page (spinning) and in its module worker (Atomics.wait): the same bits, then one thread, saying why', async () => {
+    const results = await pageResults<Result>(browser, 'test/browser/cpuThreads.html?isolated&stall', ['result', 'workerResult']);
+    for (const result of results) {
+      expect(result.error).toBeUndefined();
+      expect(result.hookFired).toBe(true);
+      expect(result.info.threads).toBe(1);
+      expect(result.info.threadsReason).toMatch(/^a worker stopped during a GEMM \(no chunk finished for 0\.\d s\): it was terminated and its chunks ran on the calling thread; 1 of 2 threads are left$/);
+      expect(result.differences).toBe(0);
     }
   });
 

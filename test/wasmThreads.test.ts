@@ -164,7 +164,9 @@ describe('chunking', () => {
 describe('dispose and fallbacks', () => {
   afterEach(() => vi.unstubAllGlobals());
 
-  it.each([false, true])('dispose() with runs pending (batch planned: %s): they settle (values or an NNError), later runs fail, nothing hangs', async (planned) => {
+  // A split GEMM is one synchronous call: dispose() comes between two (the runs wait at an await
+  // before they execute), never inside one.
+  it.each([false, true])('dispose() with runs pending (batch planned: %s): they reject with an NNError, later runs fail, nothing hangs', async (planned) => {
     const backend = await createBackend('cpu', { threads: 2 });
     const model = sequential([L.linear(512, 512), L.relu(), L.linear(512, 10)], { inputShape: [512], seed: 1 });
     const session = await compile(model, backend);
@@ -173,10 +175,20 @@ describe('dispose and fallbacks', () => {
     const pending = [session.run(x), session.run(x), session.run(x)];
     backend.dispose();
     for (const settled of await Promise.allSettled(pending)) {
-      if (settled.status === 'rejected') expect(settled.reason).toBeInstanceOf(NNError);
+      expect(settled.status).toBe('rejected');
+      expect((settled as PromiseRejectedResult).reason).toBeInstanceOf(NNError);
     }
     await expect(session.run(x)).rejects.toBeInstanceOf(NNError);
     backend.dispose();
+    // The disposed pool's kernels still answer, on the calling thread.
+    const pool = (backend as CpuBackend).pool!;
+    pool.minMacs = 0;
+    const [m, n, k] = [64, 256, 64];
+    const a = new Random(2).fill(m * k), b = new Random(3).fill(k * n);
+    const want = new Float32Array(m * n), got = new Float32Array(m * n);
+    one.kernels.gemm(false, false, m, n, k, a, 0, k, b, 0, n, want, 0, n);
+    (backend as CpuBackend).kernels.gemm(false, false, m, n, k, a, 0, k, b, 0, n, got, 0, n);
+    expectSameBits(got, want, 'after dispose()');
   });
 
   it('a worker that fails to start: one thread, with the reason', async () => {

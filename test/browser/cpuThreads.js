@@ -4,8 +4,17 @@
 // same bits on both.
 import * as nn from '../../dist/webgpu-nn.js';
 
+// ?stall: the pool's worker hangs holding a chunk of a GEMM (a test hook): the page (spinning) or
+// the worker (Atomics.wait) must notice, run the chunk itself and go on with one thread.
+const stall = new URLSearchParams(location.search).has('stall');
+
 async function threadsResult() {
   const pooled = await nn.createBackend('cpu', { threads: 2 });
+  if (stall && pooled.pool) {
+    pooled.pool.minMacs = 0;
+    pooled.pool.stallMs = 200;
+    pooled.pool.misbehave(1, 'hang');
+  }
   const one = await nn.createBackend('cpu', { threads: 1 });
   const n = 256;
   const a = Float32Array.from({ length: n * n }, (_, i) => Math.sin(i * 0.37));
@@ -25,9 +34,11 @@ async function threadsResult() {
     return y;
   };
   const want = [await matmul(one), await graph(one)];
-  // A busy machine may leave a worker asleep while the caller runs every chunk: a few tries.
+  // A busy machine may leave a worker asleep while the caller runs every chunk: a few tries (with
+  // ?stall, until the worker has claimed a chunk and hung).
   let differences = 0;
-  for (let i = 0; i < 20 && (i === 0 || (pooled.pool?.workerChunks ?? 0) === 0); i++) {
+  const again = () => (stall ? pooled.pool?.misbehaving : (pooled.pool?.workerChunks ?? 0) === 0);
+  for (let i = 0; i < 50 && (i === 0 || again()); i++) {
     const got = [await matmul(pooled), await graph(pooled)];
     got.forEach((g, j) => {
       const gb = new Uint32Array(g.buffer), wb = new Uint32Array(want[j].buffer);
@@ -38,6 +49,7 @@ async function threadsResult() {
     crossOriginIsolated: globalThis.crossOriginIsolated,
     info: pooled.info,
     workerChunks: (pooled.pool?.workerChunks ?? 0),
+    hookFired: pooled.pool?.misbehaving === false,
     differences,
     finite: want[0].filter(Number.isFinite).length,
   };

@@ -1,6 +1,8 @@
 // A static file server on 127.0.0.1 for browser tests: pages need an http://127.0.0.1 origin
 // (a secure context) for navigator.gpu. A request with `?isolated` in its URL gets the headers that
-// make a page cross-origin isolated (SharedArrayBuffer, the CPU backend's threads).
+// make a page cross-origin isolated (SharedArrayBuffer, the CPU backend's threads), and so does every
+// worker's script (a worker of an isolated page must be isolated too: a deployment serves COEP on
+// all its responses); `?csp=POLICY` sends POLICY as the Content-Security-Policy header.
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,8 +30,9 @@ export async function serveDirectory(root: string): Promise<{ url: string; close
     }
     try {
       const body = await readFile(file);
-      const isolation = url.searchParams.has('isolated') ? ISOLATION_HEADERS : {};
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', ...isolation }).end(body);
+      const isolation = url.searchParams.has('isolated') || isWorkerScript(req.headers) ? ISOLATION_HEADERS : {};
+      const csp = url.searchParams.get('csp');
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', ...isolation, ...(csp && { 'content-security-policy': csp }) }).end(body);
     } catch {
       res.writeHead(404).end();
     }
@@ -38,6 +41,9 @@ export async function serveDirectory(root: string): Promise<{ url: string; close
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
+
+/** A request for a worker's script (Sec-Fetch-Dest: worker). */
+const isWorkerScript = (headers: http.IncomingHttpHeaders): boolean => headers['sec-fetch-dest'] === 'worker';
 
 /** The response headers of a cross-origin-isolated page (crossOriginIsolated, SharedArrayBuffer). */
 export const ISOLATION_HEADERS = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;

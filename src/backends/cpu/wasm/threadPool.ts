@@ -75,15 +75,19 @@ interface NodeWorkerThreads {
   Worker: new (source: string, options: { eval: true }) => NodeWorker;
 }
 
-/** A worker_threads Worker running the protocol from its source text (unref'd: it never keeps the process alive). */
+/** A worker_threads Worker running the protocol from its source text. */
 const nodeWorker: SpawnWorker = { what: 'worker_threads', spawn: async () => {
   const threads = (await import(/* @vite-ignore */ NODE_WORKER_THREADS)) as NodeWorkerThreads;
   const worker = new threads.Worker(workerSource('node'), { eval: true });
-  worker.unref();
   return {
     post: (m) => worker.postMessage(m),
     listen: (h) => {
-      worker.on('message', h);
+      // Unref'd once ready (before, the start awaits its message), so that an idle pool never keeps
+      // the process alive: an unref() before this would not hold, a 'message' listener refs it again.
+      worker.on('message', (m: WorkerMessage) => {
+        if (m.ready) worker.unref();
+        h(m);
+      });
       worker.on('error', (e: Error) => h({ error: e.message }));
       worker.on('exit', (code: number) => h({ error: `the worker exited (code ${code})` }));
     },
@@ -112,7 +116,7 @@ function webWorker(worker: Worker, loadError: string): PoolWorker {
  * `Cross-Origin-Embedder-Policy: require-corp` like the page).
  */
 const moduleWorker: SpawnWorker = { what: 'module worker', spawn: async () =>
-  webWorker(new Worker(new URL('./poolWorker.ts', import.meta.url), { type: 'module' }), "the module worker's script failed to load (poolWorker-….js beside the library: not served, or not allowed by the Content-Security-Policy's worker-src)") };
+  webWorker(new Worker(new URL('./poolWorker.ts', import.meta.url), { type: 'module' }), "the module worker's script failed to load (assets/poolWorker-….js beside the library: not served, served without Cross-Origin-Embedder-Policy: require-corp to an isolated page, or not allowed by the Content-Security-Policy's worker-src)") };
 
 /** A classic worker from a blob: URL of the protocol's source text: where the module file is missing (a library copied without its assets). */
 const blobWorker: SpawnWorker = { what: 'blob: worker', spawn: async () => {
