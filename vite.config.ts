@@ -39,9 +39,32 @@ function minifiedWgsl(): Plugin {
   };
 }
 
+/**
+ * The thread pool's worker (threadPool.ts: `new Worker(new URL('./poolWorker.ts', import.meta.url),
+ * { type: 'module' })`) is bundled by Vite into assets/poolWorker-….js, and named in the output by an
+ * expression no other bundler reads as a worker. Written back as the literal pattern, relative to the
+ * chunk, an app's bundler (Vite, webpack) bundles it as a worker file of its own, where it would
+ * otherwise copy it as an asset or inline a small one as a data: URL (an opaque-origin worker).
+ */
+function poolWorkerLiteral(): Plugin {
+  const vites = /new URL\(\s*\/\* @vite-ignore \*\/\s*new URL\("(assets\/poolWorker-[\w-]+\.js)", import\.meta\.url\)\.href,\s*"" \+ import\.meta\.url\s*\)/;
+  return {
+    name: 'webgpu-nn:pool-worker-literal',
+    apply: 'build',
+    enforce: 'post',
+    renderChunk(code, chunk) {
+      if (!chunk.moduleIds.some((id) => id.endsWith('/threadPool.ts'))) return null;
+      if (!vites.test(code)) this.error("threadPool: Vite's expression for the worker's URL changed: update poolWorkerLiteral");
+      // As many lines as before, so that the chunk's source map stays right (map: null keeps it).
+      const literal = (found: string, file: string) => `new URL("./${file}", import.meta.url${'\n'.repeat(found.split('\n').length - 1)})`;
+      return { code: code.replace(vites, literal), map: null };
+    },
+  };
+}
+
 // One config for the three jobs: the library build (dist/), the demo page (vite demo) and vitest.
 export default defineConfig({
-  plugins: [minifiedWgsl(), declarations()],
+  plugins: [minifiedWgsl(), declarations(), poolWorkerLiteral()],
   // The library's assets (the thread pool's worker module) load relative to the chunk that names
   // them, wherever the library is served from.
   experimental: { renderBuiltUrl: (_file, { hostType }) => (hostType === 'js' ? { relative: true } : undefined) },

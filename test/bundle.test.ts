@@ -53,6 +53,17 @@ describe('tree-shaking and minified builds (dist/ bundled by Vite)', () => {
     });
   });
 
+  it("the thread pool's worker: a file beside the library named by the literal `new Worker(new URL('./…', import.meta.url))`, which an app's Vite bundles as a worker file (not a data: URL)", async () => {
+    const dist = readdirSync(path.join(repo, 'dist')).filter((f) => /^threadPool-.*\.js$/.test(f));
+    expect(dist).toHaveLength(1);
+    const file = readFileSync(path.join(repo, 'dist', dist[0]), 'utf8').match(/new Worker\(new URL\("\.\/(assets\/poolWorker-[\w-]+\.js)", import\.meta\.url\s*\), \{ type: "module" \}\)/)?.[1];
+    expect(file, 'the literal pattern in dist/').toBeDefined();
+    expect(readdirSync(path.join(repo, 'dist', 'assets'))).toContain(path.basename(file!));
+    const files = await (bundleFiles as (source: string) => Promise<{ fileName: string; code: string }[]>)(`import { createBackend } from 'webgpu-nn'; await createBackend('cpu');`);
+    const workerUrls = files.flatMap((f) => [...f.code.matchAll(/new Worker\(new URL\(`([^`]*)`/g)].map((m) => m[1]));
+    expect(workerUrls).toEqual([expect.stringMatching(/^\/assets\/poolWorker-[\w-]+\.js$/)]);
+  });
+
   it('shaders ship without comments or indentation', () => {
     const dist = readFileSync(path.join(repo, 'dist/webgpu-nn.js'), 'utf8');
     const shaders = [...dist.matchAll(/"([^"\n]*@compute[^"]*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string);
