@@ -76,7 +76,7 @@ interface NodeWorkerThreads {
 }
 
 /** A worker_threads Worker running the protocol from its source text. */
-const nodeWorker: SpawnWorker = { what: 'worker_threads', spawn: async () => {
+async function spawnNodeWorker(): Promise<PoolWorker> {
   const threads = (await import(/* @vite-ignore */ NODE_WORKER_THREADS)) as NodeWorkerThreads;
   const worker = new threads.Worker(workerSource('node'), { eval: true });
   return {
@@ -93,7 +93,7 @@ const nodeWorker: SpawnWorker = { what: 'worker_threads', spawn: async () => {
     },
     terminate: () => void worker.terminate(),
   };
-} };
+}
 
 /** A Web Worker as a PoolWorker; `loadError` names what to check when it fails to load. */
 function webWorker(worker: Worker, loadError: string): PoolWorker {
@@ -115,11 +115,15 @@ function webWorker(worker: Worker, loadError: string): PoolWorker {
  * Content-Security-Policy with `worker-src 'self'` allows it; under COEP it must be served with
  * `Cross-Origin-Embedder-Policy: require-corp` like the page).
  */
-const moduleWorker: SpawnWorker = { what: 'module worker', spawn: async () =>
-  webWorker(new Worker(new URL('./poolWorker.ts', import.meta.url), { type: 'module' }), "the module worker's script failed to load (assets/poolWorker-….js beside the library: not served, served without Cross-Origin-Embedder-Policy: require-corp to an isolated page, or not allowed by the Content-Security-Policy's worker-src)") };
+async function spawnModuleWorker(): Promise<PoolWorker> {
+  return webWorker(
+    new Worker(new URL('./poolWorker.ts', import.meta.url), { type: 'module' }),
+    "the module worker's script failed to load (assets/poolWorker-….js beside the library: not served, served without Cross-Origin-Embedder-Policy: require-corp to an isolated page, or not allowed by the Content-Security-Policy's worker-src)",
+  );
+}
 
 /** A classic worker from a blob: URL of the protocol's source text: where the module file is missing (a library copied without its assets). */
-const blobWorker: SpawnWorker = { what: 'blob: worker', spawn: async () => {
+async function spawnBlobWorker(): Promise<PoolWorker> {
   const url = URL.createObjectURL(new Blob([workerSource('web')], { type: 'text/javascript' }));
   try {
     return webWorker(new Worker(url), 'the blob: worker failed to load (a Content-Security-Policy without worker-src blob:?)');
@@ -127,13 +131,16 @@ const blobWorker: SpawnWorker = { what: 'blob: worker', spawn: async () => {
     // The worker has fetched its script once it runs; revoking later would race the fetch.
     setTimeout(() => URL.revokeObjectURL(url), START_TIMEOUT_MS);
   }
-} };
+}
 
 /** The ways to start a worker here, tried in order. */
 export function defaultSpawners(): SpawnWorker[] {
-  if (isNode()) return [nodeWorker];
+  if (isNode()) return [{ what: 'worker_threads', spawn: spawnNodeWorker }];
   if (typeof Worker !== 'function') throw new Error('this environment has no Worker');
-  return [moduleWorker, blobWorker];
+  return [
+    { what: 'module worker', spawn: spawnModuleWorker },
+    { what: 'blob: worker', spawn: spawnBlobWorker },
+  ];
 }
 
 /** Whether this thread may block in Atomics.wait (not a page's main thread). */
