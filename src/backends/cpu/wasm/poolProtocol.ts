@@ -132,8 +132,13 @@ export type WorkerMessage = { ready?: true; error?: string };
  * A worker's body: instantiate, say ready, then run chunks of each GEMM until quit. `exit` ends
  * the worker's thread where the host can (Node), for the test hook HOOK_EXIT.
  */
-export function workerMain(receive: (handler: (start: WorkerStart) => void) => void, send: (message: WorkerMessage) => void, exit: () => void): void {
+export function workerMain(receive: (handler: (start: WorkerStart | null) => void) => void, send: (message: WorkerMessage) => void, exit: () => void): void {
+  // null: the start message could not be received (a messageerror), so that the start fails at once.
   receive(async (start) => {
+    if (!start) {
+      send({ error: 'the worker could not receive the shared memory (is it cross-origin isolated?)' });
+      return;
+    }
     let ctl: Int32Array, f32: Float32Array, gemm: Gemm;
     try {
       const instance = await WebAssembly.instantiate(start.module, { env: { memory: start.memory } });
@@ -171,7 +176,7 @@ export function workerMain(receive: (handler: (start: WorkerStart) => void) => v
 /** The classic-script source of a worker (Node's eval, a page's blob: fallback): these functions from their text, wired to the host. */
 export function workerSource(host: 'web' | 'node'): string {
   const main = `${runChunk.toString()}\n${runChunks.toString()}\nconst main = ${workerMain.toString()};\n`;
-  if (host === 'web') return `${main}main((h) => { self.onmessage = (e) => h(e.data); }, (m) => self.postMessage(m), () => self.close());\n`;
+  if (host === 'web') return `${main}main((h) => { self.onmessage = (e) => h(e.data); self.onmessageerror = () => h(null); }, (m) => self.postMessage(m), () => self.close());\n`;
   // import(), not require: Node evaluates the source as a module where the parent runs as one (--input-type=module).
-  return `${main}import('node:worker_threads').then(({ parentPort: p }) => main((h) => p.on('message', h), (m) => p.postMessage(m), () => process.exit(1)));\n`;
+  return `${main}import('node:worker_threads').then(({ parentPort: p }) => main((h) => p.on('message', h).on('messageerror', () => h(null)), (m) => p.postMessage(m), () => process.exit(1)));\n`;
 }

@@ -4,5 +4,12 @@
 // but not blob: workers still gets threads.
 import { workerMain } from './poolProtocol.js';
 
-const scope = self as unknown as { onmessage: ((e: MessageEvent) => void) | null; postMessage(message: unknown): void; close(): void };
-workerMain((h) => (scope.onmessage = (e) => h(e.data)), (m) => scope.postMessage(m), () => scope.close());
+const scope = self as unknown as { onmessage: ((e: MessageEvent) => void) | null; onmessageerror: (() => void) | null; postMessage(message: unknown): void; close(): void };
+workerMain(
+  (h) => {
+    scope.onmessage = (e) => h(e.data);
+    scope.onmessageerror = () => h(null);
+  },
+  (m) => scope.postMessage(m),
+  () => scope.close(),
+);
