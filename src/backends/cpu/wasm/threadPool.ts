@@ -13,7 +13,7 @@
 //
 // A worker that stops holding a chunk (terminated, crashed, stuck): the waiting caller receives no
 // events, so it watches the clock instead. When no chunk has finished for the pool's patience
-// (stallMs plus 20 times what a chunk took the caller), it terminates the workers that hold
+// (stallMs plus 20 times what a chunk of this GEMM takes the caller), it terminates the workers that hold
 // unfinished chunks, takes their chunks back and runs them itself — a GEMM that writes C (no
 // accumulate) computes the same bits again from A and B. One that adds into C cannot be redone
 // (the stopped worker may have added part of its share): it fails with an NNError. Either way the
@@ -42,7 +42,8 @@ const START_TIMEOUT_MS = 20_000;
 /**
  * How long the caller waits with no chunk finishing before it takes the unfinished chunks back: a
  * worker descheduled by a loaded machine is late by milliseconds to a few hundred, one that died
- * is late forever. Plus STALL_CHUNKS times what one chunk took the caller, for large GEMMs.
+ * is late forever. Plus STALL_CHUNKS times what a chunk of the GEMM takes the caller (at its last
+ * measured speed), for large GEMMs.
  */
 const STALL_MS = 2_000;
 const STALL_CHUNKS = 20;
@@ -163,8 +164,11 @@ export class GemmPool {
   readonly #block = canBlock();
   #gen = 0;
   #disposed = false;
-  /** What one chunk took the calling thread, last time it ran one (ms). */
-  #chunkMs = 0;
+  /**
+   * What a multiply-add took the calling thread in its chunks, last time it ran one (ms). Before it
+   * has, 1 ns: slower than wasm SIMD anywhere, so that a large first GEMM is given time.
+   */
+  #msPerMac = 1e-6;
   #reason: string | undefined;
 
   /** GEMMs of fewer multiply-adds stay on the calling thread (`npm run bench:threads` sweeps it). */
@@ -216,16 +220,16 @@ export class GemmPool {
     Atomics.notify(ctl, L.gen);
     const start = performance.now();
     const ran = runChunks(ctl, this.#f32, this.#x.gemm, scratch, tag, 0, L, null);
-    if (ran) this.#chunkMs = (performance.now() - start) / ran;
-    this.#await(split.chunks, tag, accumulate !== 0);
+    const chunkMacs = (m * n * k) / split.chunks;
+    if (ran) this.#msPerMac = (performance.now() - start) / (ran * chunkMacs);
+    this.#await(split.chunks, tag, accumulate !== 0, this.stallMs + STALL_CHUNKS * chunkMacs * this.#msPerMac);
     if (Atomics.load(ctl, L.failed)) throw new NNError('a chunk of a pooled wasm GEMM failed (a trap in the kernels)');
   };
 
   /** Waits until every chunk is finished, taking back the chunks of workers that stopped (see the top). */
-  #await(chunks: number, tag: number, accumulate: boolean): void {
+  #await(chunks: number, tag: number, accumulate: boolean, patience: number): void {
     const ctl = this.#ctl;
     const L = LAYOUT;
-    const patience = this.stallMs + STALL_CHUNKS * this.#chunkMs;
     let seen = Atomics.load(ctl, L.progress);
     let since = performance.now();
     for (;;) {
