@@ -1,5 +1,9 @@
 // Running a planned graph on the CPU: one Float32Array per liveness slot, allocated once per
 // plan and reused by every run; each node calls its op's reference kernel on views of them.
+// On the wasm kernels the slots lie in the kernels' memory (one region per plan, resident.ts),
+// so the kernels read and write them in place; the slot views are made from (address, length)
+// against the memory as it is, and a node during which the memory grew is run again on fresh
+// views (resident.ts says why that is needed and why it is safe).
 import { NNError } from '../../errors.js';
 import { describeNode, type Graph } from '../../graph/ir.js';
 import type { Plan } from '../../graph/plan.js';
@@ -9,7 +13,7 @@ import type { CpuArg, CpuKernels } from '../../ops/op.js';
 import { formatShape, sizeOf, type Shape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import type { TrackedGraph } from '../backendBase.js';
-import type { ResidentKernels } from './wasm/resident.js';
+import { align, type ResidentKernels } from './wasm/resident.js';
 
 /** What a compiled graph uses of the CPU backend (cpuBackend.ts implements it). */
 export interface CpuGraphHost {
@@ -59,7 +63,7 @@ export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): TrackedGra
       if (disposed) return Promise.reject(new NNError('run: the session was disposed (or its backend)'));
       checkCpuPlan(backend, graph, plan);
       control?.onProgress?.({ built: 0, total: 0 }); // no kernels to build on the CPU
-      const e = new CpuExecutable(backend, graph, plan, params);
+      const e = new CpuExecutable(backend, graph, plan, params, resident);
       executables.add(e);
       return Promise.resolve(e);
     },
@@ -86,8 +90,47 @@ export function prepareCpuGraph(backend: CpuGraphHost, graph: Graph): TrackedGra
   };
 }
 
+/** Bytes a compiled graph expects its wasm calls to need past their operands (im2col's patches and the like). */
+const SCRATCH_ROOM = 4 * 2 ** 20;
+
+/** A plan's slots in the wasm kernels' memory: one region, each slot at its byte address. */
+class ResidentSlots {
+  readonly #addresses: number[] = [];
+  #views: Float32Array[] = [];
+  #buffer: ArrayBufferLike | null = null;
+
+  constructor(
+    readonly kernels: ResidentKernels,
+    readonly region: number,
+    private readonly sizes: readonly number[],
+  ) {
+    let at = region;
+    for (const n of sizes) {
+      this.#addresses.push(at);
+      at += align(4 * n);
+    }
+  }
+
+  /** Bytes the region must hold for slots of these sizes. */
+  static bytes(sizes: readonly number[]): number {
+    return sizes.reduce((n, size) => n + align(4 * size), 0);
+  }
+
+  /** The slots as views of the memory as it is now (made again after a growth replaced it). */
+  views(): Float32Array[] {
+    const buffer = this.kernels.buffer;
+    if (buffer !== this.#buffer) {
+      this.#views = this.sizes.map((n, s) => new Float32Array(buffer, this.#addresses[s], n));
+      this.#buffer = buffer;
+    }
+    return this.#views;
+  }
+}
+
 class CpuExecutable implements Executable {
-  readonly #slots: Float32Array[];
+  /** The slots as arrays of their own (the TypeScript kernels, or no room in the wasm memory), else null. */
+  #own: Float32Array[] | null = null;
+  #resident: ResidentSlots | null = null;
   #disposed = false;
   readonly stats;
   readonly outputShapes;
@@ -97,14 +140,23 @@ class CpuExecutable implements Executable {
     private readonly graph: Graph,
     private readonly plan: Plan,
     private readonly params: Map<number, Float32Array>,
+    resident: ResidentKernels | null,
   ) {
-    this.#slots = plan.slotSizes.map((n) => new Float32Array(n));
+    const region = resident && plan.slotSizes.length ? resident.allocate(ResidentSlots.bytes(plan.slotSizes)) : 0;
+    if (region) {
+      this.#resident = new ResidentSlots(resident!, region, plan.slotSizes);
+      // Room for what the first run places: its weights' copies, the inputs' copies and the calls' scratch (a guess: a node that needs more is redone).
+      const inputs = graph.inputs.reduce((n, input) => n + 4 * sizeOf(plan.shapes[input.id]), 0);
+      resident!.makeRoom(inputs + SCRATCH_ROOM);
+    } else {
+      this.#own = plan.slotSizes.map((n) => new Float32Array(n));
+    }
     this.stats = { buffers: plan.slotSizes.length };
     this.outputShapes = graph.outputs.map((o) => plan.shapes[o.id]);
   }
 
   bytes(): number {
-    return this.#slots.reduce((n, s) => n + s.byteLength, 0);
+    return this.plan.slotSizes.reduce((n, size) => n + 4 * size, 0);
   }
 
   run(inputs: readonly Tensor[], into?: readonly Tensor[]): Tensor[] {
@@ -133,34 +185,61 @@ class CpuExecutable implements Executable {
   #run(inputs: readonly Tensor[], into: readonly Tensor[] | undefined, ms: number[] | null): Tensor[] {
     if (this.#disposed) throw new NNError('run: the session was disposed (or its backend)');
     const { graph, plan } = this;
-    const args: (CpuArg | undefined)[] = new Array(graph.values.length);
-    graph.inputs.forEach((input, i) => (args[input.id] = { data: this.backend.view(inputs[i]), shape: inputs[i].shape }));
-    for (const [id, data] of this.params) args[id] = { data, shape: plan.shapes[id] };
-    graph.nodes.forEach((node, i) => {
-      const ins = node.inputs.map((id) => (id === null ? null : args[id]!));
-      if (node.op.view) {
-        args[node.outputs[0]] = { data: ins[0]!.data, shape: plan.shapes[node.outputs[0]] };
-        return;
-      }
-      const outs = node.outputs.map((id) => {
-        const shape = plan.shapes[id];
-        return (args[id] = { data: this.#slots[plan.slotOf[id]].subarray(0, sizeOf(shape)), shape });
+    const external: (Float32Array | undefined)[] = new Array(graph.values.length);
+    graph.inputs.forEach((input, i) => (external[input.id] = this.backend.view(inputs[i])));
+    for (const [id, data] of this.params) external[id] = data;
+    // A value's elements: an input's or a parameter's array, else its slot's first elements (a
+    // view shares its source's storage), from the slot views of the moment.
+    let slots = this.#slots();
+    const arg = (id: number): CpuArg => {
+      const shape = plan.shapes[id];
+      const root = plan.storageOf[id];
+      return { data: external[root] ?? slots[plan.slotOf[root]].subarray(0, sizeOf(shape)), shape };
+    };
+    const resident = this.#resident?.kernels;
+    if (resident) resident.pinned = true;
+    try {
+      graph.nodes.forEach((node, i) => {
+        if (node.op.view) return;
+        const start = ms ? performance.now() : 0;
+        for (;;) {
+          const buffer = resident?.buffer;
+          try {
+            node.op.cpu(node.inputs.map((id) => (id === null ? null : arg(id))), node.outputs.map(arg), node.attrs, this.backend.kernels);
+          } catch (e) {
+            if (!resident || resident.buffer === buffer) throw e;
+          }
+          if (!resident || resident.buffer === buffer) break;
+          // The memory grew during the node (MemoryGrew, or any error a stale view caused): its
+          // inputs are intact where they were, so it runs again on views of the grown memory.
+          // Each pass grew the memory, which has a maximum: this ends.
+          slots = this.#slots();
+        }
+        if (ms) ms[i] = performance.now() - start;
       });
-      const start = ms ? performance.now() : 0;
-      node.op.cpu(ins, outs, node.attrs, this.backend.kernels);
-      if (ms) ms[i] = performance.now() - start;
-    });
-    for (const u of graph.updates ?? []) this.params.get(u.target)!.set(args[u.source]!.data);
+    } finally {
+      if (resident) resident.pinned = false;
+    }
+    slots = this.#slots();
+    for (const u of graph.updates ?? []) this.params.get(u.target)!.set(arg(u.source).data);
     // Outputs are copies: they must stay valid after later runs reuse the slots.
     if (into) {
-      graph.outputs.forEach((o, i) => this.backend.view(into[i]).set(args[o.id]!.data));
+      graph.outputs.forEach((o, i) => this.backend.view(into[i]).set(arg(o.id).data));
       return [...into];
     }
-    return graph.outputs.map((o) => this.backend.adopt(args[o.id]!.data.slice(), plan.shapes[o.id]));
+    return graph.outputs.map((o) => this.backend.adopt(arg(o.id).data.slice(), plan.shapes[o.id]));
+  }
+
+  /** The slot arrays for this run. */
+  #slots(): Float32Array[] {
+    return this.#resident ? this.#resident.views() : this.#own!;
   }
 
   dispose(): void {
+    if (this.#disposed) return;
     this.#disposed = true;
-    this.#slots.length = 0;
+    this.#own = null;
+    if (this.#resident) this.#resident.kernels.free(this.#resident.region);
+    this.#resident = null;
   }
 }

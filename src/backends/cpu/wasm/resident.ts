@@ -1,7 +1,18 @@
-// Copies of a compiled graph's constant arrays (its weights), and forms made from them (the
-// recurrent step's packed W_hh), kept in the wasm kernels' memory from the first run on: a run
-// then copies only its activations in and out. Regions are placed first-fit in address order
-// above gemm's scratch; each call's operands go past the last one (WasmKernels' arena).
+// What a compiled graph keeps in the wasm kernels' memory: copies of its constant arrays (its
+// weights) and forms made from them (the recurrent step's packed W_hh), from the first run on;
+// and its liveness slots (cpuGraph.ts), so the kernels read and write activations where they are
+// instead of copying them in and out. Regions are placed first-fit in address order above gemm's
+// scratch; each call's own operands go past the last one (WasmKernels' arena).
+//
+// Growth: a call whose arena does not fit grows the memory, and growing a non-shared memory
+// detaches its ArrayBuffer (every view made before has length 0; a shared one's old views keep
+// their old length). A graph therefore makes its slot views from (address, length) against the
+// current buffer, and runs with `pinned` set: a call that has to grow the memory then grows it and
+// throws MemoryGrew before any kernel or op uses a stale view, and the graph runs that node again
+// on fresh views (a node writes all of its outputs from its inputs, which growth leaves in place).
+// The memory only grows, so after the first run of a plan nothing grows and nothing is redone;
+// and a graph makes room before its first run for the copies of its weights and the calls'
+// operands, so that even its first run seldom redoes a node.
 
 /** What a CpuKernels may add: keeping copies of arrays that stay unchanged (a compiled graph's parameters). */
 export interface ResidentKernels {
@@ -11,6 +22,23 @@ export interface ResidentKernels {
   changed(data: Float32Array): void;
   /** Undoes one retain; the copies go with the last. */
   release(data: Float32Array): void;
+  /** The byte address of `bytes` of the kernels' memory for a compiled graph's slots, or 0 where there is no room. */
+  allocate(bytes: number): number;
+  /** Gives back what allocate returned. */
+  free(address: number): void;
+  /** Grows the memory now (if it can) to hold the copies of retained arrays not made yet and `bytes` more past them (a run's operands). */
+  makeRoom(bytes: number): void;
+  /** The kernels' memory as it is now (a growth replaces it). */
+  readonly buffer: ArrayBufferLike;
+  /** While true, a call that grows the memory throws MemoryGrew once it has grown it (see above). */
+  pinned: boolean;
+}
+
+/** Thrown by a kernel call that grew the memory while `pinned`: views made before may be detached. */
+export class MemoryGrew extends Error {
+  constructor() {
+    super('the wasm kernels grew their memory during a compiled run (the run redoes the node)');
+  }
 }
 
 interface Form {
@@ -20,7 +48,7 @@ interface Form {
   readonly with: Float32Array | null;
 }
 
-/** At most this much wasm memory holds resident copies; past it, operands are copied per call as before. */
+/** At most this much wasm memory holds resident copies and slots; past it, operands are copied per call as before. */
 const RESIDENT_BUDGET = 2 ** 30;
 
 export class ResidentStore {
@@ -80,16 +108,45 @@ export class ResidentStore {
     }
     const ptr = this.#place(bytes);
     if (ptr === 0) return 0;
+    const made = this.#insert(ptr, bytes, withArray);
+    let ok = false;
+    try {
+      ok = make(ptr);
+    } finally {
+      // make may throw (MemoryGrew while pinned): the region goes, and the next try places it again.
+      if (!ok) this.#free(made);
+    }
+    if (!ok) return 0;
+    entry.forms.set(name, made);
+    return ptr;
+  }
+
+  /** The address of `bytes` of memory of their own (a compiled graph's slots), or 0 where there is no room. */
+  allocate(bytes: number): number {
+    const ptr = this.#place(bytes);
+    if (ptr !== 0) this.#insert(ptr, bytes, null);
+    return ptr;
+  }
+
+  /** Grows the memory (if it can) to hold the copies of retained arrays not made yet, and `bytes` more. */
+  makeRoom(bytes: number): void {
+    let copies = 0;
+    for (const [data, entry] of this.#entries) if (!entry.forms.has('copy')) copies += align(data.byteLength);
+    this.reserve(this.end + copies + bytes);
+  }
+
+  /** Gives back what allocate returned. */
+  free(ptr: number): void {
+    const region = this.#regions.find((r) => r.ptr === ptr);
+    if (region) this.#free(region);
+  }
+
+  #insert(ptr: number, bytes: number, withArray: Float32Array | null): Form {
     const made = { ptr, end: ptr + bytes, with: withArray };
     const after = this.#regions.findIndex((r) => r.ptr > ptr);
     this.#regions.splice(after < 0 ? this.#regions.length : after, 0, made);
     this.#bytes += bytes;
-    if (!make(ptr)) {
-      this.#free(made);
-      return 0;
-    }
-    entry.forms.set(name, made);
-    return ptr;
+    return made;
   }
 
   /** Where `bytes` fit: the first gap between regions, else past the last one (grown into). */

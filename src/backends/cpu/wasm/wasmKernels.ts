@@ -1,9 +1,10 @@
 // The CPU backend's dense kernels in WebAssembly SIMD (wasm/*.ts, AssemblyScript, compiled into
 // kernels.generated.ts). They implement ops' CpuKernels contract (ops/op.ts) with the same
 // arguments as the TypeScript references: each call copies its operands into the module's
-// memory, runs there and copies the result back — but for the arrays a compiled graph retains
-// (its weights: resident.ts), used where they already are. The copies are O(size) against the
-// product's O(m·n·k), and they keep the backend's tensors ordinary Float32Arrays.
+// memory, runs there and copies the result back — but for the arrays a compiled graph keeps in
+// that memory (resident.ts: its weights, and its slots, which are Float32Array views of the
+// memory), read and written where they already are. The copies are O(size) against the
+// product's O(m·n·k), and they keep the eager backend's tensors ordinary Float32Arrays.
 import { activateInPlace, type Activation, type ActivationKernels } from '../../../ops/elementwise/activation.js';
 import { checkGemmExtents } from '../../../ops/gemm/gemm.js';
 import { referenceKernels } from '../../../ops/cpuKernels.js';
@@ -12,7 +13,7 @@ import type { AxisTaps, PoolKernels } from '../../../ops/pool/pool2d.js';
 import type { Window2d } from '../../../ops/window.js';
 import { GATE_COUNT, type RecurrentKernels, type SequenceRows, type StepInputs, type StepWeights } from '../../../ops/recurrent/recurrentMath.js';
 import { KERNELS_WASM_BASE64 } from './kernels.generated.js';
-import { align, ResidentStore, type ResidentKernels } from './resident.js';
+import { align, MemoryGrew, ResidentStore, type ResidentKernels } from './resident.js';
 
 export interface KernelExports {
   readonly memory: WebAssembly.Memory;
@@ -107,6 +108,8 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
   readonly #scratch: number;
   readonly #resident: ResidentStore;
   #heap: Float32Array;
+  /** resident.ts's growth rule: set by a compiled graph while it runs. */
+  pinned = false;
 
   constructor(exports: KernelExports, threads: GemmThreads | null = null) {
     this.#x = exports;
@@ -135,14 +138,35 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     this.#resident.release(data);
   }
 
+  allocate(bytes: number): number {
+    return this.#resident.allocate(bytes);
+  }
+
+  free(address: number): void {
+    this.#resident.free(address);
+  }
+
+  makeRoom(bytes: number): void {
+    this.#resident.makeRoom(bytes);
+  }
+
+  get buffer(): ArrayBufferLike {
+    return this.#x.memory.buffer;
+  }
+
+  /** `data`'s byte address where it is a view of the kernels' memory (a compiled graph's slot), else 0. */
+  #at(data: Float32Array): number {
+    return data.buffer === this.#heap.buffer ? data.byteOffset : 0;
+  }
+
   /** Where this call's own operands start: past the resident copies. Read it after #copyOf, which may place one. */
   get #arena(): number {
     return this.#resident.end;
   }
 
-  /** The address of a resident copy of `data`, or 0 where it is not retained (the caller copies it). */
+  /** The address of `data` in the memory (a slot) or of a resident copy of it, or 0 where it is neither (the caller copies it). */
   #copyOf(data: Float32Array): number {
-    return this.#resident.get(data, 'copy', 4 * data.length, (ptr) => {
+    return this.#at(data) || this.#resident.get(data, 'copy', 4 * data.length, (ptr) => {
       this.#heap.set(data, ptr / 4);
       return true;
     });
@@ -160,7 +184,10 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
         return false;
       }
     }
-    if (this.#heap.buffer !== memory.buffer) this.#heap = new Float32Array(memory.buffer);
+    if (this.#heap.buffer !== memory.buffer) {
+      this.#heap = new Float32Array(memory.buffer);
+      if (this.pinned) throw new MemoryGrew();
+    }
     return true;
   }
 
@@ -171,14 +198,21 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     const bLength = k === 0 ? 0 : extent(transB ? n : k, transB ? k : n, ldb);
     const bias = epilogue?.bias ?? null;
     const biasLength = bias ? (epilogue!.biasPer === 'row' ? m : n) : 0;
-    // Resident operands (a compiled graph's weights) are used where they are; the others are copied.
+    // Operands in the memory (a compiled graph's slots and weights) are used where they are; the others are copied.
+    // (Addresses of views first: placing a resident copy may grow the memory, which detaches them.)
+    const cBase = this.#at(c);
     const ra = this.#copyOf(a);
     const rb = this.#copyOf(b);
     const rBias = bias ? this.#copyOf(bias) : 0;
     const arena = new Places(this.#arena);
     const pa = ra ? ra + 4 * aOffset : arena.place(4 * aLength);
     const pb = rb ? rb + 4 * bOffset : arena.place(4 * bLength);
-    const pc = arena.place(4 * m * n);
+    // C is written in place unless it overlaps an operand (the product reads A, B and the bias while it
+    // writes C; operands copied into the arena lie past every slot).
+    const cAt = cBase && cBase + 4 * cOffset;
+    const cEnd = cAt + 4 * extent(m, n, ldc);
+    const inPlace = cAt !== 0 && !overlaps(cAt, cEnd, pa, pa + 4 * aLength) && !overlaps(cAt, cEnd, pb, pb + 4 * bLength) && !overlaps(cAt, cEnd, rBias, rBias + 4 * biasLength);
+    const pc = inPlace ? cAt : arena.place(4 * m * n);
     const pBias = rBias || arena.place(4 * biasLength);
     if (!this.#reserve(arena.end)) {
       referenceKernels.gemm(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, accumulate, epilogue);
@@ -187,34 +221,43 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     const heap = this.#heap;
     if (!ra) heap.set(a.subarray(aOffset, aOffset + aLength), pa / 4);
     if (!rb) heap.set(b.subarray(bOffset, bOffset + bLength), pb / 4);
-    if (accumulate) for (let i = 0; i < m; i++) heap.set(c.subarray(cOffset + i * ldc, cOffset + i * ldc + n), pc / 4 + i * n);
+    if (accumulate && !inPlace) for (let i = 0; i < m; i++) heap.set(c.subarray(cOffset + i * ldc, cOffset + i * ldc + n), pc / 4 + i * n);
     if (bias && !rBias) heap.set(bias.subarray(0, biasLength), pBias / 4);
     const [act, alpha, beta] = activationArgs(epilogue?.activation);
-    this.#gemm(+transA, +transB, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, pBias, biasCode(epilogue), act, alpha, beta, this.#scratch);
-    copyOut(heap, pc, m, n, c, cOffset, ldc);
+    this.#gemm(+transA, +transB, m, n, k, pa, lda, pb, ldb, pc, inPlace ? ldc : n, +accumulate, pBias, biasCode(epilogue), act, alpha, beta, this.#scratch);
+    if (!inPlace) copyOut(heap, pc, m, n, c, cOffset, ldc);
   };
 
   activate = (x: Float32Array, y: Float32Array, a: Activation): void => {
-    const at = this.#arena;
+    // Activated in place: in y where it is in the memory (x copied there first), else in the arena.
+    const py = this.#at(y);
+    const at = py || this.#arena;
     if (!this.#reserve(at + 4 * x.length)) {
       y.set(x);
       activateInPlace(y, a);
       return;
     }
-    this.#heap.set(x, at / 4);
+    const px = this.#at(x);
+    if (px) this.#heap.copyWithin(at / 4, px / 4, px / 4 + x.length);
+    else this.#heap.set(x, at / 4);
     this.#x.activate(at, x.length, ...activationArgs(a));
-    y.set(this.#heap.subarray(at / 4, at / 4 + x.length));
+    if (!py) y.set(this.#heap.subarray(at / 4, at / 4 + x.length));
   };
 
   pool2d = (x: CpuArg, y: CpuArg, win: Window2d, rows: AxisTaps, cols: AxisTaps, mode: 'max' | 'avg', countIncludePad: boolean): boolean => {
     const [N, C, H, W] = x.shape;
     const [OH, OW] = win.output;
-    const px = this.#arena;
-    const pTaps = align(px + 4 * x.data.length);
-    const py = align(pTaps + 4 * 3 * (OH + OW));
-    if (!this.#reserve(py + 4 * y.data.length)) return false;
+    // x and y where they are in the memory (a compiled graph's slots), else copied through the arena.
+    const xAt = this.#at(x.data);
+    const yAt = this.#at(y.data);
+    const yInPlace = yAt !== 0 && !(xAt !== 0 && overlaps(yAt, yAt + 4 * y.data.length, xAt, xAt + 4 * x.data.length));
+    const arena = new Places(this.#arena);
+    const px = xAt || arena.place(4 * x.data.length);
+    const pTaps = arena.place(4 * 3 * (OH + OW));
+    const py = yInPlace ? yAt : arena.place(4 * y.data.length);
+    if (!this.#reserve(arena.end)) return false;
     const heap = this.#heap;
-    heap.set(x.data, px / 4);
+    if (!xAt) heap.set(x.data, px / 4);
     const taps = new Int32Array(heap.buffer, pTaps, 3 * (OH + OW));
     taps.set(rows.lo);
     taps.set(rows.hi, OH);
@@ -225,7 +268,7 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     const [sh, sw] = win.stride;
     const [dh, dw] = win.dilation;
     this.#x.pool2d(px, N * C, H, W, OH, OW, sh, sw, dh, dw, win.pads[0], win.pads[1], +(mode === 'max'), +countIncludePad, pTaps, py);
-    y.data.set(heap.subarray(py / 4, py / 4 + y.data.length));
+    if (!yInPlace) y.data.set(heap.subarray(py / 4, py / 4 + y.data.length));
     return true;
   };
 
@@ -239,21 +282,25 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     // A 1×1 kernel with stride 1 and no padding reads the image as it is: no patches.
     const pointwise = kh === 1 && kw === 1 && win.stride.every((s) => s === 1) && win.pads.every((p) => p === 0);
     const tile = pointwise ? pixels : Math.min(pixels, Math.max(MIN_TILE_PIXELS, Math.floor(PATCH_BYTES / 4 / K / 8) * 8));
+    // x, w, b and y used where they are in the memory (slots, resident weights), else copied through the arena.
+    const yAt = this.#at(y.data);
+    const rx = this.#copyOf(x.data);
     const rw = this.#copyOf(w.data);
     const rBias = b ? this.#copyOf(b.data) : 0;
-    if (groups === 1 && !pointwise && this.#convDirect(x, w, b, y, win, activation, rw, rBias)) return;
+    const yInPlace = yAt !== 0 && !(rx !== 0 && overlaps(yAt, yAt + 4 * y.data.length, rx, rx + 4 * x.data.length));
+    if (groups === 1 && !pointwise && this.#convDirect(x, w, b, y, win, activation, rx, rw, rBias, yInPlace ? yAt : 0)) return;
     const arena = new Places(this.#arena);
-    const px = arena.place(4 * x.data.length);
+    const px = rx || arena.place(4 * x.data.length);
     const pw = rw || arena.place(4 * w.data.length);
     const pBias = rBias || arena.place(4 * O);
-    const py = arena.place(4 * y.data.length);
+    const py = yInPlace ? yAt : arena.place(4 * y.data.length);
     const pPatches = arena.place(pointwise ? 0 : 4 * K * tile);
     if (N * O * pixels === 0 || !this.#reserve(arena.end)) {
       referenceKernels.conv2d(x, w, b, y, win, groups, activation);
       return;
     }
     const heap = this.#heap;
-    heap.set(x.data, px / 4);
+    if (!rx) heap.set(x.data, px / 4);
     if (!rw) heap.set(w.data, pw / 4);
     if (b && !rBias) heap.set(b.data, pBias / 4);
     const [act, alpha, beta] = activationArgs(activation);
@@ -280,14 +327,15 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
         }
       }
     }
-    y.data.set(heap.subarray(py / 4, py / 4 + y.data.length));
+    if (!yInPlace) y.data.set(heap.subarray(py / 4, py / 4 + y.data.length));
   };
 
   /**
    * conv2d by wasm/conv.ts's direct kernel where it beats im2col: stride 1, a small image (its
    * padded copy stays in L1/L2) and most of the padded width used. False where it does not apply.
+   * rx, rw, rBias, ry: the operands' addresses where they are in the memory already, else 0.
    */
-  #convDirect(x: CpuArg, w: CpuArg, b: CpuArg | null, y: CpuArg, win: Window2d, activation: Activation | undefined, rw: number, rBias: number): boolean {
+  #convDirect(x: CpuArg, w: CpuArg, b: CpuArg | null, y: CpuArg, win: Window2d, activation: Activation | undefined, rx: number, rw: number, rBias: number, ry: number): boolean {
     const [N, C, H, W] = x.shape;
     const O = w.shape[0];
     const [kh, kw] = [w.shape[2], w.shape[3]];
@@ -298,19 +346,19 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     if (win.stride[0] !== 1 || win.stride[1] !== 1 || 4 * C * Hp * Wp > DIRECT_IMAGE_BYTES || OW < DIRECT_MIN_USED * Wp) return false;
     const x_ = this.#x;
     const arena = new Places(this.#arena);
-    const px = arena.place(4 * x.data.length);
+    const px = rx || arena.place(4 * x.data.length);
     const pw = rw || arena.place(4 * w.data.length);
     const pBias = rBias || arena.place(4 * O);
-    const py = arena.place(4 * y.data.length);
+    const py = ry || arena.place(4 * y.data.length);
     const pScratch = arena.place(x_.convDirectScratchBytes(C, Hp, Wp, O, C * kh * kw, OH));
     if (!this.#reserve(arena.end)) return false;
     const heap = this.#heap;
-    heap.set(x.data, px / 4);
+    if (!rx) heap.set(x.data, px / 4);
     if (!rw) heap.set(w.data, pw / 4);
     if (b && !rBias) heap.set(b.data, pBias / 4);
     const [act, alpha, beta] = activationArgs(activation);
     x_.convDirect(px, N, C, H, W, pw, O, kh, kw, win.dilation[0], win.dilation[1], pt, pl, pb, pr, b ? pBias : 0, act, alpha, beta, py, pScratch);
-    y.data.set(heap.subarray(py / 4, py / 4 + y.data.length));
+    if (!ry) y.data.set(heap.subarray(py / 4, py / 4 + y.data.length));
     return true;
   }
 
@@ -414,6 +462,9 @@ const STEP_MODE = { lstm: 0, gru: 1, rnnTanh: 2, rnnRelu: 3 } as const;
 
 /** Elements from a matrix's first to its last: (rows − 1) row strides and one row. */
 const extent = (rows: number, cols: number, ld: number): number => (rows - 1) * ld + cols;
+
+/** Whether byte ranges [a, aEnd) and [b, bEnd) share a byte. */
+const overlaps = (a: number, aEnd: number, b: number, bEnd: number): boolean => a < bEnd && b < aEnd;
 
 
 function biasCode(e: GemmEpilogue | undefined): number {
