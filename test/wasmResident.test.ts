@@ -5,12 +5,16 @@
 // reference backend, on one thread (a memory that detaches) and on two (a shared memory).
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend';
-import type { WasmKernels } from '../src/backends/cpu/wasm/wasmKernels';
+import { instantiateWasmKernels, type WasmKernels } from '../src/backends/cpu/wasm/wasmKernels';
+import { referenceKernels } from '../src/ops/cpuKernels';
+import { pool2dOp, type Pool2dAttrs } from '../src/ops/pool/pool2d';
+import { activationOp } from '../src/ops/elementwise/activation';
+import { resolveWindow } from '../src/ops/window';
 import type { SymbolicTensor } from '../src/graph/tracer';
 import * as nn from '../src/index';
 import { Module, type ForwardContext } from '../src/layers/module';
-import type { OpDef } from '../src/ops/op';
-import { sizeOf } from '../src/shape';
+import type { CpuArg, OpDef } from '../src/ops/op';
+import { sizeOf, type Shape } from '../src/shape';
 import { cpuTypescript, expectClose, Random } from './helpers';
 
 const L = nn.layers;
@@ -170,5 +174,105 @@ describe.each(backends.map((b) => [`${b.info.threads} thread(s)`, b] as const))(
     }
     expectClose(losses[1], losses[0], 'losses');
     weights[0].forEach((w, i) => expectClose(weights[1][i], w, `parameter ${i}`));
+  });
+});
+
+describe('the wasm kernels on operands that are views of their memory (read and written in place)', async () => {
+  const wasm = await instantiateWasmKernels();
+  const rng = new Random(21);
+  /** Places for views: `floats` of the kernels' memory, handed out in order (the region of a compiled graph's slots). */
+  const region = wasm.allocate(4 * 2 ** 18);
+  let next = 0;
+  const view = (n: number, at = next): Float32Array => {
+    next = Math.max(next, at + n + 16); // 16 floats apart: a view's neighbours show a stray write
+    return new Float32Array(wasm.buffer, region + 4 * at, n);
+  };
+  /** A view filled with `data`. */
+  const resident = (data: Float32Array, at?: number): Float32Array => {
+    const v = view(data.length, at);
+    v.set(data);
+    return v;
+  };
+  const arg = (data: Float32Array, shape: Shape): CpuArg => ({ data, shape });
+
+  it('gemm: A, B, the bias and C in the memory, with offsets, row strides and accumulate; C overlapping A is computed from A as it was', () => {
+    next = 0;
+    const [m, n, k, pad] = [13, 21, 37, 3];
+    const a = rng.fill(2 + m * (k + pad));
+    const b = rng.fill(1 + k * (n + pad));
+    const bias = rng.fill(n);
+    const c = rng.fill(5 + m * (n + pad));
+    const want = c.slice();
+    referenceKernels.gemm(false, false, m, n, k, a, 2, k + pad, b, 1, n + pad, want, 5, n + pad, true, { bias, biasPer: 'column', activation: { kind: 'relu' } });
+    const [ra, rb, rBias, rc] = [resident(a), resident(b), resident(bias), resident(c)];
+    const after = view(16, next - 16); // the floats past C
+    after.fill(42);
+    wasm.gemm(false, false, m, n, k, ra, 2, k + pad, rb, 1, n + pad, rc, 5, n + pad, true, { bias: rBias, biasPer: 'column', activation: { kind: 'relu' } });
+    expectClose(rc, want, 'C in place (the padding between its rows untouched)');
+    expect(after.every((v) => v === 42)).toBe(true);
+    // C over A's last row (a node never gets that from the planner, but a kernel call may): the
+    // product of A as it was. (3 rows: row by row, C's first row would overwrite A's last before it is read.)
+    const shared = rng.fill(3 * k + 3 * n);
+    const overlapWant = shared.slice();
+    referenceKernels.gemm(false, true, 3, n, k, shared.slice(), 0, k, b, 1, k, overlapWant, 3 * k - 7, n, false);
+    const rShared = resident(shared);
+    wasm.gemm(false, true, 3, n, k, rShared, 0, k, resident(b), 1, k, rShared, 3 * k - 7, n, false);
+    expectClose(rShared, overlapWant, 'C overlapping A');
+  });
+
+  it('gemm: operands in the memory are not copied (the memory does not grow for them)', () => {
+    next = 0;
+    const [m, n, k] = [64, 256, 256];
+    const [a, b] = [rng.fill(m * k), rng.fill(k * n)];
+    const want = new Float32Array(m * n);
+    referenceKernels.gemm(false, false, m, n, k, a, 0, k, b, 0, n, want, 0, n, false);
+    const [ra, rb, rc] = [resident(a), resident(b), view(m * n)];
+    const bytes = wasm.memoryBytes;
+    wasm.gemm(false, false, m, n, k, ra, 0, k, rb, 0, n, rc, 0, n, false);
+    expectClose(rc, want);
+    expect(wasm.memoryBytes).toBe(bytes); // copies of A, B and C would need 384 KiB past the region
+  });
+
+  it('conv2d (grouped, padded, patches in tiles) and pool2d: x and y in the memory', () => {
+    next = 0;
+    const xShape = [2, 4, 12, 12];
+    const wShape = [8, 2, 3, 3];
+    const win = resolveWindow('conv2d', xShape, [3, 3], { stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1] });
+    const yShape = [2, 8, ...win.output];
+    const x = rng.fill(sizeOf(xShape));
+    x[5] = NaN;
+    const w = rng.fill(sizeOf(wShape));
+    const bias = rng.fill(8);
+    const want = new Float32Array(sizeOf(yShape));
+    referenceKernels.conv2d(arg(x, xShape), arg(w, wShape), arg(bias, [8]), arg(want, yShape), win, 2, { kind: 'relu' });
+    const y = view(sizeOf(yShape));
+    wasm.conv2d(arg(resident(x), xShape), arg(resident(w), wShape), arg(bias, [8]), arg(y, yShape), win, 2, { kind: 'relu' });
+    expectClose(y, want, 'conv2d');
+    const attrs: Pool2dAttrs = { mode: 'max', kernel: [3, 3], stride: [2, 2], padding: [1, 1, 1, 1], dilation: [1, 1], ceilMode: true, countIncludePad: false };
+    const [pooledShape] = pool2dOp.inferShapes([yShape], attrs);
+    const pooledWant = new Float32Array(sizeOf(pooledShape));
+    pool2dOp.cpu([arg(want, yShape)], [arg(pooledWant, pooledShape)], attrs, referenceKernels);
+    const pooled = view(sizeOf(pooledShape));
+    pool2dOp.cpu([arg(y, yShape)], [arg(pooled, pooledShape)], attrs, wasm);
+    expectClose(pooled, pooledWant, 'pool2d');
+  });
+
+  it('activate: x and y distinct views, and one view as both', () => {
+    next = 0;
+    const x = rng.fill(1000, -3, 3);
+    x[7] = NaN;
+    x[8] = -Infinity;
+    const shape = [1000];
+    for (const a of [{ kind: 'sigmoid' }, { kind: 'leakyRelu', negativeSlope: 0.2 }] as const) {
+      const want = new Float32Array(1000);
+      activationOp.cpu([arg(x, shape)], [arg(want, shape)], a, referenceKernels);
+      const rx = resident(x);
+      const y = view(1000);
+      activationOp.cpu([arg(rx, shape)], [arg(y, shape)], a, wasm);
+      expectClose(y, want, `${a.kind} into another view`);
+      expectClose(rx, x, `${a.kind}: x unchanged`);
+      activationOp.cpu([arg(rx, shape)], [arg(rx, shape)], a, wasm);
+      expectClose(rx, want, `${a.kind} in place`);
+    }
   });
 });
