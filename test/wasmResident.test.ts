@@ -233,10 +233,10 @@ describe('the wasm kernels on operands that are views of their memory (read and 
     expect(wasm.memoryBytes).toBe(bytes); // copies of A, B and C would need 384 KiB past the region
   });
 
-  it('conv2d (grouped, padded, patches in tiles) and pool2d: x and y in the memory', () => {
+  it.each([2, 1])('conv2d (groups %i: im2col tiles, or the direct kernel) and pool2d: x and y in the memory', (groups) => {
     next = 0;
     const xShape = [2, 4, 12, 12];
-    const wShape = [8, 2, 3, 3];
+    const wShape = [8, 4 / groups, 3, 3];
     const win = resolveWindow('conv2d', xShape, [3, 3], { stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1] });
     const yShape = [2, 8, ...win.output];
     const x = rng.fill(sizeOf(xShape));
@@ -244,9 +244,9 @@ describe('the wasm kernels on operands that are views of their memory (read and 
     const w = rng.fill(sizeOf(wShape));
     const bias = rng.fill(8);
     const want = new Float32Array(sizeOf(yShape));
-    referenceKernels.conv2d(arg(x, xShape), arg(w, wShape), arg(bias, [8]), arg(want, yShape), win, 2, { kind: 'relu' });
+    referenceKernels.conv2d(arg(x, xShape), arg(w, wShape), arg(bias, [8]), arg(want, yShape), win, groups, { kind: 'relu' });
     const y = view(sizeOf(yShape));
-    wasm.conv2d(arg(resident(x), xShape), arg(resident(w), wShape), arg(bias, [8]), arg(y, yShape), win, 2, { kind: 'relu' });
+    wasm.conv2d(arg(resident(x), xShape), arg(resident(w), wShape), arg(bias, [8]), arg(y, yShape), win, groups, { kind: 'relu' });
     expectClose(y, want, 'conv2d');
     const attrs: Pool2dAttrs = { mode: 'max', kernel: [3, 3], stride: [2, 2], padding: [1, 1, 1, 1], dilation: [1, 1], ceilMode: true, countIncludePad: false };
     const [pooledShape] = pool2dOp.inferShapes([yShape], attrs);
