@@ -5,6 +5,7 @@
 // reference backend, on one thread (a memory that detaches) and on two (a shared memory).
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend';
+import { MemoryGrew, ResidentStore } from '../src/backends/cpu/wasm/resident';
 import { instantiateWasmKernels, type WasmKernels } from '../src/backends/cpu/wasm/wasmKernels';
 import { referenceKernels } from '../src/ops/cpuKernels';
 import { pool2dOp, type Pool2dAttrs } from '../src/ops/pool/pool2d';
@@ -275,4 +276,24 @@ describe('the wasm kernels on operands that are views of their memory (read and 
       expectClose(rx, want, `${a.kind} in place`);
     }
   });
+});
+
+it('ResidentStore: slot regions beside the copies, room made ahead, and a copy whose making threw leaves no region', () => {
+  const memory = { end: 0 };
+  const store = new ResidentStore(1024, (end) => ((memory.end = Math.max(memory.end, end)), true));
+  const [w, b] = [new Float32Array(100), new Float32Array(10)];
+  store.retain(w);
+  store.retain(b);
+  const slots = store.allocate(1000);
+  expect(slots).toBe(1024);
+  store.makeRoom(4096); // the copies of w and b (448 + 64 bytes) and 4096 past the slots
+  expect(memory.end).toBe(1024 + 1024 + 448 + 64 + 4096);
+  expect(() => store.get(w, 'copy', 400, () => {
+    throw new MemoryGrew();
+  })).toThrow(MemoryGrew);
+  expect(store.end).toBe(1024 + 1024); // no region left behind
+  expect(store.get(w, 'copy', 400, () => true)).toBe(2048);
+  store.free(slots);
+  expect(store.allocate(960)).toBe(1024); // the slots' room, first fit
+  expect(store.get(b, 'copy', 40, () => true)).toBe(1024 + 960);
 });

@@ -51,6 +51,9 @@ interface Form {
 /** At most this much wasm memory holds resident copies and slots; past it, operands are copied per call as before. */
 const RESIDENT_BUDGET = 2 ** 30;
 
+/** At most this much room makeRoom makes ahead for copies not made yet (a larger model grows, and redoes a node, on its first run). */
+const ROOM_FOR_COPIES = 2 ** 28;
+
 export class ResidentStore {
   readonly #entries = new Map<Float32Array, { count: number; forms: Map<string, Form> }>();
   /** Live regions, in address order. */
@@ -128,11 +131,15 @@ export class ResidentStore {
     return ptr;
   }
 
-  /** Grows the memory (if it can) to hold the copies of retained arrays not made yet, and `bytes` more. */
+  /**
+   * Grows the memory (if it can) to hold the copies of retained arrays not made yet (at most
+   * ROOM_FOR_COPIES of them: some may never be copied, as an embedding table the TypeScript gather
+   * reads), and `bytes` more.
+   */
   makeRoom(bytes: number): void {
     let copies = 0;
     for (const [data, entry] of this.#entries) if (!entry.forms.has('copy')) copies += align(data.byteLength);
-    this.reserve(this.end + copies + bytes);
+    this.reserve(this.end + Math.min(copies, ROOM_FOR_COPIES) + bytes);
   }
 
   /** Gives back what allocate returned. */
