@@ -210,8 +210,7 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     // C is written in place unless it overlaps an operand (the product reads A, B and the bias while it
     // writes C; operands copied into the arena lie past every slot).
     const cAt = cBase && cBase + 4 * cOffset;
-    const cEnd = cAt + 4 * extent(m, n, ldc);
-    const inPlace = cAt !== 0 && !overlaps(cAt, cEnd, pa, pa + 4 * aLength) && !overlaps(cAt, cEnd, pb, pb + 4 * bLength) && !overlaps(cAt, cEnd, rBias, rBias + 4 * biasLength);
+    const inPlace = writable(cAt, 4 * extent(m, n, ldc), [pa, 4 * aLength], [pb, 4 * bLength], [rBias, 4 * biasLength]);
     const pc = inPlace ? cAt : arena.place(4 * m * n);
     const pBias = rBias || arena.place(4 * biasLength);
     if (!this.#reserve(arena.end)) {
@@ -250,7 +249,7 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     // x and y where they are in the memory (a compiled graph's slots), else copied through the arena.
     const xAt = this.#at(x.data);
     const yAt = this.#at(y.data);
-    const yInPlace = yAt !== 0 && !(xAt !== 0 && overlaps(yAt, yAt + 4 * y.data.length, xAt, xAt + 4 * x.data.length));
+    const yInPlace = writable(yAt, 4 * y.data.length, [xAt, 4 * x.data.length]);
     const arena = new Places(this.#arena);
     const px = xAt || arena.place(4 * x.data.length);
     const pTaps = arena.place(4 * 3 * (OH + OW));
@@ -287,7 +286,7 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     const rx = this.#copyOf(x.data);
     const rw = this.#copyOf(w.data);
     const rBias = b ? this.#copyOf(b.data) : 0;
-    const yInPlace = yAt !== 0 && !(rx !== 0 && overlaps(yAt, yAt + 4 * y.data.length, rx, rx + 4 * x.data.length));
+    const yInPlace = writable(yAt, 4 * y.data.length, [rx, 4 * x.data.length], [rw, 4 * w.data.length], [rBias, 4 * O]);
     if (groups === 1 && !pointwise && this.#convDirect(x, w, b, y, win, activation, rx, rw, rBias, yInPlace ? yAt : 0)) return;
     const arena = new Places(this.#arena);
     const px = rx || arena.place(4 * x.data.length);
@@ -463,8 +462,13 @@ const STEP_MODE = { lstm: 0, gru: 1, rnnTanh: 2, rnnRelu: 3 } as const;
 /** Elements from a matrix's first to its last: (rows − 1) row strides and one row. */
 const extent = (rows: number, cols: number, ld: number): number => (rows - 1) * ld + cols;
 
-/** Whether byte ranges [a, aEnd) and [b, bEnd) share a byte. */
-const overlaps = (a: number, aEnd: number, b: number, bEnd: number): boolean => a < bEnd && b < aEnd;
+/**
+ * Whether a result may be written in place at `at` (`bytes` long; 0: not in the memory): it
+ * overlaps none of the operands the kernel reads while it writes ([address, bytes], 0: not there).
+ */
+function writable(at: number, bytes: number, ...reads: [number, number][]): boolean {
+  return at !== 0 && reads.every(([from, length]) => from === 0 || at + bytes <= from || from + length <= at);
+}
 
 
 function biasCode(e: GemmEpilogue | undefined): number {
