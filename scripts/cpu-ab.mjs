@@ -1,8 +1,8 @@
 // Two builds of the library on the CPU backend in one Node process, runs alternating (A, B, A, B …)
 // so that the machine's load hits both alike: LeNet at batch 256 (with --models lenet_b1 at batch 1,
-// 10× the runs) and GoogLeNet at 3×224×224, one thread. Per build: the median wall time and the
-// median process CPU time of a run, and per node the median of its profiled time; the largest
-// difference between the two builds' outputs.
+// 10× the runs; lstm: the bench's LSTM) and GoogLeNet at 3×224×224, one thread. Per build: the
+// median wall time and the median process CPU time of a run, and per node the median of its
+// profiled time; the largest difference between the two builds' outputs.
 //   node scripts/cpu-ab.mjs <repo or worktree A> <repo or worktree B> [--runs 30] [--models lenet,googlenet]
 // Each path must hold a built dist/ (vite build); e.g. main exported with `git archive main` and
 // built, against this worktree.
@@ -24,6 +24,7 @@ const builds = await Promise.all(args.map(async (dir) => ({ dir, nn: await impor
 const MODELS = {
   lenet: { input: [256, 1, 28, 28], build: (nn) => nn.models.lenet({ seed: 1 }), runs },
   lenet_b1: { input: [1, 1, 28, 28], build: (nn) => nn.models.lenet({ seed: 1 }), runs: 10 * runs },
+  lstm: { input: [64, 1, 128], build: (nn) => nn.sequential([nn.layers.lstm(128, 256)], { inputShape: [1, 128], seed: 1 }), runs },
   googlenet: { input: [1, 3, 224, 224], build: (nn) => nn.models.googlenet({ seed: 1 }), runs: Math.ceil(runs / 3) },
 };
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
