@@ -52,6 +52,33 @@ describe('backends and tensors', () => {
     expect(Array.from(await y.data())).toEqual([1, 2, 3, 4]);
   });
 
+  it("the CPU backend reuses a released upload's array only once nothing holds it", async () => {
+    const backend = await nn.createBackend('cpu');
+    const x = backend.tensor([1, 2, 3, 4], [2, 2]);
+    const view = backend.ops.reshape(x, [4]);
+    x.dispose();
+    // The view still holds the storage: a new upload of the same length gets an array of its own.
+    const y = backend.tensor([5, 6, 7, 8], [4]);
+    expect(Array.from(await view.data())).toEqual([1, 2, 3, 4]);
+    view.dispose();
+    y.dispose();
+    // A run holds its inputs: one disposed before the run settles keeps its values meanwhile.
+    const model = nn.sequential([nn.layers.relu()], { inputShape: [4] });
+    const session = await nn.compile(model, backend);
+    const input = backend.tensor([-1, 2, -3, 4], [1, 4]);
+    const pending = session.run(input);
+    input.dispose();
+    const other = backend.tensor([9, 9, 9, 9], [1, 4]);
+    expect(Array.from(await ((await pending) as nn.Tensor).data())).toEqual([0, 2, 0, 4]);
+    // Released arrays are reused: the next upload's values are its own, and data() copies.
+    const got = await other.data();
+    other.dispose();
+    const again = backend.tensor([1, 1, 1, 1], [1, 4]);
+    expect(Array.from(await again.data())).toEqual([1, 1, 1, 1]);
+    expect(Array.from(got)).toEqual([9, 9, 9, 9]);
+    backend.dispose();
+  });
+
   it('every error class sets its name and extends NNError', () => {
     for (const E of [nn.ShapeError, nn.UnsupportedError, nn.WeightsError, nn.ModelFormatError, nn.DeviceLimitError, nn.BackendUnavailableError]) {
       const e = new E('x');
