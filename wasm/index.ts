@@ -5,7 +5,7 @@ export { convDirect, convDirectScratchBytes } from './conv';
 export { gemm, gemmScratchBytes } from './gemm';
 export { im2col } from './im2col';
 export { pool2d } from './pool';
-export { recurrentPack, recurrentPackedBytes, recurrentStep, recurrentSums1, recurrentSums3, recurrentSums4 } from './recurrent';
+export { recurrentPack, recurrentPackedBytes, recurrentSequence, recurrentStep, recurrentSums1, recurrentSums3, recurrentSums4 } from './recurrent';
 
 /** The first byte past the module's static data (Mathf's tables): the JS side places its buffers from here. */
 export function heapBase(): usize {

@@ -128,6 +128,28 @@ export function recurrentStep(
 }
 
 /**
+ * recurrentStep over a whole sequence whose `rows` batch rows all run every one of its T steps:
+ * step s handles t = s (t = T − 1 − s when `reverse`) from xp + t·rows·xpStride·4 and the h of
+ * the step before (h0 for the first), and writes its h to out + t·rows·Hp·4 (out: [T, rows, Hp]).
+ * One call from JavaScript per direction instead of one per step.
+ */
+export function recurrentSequence(
+  mode: i32, rows: i32, H: i32, packed: usize, wPh: usize, clip: f32,
+  xp: usize, xpStride: i32, h0: usize, out: usize, c: usize, T: i32, reverse: i32,
+): void {
+  const Hp = (H + UNITS - 1) & ~(UNITS - 1);
+  const xpBytes = <usize>rows * xpStride * 4;
+  const outBytes = <usize>rows * Hp * 4;
+  let hIn = h0;
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const hOut = out + <usize>t * outBytes;
+    recurrentStep(mode, rows, H, packed, wPh, clip, xp + <usize>t * xpBytes, xpStride, hIn, hOut, c);
+    hIn = hOut;
+  }
+}
+
+/**
  * One block's gate sums pass through this static scratch: with the GEMV loops in functions of
  * their own, V8 keeps their accumulators in registers (inlined into the step, 30 against 17 µs
  * per LSTM step at H 256).

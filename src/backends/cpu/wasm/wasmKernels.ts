@@ -30,6 +30,10 @@ export interface KernelExports {
     mode: number, rows: number, H: number, packed: number, wPh: number, clip: number,
     xp: number, xpStride: number, hIn: number, hOut: number, c: number,
   ): void;
+  recurrentSequence(
+    mode: number, rows: number, H: number, packed: number, wPh: number, clip: number,
+    xp: number, xpStride: number, h0: number, out: number, c: number, T: number, reverse: number,
+  ): void;
   activate(x: number, n: number, act: number, alpha: number, beta: number): void;
   pool2d(
     x: number, planes: number, H: number, W: number, OH: number, OW: number, sh: number, sw: number, dh: number, dw: number,
@@ -361,9 +365,9 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     return true;
   }
 
-  // One layer-direction: the input projection (one GEMM into wasm memory), then each time step
-  // is one call (all batch rows at once unless sequence lengths differ per row) that writes its h
-  // into a [T, N, Hp] block, copied out at the end. W_hh is packed for the step by wasm: once
+  // One layer-direction: the input projection (one GEMM into wasm memory), then the steps, each
+  // writing its h into a [T, N, Hp] block copied out at the end: the whole sequence in one call
+  // (all batch rows at once), or one call per row and step when sequence lengths differ per row. W_hh is packed for the step by wasm: once
   // while it is retained (a compiled graph's), else per call, as are the other weights copied.
   recurrentDirection = (
     w: StepWeights, input: StepInputs, h: Float32Array, c: Float32Array, stateOffset: number,
@@ -426,26 +430,34 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     const row = (t: number, b: number) => pOut + 4 * (t * N + b) * Hp;
     // Where each batch row's latest h is: h0, then the output row of its last step.
     const last = Array.from({ length: N }, (_, b) => pH0 + 4 * b * Hp);
-    const step = (t: number, b: number, rows: number) => {
-      x.recurrentStep(mode, rows, H, pPacked, w.wPh ? pPeep : 0, w.clip, pXp + 4 * (t * N + b) * GH, GH, last[b], row(t, b), pc + 4 * b * Hp);
-      for (let r = b; r < b + rows; r++) last[r] = row(t, r);
-    };
-    for (let s = 0; s < T; s++) {
-      if (!lengths) {
-        step(reverse ? T - 1 - s : s, 0, N);
-        continue;
-      }
-      for (let b = 0; b < N; b++) {
-        const len = lengths[b];
-        if (s < len) step(reverse ? len - 1 - s : s, b, 1);
+    const peep = w.wPh ? pPeep : 0;
+    if (!lengths) {
+      // Every row runs every step: the whole sequence in one call, all rows at once.
+      x.recurrentSequence(mode, N, H, pPacked, peep, w.clip, pXp, GH, pH0, pOut, pc, T, +reverse);
+      if (T > 0) for (let b = 0; b < N; b++) last[b] = row(reverse ? 0 : T - 1, b);
+    } else {
+      // Rows of different lengths: each row's steps one call at a time.
+      for (let s = 0; s < T; s++) {
+        for (let b = 0; b < N; b++) {
+          const len = lengths[b];
+          if (s >= len) continue;
+          const t = reverse ? len - 1 - s : s;
+          x.recurrentStep(mode, 1, H, pPacked, peep, w.clip, pXp + 4 * (t * N + b) * GH, GH, last[b], row(t, b), pc + 4 * b * Hp);
+          last[b] = row(t, b);
+        }
       }
     }
-    // Every output row: the step's h, or 0 past the row's length (padding).
-    for (let t = 0; t < T; t++) {
-      for (let b = 0; b < N; b++) {
-        const o = t * dst.strideT + b * dst.strideN + dstColumn;
-        if (lengths && t >= lengths[b]) dst.data.fill(0, o, o + H);
-        else dst.data.set(heap.subarray(row(t, b) / 4, row(t, b) / 4 + H), o);
+    // Every output row: the step's h, or 0 past the row's length (padding); one copy when the
+    // rows are as dense in dst as in wasm memory (one direction, H a multiple of 8).
+    if (!lengths && Hp === H && dst.strideN === H && dst.strideT === N * H) {
+      dst.data.set(heap.subarray(pOut / 4, pOut / 4 + T * N * H), dstColumn);
+    } else {
+      for (let t = 0; t < T; t++) {
+        for (let b = 0; b < N; b++) {
+          const o = t * dst.strideT + b * dst.strideN + dstColumn;
+          if (lengths && t >= lengths[b]) dst.data.fill(0, o, o + H);
+          else dst.data.set(heap.subarray(row(t, b) / 4, row(t, b) / 4 + H), o);
+        }
       }
     }
     for (let b = 0; b < N; b++) {
