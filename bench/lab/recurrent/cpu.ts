@@ -1,8 +1,8 @@
 // Where the CPU backend's LSTM bench row (I 128, H 256, 64 steps, batch 1) spends its time in wasm:
 // the input projection GEMM, the 64 fused steps (each alone, and also at batch 4), and the whole
-// compiled run through the backend. With LAB_BASE=<file.wasm> (an earlier build's bytes) the kernel
+// compiled run through the backend, with warm caches or (LAB_COLD=1) cold ones. With LAB_BASE=<file.wasm> (an earlier build's bytes) the kernel
 // cases run for both builds in interleaved rounds, so that load from other work slows them alike.
-// Build and run: [LAB_BASE=/tmp/base.wasm] bench/lab/run.sh bench/lab/recurrent/cpu.ts
+// Build and run: [LAB_COLD=1] [LAB_BASE=/tmp/base.wasm] bench/lab/run.sh bench/lab/recurrent/cpu.ts
 import { readFileSync } from 'node:fs';
 import * as nn from '../../../src/index.js';
 import { kernelsWasmBytes, type KernelExports } from '../../../src/backends/cpu/wasm/wasmKernels.js';
@@ -57,10 +57,13 @@ cases.push(['whole compiled run (this build)', async () => {
   y.dispose();
 }]);
 
+// LAB_COLD=1: 64 MiB written before each case, as other work between two runs leaves the caches.
+const junk = process.env.LAB_COLD ? new Float32Array(16 << 20) : null;
 const times = new Map<string, number[]>(cases.map(([n]) => [n, []]));
 const cpu = new Map<string, number>(cases.map(([n]) => [n, 0]));
 for (let round = 0; round < Number(process.env.LAB_ROUNDS ?? 200); round++) {
   for (const [name, run] of cases) {
+    if (junk) for (let i = 0; i < junk.length; i += 16) junk[i] += 1;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await run();
