@@ -367,8 +367,9 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
 
   // One layer-direction: the input projection (one GEMM into wasm memory), then the steps, each
   // writing its h into a [T, N, Hp] block copied out at the end: the whole sequence in one call
-  // (all batch rows at once), or one call per row and step when sequence lengths differ per row. W_hh is packed for the step by wasm: once
-  // while it is retained (a compiled graph's), else per call, as are the other weights copied.
+  // (all batch rows at once), or one call per row and step when sequence lengths differ per row.
+  // W_hh is packed for the step by wasm: once while it is retained (a compiled graph's), else per
+  // call, as are the other weights copied.
   recurrentDirection = (
     w: StepWeights, input: StepInputs, h: Float32Array, c: Float32Array, stateOffset: number,
     dst: SequenceRows, dstColumn: number, T: number, N: number, reverse: boolean, lengths: readonly number[] | null,
