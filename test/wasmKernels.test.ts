@@ -146,6 +146,20 @@ describe('wasm conv2d vs the TypeScript conv2d', () => {
   });
 });
 
+it('warms up without an error, and the kernels compute as before after it (createBackend runs it)', async () => {
+  const fresh = await instantiateWasmKernels();
+  expect(() => fresh.warmUp()).not.toThrow();
+  const rng = new Random(71);
+  const x = { data: rng.fill(2 * 3 * 9 * 9), shape: [2, 3, 9, 9] };
+  const w = { data: rng.fill(5 * 3 * 3 * 3), shape: [5, 3, 3, 3] };
+  const win = resolveWindow('conv2d', x.shape, [3, 3], { stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1] });
+  const got = { data: new Float32Array(2 * 5 * 81), shape: [2, 5, 9, 9] };
+  const want = { data: new Float32Array(2 * 5 * 81), shape: [2, 5, 9, 9] };
+  fresh.conv2d(x, w, null, got, win, 1, { kind: 'sigmoid' });
+  referenceKernels.conv2d(x, w, null, want, win, 1, { kind: 'sigmoid' });
+  expectClose(got.data, want.data);
+});
+
 describe('wasm pool2d vs the TypeScript loops (bit for bit; four whole windows at a time, the edges one at a time)', () => {
   const rng = new Random(67);
   const cases: { x: number[]; attrs: Partial<Pool2dAttrs> & Pick<Pool2dAttrs, 'mode' | 'kernel' | 'stride'> }[] = [

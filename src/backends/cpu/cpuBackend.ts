@@ -124,7 +124,11 @@ export class CpuBackend extends BackendBase {
       const { instantiateWasmKernels } = await import('./wasm/wasmKernels.js');
       const kernels = await instantiateWasmKernels();
       const pooled = await CpuBackend.#startThreads(threads);
-      if ('reason' in pooled) return new CpuBackend(fallbackReason, kernels, { kernels: 'wasm-simd', threads: 1, threadsReason: pooled.reason });
+      if ('reason' in pooled) {
+        warmUp(kernels);
+        return new CpuBackend(fallbackReason, kernels, { kernels: 'wasm-simd', threads: 1, threadsReason: pooled.reason });
+      }
+      warmUp(pooled.kernels);
       const { reason } = pooled.pool;
       const backend = new CpuBackend(fallbackReason, pooled.kernels, { kernels: 'wasm-simd', threads: pooled.pool.threads, ...(reason && { threadsReason: reason }) });
       backend.#pool = pooled.pool;
@@ -244,5 +248,14 @@ export class CpuBackend extends BackendBase {
 
   #checkUsable(): void {
     if (this.#disposed) throw new NNError('cpu: the backend was disposed');
+  }
+}
+
+/** The kernels' warm-up (WasmKernels.warmUp): only for speed, so a failure leaves the kernels as they are (test/wasmKernels.test.ts checks that it runs). */
+function warmUp(kernels: { warmUp(): void }): void {
+  try {
+    kernels.warmUp();
+  } catch {
+    // A first inference is slower, nothing else.
   }
 }
