@@ -1,7 +1,9 @@
 // The wasm kernels' worker pool (src/backends/cpu/wasm/threadPool.ts) in Node (worker_threads):
 // GEMMs split over threads give the bits one thread gives, on random shapes (column and row
 // chunks, GEMV rows, transposes, strides, epilogues) and with NaN/±∞; convolutions and an LSTM
-// through the backend; the workers really take chunks; dispose() ends them, with runs pending;
+// through the backend; convolutions over several images split by images (the direct kernel and
+// im2col, grouped, odd image counts, LeNet compiled), also when a worker stops holding images; the
+// workers really take chunks; dispose() ends them, with runs pending;
 // a worker that fails to start, or no SharedArrayBuffer, leaves one thread with the reason; and a
 // Node script on threads exits (the built dist/: `npm run build` first).
 import { spawnSync } from 'node:child_process';
@@ -10,7 +12,9 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend';
 import { chunking, defaultSpawners, MIN_POOLED_MACS, startThreadedKernels, type PoolWorker } from '../src/backends/cpu/wasm/threadPool';
 import { createBackend } from '../src/backends/createBackend';
-import { compile, layers as L, sequential } from '../src/index';
+import { compile, layers as L, lenet, sequential } from '../src/index';
+import type { Activation } from '../src/ops/elementwise/activation';
+import { resolveWindow, type Pads } from '../src/ops/window';
 import { NNError } from '../src/errors';
 import type { GemmEpilogue } from '../src/ops/op';
 import { Random } from '../src/random';
@@ -135,6 +139,77 @@ describe('GEMMs on a worker pool are bit-identical to one thread', () => {
       results.push(await Promise.all([y3, ys, yg, y1, h.output, h.h].map((t) => t.data())));
     }
     for (const got of results.slice(1)) got.forEach((g, i) => expectSameBits(g, results[0][i], `output ${i}`));
+  });
+});
+
+describe('convolutions over several images, split by images over the pool: bit-identical to one thread', () => {
+  const rng = new Random(18);
+  interface Conv {
+    name: string;
+    x: [number, number, number];
+    w: [number, number, number, number];
+    stride?: number;
+    pad?: number;
+    dilation?: number;
+    groups?: number;
+    bias?: boolean;
+    activation?: Activation;
+  }
+  // The direct kernel (stride 1, one group, a small image most of whose padded width is output:
+  // LeNet's layers) and im2col (strided, grouped, an image of several tiles, 1×1 read in place).
+  const CONVS: Conv[] = [
+    { name: 'direct 5×5 pad 2 (LeNet conv1)', x: [1, 16, 16], w: [6, 1, 5, 5], pad: 2, bias: true, activation: { kind: 'sigmoid' } },
+    { name: 'direct 5×5 (LeNet conv2)', x: [6, 14, 14], w: [16, 6, 5, 5], bias: true, activation: { kind: 'relu' } },
+    { name: 'direct 3×3 dilation 2', x: [4, 12, 12], w: [5, 4, 3, 3], pad: 2, dilation: 2, activation: { kind: 'leakyRelu', negativeSlope: 0.1 } },
+    { name: 'im2col 3×3 stride 2', x: [8, 20, 20], w: [12, 8, 3, 3], stride: 2, pad: 1, bias: true, activation: { kind: 'clip', min: -0.5, max: 0.25 } },
+    { name: 'im2col 3×3, 2 groups', x: [8, 18, 18], w: [10, 4, 3, 3], pad: 1, groups: 2, bias: true, activation: { kind: 'tanh' } },
+    { name: 'im2col 3×3, 3 tiles per image', x: [16, 48, 48], w: [8, 16, 3, 3], pad: 1, bias: true },
+    { name: 'pointwise 1×1', x: [16, 10, 10], w: [24, 16, 1, 1], bias: true, activation: { kind: 'relu' } },
+  ];
+  // On 2 and 3 threads: fewer images than threads, threads + 1, an odd count past the chunks per thread.
+  const IMAGES = [2, 3, 4, 7];
+  const cases = CONVS.flatMap((conv) => IMAGES.map((images) => ({ ...conv, images })));
+
+  /** y = conv(x, w, b) through the backend's kernels (the epilogue fused, as a compiled graph calls them). */
+  function convolve(backend: CpuBackend, c: Conv & { images: number }, x: Float32Array, w: Float32Array, bias: Float32Array | null): Float32Array {
+    const win = resolveWindow('conv2d', [c.images, ...c.x], [c.w[2], c.w[3]], { stride: [c.stride ?? 1, c.stride ?? 1], padding: Array(4).fill(c.pad ?? 0) as Pads, dilation: [c.dilation ?? 1, c.dilation ?? 1] });
+    const y = new Float32Array(c.images * c.w[0] * win.output[0] * win.output[1]).fill(7);
+    backend.kernels.conv2d({ data: x, shape: [c.images, ...c.x] }, { data: w, shape: c.w }, bias && { data: bias, shape: [c.w[0]] }, { data: y, shape: [c.images, c.w[0], ...win.output] }, win, c.groups ?? 1, c.activation);
+    return y;
+  }
+
+  it.each(cases)('$name, $images images', (c) => {
+    const x = rng.fill(c.images * c.x[0] * c.x[1] * c.x[2], -1, 1);
+    const w = rng.fill(c.w[0] * c.w[1] * c.w[2] * c.w[3], -1, 1);
+    const bias = c.bias ? rng.fill(c.w[0], -1, 1) : null;
+    // NaN and ±∞ in the first and last images.
+    const image = x.length / c.images;
+    x[rng.int(0, image - 1)] = NaN;
+    x[rng.int(0, image - 1)] = Infinity;
+    x[x.length - 1 - rng.int(0, image - 1)] = -Infinity;
+    const want = convolve(one, c, x, w, bias);
+    expect(want.some(Number.isNaN) && want.some((v) => Number.isFinite(v) && v !== 0), 'the case has NaN and finite outputs').toBe(true);
+    for (const backend of pooled) expectSameBits(convolve(backend, c, x, w, bias), want, `${backend.info.threads} threads`);
+  });
+
+  it('LeNet at batch 8, compiled: the same bits on 2 and 3 threads, the workers taking images', async () => {
+    const x = rng.fill(8 * 28 * 28, -1, 1);
+    const outputs: Float32Array[] = [];
+    for (const backend of [one, ...pooled]) {
+      const session = await compile(lenet({ seed: 3 }), backend, { inputShape: [8, 1, 28, 28] });
+      const before = backend.pool?.workerChunks ?? 0;
+      const input = backend.tensor(x, [8, 1, 28, 28]);
+      // A busy machine may leave a worker asleep while the caller runs every chunk: a few tries.
+      for (let i = 0; i < 20; i++) {
+        const y = await session.run(input);
+        outputs.push(await y.data());
+        y.dispose();
+        if (!backend.pool || backend.pool.workerChunks > before) break;
+      }
+      if (backend.pool) expect(backend.pool.workerChunks, `${backend.info.threads} threads`).toBeGreaterThan(before);
+      session.dispose();
+    }
+    for (const y of outputs.slice(1)) expectSameBits(y, outputs[0], 'LeNet');
   });
 });
 
@@ -344,6 +419,43 @@ describe('a worker that stops (terminated, crashed, stuck) or is slow: never a h
     pool.dispose();
     const silent = { what: 'silent', spawn: async (): Promise<PoolWorker> => ({ post: () => {}, listen: () => {}, terminate: () => {} }) };
     await expect(startThreadedKernels(2, { spawners: [silent], startTimeoutMs: 100 })).rejects.toThrow('a worker failed to start (silent: it did not start within 0.1 s)');
+  });
+
+  // A convolution split by images writes y only: a stopped worker's images are redone by the caller.
+  const convCases = [
+    { how: 'hang', path: 'direct', x: [6, 14, 14], w: [16, 6, 5, 5], stride: 1 },
+    { how: 'exit', path: 'im2col', x: [8, 20, 20], w: [12, 8, 3, 3], stride: 2 },
+  ] as const;
+  it.each(convCases)('a worker that stops ($how) holding images of a convolution ($path): the caller redoes them, the pool goes on without it', async (c) => {
+    const N = 7;
+    const x = rng.fill(N * c.x[0] * c.x[1] * c.x[2], -1, 1), w = rng.fill(c.w[0] * c.w[1] * c.w[2] * c.w[3], -1, 1), bias = rng.fill(c.w[0], -1, 1);
+    const conv = async (backend: CpuBackend) => {
+      const y = backend.ops.conv2d(backend.tensor(x, [N, ...c.x]), backend.tensor(w, c.w), backend.tensor(bias, [c.w[0]]), { stride: c.stride });
+      const data = await y.data();
+      y.dispose();
+      return data;
+    };
+    const wantConv = await conv(one);
+    const backend = await pooledBackend(3, 200);
+    backend.pool!.misbehave(1, c.how);
+    for (let i = 0; i < 200 && backend.pool!.misbehaving; i++) expectSameBits(await conv(backend), wantConv, `convolution ${i}`);
+    expect(backend.pool!.misbehaving, 'the worker claimed a chunk').toBe(false);
+    expect(backend.info).toEqual({
+      kernels: 'wasm-simd',
+      threads: 2,
+      threadsReason: expect.stringMatching(/^a worker stopped during a convolution \(no chunk finished for \d+\.\d s\): it was terminated and its chunks ran on the calling thread; 2 of 3 threads are left$/),
+    });
+    const before = backend.pool!.workerChunks;
+    for (let i = 0; i < 50 && backend.pool!.workerChunks === before; i++) expectSameBits(await conv(backend), wantConv, `after, convolution ${i}`);
+    expect(backend.pool!.workerChunks, 'the worker left takes images').toBeGreaterThan(before);
+    // A worker killed behind the pool's back while idle: the convolutions stay right.
+    backend.pool!.killWorker(2);
+    for (let i = 0; i < 100 && backend.info.threads === 2; i++) {
+      expectSameBits(await conv(backend), wantConv, `killed, convolution ${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(backend.info.threads).toBe(1);
+    backend.dispose();
   });
 });
 

@@ -1,11 +1,12 @@
 // Threads for the wasm kernels: a pool of workers (Web Workers in a page or a worker, worker_threads
 // in Node) that instantiate the shared-memory build of the kernels (kernels.shared.generated.ts) on
-// the calling thread's memory and take parts of its large GEMMs. A GEMM is cut into chunks of
-// columns of C (rows when C is narrow); the caller and the workers claim chunks (poolProtocol.ts)
-// until none are left, each packing its own panels in its own scratch. Every output sums its k
-// terms in the same order as on one thread, so the results are bit-identical.
+// the calling thread's memory and take parts of its large jobs. A GEMM is cut into chunks of
+// columns of C (rows when C is narrow); a convolution over several images into chunks of whole
+// images. The caller and the workers claim chunks (poolProtocol.ts) until none are left, each on
+// its own scratch (packed panels, patches, padded images). Every output is computed by the same
+// calls, summing its terms in the same order as on one thread, so the results are bit-identical.
 //
-// Waiting: workers sleep in Atomics.wait between GEMMs. The caller runs chunks too and then waits
+// Waiting: workers sleep in Atomics.wait between jobs. The caller runs chunks too and then waits
 // for the chunks others claimed: with Atomics.wait where the thread may block (Node's main thread,
 // a worker), by spinning on Atomics.load on a page's main thread, where Atomics.wait throws (the
 // kernels are synchronous calls, so Atomics.waitAsync cannot help; the spin only lasts while the
@@ -13,14 +14,18 @@
 //
 // A worker that stops holding a chunk (terminated, crashed, stuck): the waiting caller receives no
 // events, so it watches the clock instead. When no chunk has finished for the pool's patience
-// (stallMs plus 20 times what a chunk of this GEMM takes the caller), it terminates the workers that hold
-// unfinished chunks, takes their chunks back and runs them itself — a GEMM that writes C (no
-// accumulate) computes the same bits again from A and B. One that adds into C cannot be redone
-// (the stopped worker may have added part of its share): it fails with an NNError. Either way the
+// (stallMs plus 20 times what a chunk of this job takes the caller), it terminates the workers that
+// hold unfinished chunks, takes their chunks back and runs them itself — a GEMM that writes C (no
+// accumulate), or a convolution (it writes y only), computes the same bits again from its inputs.
+// A GEMM that adds into C cannot be redone (the stopped worker may have added part of its share):
+// it fails with an NNError. Either way the
 // pool goes on with the workers that are left, and says so (CpuBackend.info.threadsReason).
 import { NNError } from '../../../errors.js';
 import { KERNELS_SHARED_WASM_BASE64, SHARED_MAXIMUM_PAGES } from './kernels.shared.generated.js';
-import { controlWords, DONE, CHUNKS_PER_THREAD, HOOK_EXIT, HOOK_HANG, HOOK_SLEEP, LAYOUT, runChunk, runChunks, workerSource, ALPHA, BETA, type Gemm, type WorkerMessage, type WorkerStart } from './poolProtocol.js';
+import {
+  controlWords, convWords, DONE, CHUNKS_PER_THREAD, HOOK_EXIT, HOOK_HANG, HOOK_SLEEP, JOB_CONV, JOB_GEMM, LAYOUT, runChunk, runChunks, runImages, workerSource, ALPHA, BETA,
+  type ChunkKernels, type ConvJob, type Gemm, type WorkerMessage, type WorkerStart,
+} from './poolProtocol.js';
 import { isNode, threadsUnavailableReason } from './threadSupport.js';
 import { kernelsWasmBytes, WasmKernels, type KernelExports } from './wasmKernels.js';
 
@@ -157,6 +162,10 @@ function canBlock(): boolean {
 /** The workers of one backend and the GEMM that splits work between them and the calling thread. */
 export class GemmPool {
   readonly #x: KernelExports;
+  /** The kernels on the calling thread alone, but for gemm: this pool's (a convolution not split by images still splits its large GEMMs). */
+  readonly #local: ChunkKernels;
+  /** gemm's scratch per thread. */
+  readonly #scratchBytes: number;
   /** By index − 1; null once lost (terminated after it stopped, or found dead). */
   readonly #workers: (PoolWorker | null)[];
   readonly #ctl: Int32Array;
@@ -179,6 +188,8 @@ export class GemmPool {
   /** `workers` by index − 1 (index: the worker's scratch slot); `reason`: why fewer threads than asked, from the start. */
   constructor(exports: KernelExports, workers: (PoolWorker | null)[], control: SharedArrayBuffer, reason?: string) {
     this.#x = exports;
+    this.#local = { gemm: this.gemm, convDirect: exports.convDirect, im2col: exports.im2col };
+    this.#scratchBytes = exports.gemmScratchBytes();
     this.#workers = workers;
     this.#ctl = new Int32Array(control);
     this.#f32 = new Float32Array(control);
@@ -204,30 +215,56 @@ export class GemmPool {
       return;
     }
     const ctl = this.#ctl;
+    ctl.set([transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, biasPer, act, 0, 0, scratch], LAYOUT.args);
+    this.#f32[LAYOUT.args + ALPHA] = alpha;
+    this.#f32[LAYOUT.args + BETA] = beta;
+    ctl[LAYOUT.split] = split.rows ? 1 : 0;
+    this.#run(JOB_GEMM, split.chunks, split.size, m * n * k, accumulate === 0);
+  };
+
+  /**
+   * A convolution over `images` images (`macs` multiply-adds in all): split by images over the
+   * pool (chunks of whole images, each thread on its own scratch slot), or on the calling thread
+   * when it has one image (its large GEMMs split by `gemm`) or too little work. The job writes y
+   * only, so a stopped worker's images are redone.
+   */
+  conv = (job: ConvJob, images: number, macs: number): void => {
+    const threads = this.threads;
+    if (this.#disposed || threads === 1 || images < 2 || macs < this.minMacs) {
+      runImages(this.#local, job, 0, images, 0);
+      return;
+    }
+    const size = Math.ceil(images / Math.min(images, CHUNKS_PER_THREAD * threads));
+    this.#ctl.set(convWords(job), LAYOUT.args);
+    this.#ctl[LAYOUT.images] = images;
+    this.#run(JOB_CONV, Math.ceil(images / size), size, macs, true);
+  };
+
+  /** Runs the job whose arguments are written: chunks claimed by the caller and the workers, then waits for all. */
+  #run(kind: number, chunks: number, size: number, macs: number, redoable: boolean): void {
+    const ctl = this.#ctl;
     const L = LAYOUT;
     const gen = (this.#gen = (this.#gen + 1) | 0);
     const tag = gen & 0x7fff;
-    ctl.set([transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, biasPer, act, 0, 0, scratch], L.args);
-    this.#f32[L.args + ALPHA] = alpha;
-    this.#f32[L.args + BETA] = beta;
-    ctl[L.split] = split.rows ? 1 : 0;
-    ctl[L.size] = split.size;
-    Atomics.store(ctl, L.chunks, split.chunks);
+    ctl[L.kind] = kind;
+    ctl[L.size] = size;
+    Atomics.store(ctl, L.chunks, chunks);
     Atomics.store(ctl, L.failed, 0);
-    // Free for this GEMM only now that its arguments are written (a worker claims, then reads them).
-    for (let i = 0; i < split.chunks; i++) Atomics.store(ctl, L.state + i, tag << 16);
+    // Free for this job only now that its arguments are written (a worker claims, then reads them).
+    for (let i = 0; i < chunks; i++) Atomics.store(ctl, L.state + i, tag << 16);
     Atomics.store(ctl, L.gen, gen);
     Atomics.notify(ctl, L.gen);
     const start = performance.now();
-    const ran = runChunks(ctl, this.#f32, this.#x.gemm, scratch, tag, 0, L, null);
-    const chunkMacs = (m * n * k) / split.chunks;
+    const ran = runChunks(ctl, this.#f32, this.#x, tag, 0, this.#scratchBytes, L, null);
+    const chunkMacs = macs / chunks;
     if (ran) this.#msPerMac = (performance.now() - start) / (ran * chunkMacs);
-    this.#await(split.chunks, tag, accumulate !== 0, this.stallMs + STALL_CHUNKS * chunkMacs * this.#msPerMac);
-    if (Atomics.load(ctl, L.failed)) throw new NNError('a chunk of a pooled wasm GEMM failed (a trap in the kernels)');
-  };
+    const what = kind === JOB_GEMM ? 'GEMM' : 'convolution';
+    this.#await(chunks, tag, redoable, what, this.stallMs + STALL_CHUNKS * chunkMacs * this.#msPerMac);
+    if (Atomics.load(ctl, L.failed)) throw new NNError(`a chunk of a pooled wasm ${what} failed (a trap in the kernels)`);
+  }
 
   /** Waits until every chunk is finished, taking back the chunks of workers that stopped (see the top). */
-  #await(chunks: number, tag: number, accumulate: boolean, patience: number): void {
+  #await(chunks: number, tag: number, redoable: boolean, what: string, patience: number): void {
     const ctl = this.#ctl;
     const L = LAYOUT;
     let seen = Atomics.load(ctl, L.progress);
@@ -244,27 +281,27 @@ export class GemmPool {
         continue;
       }
       const left = patience - (now - since);
-      if (left <= 0) return this.#takeBack(chunks, tag, accumulate, patience);
+      if (left <= 0) return this.#takeBack(chunks, tag, redoable, what, patience);
       if (this.#block) Atomics.wait(ctl, L.progress, progress, left);
     }
   }
 
-  /** Terminates the workers holding unfinished chunks and runs their chunks on the calling thread (or fails, for accumulate). */
-  #takeBack(chunks: number, tag: number, accumulate: boolean, patience: number): void {
+  /** Terminates the workers holding unfinished chunks and runs their chunks on the calling thread (or fails, where the job cannot be redone). */
+  #takeBack(chunks: number, tag: number, redoable: boolean, what: string, patience: number): void {
     const ctl = this.#ctl;
     const L = LAYOUT;
     const mine = (tag << 16) | 1;
-    const outcome = accumulate ? 'the GEMM it was in, which adds into its output, failed' : 'its chunks ran on the calling thread';
+    const outcome = redoable ? 'its chunks ran on the calling thread' : `the ${what} it was in, which adds into its output, failed`;
     let lost = 0;
     for (let i = 0; i < chunks; i++) {
       const state = Atomics.load(ctl, L.state + i);
       const who = state & 0xffff;
       if (who === DONE) continue;
-      if (who > 1) this.#lose(who - 1, `a worker stopped during a GEMM (no chunk finished for ${(patience / 1000).toFixed(1)} s): it was terminated and ${outcome}`);
+      if (who > 1) this.#lose(who - 1, `a worker stopped during a ${what} (no chunk finished for ${(patience / 1000).toFixed(1)} s): it was terminated and ${outcome}`);
       // Finished meanwhile (a late worker): its result stands.
       if (Atomics.compareExchange(ctl, L.state + i, state, mine) !== state) continue;
-      if (accumulate) lost++;
-      else if (!runChunk(ctl, this.#f32, this.#x.gemm, ctl[L.args + 17], i, L)) Atomics.store(ctl, L.failed, 1);
+      if (!redoable) lost++;
+      else if (!runChunk(ctl, this.#f32, this.#x, i, 0, this.#scratchBytes, L)) Atomics.store(ctl, L.failed, 1);
       Atomics.store(ctl, L.state + i, (tag << 16) | DONE);
     }
     if (lost) {
@@ -412,7 +449,7 @@ export async function startThreadedKernels(threads: number, options: StartOption
   const started = workers.filter((w) => w !== null).length + 1;
   pool = new GemmPool(exports, workers, control, failure && `${failure.message}; ${started} of ${threads} threads started`);
   // Scratch for every slot asked for: a worker keeps its slot's scratch whichever others are gone.
-  const kernels = new WasmKernels(exports, { threads, gemm: pool.gemm });
+  const kernels = new WasmKernels(exports, { threads, gemm: pool.gemm, conv: pool.conv });
   registry?.register(kernels, pool);
   return { kernels, pool };
 }

@@ -13,6 +13,7 @@ import type { AxisTaps, PoolKernels } from '../../../ops/pool/pool2d.js';
 import type { Window2d } from '../../../ops/window.js';
 import { GATE_COUNT, type RecurrentKernels, type SequenceRows, type StepInputs, type StepWeights } from '../../../ops/recurrent/recurrentMath.js';
 import { KERNELS_WASM_BASE64 } from './kernels.generated.js';
+import { runImages, type ConvJob } from './poolProtocol.js';
 import { align, MemoryGrew, ResidentStore, type ResidentKernels } from './resident.js';
 
 export interface KernelExports {
@@ -104,11 +105,16 @@ export interface GemmThreads {
   readonly threads: number;
   /** wasm gemm's signature; `scratch` is the caller's, the workers' follow it. */
   readonly gemm: KernelExports['gemm'];
+  /** A convolution over `images` images (`macs` multiply-adds), split by images where it pays; scratch: a slot per thread. */
+  readonly conv: (job: ConvJob, images: number, macs: number) => void;
 }
 
 export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKernels, PoolKernels, ResidentKernels {
   readonly #x: KernelExports;
   readonly #gemm: KernelExports['gemm'];
+  readonly #conv: GemmThreads['conv'];
+  /** Threads that may run a convolution's images at once, each on a scratch slot of its own. */
+  readonly #slots: number;
   readonly #scratch: number;
   readonly #resident: ResidentStore;
   #heap: Float32Array;
@@ -118,6 +124,8 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
   constructor(exports: KernelExports, threads: GemmThreads | null = null) {
     this.#x = exports;
     this.#gemm = threads ? threads.gemm : exports.gemm;
+    this.#conv = threads ? threads.conv : (job, images) => runImages(exports, job, 0, images, 0);
+    this.#slots = threads?.threads ?? 1;
     // Below heapBase: the module's static data; then gemm's packing scratch (one per thread); then
     // the resident copies (resident.ts); then each call's operands (the arena).
     this.#scratch = align(exports.heapBase());
@@ -319,7 +327,6 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     const [O, Cg, kh, kw] = w.shape;
     const [OH, OW] = win.output;
     const pixels = OH * OW;
-    const outPerGroup = O / groups;
     const K = Cg * kh * kw;
     // A 1×1 kernel with stride 1 and no padding reads the image as it is: no patches.
     const pointwise = kh === 1 && kw === 1 && win.stride.every((s) => s === 1) && win.pads.every((p) => p === 0);
@@ -336,7 +343,8 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     const pw = rw || arena.place(4 * w.data.length);
     const pBias = rBias || arena.place(4 * O);
     const py = yInPlace ? yAt : arena.place(4 * y.data.length);
-    const pPatches = arena.place(pointwise ? 0 : 4 * K * tile);
+    const patchBytes = pointwise ? 0 : align(4 * K * tile);
+    const pPatches = arena.place(this.#slots * patchBytes);
     if (N * O * pixels === 0 || !this.#reserve(arena.end)) {
       referenceKernels.conv2d(x, w, b, y, win, groups, activation);
       return;
@@ -348,27 +356,13 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     const [act, alpha, beta] = activationArgs(activation);
     const [sh, sw] = win.stride;
     const [dh, dw] = win.dilation;
-    const [pt, pl] = win.pads;
-    for (let n = 0; n < N; n++) {
-      for (let g = 0; g < groups; g++) {
-        const xGroup = px + 4 * (n * C + g * Cg) * H * W;
-        const yGroup = py + 4 * (n * O + g * outPerGroup) * pixels;
-        const wGroup = pw + 4 * g * outPerGroup * K;
-        const biasGroup = pBias + 4 * g * outPerGroup;
-        for (let p0 = 0; p0 < pixels; p0 += tile) {
-          const count = Math.min(tile, pixels - p0);
-          let patches = xGroup + 4 * p0;
-          let ldPatches = pixels;
-          if (!pointwise) {
-            this.#x.im2col(xGroup, Cg, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OW, p0, count, pPatches);
-            patches = pPatches;
-            ldPatches = count;
-          }
-          // y_g[:, p0 …] = w_g [O/g, K] · patches [K, count] + bias per row, activated.
-          this.#gemm(0, 0, outPerGroup, count, K, wGroup, K, patches, ldPatches, yGroup + 4 * p0, pixels, 0, biasGroup, b ? 2 : 0, act, alpha, beta, this.#scratch);
-        }
-      }
-    }
+    const [pt, pl, pb, pr] = win.pads;
+    const job: ConvJob = {
+      direct: 0, pointwise: +pointwise, x: px, C, H, W, w: pw, O, kh, kw, groups, sh, sw, dh, dw, pt, pl, pb, pr,
+      bias: b ? pBias : 0, act, alpha, beta, y: py, OH, OW, tile, scratch: pPatches, scratchBytes: patchBytes,
+      gemmScratch: this.#scratch, gemmScratchBytes: this.#x.gemmScratchBytes(),
+    };
+    this.#conv(job, N, N * O * pixels * K);
     if (!yInPlace) y.data.set(heap.subarray(py / 4, py / 4 + y.data.length));
   };
 
@@ -392,14 +386,19 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
     const pw = rw || arena.place(4 * w.data.length);
     const pBias = rBias || arena.place(4 * O);
     const py = ry || arena.place(4 * y.data.length);
-    const pScratch = arena.place(x_.convDirectScratchBytes(C, Hp, Wp, O, C * kh * kw, OH));
+    const scratchBytes = align(x_.convDirectScratchBytes(C, Hp, Wp, O, C * kh * kw, OH));
+    const pScratch = arena.place(this.#slots * scratchBytes);
     if (!this.#reserve(arena.end)) return false;
     const heap = this.#heap;
     if (!rx) heap.set(x.data, px / 4);
     if (!rw) heap.set(w.data, pw / 4);
     if (b && !rBias) heap.set(b.data, pBias / 4);
     const [act, alpha, beta] = activationArgs(activation);
-    x_.convDirect(px, N, C, H, W, pw, O, kh, kw, win.dilation[0], win.dilation[1], pt, pl, pb, pr, b ? pBias : 0, act, alpha, beta, py, pScratch);
+    const job: ConvJob = {
+      direct: 1, pointwise: 0, x: px, C, H, W, w: pw, O, kh, kw, groups: 1, sh: 1, sw: 1, dh: win.dilation[0], dw: win.dilation[1], pt, pl, pb, pr,
+      bias: b ? pBias : 0, act, alpha, beta, y: py, OH, OW, tile: 0, scratch: pScratch, scratchBytes, gemmScratch: 0, gemmScratchBytes: 0,
+    };
+    this.#conv(job, N, N * O * OH * OW * C * kh * kw);
     if (!ry) y.data.set(heap.subarray(py / 4, py / 4 + y.data.length));
     return true;
   }
