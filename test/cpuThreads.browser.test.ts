@@ -1,6 +1,6 @@
 // The CPU backend's threads in headless Chromium (built dist/: `npm run build` first): on a
 // cross-origin-isolated page (COOP/COEP headers) and in a module worker of it, threads: 2 runs
-// GEMMs on a worker pool with the bits of one thread, also under a Content-Security-Policy that allows
+// GEMMs and convolutions over several images on a worker pool with the bits of one thread, also under a Content-Security-Policy that allows
 // workers from the page's origin only (the pool's worker is a module file of the bundle, not a blob:)
 // and when a worker hangs holding a chunk; where no worker may start, or on a page that is not
 // isolated, one thread and the reason.
@@ -12,6 +12,8 @@ interface Result {
   crossOriginIsolated: boolean;
   info: { kernels: string; threads: number; threadsReason?: string };
   workerChunks: number;
+  /** Chunks the workers took during the graph's runs: images of its convolutions. */
+  graphChunks: number;
   /** With ?stall: the pool's worker claimed a chunk and hung. */
   hookFired: boolean;
   differences: number;
@@ -21,13 +23,14 @@ interface Result {
 describe('the CPU backend on threads in a browser (headless Chromium, built dist/)', () => {
   const browser = useBrowser();
 
-  it('a cross-origin-isolated page and its module worker: 2 threads, the workers take chunks, the same bits as one thread', async () => {
+  it('a cross-origin-isolated page and its module worker: 2 threads, the workers take chunks of GEMMs and images of convolutions, the same bits as one thread', async () => {
     const results = await pageResults<Result>(browser, 'test/browser/cpuThreads.html?isolated', ['result', 'workerResult']);
     for (const result of results) {
       expect(result.error).toBeUndefined();
       expect(result.crossOriginIsolated).toBe(true);
       expect(result.info).toEqual({ kernels: 'wasm-simd', threads: 2 });
-      expect(result.workerChunks).toBeGreaterThan(0);
+      expect(result.workerChunks).toBeGreaterThan(result.graphChunks);
+      expect(result.graphChunks).toBeGreaterThan(0);
       expect(result.differences).toBe(0);
       expect(result.finite).toBeGreaterThan(0);
     }
@@ -60,7 +63,7 @@ describe('the CPU backend on threads in a browser (headless Chromium, built dist
       expect(result.error).toBeUndefined();
       expect(result.hookFired).toBe(true);
       expect(result.info.threads).toBe(1);
-      expect(result.info.threadsReason).toMatch(/^a worker stopped during a GEMM \(no chunk finished for \d+\.\d s\): it was terminated and its chunks ran on the calling thread; 1 of 2 threads are left$/);
+      expect(result.info.threadsReason).toMatch(/^a worker stopped during a (GEMM|convolution) \(no chunk finished for \d+\.\d s\): it was terminated and its chunks ran on the calling thread; 1 of 2 threads are left$/);
       expect(result.differences).toBe(0);
     }
   });

@@ -1,10 +1,10 @@
 // Loaded by cpuThreads.html (test/cpuThreads.browser.test.ts), and as a module worker by itself:
 // the CPU backend of the built dist/ with threads: 2 against threads: 1 — its info, whether the
-// workers took chunks of the GEMMs, and whether a matmul and a small conv → linear graph give the
-// same bits on both.
+// workers took chunks of the GEMMs and images of the convolutions, and whether a matmul and a small
+// conv → linear graph on 16 images give the same bits on both.
 import * as nn from '../../dist/webgpu-nn.js';
 
-// ?stall: the pool's worker hangs holding a chunk of a GEMM (a test hook): the page (spinning) or
+// ?stall: the pool's worker hangs holding a chunk of a GEMM or a convolution (a test hook): the page (spinning) or
 // the worker (Atomics.wait) must notice, run the chunk itself and go on with one thread.
 const stall = new URLSearchParams(location.search).has('stall');
 
@@ -25,11 +25,17 @@ async function threadsResult() {
     return backend.ops.matmul(x, x).data();
   };
   const L = nn.layers;
-  const model = nn.sequential([L.conv2d(3, 16, 3, { padding: 1 }), L.relu(), L.conv2d(16, 32, 1), L.flatten(), L.linear(32 * 16 * 16, 64)], { inputShape: [3, 16, 16], seed: 1 });
-  const input = Float32Array.from({ length: 4 * 3 * 16 * 16 }, (_, i) => Math.cos(i));
+  // Both convolutions (the direct kernel, then a 1×1 through im2col's path) are split by images
+  // (16 · 16² · 16 · 27 and 16 · 16² · 32 · 16 multiply-adds ≥ 2^20); the linear layer (16 · 64 · 512) is not split.
+  const model = nn.sequential([L.conv2d(3, 16, 3, { padding: 1 }), L.relu(), L.conv2d(16, 32, 1), L.maxPool2d(4, { stride: 4 }), L.flatten(), L.linear(32 * 4 * 4, 64)], { inputShape: [3, 16, 16], seed: 1 });
+  const input = Float32Array.from({ length: 16 * 3 * 16 * 16 }, (_, i) => Math.cos(i));
+  // Chunks the workers took during the graph's runs: images of its convolutions.
+  let graphChunks = 0;
   const graph = async (backend) => {
     const session = await nn.compile(model, backend);
-    const y = await (await session.run(backend.tensor(input, [4, 3, 16, 16]))).data();
+    const before = backend.pool?.workerChunks ?? 0;
+    const y = await (await session.run(backend.tensor(input, [16, 3, 16, 16]))).data();
+    if (backend === pooled) graphChunks += (pooled.pool?.workerChunks ?? 0) - before;
     session.dispose();
     return y;
   };
@@ -37,7 +43,7 @@ async function threadsResult() {
   // A busy machine may leave a worker asleep while the caller runs every chunk: a few tries (with
   // ?stall, until the worker has claimed a chunk and hung).
   let differences = 0;
-  const again = () => (stall ? pooled.pool?.misbehaving : (pooled.pool?.workerChunks ?? 0) === 0);
+  const again = () => (stall ? pooled.pool?.misbehaving : (pooled.pool?.workerChunks ?? 0) === graphChunks || graphChunks === 0);
   for (let i = 0; i < 50 && (i === 0 || again()); i++) {
     const got = [await matmul(pooled), await graph(pooled)];
     got.forEach((g, j) => {
@@ -49,6 +55,7 @@ async function threadsResult() {
     crossOriginIsolated: globalThis.crossOriginIsolated,
     info: pooled.info,
     workerChunks: (pooled.pool?.workerChunks ?? 0),
+    graphChunks,
     hookFired: pooled.pool?.misbehaving === false,
     differences,
     finite: want[0].filter(Number.isFinite).length,
