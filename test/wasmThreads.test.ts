@@ -12,6 +12,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend';
 import { chunking, defaultSpawners, MIN_POOLED_MACS, startThreadedKernels, type PoolWorker } from '../src/backends/cpu/wasm/threadPool';
 import { createBackend } from '../src/backends/createBackend';
+import type { WasmKernels } from '../src/backends/cpu/wasm/wasmKernels';
 import { compile, layers as L, lenet, sequential } from '../src/index';
 import type { Activation } from '../src/ops/elementwise/activation';
 import { resolveWindow, type Pads } from '../src/ops/window';
@@ -210,6 +211,23 @@ describe('convolutions over several images, split by images over the pool: bit-i
       session.dispose();
     }
     for (const y of outputs.slice(1)) expectSameBits(y, outputs[0], 'LeNet');
+  });
+});
+
+describe('two backends on threads in one process', () => {
+  const rng = new Random(19);
+
+  it('one growing its shared memory leaves the compiled runs of the other right', async () => {
+    const [a, b] = pooled;
+    const session = await compile(lenet({ seed: 4 }), a, { inputShape: [2, 1, 28, 28] });
+    const x = a.tensor(rng.fill(2 * 28 * 28, -1, 1), [2, 1, 28, 28]);
+    const want = await (await session.run(x)).data();
+    // b's memory grows (a product larger than it holds, cheap at k = 1): V8 then gives a's memory,
+    // which did not grow, a new buffer object.
+    const m = 4096, n = Math.ceil((b.kernels as WasmKernels).memoryBytes / 4 / m) + 1024;
+    b.kernels.gemm(false, false, m, n, 1, new Float32Array(m), 0, 1, new Float32Array(n), 0, n, new Float32Array(m * n), 0, n);
+    expectSameBits(await (await session.run(x)).data(), want, 'after the other memory grew');
+    session.dispose();
   });
 });
 

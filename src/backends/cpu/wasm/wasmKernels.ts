@@ -236,8 +236,11 @@ export class WasmKernels implements CpuKernels, RecurrentKernels, ActivationKern
       }
     }
     if (this.#heap.buffer !== memory.buffer) {
+      // Grown, unless only the buffer object is new: V8 gives every shared memory a new one when any
+      // shared memory grows (another backend's on threads), over the same bytes, views of which stay valid.
+      const grew = this.#heap.buffer.byteLength !== memory.buffer.byteLength;
       this.#heap = new Float32Array(memory.buffer);
-      if (this.pinned) throw new MemoryGrew();
+      if (grew && this.pinned) throw new MemoryGrew();
     }
     return true;
   }
