@@ -1,9 +1,10 @@
 // Two builds of the library on the CPU backend in one Node process, runs alternating (A, B, A, B …)
 // so that the machine's load hits both alike: LeNet at batch 256 (with --models lenet_b1 at batch 1,
-// 10× the runs; lstm: the bench's LSTM) and GoogLeNet at 3×224×224, one thread. Per build: the
+// 10× the runs; lstm: the bench's LSTM) and GoogLeNet at 3×224×224, on one thread (--threads N:
+// N, the worker pool's threads; the process's CPU time then counts every thread). Per build: the
 // median wall time and the median process CPU time of a run, and per node the median of its
 // profiled time; the largest difference between the two builds' outputs.
-//   node scripts/cpu-ab.mjs <repo or worktree A> <repo or worktree B> [--runs 30] [--models lenet,googlenet]
+//   node scripts/cpu-ab.mjs <repo or worktree A> <repo or worktree B> [--runs 30] [--models lenet,googlenet] [--threads 1]
 // Each path must hold a built dist/ (vite build); e.g. main exported with `git archive main` and
 // built, against this worktree.
 import os from 'node:os';
@@ -18,6 +19,7 @@ const option = (name, fallback) => {
 };
 const runs = Number(option('runs', 30));
 const models = option('models', 'lenet,googlenet').split(',');
+const threads = Number(option('threads', 1));
 if (args.length !== 2) throw new Error('usage: node scripts/cpu-ab.mjs <A> <B> [--runs N] [--models lenet,googlenet]');
 const builds = await Promise.all(args.map(async (dir) => ({ dir, nn: await import(pathToFileURL(path.resolve(dir, 'dist/webgpu-nn.js')).href) })));
 
@@ -30,13 +32,13 @@ const MODELS = {
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const tensors = (nn, y) => (y instanceof nn.Tensor ? [y] : Object.values(y));
 
-console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; threads ${threads}`);
 for (const key of models) {
   const model = MODELS[key];
   const size = model.input.reduce((a, b) => a * b, 1);
   const sides = [];
   for (const { dir, nn } of builds) {
-    const backend = await nn.createBackend('cpu', { threads: 1 });
+    const backend = await nn.createBackend('cpu', { threads });
     const session = await nn.compile(model.build(nn), backend, { inputShape: model.input, profile: true });
     const x = backend.tensor(Float32Array.from({ length: size }, (_, i) => Math.sin(i)), model.input);
     const y = await session.run(x);
