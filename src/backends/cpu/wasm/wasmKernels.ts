@@ -13,18 +13,14 @@ import type { AxisTaps, PoolKernels } from '../../../ops/pool/pool2d.js';
 import type { Window2d } from '../../../ops/window.js';
 import { GATE_COUNT, type RecurrentKernels, type SequenceRows, type StepInputs, type StepWeights } from '../../../ops/recurrent/recurrentMath.js';
 import { KERNELS_WASM_BASE64 } from './kernels.generated.js';
-import { runImages, type ConvJob } from './poolProtocol.js';
+import { runImages, type ChunkKernels, type ConvJob } from './poolProtocol.js';
 import { align, MemoryGrew, ResidentStore, type ResidentKernels } from './resident.js';
 
-export interface KernelExports {
+/** The module's exports: gemm, convDirect and im2col as the thread pool's chunks call them (poolProtocol.ts), and the rest. */
+export interface KernelExports extends ChunkKernels {
   readonly memory: WebAssembly.Memory;
   heapBase(): number;
   gemmScratchBytes(): number;
-  gemm(
-    transA: number, transB: number, m: number, n: number, k: number,
-    a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number,
-    bias: number, biasPer: number, act: number, alpha: number, beta: number, scratch: number,
-  ): void;
   recurrentPackedBytes(mode: number, H: number): number;
   recurrentPack(mode: number, H: number, wHh: number, bHh: number, dst: number): void;
   recurrentStep(
@@ -41,14 +37,6 @@ export interface KernelExports {
     pt: number, pl: number, max: number, countIncludePad: number, taps: number, y: number,
   ): void;
   convDirectScratchBytes(C: number, Hp: number, Wp: number, O: number, K: number, OH: number): number;
-  convDirect(
-    x: number, N: number, C: number, H: number, W: number, w: number, O: number, kh: number, kw: number, dh: number, dw: number,
-    pt: number, pl: number, pb: number, pr: number, bias: number, act: number, alpha: number, beta: number, y: number, scratch: number,
-  ): void;
-  im2col(
-    x: number, channels: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,
-    dh: number, dw: number, pt: number, pl: number, OW: number, p0: number, count: number, dst: number,
-  ): void;
 }
 
 /** The wasm module's bytes. */
