@@ -18,8 +18,8 @@
 // hold unfinished chunks, takes their chunks back and runs them itself — a GEMM that writes C (no
 // accumulate), or a convolution (it writes y only), computes the same bits again from its inputs.
 // A GEMM that adds into C cannot be redone (the stopped worker may have added part of its share):
-// it fails with an NNError. Either way the
-// pool goes on with the workers that are left, and says so (CpuBackend.info.threadsReason).
+// it fails with an NNError. Either way the pool goes on with the workers that are left, and says so
+// (CpuBackend.info.threadsReason).
 import { NNError } from '../../../errors.js';
 import { KERNELS_SHARED_WASM_BASE64, SHARED_MAXIMUM_PAGES } from './kernels.shared.generated.js';
 import {
@@ -159,7 +159,7 @@ function canBlock(): boolean {
   }
 }
 
-/** The workers of one backend and the GEMM that splits work between them and the calling thread. */
+/** The workers of one backend, and the GEMMs and convolutions that split work between them and the calling thread. */
 export class GemmPool {
   readonly #x: KernelExports;
   /** The kernels on the calling thread alone, but for gemm: this pool's (a convolution not split by images still splits its large GEMMs). */
