@@ -225,12 +225,15 @@ export class GemmPool {
   /**
    * A convolution over `images` images (`macs` multiply-adds in all): split by images over the
    * pool (chunks of whole images, each thread on its own scratch slot), or on the calling thread
-   * when it has one image (its large GEMMs split by `gemm`) or too little work. The job writes y
-   * only, so a stopped worker's images are redone.
+   * when it has one image or too little work, or fewer images than threads whose GEMMs (its im2col
+   * tiles') are large enough to split over every thread by `gemm`, as they did before images were
+   * split. The job writes y only, so a stopped worker's images are redone.
    */
   conv = (job: ConvJob, images: number, macs: number): void => {
     const threads = this.threads;
-    if (this.#disposed || threads === 1 || images < 2 || macs < this.minMacs) {
+    const tileMacs = (job.O / job.groups) * Math.min(job.tile, job.OH * job.OW) * (job.C / job.groups) * job.kh * job.kw;
+    const gemmsSplit = !job.direct && images < threads && tileMacs >= this.minMacs;
+    if (this.#disposed || threads === 1 || images < 2 || macs < this.minMacs || gemmsSplit) {
       runImages(this.#local, job, 0, images, 0);
       return;
     }
