@@ -5,11 +5,12 @@
 // columns as two v128 loads straight from the padded image, and the micro-kernel is gemm's (4
 // output channels × 8 columns in 8 accumulators) with B's rows found through the offset table.
 // Columns with ox ≥ OW are computed and dropped: OW/Wp of the work is used (LeNet 28/32, 10/14),
-// against im2col's copy of every tap of every pixel. Bias and activation are applied as the used
-// columns are moved into the output.
+// against im2col's copy of every tap of every pixel. The used columns are moved into the output,
+// then gemm's epilogue adds the bias and applies the activation there.
 
-import { activate4 } from './activation';
-import { madd, tile } from './gemm';
+import { ACT_NONE } from './activation';
+import { copyFloats } from './floats';
+import { epilogue, madd, tile } from './gemm';
 
 /** Output channels per micro-tile (rows of gemm's tile; tileTwoRows takes 2 over twice the columns). */
 const MR = 4;
@@ -49,13 +50,12 @@ export function convDirect(
       for (let kx = 0; kx < kw; kx++, t++) store<i32>(offsets + <usize>t * 4, ((ci * Hp + ky * dh) * Wp + kx * dw) * 4);
     }
   }
-  const zero = f32x4.splat(0), lo = f32x4.splat(alpha), hi = f32x4.splat(beta);
   for (let n = 0; n < N; n++) {
     // The image into the padded block (its zero border was written above and is never overwritten).
     for (let ci = 0; ci < C; ci++) {
       const from = x + <usize>(n * C + ci) * H * W * 4;
       const to = padded + <usize>((ci * Hp + pt) * Wp + pl) * 4;
-      for (let iy = 0; iy < H; iy++) memory.copy(to + <usize>iy * Wp * 4, from + <usize>iy * W * 4, <usize>W * 4);
+      for (let iy = 0; iy < H; iy++) copyFloats(to + <usize>iy * Wp * 4, from + <usize>iy * W * 4, W);
     }
     for (let b = 0; b < blocks; b++) {
       const ap = packed + <usize>b * MR * K * 4;
@@ -67,24 +67,14 @@ export function convDirect(
       } else {
         for (let j = 0; j < columns; j += NR) tile(K, ap, padded + <usize>j * 4, 0, true, offsets, rows + <usize>j * 4, columns, false);
       }
-      // The used columns of the block's rows into y, with bias and activation.
+      // The used columns of the block's rows into y, then gemm's epilogue (bias and activation) on them.
       for (let r = 0; r < mr; r++) {
-        const o = o0 + r;
-        const add = bias != 0 ? f32x4.splat(load<f32>(bias + <usize>o * 4)) : zero;
-        const plane = y + <usize>(n * O + o) * OH * OW * 4;
+        const plane = y + <usize>(n * O + o0 + r) * OH * OW * 4;
         const row = rows + <usize>r * columns * 4;
-        for (let oy = 0; oy < OH; oy++) {
-          const src = row + <usize>oy * Wp * 4;
-          const dst = plane + <usize>oy * OW * 4;
-          let ox = 0;
-          for (; ox + 4 <= OW; ox += 4) {
-            v128.store(dst + <usize>ox * 4, activate4(f32x4.add(v128.load(src + <usize>ox * 4), add), act, zero, lo, hi));
-          }
-          for (; ox < OW; ox++) {
-            const v = f32x4.add(f32x4.splat(load<f32>(src + <usize>ox * 4)), add);
-            store<f32>(dst + <usize>ox * 4, f32x4.extract_lane(activate4(v, act, zero, lo, hi), 0));
-          }
-        }
+        for (let oy = 0; oy < OH; oy++) copyFloats(plane + <usize>oy * OW * 4, row + <usize>oy * Wp * 4, OW);
+      }
+      if (bias != 0 || act != ACT_NONE) {
+        epilogue(mr, OH * OW, y + <usize>(n * O + o0) * OH * OW * 4, OH * OW, bias + <usize>o0 * 4, bias != 0 ? 2 : 0, act, alpha, beta);
       }
     }
   }

@@ -282,7 +282,7 @@ function gemvRow(n: i32, k: i32, a: usize, aCol: i32, b: usize, bRow: i32, bCol:
 }
 
 /** C[m, n] += bias (per column or per row), then the activation, 4 columns at a time. */
-function epilogue(m: i32, n: i32, c: usize, ldc: i32, bias: usize, biasPer: i32, act: i32, alpha: f32, beta: f32): void {
+export function epilogue(m: i32, n: i32, c: usize, ldc: i32, bias: usize, biasPer: i32, act: i32, alpha: f32, beta: f32): void {
   const zero = f32x4.splat(0);
   const lo = f32x4.splat(alpha);
   const hi = f32x4.splat(beta);
